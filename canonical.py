@@ -1,0 +1,110 @@
+"""The canonical death-record frame: one row per death, the same columns for every source.
+
+Readers hand over raw strings; `death_records` parses dates once and derives age, unborn and
+the date-of-death state through definitions.py, so every source gets identical semantics.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .dates import DATE_DTYPE, parse_dates
+from .definitions import age_in_completed_years, is_unborn
+
+COLUMNS = (
+    "source",
+    "record_id",
+    "child_id",
+    "child_key",
+    "la_code",
+    "sex",
+    "date_of_birth",
+    "expected_date_of_birth",
+    "date_of_death",
+    "age_at_death",
+    "status",
+    "cpp_at_death",
+    "category",
+    "abuse_neglect",
+    "unborn",
+    "death_date_state",
+    "reference_date",
+    "location",
+)
+SEX_CODES = {"M": "M", "F": "F", "U": "U", "1": "M", "2": "F", "0": "U", "9": "U"}
+
+
+def normalise_sex(raw: pd.Series) -> pd.Series:
+    return raw.astype("string").str.strip().str.upper().map(SEX_CODES).fillna("U").astype(object)
+
+
+def locations(files: pd.Series, lines: pd.Series) -> pd.Series:
+    return files.astype(str) + ":" + lines.astype("Int64").astype(str)
+
+
+def record_ids(ids: pd.Series, where: pd.Series) -> pd.Series:
+    """A record with no id of its own is named by where it is, so it can still be found."""
+    return ids.astype(object).where(ids.notna(), where)
+
+
+def death_records(
+    *,
+    source: str,
+    record_id: pd.Series,
+    child_key: pd.Series,
+    location: pd.Series,
+    birth_date: pd.Series,
+    death_date: pd.Series,
+    sex: pd.Series,
+    la_code: pd.Series,
+    status: pd.Series,
+    reference_date: pd.Series | pd.Timestamp | None,
+    expected_birth_date: pd.Series | None = None,
+    child_id: pd.Series | None = None,
+    cpp_at_death: pd.Series | None = None,
+    category: pd.Series | None = None,
+    abuse_neglect: pd.Series | None = None,
+    age_when_no_birth_date: pd.Series | None = None,
+) -> pd.DataFrame:
+    index = record_id.index
+    empty = pd.Series(None, index=index, dtype=object)
+    births = parse_dates(birth_date)
+    deaths = parse_dates(death_date)
+    expected = parse_dates(expected_birth_date if expected_birth_date is not None else empty)
+    age = age_in_completed_years(births.values, deaths.values)
+    if age_when_no_birth_date is not None:
+        text = age_when_no_birth_date.astype("string").str.strip()
+        whole_years = text.where(text.str.fullmatch(r"\d{1,3}").fillna(False))
+        stated = pd.to_numeric(whole_years)
+        age = age.fillna(stated.astype("Int64"))
+    state = pd.Series("recorded", index=index, dtype=object)
+    state[deaths.blank] = "blank"
+    state[deaths.unreadable] = "unreadable"
+    if isinstance(reference_date, pd.Series):
+        reference = reference_date.astype(DATE_DTYPE)
+    else:
+        reference = pd.Series(reference_date, index=index).astype(DATE_DTYPE)
+    frame = pd.DataFrame(
+        {
+            "source": source,
+            "record_id": record_id.astype(object),
+            "child_id": child_id if child_id is not None else empty,
+            "child_key": child_key.astype(object),
+            "la_code": la_code,
+            "sex": sex,
+            "date_of_birth": births.values,
+            "expected_date_of_birth": expected.values,
+            "date_of_death": deaths.values,
+            "age_at_death": age,
+            "status": status,
+            "cpp_at_death": cpp_at_death if cpp_at_death is not None else pd.Series(pd.NA, index=index, dtype="boolean"),
+            "category": category if category is not None else empty,
+            "abuse_neglect": abuse_neglect if abuse_neglect is not None else pd.Series(pd.NA, index=index, dtype="boolean"),
+            "unborn": is_unborn(births.blank, expected.blank),
+            "death_date_state": state,
+            "reference_date": reference,
+            "location": location,
+        },
+        index=index,
+    )
+    return frame.reset_index(drop=True)[list(COLUMNS)]

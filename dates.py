@@ -1,0 +1,67 @@
+"""The project's one date parser: YYYY-MM-DD or dd/mm/yyyy, vectorised, never silently coercing.
+
+A value that is present but not a real calendar date is reported as unreadable, so callers
+can raise `date.unparseable` instead of treating it as missing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+_ISO = r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ]00:00(?::00(?:\.0+)?)?)?$"
+_UK = r"^(\d{1,2})/(\d{1,2})/(\d{4})(?: 00:00(?::00)?)?$"
+DATE_DTYPE = "datetime64[s]"
+
+
+@dataclass(frozen=True)
+class ParsedDates:
+    values: pd.Series  # datetime64[s], NaT where blank or unreadable
+    blank: pd.Series  # bool: nothing recorded
+    unreadable: pd.Series  # bool: something recorded that is not a date
+
+
+def blank_mask(raw: pd.Series) -> pd.Series:
+    text = raw.astype("string")
+    return (text.isna() | (text.str.strip() == "")).fillna(True).astype(bool)
+
+
+def parse_dates(raw: pd.Series) -> ParsedDates:
+    text = raw.astype("string").str.strip()
+    blank = blank_mask(raw)
+    iso = text.str.extract(_ISO)
+    uk = text.str.extract(_UK)
+    year = pd.to_numeric(iso[0].fillna(uk[2])).to_numpy(dtype="float64", na_value=np.nan)
+    month = pd.to_numeric(iso[1].fillna(uk[1])).to_numpy(dtype="float64", na_value=np.nan)
+    day = pd.to_numeric(iso[2].fillna(uk[0])).to_numpy(dtype="float64", na_value=np.nan)
+
+    shaped = ~np.isnan(year) & ~np.isnan(month) & ~np.isnan(day)
+    month_ok = shaped & (month >= 1) & (month <= 12) & (year >= 1000)
+    safe_year = np.where(month_ok, year, 2000).astype("int64")
+    safe_month = np.where(month_ok, month, 1).astype("int64")
+    month_start = ((safe_year - 1970) * 12 + (safe_month - 1)).astype("datetime64[M]")
+    first_day = month_start.astype("datetime64[D]")
+    days_in_month = ((month_start + 1).astype("datetime64[D]") - first_day).astype("int64")
+    valid = month_ok & (day >= 1) & (day <= days_in_month)
+    safe_day = np.where(valid, day, 1).astype("int64")
+    parsed = (first_day + (safe_day - 1)).astype(DATE_DTYPE)
+    parsed[~valid] = np.datetime64("NaT")
+
+    index = raw.index
+    return ParsedDates(
+        values=pd.Series(parsed, index=index, dtype=DATE_DTYPE),
+        blank=pd.Series(blank.to_numpy(), index=index),
+        unreadable=pd.Series(~blank.to_numpy() & ~valid, index=index),
+    )
+
+
+def unreadable_mask(raw: pd.Series) -> pd.Series:
+    return parse_dates(raw).unreadable
+
+
+def parse_one(text: str) -> np.datetime64 | None:
+    """Parse a single date from a command line or config; None when unreadable."""
+    parsed = parse_dates(pd.Series([text], dtype="string"))
+    return None if bool(parsed.unreadable.iloc[0] or parsed.blank.iloc[0]) else parsed.values.iloc[0]

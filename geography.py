@@ -1,0 +1,29 @@
+"""LA codes: DfE returns carry the 3-digit old_la_code, other sources the ONS new_la_code."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+
+import pandas as pd
+
+
+@lru_cache(maxsize=1)
+def la_lookup() -> pd.DataFrame:
+    with resources.files("triangulate").joinpath("data/la_codes.csv").open("r", encoding="utf-8") as handle:
+        return pd.read_csv(handle, dtype=str, keep_default_na=False)
+
+
+def to_ons_code(codes: pd.Series) -> pd.Series:
+    """Map old 3-digit codes to ONS codes; ONS codes pass through; anything else becomes <NA>."""
+    lookup = la_lookup()
+    old_to_new = dict(zip(lookup["old_la_code"], lookup["new_la_code"], strict=True))
+    text = codes.astype("string").str.strip()
+    mapped = text.map(old_to_new)
+    is_ons = text.str.fullmatch(r"E\d{8}").fillna(False)
+    return mapped.where(~is_ons, text).astype(object).where(lambda s: s.notna(), None)
+
+
+def region_of(ons_codes: pd.Series) -> pd.Series:
+    lookup = la_lookup()
+    return ons_codes.map(dict(zip(lookup["new_la_code"], lookup["region_name"], strict=True)))

@@ -1,0 +1,88 @@
+"""The typed result model shared by checks, reconciliation and every renderer."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class InputFile:
+    path: str
+    size: int
+    sha256: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "size": self.size, "sha256": self.sha256}
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    check_id: str
+    severity: str
+    message: str
+    failed: int
+    record_ids: tuple[str, ...] = ()
+    locations: tuple[str, ...] = ()
+    crashed: bool = False
+    detail: str = ""
+
+    @property
+    def status(self) -> str:
+        if self.crashed:
+            return "crashed"
+        return "failed" if self.failed else "passed"
+
+    @property
+    def blocks_release(self) -> bool:
+        # A check that crashed proves nothing, so it can never count as passed.
+        return self.crashed or (self.failed > 0 and self.severity == "error")
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "id": self.check_id,
+            "severity": self.severity,
+            "status": self.status,
+            "message": self.message,
+            "failed": self.failed,
+            "record_ids": list(self.record_ids),
+            "locations": list(self.locations),
+        }
+        if self.detail:
+            out["detail"] = self.detail
+        return out
+
+
+@dataclass(frozen=True)
+class SourceResult:
+    name: str
+    kind: str
+    records: int
+    deaths: int
+    reference_date: dt.date | None
+    files: tuple[InputFile, ...]
+    outcomes: tuple[CheckOutcome, ...] = field(default_factory=tuple)
+
+    @property
+    def failing(self) -> tuple[CheckOutcome, ...]:
+        return tuple(o for o in self.outcomes if o.status != "passed")
+
+    @property
+    def blocks_release(self) -> bool:
+        return any(o.blocks_release for o in self.outcomes)
+
+    def outcome(self, check_id: str) -> CheckOutcome | None:
+        return next((o for o in self.outcomes if o.check_id == check_id), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.kind,
+            "name": self.name,
+            "records": self.records,
+            "deaths": self.deaths,
+            "reference_date": self.reference_date.isoformat() if self.reference_date else None,
+            "passed": not self.blocks_release,
+            "files": [f.to_dict() for f in self.files],
+            "checks": [o.to_dict() for o in self.outcomes],
+        }

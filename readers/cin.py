@@ -1,0 +1,185 @@
+"""Stream CIN census XML (one file per LA) into a raw frame with one row per CINdetails episode.
+
+A child with no CINdetails still gets one row, so child-level checks see every child.
+Entities are never resolved and nothing is fetched: a DTD in a census file is refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import pandas as pd
+from lxml import etree
+
+from ..errors import InputError
+from .files import existing_file, leading_bytes
+from .tables import FILE_COLUMN, LINE_COLUMN
+
+CHILD_FIELDS = (
+    "LAchildID",
+    "GenderCurrent",
+    "Sex",
+    "PersonBirthDate",
+    "ExpectedPersonBirthDate",
+    "PersonDeathDate",
+)
+EPISODE_FIELDS = ("CINreferralDate", "CINclosureDate", "ReasonForClosure")
+PLAN_FIELDS = ("CPPstartDate", "CPPendDate")
+HEADER_FIELDS = ("LEA", "ReferenceDate")
+CHILD_ORDINAL = "_child"
+RAW_COLUMNS = (*HEADER_FIELDS, *CHILD_FIELDS, *EPISODE_FIELDS, *PLAN_FIELDS)
+
+
+def _local(tag: object) -> str:
+    if not isinstance(tag, str):
+        return ""
+    return tag.rsplit("}", 1)[-1]
+
+
+def _refuse_dtd(path: Path) -> None:
+    head = leading_bytes(path, 8192)
+    for encoding in ("utf-8", "utf-16"):
+        try:
+            text = head.decode(encoding, errors="ignore")
+        except LookupError:
+            continue
+        if "<!DOCTYPE" in text or "<!ENTITY" in text:
+            raise InputError("XML declares a DTD or entities, which a CIN census file never does; refused", path=path)
+
+
+class _Columns:
+    """Column-wise accumulation; repeated strings (dates, codes) share one object to save memory."""
+
+    def __init__(self) -> None:
+        self.data: dict[str, list[object]] = {name: [] for name in (*RAW_COLUMNS, FILE_COLUMN, LINE_COLUMN, CHILD_ORDINAL)}
+        self._pool: dict[str, str] = {}
+
+    def text(self, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip()
+        if not value:
+            return None
+        return self._pool.setdefault(value, value) if len(value) <= 12 else value
+
+
+def _read_file(path: Path, columns: _Columns, first_ordinal: int) -> int:
+    _refuse_dtd(path)
+    header: dict[str, str | None] = {name: None for name in HEADER_FIELDS}
+    ordinal = first_ordinal
+    data = columns.data
+    file_label = columns.text(path.name) if len(path.name) <= 12 else path.name
+    context = etree.iterparse(
+        str(path),
+        events=("end",),
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+    )
+    try:
+        for _, element in context:
+            name = _local(element.tag)
+            if name in HEADER_FIELDS and header[name] is None:
+                header[name] = columns.text(element.text)
+                continue
+            if name != "Child":
+                continue
+            ordinal += 1
+            child: dict[str, str | None] = dict.fromkeys(CHILD_FIELDS)
+            episodes: list[tuple[int, dict[str, str | None]]] = []
+            for part in element:
+                part_name = _local(part.tag)
+                if part_name == "ChildIdentifiers":
+                    for field in part:
+                        field_name = _local(field.tag)
+                        if field_name in child:
+                            child[field_name] = columns.text(field.text)
+                elif part_name == "CINdetails":
+                    episodes.append((part.sourceline or element.sourceline or 0, _episode(part, columns)))
+            if not episodes:
+                episodes.append((element.sourceline or 0, dict.fromkeys((*EPISODE_FIELDS, *PLAN_FIELDS))))
+            for line, episode in episodes:
+                for field_name in HEADER_FIELDS:
+                    data[field_name].append(header[field_name])
+                for field_name in CHILD_FIELDS:
+                    data[field_name].append(child[field_name])
+                for field_name, value in episode.items():
+                    data[field_name].append(value)
+                data[FILE_COLUMN].append(file_label)
+                data[LINE_COLUMN].append(line)
+                data[CHILD_ORDINAL].append(ordinal)
+            element.clear(keep_tail=False)
+            parent = element.getparent()
+            if parent is not None:
+                while element.getprevious() is not None:
+                    del parent[0]
+    except etree.XMLSyntaxError as error:
+        line = error.lineno or "?"
+        raise InputError(f"malformed XML: {error.msg}", path=path, where=f"line {line}") from None
+    if ordinal == first_ordinal and header["ReferenceDate"] is None:
+        raise InputError("not a CIN census file (no Message/Header/CollectionDetails/ReferenceDate)", path=path)
+    return ordinal
+
+
+def _episode(details: etree._Element, columns: _Columns) -> dict[str, str | None]:
+    episode: dict[str, str | None] = dict.fromkeys((*EPISODE_FIELDS, *PLAN_FIELDS))
+    latest_plan: tuple[str, str | None] | None = None
+    for field in details:
+        field_name = _local(field.tag)
+        if field_name in EPISODE_FIELDS:
+            episode[field_name] = columns.text(field.text)
+        elif field_name == "ChildProtectionPlans":
+            start = columns.text(field.findtext("{*}CPPstartDate") or field.findtext("CPPstartDate"))
+            end = columns.text(field.findtext("{*}CPPendDate") or field.findtext("CPPendDate"))
+            # The latest plan decides whether one was open when the episode closed.
+            if start and (latest_plan is None or start > latest_plan[0]):
+                latest_plan = (start, end)
+    if latest_plan:
+        episode["CPPstartDate"], episode["CPPendDate"] = latest_plan
+    return episode
+
+
+def read_cin(paths: Iterable[str | Path]) -> pd.DataFrame:
+    columns = _Columns()
+    ordinal = 0
+    for raw_path in paths:
+        ordinal = _read_file(existing_file(raw_path), columns, ordinal)
+    frame = pd.DataFrame(columns.data)
+    for name in (*HEADER_FIELDS, FILE_COLUMN):
+        frame[name] = frame[name].astype("category")
+    return frame
+
+
+def cin_deaths(raw: pd.DataFrame) -> pd.DataFrame:
+    """One canonical death per RC2 closure."""
+    from ..canonical import death_records, locations, normalise_sex, record_ids
+    from ..dates import parse_dates
+    from ..geography import to_ons_code
+    from ..schemas.cin import DIED
+
+    died = raw.loc[raw["ReasonForClosure"] == DIED]
+    where = locations(died[FILE_COLUMN], died[LINE_COLUMN])
+    ids = record_ids(died["LAchildID"], where)
+    sex = died["Sex"].astype(object).where(died["Sex"].notna(), died["GenderCurrent"])
+    death = parse_dates(died["PersonDeathDate"]).values
+    plan_start = parse_dates(died["CPPstartDate"]).values
+    plan_end = parse_dates(died["CPPendDate"]).values
+    plan_open = (plan_start <= death) & (plan_end.isna() | (plan_end >= death))
+    return death_records(
+        source="cin",
+        record_id=ids,
+        child_key=died["LEA"].astype(str) + "/" + ids.astype(str),
+        location=where,
+        birth_date=died["PersonBirthDate"],
+        expected_birth_date=died["ExpectedPersonBirthDate"],
+        death_date=died["PersonDeathDate"],
+        sex=normalise_sex(sex),
+        la_code=to_ons_code(died["LEA"].astype(object)),
+        status=pd.Series("CIN", index=died.index).where(~plan_open, "CPP"),
+        cpp_at_death=plan_open.astype("boolean"),
+        reference_date=parse_dates(died["ReferenceDate"].astype(object)).values,
+    )

@@ -1,0 +1,45 @@
+"""NCMD child death extract (extract-formats.md section 3): one row per child death."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ..definitions import SOCIAL_CARE_STATUSES
+from .base import FieldSpec, RuleRegistry, TableSpec, duplicated_ids
+
+ONS_LA_PATTERN = r"^E(06|07|08|09|10)\d{6}$"
+SEX_CODES = ("M", "F", "U")
+PRIMARY_CATEGORIES = tuple(str(n) for n in range(1, 11))
+ABUSE_OR_NEGLECT = "1"
+
+rules = RuleRegistry("ncmd")
+
+
+@rules.register("duplicate.record", "ncmd_case_id appears on two rows")
+def _case_once(frame: pd.DataFrame) -> pd.Series:
+    return duplicated_ids(frame, ["ncmd_case_id"])
+
+
+@rules.register("invalid.la_code", "la_code is not an ONS local authority code (E06/E07/E08/E09/E10 + 6 digits)")
+def _ons_la_code(frame: pd.DataFrame) -> pd.Series:
+    return frame["la_code"].isna() | frame["la_code"].astype("string").str.fullmatch(ONS_LA_PATTERN).fillna(False)
+
+
+SPEC = TableSpec(
+    "NCMD",
+    (
+        FieldSpec("ncmd_case_id", required=True, must_exist=True),
+        FieldSpec("child_id"),
+        FieldSpec("la_code", required=True, must_exist=True),
+        FieldSpec("sex", required=True, must_exist=True, codes=SEX_CODES),
+        FieldSpec("ethnicity"),
+        FieldSpec("date_of_birth", required=True, must_exist=True, is_date=True),
+        FieldSpec("date_of_death", required=True, must_exist=True, is_date=True),
+        FieldSpec("death_notified_date", is_date=True),
+        FieldSpec("review_completed_date", is_date=True),
+        FieldSpec("primary_category", codes=PRIMARY_CATEGORIES),
+        FieldSpec("social_care_status", required=True, must_exist=True, codes=SOCIAL_CARE_STATUSES),
+        FieldSpec("modifiable_factors", codes=("Y", "N", "U")),
+    ),
+    rules,
+)
