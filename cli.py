@@ -49,7 +49,14 @@ def cli() -> None:
 @click.option("--la-code", help="LA of an SSDA903 return (old 3-digit or ONS code).")
 @click.option("--json", "json_path", type=click.Path(path_type=Path), help="Write the results as JSON.")
 @click.option("--config", "config_path", type=click.Path(path_type=Path), help="Run config for column mapping and severities.")
-def check(kind: str, paths: tuple[Path, ...], reference_date: str | None, la_code: str | None, json_path: Path | None, config_path: Path | None) -> None:
+def check(
+    kind: str,
+    paths: tuple[Path, ...],
+    reference_date: str | None,
+    la_code: str | None,
+    json_path: Path | None,
+    config_path: Path | None,
+) -> None:
     """Check one source's files and report every failing record id."""
     from .atomic import write_text_atomic
     from .reports.console import render_check_summary
@@ -88,14 +95,20 @@ def check(kind: str, paths: tuple[Path, ...], reference_date: str | None, la_cod
 @click.option("--seed", type=int, default=1, show_default=True)
 @click.option("--years", type=int, default=3, show_default=True, help="Financial years to generate.")
 @click.option("--last-year", type=int, default=2023, show_default=True, help="Year of the last 31 March reference date.")
-@click.option("--children", type=int, default=20_000, show_default=True, help="Living CIN children per year (national is ~700,000).")
+@click.option(
+    "--children", type=int, default=20_000, show_default=True, help="Living CIN children per year (national is ~700,000)."
+)
 @click.option("--xlsx/--no-xlsx", default=True, show_default=True, help="Also write the NCMD extract as .xlsx.")
 def synth(out_dir: Path, seed: int, years: int, last_year: int, children: int, xlsx: bool) -> None:
     """Write realistic synthetic data for all four sources, with a manifest of injected defects."""
     from .synth import SynthSpec, write_synthetic
 
-    manifest = write_synthetic(out_dir, SynthSpec(seed=seed, years=years, last_year=last_year, children_per_year=children, xlsx=xlsx))
-    click.echo(f"wrote synthetic data to {out_dir} ({manifest['counts']['defects']} injected defects listed in {out_dir / 'manifest.json'})")
+    manifest = write_synthetic(
+        out_dir, SynthSpec(seed=seed, years=years, last_year=last_year, children_per_year=children, xlsx=xlsx)
+    )
+    click.echo(
+        f"wrote synthetic data to {out_dir} ({manifest['counts']['defects']} injected defects listed in {out_dir / 'manifest.json'})"
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -118,7 +131,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(EXIT_BAD_INPUT)
     except click.exceptions.Exit as done:
         sys.exit(done.exit_code)
-    except Exception as error:  # noqa: BLE001 - the one site that turns bugs into a clean line
+    except Exception as error:
         if os.environ.get("TRIANGULATE_DEBUG"):
             raise
         click.echo(

@@ -134,10 +134,14 @@ def load_config(path: str | Path) -> RunConfig:
             raise ConfigError(f"sources.{name} must be a mapping with kind and path", path=config_path)
         unknown = sorted(set(map(str, node)) - SOURCE_KEYS)
         if unknown:
-            raise ConfigError(f"sources.{name}: unknown key {unknown[0]!r}; expected {', '.join(sorted(SOURCE_KEYS))}", path=config_path)
+            raise ConfigError(
+                f"sources.{name}: unknown key {unknown[0]!r}; expected {', '.join(sorted(SOURCE_KEYS))}", path=config_path
+            )
         kind = node.get("kind")
         if kind not in (*SOURCE_KINDS, PUBLISHED):
-            raise ConfigError(f"sources.{name}.kind must be one of {', '.join((*SOURCE_KINDS, PUBLISHED))}, not {kind!r}", path=config_path)
+            raise ConfigError(
+                f"sources.{name}.kind must be one of {', '.join((*SOURCE_KINDS, PUBLISHED))}, not {kind!r}", path=config_path
+            )
         if "path" not in node:
             raise ConfigError(f"sources.{name}: path is required", path=config_path)
         columns = node.get("columns") or {}

@@ -35,8 +35,4 @@ def is_adult_at_death(age_at_death: pd.Series) -> pd.Series:
 
 def is_in_scope_death(deaths: pd.DataFrame) -> pd.Series:
     """The harmonised definition: live-born, died before 18, with a known date of death."""
-    return (
-        ~deaths["unborn"].astype(bool)
-        & ~is_adult_at_death(deaths["age_at_death"])
-        & deaths["date_of_death"].notna()
-    )
+    return ~deaths["unborn"].astype(bool) & ~is_adult_at_death(deaths["age_at_death"]) & deaths["date_of_death"].notna()

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from .canonical import locations
-from .catalogue import SOURCE_KINDS, severity_for, spec_for
+from .catalogue import CATALOGUE, SOURCE_KINDS, severity_for, spec_for
 from .errors import UsageError
 from .expectations import load_suite_definition, run_suite
 from .model import CheckOutcome, SourceResult
@@ -158,7 +158,9 @@ def _outcome(check_id: str, failures: _Failures, options: SourceOptions) -> Chec
     return CheckOutcome(
         check_id=check_id,
         severity=severity_for(check_id, options.kind, options.severity),
-        message=failures.messages.get(check_id) or spec_for(check_id).message,
+        message=spec_for(check_id).message
+        if check_id in CATALOGUE
+        else failures.messages.get(check_id, spec_for(check_id).message),
         failed=len(record_ids),
         record_ids=record_ids,
         locations=tuple(bucket.keys()),

@@ -11,7 +11,9 @@ from ..definitions import SOCIAL_CARE_STATUSES
 from .tables import FILE_COLUMN, LINE_COLUMN, read_table
 
 
-def read_extract(paths: Iterable[str | Path], expected_columns: Iterable[str], column_map: Mapping[str, str] | None = None) -> pd.DataFrame:
+def read_extract(
+    paths: Iterable[str | Path], expected_columns: Iterable[str], column_map: Mapping[str, str] | None = None
+) -> pd.DataFrame:
     expected = tuple(expected_columns)
     tables = [read_table(path, expected_columns=expected, column_map=column_map) for path in paths]
     return pd.concat(tables, ignore_index=True) if len(tables) > 1 else tables[0]

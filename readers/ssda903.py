@@ -40,7 +40,9 @@ def read_ssda903(paths: Iterable[str | Path], column_map: Mapping[str, str] | No
             )
     if not headers or not episodes:
         missing = "header" if not headers else "episodes"
-        raise InputError(f"SSDA903 needs both a header and an episodes table; no {missing} table was given", path=", ".join(map(str, paths)))
+        raise InputError(
+            f"SSDA903 needs both a header and an episodes table; no {missing} table was given", path=", ".join(map(str, paths))
+        )
     return Ssda903Tables(_stack(headers), _stack(episodes))
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import warnings
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -94,26 +95,42 @@ def _read_csv(path: Path, column_map: Mapping[str, str]) -> pd.DataFrame:
 
 def _parse_csv(path: Path, encoding: str, delimiter: str, names: list[str]) -> pd.DataFrame:
     try:
-        frame = pd.read_csv(
-            path,
-            sep=delimiter,
-            encoding=encoding,
-            header=None,
-            skiprows=1,
-            names=names,
-            dtype=str,
-            keep_default_na=False,
-            na_filter=False,
-            skip_blank_lines=False,
-            engine="c",
-            quoting=csv.QUOTE_MINIMAL,
-        )
+        with warnings.catch_warnings():
+            # pandas only warns when a row is longer than the header, and drops the extra cells.
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(
+                path,
+                sep=delimiter,
+                encoding=encoding,
+                header=None,
+                skiprows=1,
+                names=names,
+                dtype=str,
+                keep_default_na=False,
+                na_filter=False,
+                skip_blank_lines=False,
+                engine="c",
+                index_col=False,
+                quoting=csv.QUOTE_MINIMAL,
+            )
+    except pd.errors.ParserWarning:
+        line = _first_ragged_line(path, encoding, delimiter, len(names))
+        raise InputError(f"row has more fields than the header's {len(names)}", path=path, where=f"line {line}") from None
     except pd.errors.ParserError as error:
         raise InputError(f"malformed CSV: {_short(error)}", path=path) from None
     except pd.errors.EmptyDataError:
         frame = pd.DataFrame(columns=names, dtype=str)
     frame[LINE_COLUMN] = pd.RangeIndex(2, len(frame) + 2)
     return _tidy(frame, path.name)
+
+
+def _first_ragged_line(path: Path, encoding: str, delimiter: str, width: int) -> int | str:
+    with path.open("r", encoding=encoding, newline="") as handle:
+        reader = csv.reader(handle, delimiter=delimiter)
+        for row in reader:
+            if len(row) > width:
+                return reader.line_num
+    return "?"
 
 
 def _short(error: Exception) -> str:
@@ -177,4 +194,3 @@ def _read_workbook(path: Path, expected: set[str], column_map: Mapping[str, str]
     frame = pd.DataFrame([row[:width] + [""] * (width - len(row)) for row in body], columns=names, dtype=object)
     frame[LINE_COLUMN] = pd.RangeIndex(2, len(frame) + 2)
     return _tidy(frame, f"{path.name}!{sheet_name}")
-

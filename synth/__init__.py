@@ -114,8 +114,12 @@ def write_synthetic(out_dir: Path, spec: SynthSpec) -> dict[str, Any]:
                 )
             if death.status == "LAC":
                 started = max(death.date_of_death - dt.timedelta(days=rng.randint(1, 900)), death.date_of_birth)
-                header_rows.append([la_child_id, {"M": "1", "F": "2"}[death.sex], uk(death.date_of_birth), "WBRI", "", "", "", death.old_la_code])
-                episode_rows.append([la_child_id, uk(started), "S", "C2", "N1", "U1", "PR1", uk(death.date_of_death), "E2", "", "", "", ""])
+                header_rows.append(
+                    [la_child_id, {"M": "1", "F": "2"}[death.sex], uk(death.date_of_birth), "WBRI", "", "", "", death.old_la_code]
+                )
+                episode_rows.append(
+                    [la_child_id, uk(started), "S", "C2", "N1", "U1", "PR1", uk(death.date_of_death), "E2", "", "", "", ""]
+                )
             ncmd_rows.append(_ncmd_row(rng, death))
             if death.notify_csprp:
                 csprp_rows.append(_csprp_death_row(rng, death, len(csprp_rows)))
@@ -128,7 +132,15 @@ def write_synthetic(out_dir: Path, spec: SynthSpec) -> dict[str, Any]:
             child_id = f"U{end_year}{index:05d}"
             referral = lost - dt.timedelta(days=rng.randint(1, 120))
             cin_by_file[(end_year, old)].append(
-                CinChild(child_id, sex_element, sex_code("U"), None, iso(expected), iso(lost), [CinEpisode(iso(referral), iso(lost), "RC2")])
+                CinChild(
+                    child_id,
+                    sex_element,
+                    sex_code("U"),
+                    None,
+                    iso(expected),
+                    iso(lost),
+                    [CinEpisode(iso(referral), iso(lost), "RC2")],
+                )
             )
             manifest.add("cin", "unborn.death", child_id, "scope")
         for index in range(ADULT_RC2_PER_YEAR):
@@ -138,7 +150,15 @@ def write_synthetic(out_dir: Path, spec: SynthSpec) -> dict[str, Any]:
             child_id = f"A{end_year}{index:05d}"
             sex = rng.choice("MF")
             cin_by_file[(end_year, old)].append(
-                CinChild(child_id, sex_element, sex_code(sex), iso(born), None, iso(died), [CinEpisode(iso(died - dt.timedelta(days=200)), iso(died), "RC2")])
+                CinChild(
+                    child_id,
+                    sex_element,
+                    sex_code(sex),
+                    iso(born),
+                    None,
+                    iso(died),
+                    [CinEpisode(iso(died - dt.timedelta(days=200)), iso(died), "RC2")],
+                )
             )
             manifest.add("cin", "age.over_17", child_id, "scope")
 
@@ -152,13 +172,23 @@ def write_synthetic(out_dir: Path, spec: SynthSpec) -> dict[str, Any]:
                 closure = iso(random_date(rng, referral, end)) if reason else None
                 plan = (iso(referral), None) if rng.random() < 0.1 and reason is None else None
                 bucket.append(
-                    CinChild(f"L{end_year}{old}{index:06d}", sex_element, sex_code(rng.choice("MF")), iso(born), None, None, [CinEpisode(iso(referral), closure, reason, plan)])
+                    CinChild(
+                        f"L{end_year}{old}{index:06d}",
+                        sex_element,
+                        sex_code(rng.choice("MF")),
+                        iso(born),
+                        None,
+                        None,
+                        [CinEpisode(iso(referral), closure, reason, plan)],
+                    )
                 )
             for index in range(max(1, per_la // 10)):
                 child = f"K{end_year}{old}{index:05d}"
                 born = start - dt.timedelta(days=rng.randint(1, 17 * 365))
                 header_rows.append([child, rng.choice("12"), uk(born), "WBRI", "", "", "", old])
-                episode_rows.append([child, uk(random_date(rng, start, end)), "S", "C2", "N1", "U1", "PR1", "", "", "", "", "", ""])
+                episode_rows.append(
+                    [child, uk(random_date(rng, start, end)), "S", "C2", "N1", "U1", "PR1", "", "", "", "", "", ""]
+                )
 
         for index in range(SERIOUS_HARM_SINS_PER_YEAR):
             _, ons = rng.choice(las)
@@ -170,7 +200,9 @@ def write_synthetic(out_dir: Path, spec: SynthSpec) -> dict[str, Any]:
             )  # fmt: skip
 
     if spec.defects:
-        _inject_defects(rng, las, spec.last_year, reference_date, cin_by_file, header_rows, episode_rows, ncmd_rows, csprp_rows, manifest)
+        _inject_defects(
+            rng, las, spec.last_year, reference_date, cin_by_file, header_rows, episode_rows, ncmd_rows, csprp_rows, manifest
+        )
 
     files = _write_all(out_dir, spec, cin_by_file, header_rows, episode_rows, ncmd_rows, csprp_rows, manifest)
     document = {
@@ -213,8 +245,10 @@ def _ncmd_row(rng: random.Random, death: Death) -> list[str]:
 def _csprp_death_row(rng: random.Random, death: Death, count: int) -> list[str]:
     fmt = uk if rng.random() < 0.3 else iso
     by_age = rng.random() < 0.1
-    age = death.date_of_death.year - death.date_of_birth.year - (
-        (death.date_of_death.month, death.date_of_death.day) < (death.date_of_birth.month, death.date_of_birth.day)
+    age = (
+        death.date_of_death.year
+        - death.date_of_birth.year
+        - ((death.date_of_death.month, death.date_of_death.day) < (death.date_of_birth.month, death.date_of_birth.day))
     )
     return [
         f"SIN{count + 1:06d}",
@@ -232,7 +266,9 @@ def _csprp_death_row(rng: random.Random, death: Death, count: int) -> list[str]:
         "current" if death.status == "CPP" else "never",
         "current" if death.status == "CIN" else "never",
         death.abuse_neglect,
-        "medical_cause" if death.abuse_neglect == "not_suspected" else rng.choice(("child_homicide_intrafamilial", "unexplained_sudi_sudc", "death_from_extreme_neglect")),
+        "medical_cause"
+        if death.abuse_neglect == "not_suspected"
+        else rng.choice(("child_homicide_intrafamilial", "unexplained_sudi_sudc", "death_from_extreme_neglect")),
     ]
 
 
@@ -259,7 +295,17 @@ def _inject_defects(
         bucket = cin_by_file[(year, old)]
         tag = f"{n + 1}"
         ep = CinEpisode(iso(start), died, "RC2")
-        bucket.append(CinChild(f"XCIN-NEG-{tag}", sex_element, sex, iso(dt.date(year, 2, 1)), None, iso(start + dt.timedelta(days=30)), [CinEpisode(iso(start), iso(start + dt.timedelta(days=30)), "RC2")]))
+        bucket.append(
+            CinChild(
+                f"XCIN-NEG-{tag}",
+                sex_element,
+                sex,
+                iso(dt.date(year, 2, 1)),
+                None,
+                iso(start + dt.timedelta(days=30)),
+                [CinEpisode(iso(start), iso(start + dt.timedelta(days=30)), "RC2")],
+            )
+        )
         manifest.add("cin", "age.negative", f"XCIN-NEG-{tag}")
         bucket.append(CinChild(f"XCIN-NODATE-{tag}", sex_element, sex, born, None, None, [ep]))
         manifest.add("cin", "death.missing_date", f"XCIN-NODATE-{tag}")
@@ -278,10 +324,12 @@ def _inject_defects(
         for _ in range(2):
             bucket.append(CinChild(f"XCIN-DUP-{tag}", sex_element, sex, born, None, None, [CinEpisode(iso(start))]))
         manifest.add("cin", "duplicate.record", f"XCIN-DUP-{tag}")
-        bucket.append(CinChild(f"XCIN-BADDATE-{tag}", sex_element, sex, f"{year - 3}-02-30", None, None, [CinEpisode(iso(start))]))
+        bucket.append(
+            CinChild(f"XCIN-BADDATE-{tag}", sex_element, sex, f"{year - 3}-02-30", None, None, [CinEpisode(iso(start))])
+        )
         manifest.add("cin", "date.unparseable", f"XCIN-BADDATE-{tag}")
 
-        def lac(child: str, sex_code: str, dob: str, decom: str, dec: str, rec: str) -> None:
+        def lac(child: str, sex_code: str, dob: str, decom: str, dec: str, rec: str, old: str = old) -> None:
             header_rows.append([child, sex_code, dob, "WBRI", "", "", "", old])
             episode_rows.append([child, decom, "S", "C2", "N1", "U1", "PR1", dec, rec, "", "", "", ""])
 
@@ -306,8 +354,10 @@ def _inject_defects(
         header_rows.append([f"X903-DUP-{tag}", "1", d_born, "WBRI", "", "", "", old])
         manifest.add("ssda903", "duplicate.record", f"X903-DUP-{tag}")
 
-        def ncmd(case: str, **changes: str) -> None:
-            row = dict(zip(NCMD_COLUMNS, [case, f"XP-{case}", ons, "F", "WBRI", born, died, died, "", "", "NEVER", ""], strict=True))
+        def ncmd(case: str, ons: str = ons, **changes: str) -> None:
+            row = dict(
+                zip(NCMD_COLUMNS, [case, f"XP-{case}", ons, "F", "WBRI", born, died, died, "", "", "NEVER", ""], strict=True)
+            )
             row.update(changes)
             ncmd_rows.append([row[c] for c in NCMD_COLUMNS])
 
@@ -333,8 +383,31 @@ def _inject_defects(
         manifest.add("ncmd", "duplicate.record", f"XN-TWICE-A-{tag}")
         manifest.add("ncmd", "duplicate.record", f"XN-TWICE-B-{tag}")
 
-        def sin(sin_id: str, **changes: str) -> None:
-            row = dict(zip(CSPRP_COLUMNS, [sin_id, f"XS-{sin_id}", ons, died, died, born, "", "M", "WBRI", "death", "death", "never", "never", "never", "suspected", "unclear"], strict=True))
+        def sin(sin_id: str, ons: str = ons, **changes: str) -> None:
+            row = dict(
+                zip(
+                    CSPRP_COLUMNS,
+                    [
+                        sin_id,
+                        f"XS-{sin_id}",
+                        ons,
+                        died,
+                        died,
+                        born,
+                        "",
+                        "M",
+                        "WBRI",
+                        "death",
+                        "death",
+                        "never",
+                        "never",
+                        "never",
+                        "suspected",
+                        "unclear",
+                    ],
+                    strict=True,
+                )
+            )
             row.update(changes)
             csprp_rows.append([row[c] for c in CSPRP_COLUMNS])
 

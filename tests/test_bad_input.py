@@ -1,0 +1,122 @@
+"""Bad input: one line naming the file and line or element, exit 2, no traceback, no output."""
+
+from pathlib import Path
+
+import pytest
+
+from .conftest import PEERS, run_cli
+
+NCMD_HEADER = "ncmd_case_id,la_code,sex,date_of_birth,date_of_death,social_care_status"
+
+
+def assert_bad_input(result, *fragments: str) -> None:
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+def check(kind: str, *paths: Path, out: Path | None = None):
+    extra = ["--json", str(out)] if out else []
+    return run_cli("check", "--source", kind, *map(str, paths), *extra)
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    assert_bad_input(check("ncmd", tmp_path / "nope.csv"), "nope.csv", "not found")
+
+
+def test_empty_file(tmp_path: Path) -> None:
+    (tmp_path / "empty.csv").write_bytes(b"")
+    assert_bad_input(check("ncmd", tmp_path / "empty.csv"), "empty.csv", "empty")
+
+
+def test_header_only_file_is_zero_records(tmp_path: Path) -> None:
+    (tmp_path / "h.csv").write_text(NCMD_HEADER + "\n")
+    result = check("ncmd", tmp_path / "h.csv")
+    assert result.returncode == 0, result.stderr
+    assert "0 records" in result.stdout
+
+
+def test_missing_required_column_names_it(tmp_path: Path) -> None:
+    (tmp_path / "n.csv").write_text("ncmd_case_id,la_code\nN1,E09000001\n")
+    assert_bad_input(check("ncmd", tmp_path / "n.csv"), "n.csv", "sex", "date_of_birth")
+
+
+def test_duplicated_column(tmp_path: Path) -> None:
+    (tmp_path / "d.csv").write_text(NCMD_HEADER + ",sex\nN1,E09000001,F,2015-01-01,2023-01-01,LAC,F\n")
+    assert_bad_input(check("ncmd", tmp_path / "d.csv"), "d.csv", "'sex' appears twice", "line 1")
+
+
+@pytest.mark.parametrize("delimiter", [";", "\t"])
+def test_other_delimiters_are_read(tmp_path: Path, delimiter: str) -> None:
+    row = ["N1", "E09000001", "F", "2015-01-01", "2023-01-01", "LAC"]
+    (tmp_path / "n.csv").write_text(NCMD_HEADER.replace(",", delimiter) + "\n" + delimiter.join(row) + "\n")
+    result = check("ncmd", tmp_path / "n.csv")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 records" in result.stdout
+
+
+@pytest.mark.parametrize("encoding", ["cp1252", "utf-8-sig", "utf-16"])
+def test_encodings(tmp_path: Path, encoding: str) -> None:
+    text = "sin_id,la_code,incident_date,notification_date,date_of_birth,sex,nature,looked_after,abuse_neglect,likely_cause\n"
+    text += "S1,E09000001,2023-01-05,2023-01-09,2010-02-01,F,death,current,known,caf\u00e9\n"
+    (tmp_path / "s.csv").write_bytes(text.encode(encoding))
+    result = check("csprp", tmp_path / "s.csv")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_ragged_row_names_the_line(tmp_path: Path) -> None:
+    (tmp_path / "r.csv").write_text(NCMD_HEADER + "\nN1,E09000001,F,2015-01-01,2023-01-01,LAC,extra,more\n")
+    assert_bad_input(check("ncmd", tmp_path / "r.csv"), "r.csv", "line 2")
+
+
+def test_corrupt_xlsx(tmp_path: Path) -> None:
+    (tmp_path / "c.xlsx").write_bytes(b"PK\x03\x04" + b"\x00garbage" * 50)
+    assert_bad_input(check("ncmd", tmp_path / "c.xlsx"), "c.xlsx", "xlsx")
+
+
+def test_xlsx_renamed_csv_with_data_on_second_sheet(synthetic: Path, tmp_path: Path) -> None:
+    renamed = tmp_path / "ncmd.csv"
+    renamed.write_bytes((synthetic / "ncmd/ncmd_deaths.xlsx").read_bytes())
+    result = check("ncmd", renamed, out=tmp_path / "x.json")
+    assert result.returncode == 1  # read as a workbook; the sample carries injected errors
+    assert "ncmd.csv!deaths" in (tmp_path / "x.json").read_text()
+
+
+def test_truncated_xml_names_the_line(tmp_path: Path) -> None:
+    text = PEERS[1].read_text()
+    (tmp_path / "t.xml").write_text(text[: len(text) // 2])
+    result = check("cin", tmp_path / "t.xml", out=tmp_path / "t.json")
+    assert_bad_input(result, "t.xml", "line", "malformed XML")
+    assert not (tmp_path / "t.json").exists()
+
+
+def test_xxe_is_refused_and_not_fetched(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET")
+    (tmp_path / "x.xml").write_text(
+        f'<?xml version="1.0"?>\n<!DOCTYPE Message [<!ENTITY xxe SYSTEM "file://{secret}">]>\n'
+        "<Message><Header><CollectionDetails><ReferenceDate>2024-03-31</ReferenceDate></CollectionDetails></Header>"
+        "<Children><Child><ChildIdentifiers><LAchildID>&xxe;</LAchildID></ChildIdentifiers></Child></Children></Message>\n"
+    )
+    result = check("cin", tmp_path / "x.xml")
+    assert_bad_input(result, "x.xml", "DTD")
+    assert "TOP-SECRET" not in result.stdout + result.stderr
+
+
+def test_not_a_cin_file(tmp_path: Path) -> None:
+    (tmp_path / "other.xml").write_text("<root><a>1</a></root>")
+    assert_bad_input(check("cin", tmp_path / "other.xml"), "other.xml", "not a CIN census file")
+
+
+def test_bad_reference_date() -> None:
+    result = run_cli("check", "--source", "cin", str(PEERS[0]), "--reference-date", "31/13/2024")
+    assert_bad_input(result, "--reference-date")
+
+
+def test_unknown_source_kind_is_usage_error() -> None:
+    result = run_cli("check", "--source", "nhs", str(PEERS[0]))
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
