@@ -29,6 +29,7 @@ COLUMNS = (
     "unborn",
     "death_date_state",
     "reference_date",
+    "headline_date",
     "location",
 )
 SEX_CODES = {"M": "M", "F": "F", "U": "U", "1": "M", "2": "F", "0": "U", "9": "U"}
@@ -65,7 +66,9 @@ def death_records(
     category: pd.Series | None = None,
     abuse_neglect: pd.Series | None = None,
     age_when_no_birth_date: pd.Series | None = None,
+    headline_date: pd.Series | None = None,
 ) -> pd.DataFrame:
+    """`headline_date` is the date the source counts a death by in its own headline (defaults to death)."""
     index = record_id.index
     empty = pd.Series(None, index=index, dtype=object)
     births = parse_dates(birth_date)
@@ -103,6 +106,7 @@ def death_records(
             "unborn": is_unborn(births.blank, expected.blank),
             "death_date_state": state,
             "reference_date": reference,
+            "headline_date": deaths.values if headline_date is None else headline_date.astype(DATE_DTYPE),
             "location": location,
         },
         index=index,

@@ -99,16 +99,91 @@ def check(
     "--children", type=int, default=20_000, show_default=True, help="Living CIN children per year (national is ~700,000)."
 )
 @click.option("--xlsx/--no-xlsx", default=True, show_default=True, help="Also write the NCMD extract as .xlsx.")
-def synth(out_dir: Path, seed: int, years: int, last_year: int, children: int, xlsx: bool) -> None:
+@click.option("--clean", is_flag=True, help="Inject no defects or cross-source discrepancies.")
+def synth(out_dir: Path, seed: int, years: int, last_year: int, children: int, xlsx: bool, clean: bool) -> None:
     """Write realistic synthetic data for all four sources, with a manifest of injected defects."""
     from .synth import SynthSpec, write_synthetic
 
     manifest = write_synthetic(
-        out_dir, SynthSpec(seed=seed, years=years, last_year=last_year, children_per_year=children, xlsx=xlsx)
+        out_dir, SynthSpec(seed=seed, years=years, last_year=last_year, children_per_year=children, xlsx=xlsx, defects=not clean)
     )
     click.echo(
         f"wrote synthetic data to {out_dir} ({manifest['counts']['defects']} injected defects listed in {out_dir / 'manifest.json'})"
     )
+
+
+def _release_targets(
+    out_dir: Path | None, json_path: Path | None, junit_path: Path | None, summary_md: Path | None
+) -> dict[str, Path | None]:
+    targets = {"json": json_path, "junit": junit_path, "summary_md": summary_md}
+    if out_dir is not None:
+        defaults = {"json": "results.json", "junit": "junit.xml", "summary_md": "summary.md"}
+        targets = {key: value or out_dir / defaults[key] for key, value in targets.items()}
+    return targets
+
+
+def _print_reconciliation(run) -> None:  # type: ignore[no-untyped-def]
+    result = run.reconciliation
+    summary = result.summary()
+    click.echo(
+        f"{'PASS' if result.passed else 'FAIL'}  reconciliation: {summary['comparisons']} comparisons, {summary['agree']} agree, "
+        f"{summary['within_tolerance']} within tolerance, {summary['discrepancy']} discrepancies, {summary['not_comparable']} not comparable"
+    )
+    for comparison in result.discrepancies[:20]:
+        left = comparison.left_value.to_list() if comparison.left_value else None
+        right = comparison.right_value.to_list() if comparison.right_value else None
+        why = f" ({comparison.explanation})" if comparison.explanation else ""
+        click.echo(
+            f"  DISCREPANCY {comparison.measure} {comparison.period_label} {comparison.geography}: "
+            f"{comparison.left} {left} {comparison.relation} {comparison.right} {right}{why}"
+        )
+    if len(result.discrepancies) > 20:
+        click.echo(f"  and {len(result.discrepancies) - 20} more discrepancies (see the JSON)")
+    for trend in result.trends:
+        if trend.opposite:
+            click.echo(f"  OPPOSITE TRENDS {trend.measure}: {trend.sources[0]} {trend.directions[0]} ({trend.spans[0]}), "
+                       f"{trend.sources[1]} {trend.directions[1]} ({trend.spans[1]})")  # fmt: skip
+    for note in result.notes:
+        click.echo(f"  note: {note}")
+
+
+@cli.command()
+@click.option("--config", "config_path", type=click.Path(path_type=Path), required=True, help="Run config (YAML).")
+@click.option("--json", "json_path", type=click.Path(path_type=Path), help="Write results as JSON.")
+@click.option("--junit", "junit_path", type=click.Path(path_type=Path), help="Write JUnit XML, one testcase per comparison.")
+@click.option("--summary-md", "summary_md", type=click.Path(path_type=Path), help="Write a Markdown summary.")
+def reconcile(config_path: Path, json_path: Path | None, junit_path: Path | None, summary_md: Path | None) -> None:
+    """Reconcile the sources' death counts; exit 1 on any discrepancy beyond tolerance."""
+    from .config import load_config
+    from .pipeline import run_release, write_outputs
+
+    run = run_release(load_config(config_path))
+    write_outputs(run, _release_targets(None, json_path, junit_path, summary_md))
+    _print_reconciliation(run)
+    if not run.reconciliation.passed:
+        raise ChecksFailed
+
+
+@cli.command()
+@click.argument("config_path", type=click.Path(path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("triangulate-out"), show_default=True)
+@click.option("--json", "json_path", type=click.Path(path_type=Path))
+@click.option("--junit", "junit_path", type=click.Path(path_type=Path))
+@click.option("--summary-md", "summary_md", type=click.Path(path_type=Path))
+def run(config_path: Path, out_dir: Path, json_path: Path | None, junit_path: Path | None, summary_md: Path | None) -> None:
+    """Check every source, reconcile, and write every output; exit 1 if either fails."""
+    from .config import load_config
+    from .pipeline import run_release, write_outputs
+    from .reports.console import render_check_summary
+
+    release = run_release(load_config(config_path))
+    written = write_outputs(release, _release_targets(out_dir, json_path, junit_path, summary_md))
+    for result in release.results:
+        click.echo(render_check_summary(result))
+    _print_reconciliation(release)
+    click.echo("wrote " + ", ".join(str(p) for p in written))
+    if not (release.checks_passed and release.reconciliation.passed):
+        raise ChecksFailed
 
 
 def main(argv: list[str] | None = None) -> None:

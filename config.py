@@ -18,7 +18,7 @@ from .dates import parse_one
 from .errors import ConfigError
 from .validate import SourceOptions
 
-SOURCE_KEYS = {"kind", "path", "columns", "la_code", "severity", "reference_date"}
+SOURCE_KEYS = {"kind", "path", "columns", "la_code", "severity", "reference_date", "rounding"}
 TOP_KEYS = {"reference_date", "sources", "measures", "severity", "linkage", "outputs", "period", "periods", "tolerance"}
 PUBLISHED = "published"
 
@@ -30,6 +30,7 @@ class RunConfig:
     sources: tuple[SourceOptions, ...]
     published: tuple[SourceOptions, ...]
     raw: Mapping[str, Any] = field(default_factory=dict)
+    rounding: Mapping[str, Mapping[str, int]] = field(default_factory=dict)  # published source -> level -> base
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
@@ -109,7 +110,18 @@ def _paths(value: Any, base: Path, path: Path, name: str) -> tuple[Path, ...]:
     items = value if isinstance(value, list) else [value]
     if not items or any(not isinstance(item, str) or not item for item in items):
         raise ConfigError(f"sources.{name}.path must be a file name or a list of them", path=path)
-    return tuple((base / item) if not Path(item).is_absolute() else Path(item) for item in items)
+    resolved: list[Path] = []
+    for item in items:
+        candidate = Path(item) if Path(item).is_absolute() else base / item
+        if any(char in item for char in "*?["):
+            root = Path(candidate.anchor) if candidate.is_absolute() else base
+            matches = sorted(root.glob(str(candidate.relative_to(root)) if candidate.is_absolute() else item))
+            if not matches:
+                raise ConfigError(f"sources.{name}.path: {item!r} matches no file", path=path)
+            resolved.extend(matches)
+        else:
+            resolved.append(candidate)
+    return tuple(resolved)
 
 
 def load_config(path: str | Path) -> RunConfig:
@@ -128,6 +140,7 @@ def load_config(path: str | Path) -> RunConfig:
     base = config_path.parent
     sources: list[SourceOptions] = []
     published: list[SourceOptions] = []
+    rounding: dict[str, dict[str, int]] = {}
     for name, node in sources_node.items():
         name = str(name)
         if not isinstance(node, Mapping):
@@ -157,4 +170,9 @@ def load_config(path: str | Path) -> RunConfig:
             severity={**global_severity, **_severity(node.get("severity"), config_path, f"sources.{name}.severity")},
         )
         (published if kind == PUBLISHED else sources).append(options)
-    return RunConfig(config_path, reference_date, tuple(sources), tuple(published), dict(document))
+        if node.get("rounding") is not None:
+            levels = node["rounding"]
+            if not isinstance(levels, Mapping) or not all(isinstance(v, int) and v >= 1 for v in levels.values()):
+                raise ConfigError(f"sources.{name}.rounding must map geographic levels to a whole-number base", path=config_path)
+            rounding[name] = {str(k).strip().lower(): int(v) for k, v in levels.items()}
+    return RunConfig(config_path, reference_date, tuple(sources), tuple(published), dict(document), rounding)

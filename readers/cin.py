@@ -182,4 +182,5 @@ def cin_deaths(raw: pd.DataFrame) -> pd.DataFrame:
         status=pd.Series("CIN", index=died.index).where(~plan_open, "CPP"),
         cpp_at_death=plan_open.astype("boolean"),
         reference_date=parse_dates(died["ReferenceDate"].astype(object)).values,
+        headline_date=parse_dates(died["ReferenceDate"].astype(object)).values,  # DfE counts by census year
     )

@@ -60,6 +60,7 @@ def _csprp_status(raw: pd.DataFrame) -> pd.Series:
 def csprp_deaths(raw: pd.DataFrame, *, reference_date: pd.Timestamp | None) -> pd.DataFrame:
     """One canonical death per notification whose nature (as notified) is death."""
     from ..canonical import death_records, locations, normalise_sex, record_ids
+    from ..dates import parse_dates
     from ..geography import to_ons_code
     from ..schemas.csprp import DEATH
 
@@ -82,4 +83,5 @@ def csprp_deaths(raw: pd.DataFrame, *, reference_date: pd.Timestamp | None) -> p
         category=died["likely_cause"],
         abuse_neglect=died["abuse_neglect"].isin(("known", "suspected")).astype("boolean"),
         reference_date=reference_date,
+        headline_date=parse_dates(died["notification_date"]).values,  # SIN statistics count by notification
     )

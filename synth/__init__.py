@@ -85,6 +85,7 @@ def write_synthetic(out_dir: Path, spec: SynthSpec) -> dict[str, Any]:
     ncmd_rows: list[list[str]] = []
     csprp_rows: list[list[str]] = []
     deaths_all: list[Death] = []
+    looked_after_rows: list[tuple[Death, list[str], list[str], list[str] | None]] = []  # death, episode, ncmd, sin
 
     for end_year in end_years:
         start, end = financial_year(end_year)
@@ -96,6 +97,11 @@ def write_synthetic(out_dir: Path, spec: SynthSpec) -> dict[str, Any]:
             return sex
 
         deaths = build_deaths(rng, end_year, las, serial)
+        shifted_child = None
+        if spec.defects and end_year == spec.last_year:
+            # Cross-source discrepancy: NCMD dates this death 1 April, the DfE return 31 March.
+            shifted = next(d for d in deaths if d.status == "LAC" and d.date_of_birth < start - dt.timedelta(days=30))
+            shifted.date_of_death, shifted_child = start, shifted.child_id
         deaths_all += deaths
         for death in deaths:
             la_child_id = "C" + death.child_id[1:]
@@ -112,17 +118,19 @@ def write_synthetic(out_dir: Path, spec: SynthSpec) -> dict[str, Any]:
                         episodes=[CinEpisode(iso(referral), iso(death.date_of_death), "RC2", plan)],
                     )
                 )
-            if death.status == "LAC":
-                started = max(death.date_of_death - dt.timedelta(days=rng.randint(1, 900)), death.date_of_birth)
-                header_rows.append(
-                    [la_child_id, {"M": "1", "F": "2"}[death.sex], uk(death.date_of_birth), "WBRI", "", "", "", death.old_la_code]
-                )
-                episode_rows.append(
-                    [la_child_id, uk(started), "S", "C2", "N1", "U1", "PR1", uk(death.date_of_death), "E2", "", "", "", ""]
-                )
             ncmd_rows.append(_ncmd_row(rng, death))
             if death.notify_csprp:
                 csprp_rows.append(_csprp_death_row(rng, death, len(csprp_rows)))
+            if death.status == "LAC":
+                dfe_death = death.date_of_death - dt.timedelta(days=1 if death.child_id == shifted_child else 0)
+                started = max(dfe_death - dt.timedelta(days=rng.randint(1, 900)), death.date_of_birth)
+                header_rows.append(
+                    [la_child_id, {"M": "1", "F": "2"}[death.sex], uk(death.date_of_birth), "WBRI", "", "", "", death.old_la_code]
+                )
+                episode_rows.append([la_child_id, uk(started), "S", "C2", "N1", "U1", "PR1", uk(dfe_death), "E2", "", "", "", ""])
+                if end_year == spec.last_year:
+                    sin_row = csprp_rows[-1] if death.notify_csprp else None
+                    looked_after_rows.append((death, episode_rows[-1], ncmd_rows[-1], sin_row))
 
         for index in range(UNBORN_RC2_PER_YEAR):
             old, _ = rng.choice(las)
@@ -199,7 +207,9 @@ def write_synthetic(out_dir: Path, spec: SynthSpec) -> dict[str, Any]:
                  iso(born), "", rng.choice("MF"), "WBRI", "serious_harm", "serious_harm", "never", "current", "current", "suspected", ""]
             )  # fmt: skip
 
+    discrepancies: list[dict[str, str]] = []
     if spec.defects:
+        discrepancies = _inject_discrepancies(rng, spec.last_year, looked_after_rows, ncmd_rows, csprp_rows)
         _inject_defects(
             rng, las, spec.last_year, reference_date, cin_by_file, header_rows, episode_rows, ncmd_rows, csprp_rows, manifest
         )
@@ -219,9 +229,36 @@ def write_synthetic(out_dir: Path, spec: SynthSpec) -> dict[str, Any]:
         },
         "files": files,
         "defects": manifest.entries,
+        "discrepancies": discrepancies,
     }
     (out_dir / "manifest.json").write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
     return document
+
+
+def _inject_discrepancies(
+    rng: random.Random,
+    year: int,
+    looked_after: list[tuple[Death, list[str], list[str], list[str] | None]],
+    ncmd_rows: list[list[str]],
+    csprp_rows: list[list[str]],
+) -> list[dict[str, str]]:
+    """Cross-source discrepancies that reconciliation must find and explain."""
+    start, _ = financial_year(year)
+    missing = rng.choice([row for row in looked_after if row[0].date_of_death != start])
+    shifted = next(row for row in looked_after if row[0].date_of_death == start)
+    ncmd_rows.remove(missing[2])
+    born = start + dt.timedelta(days=40) - dt.timedelta(days=3000)
+    incident = start + dt.timedelta(days=40)
+    extra = f"SIN{len(csprp_rows) + 1:06d}"
+    csprp_rows.append(
+        [extra, "", "E09000001", iso(incident), iso(incident + dt.timedelta(days=2)), iso(born), "", "F", "WBRI",
+         "death", "death", "current", "never", "never", "not_suspected", "medical_cause"]
+    )  # fmt: skip
+    return [
+        {"measure": "lac_deaths", "kind": "missing_from_ncmd", "source": "ssda903", "record_id": "C" + missing[0].child_id[1:]},
+        {"measure": "lac_deaths", "kind": "period_shift", "source": "ssda903", "record_id": "C" + shifted[0].child_id[1:]},
+        {"measure": "lac_deaths", "kind": "extra_csprp", "source": "csprp", "record_id": extra},
+    ]
 
 
 def _ncmd_row(rng: random.Random, death: Death) -> list[str]:
@@ -466,4 +503,59 @@ def _write_all(
     if spec.xlsx:
         write_xlsx(out_dir / "ncmd/ncmd_deaths.xlsx", NCMD_COLUMNS, ncmd_rows)
         files["ncmd_xlsx"] = ["ncmd/ncmd_deaths.xlsx"]
+    files["published"] = [_write_published(out_dir, episode_rows)]
+    _write_release_config(out_dir, spec)
     return files
+
+
+def _write_published(out_dir: Path, episode_rows: list[list[str]]) -> str:
+    """DfE's national 'ceased to be looked after: died' figure, rounded to the nearest 10, in EES format."""
+    deaths_by_year: dict[int, int] = defaultdict(int)
+    for row in episode_rows:
+        if row[8] == "E2" and row[7] and not row[0].startswith("X"):
+            day = dt.datetime.strptime(row[7], "%d/%m/%Y").date()
+            deaths_by_year[day.year + (1 if day.month >= 4 else 0)] += 1
+    rows = [
+        [
+            str(year),
+            "Reporting year",
+            "National",
+            "E92000001",
+            "England",
+            "Reason episode ceased",
+            "Died",
+            str(int(round(count, -1))),
+        ]
+        for year, count in sorted(deaths_by_year.items())
+    ]
+    relative = "published/cla_ceased.csv"
+    write_csv(
+        out_dir / relative,
+        (
+            "time_period",
+            "time_identifier",
+            "geographic_level",
+            "country_code",
+            "country_name",
+            "cla_group",
+            "characteristic",
+            "number",
+        ),
+        rows,
+    )
+    return relative
+
+
+def _write_release_config(out_dir: Path, spec: SynthSpec) -> None:
+    text = f"""# Written by `triangulate synth --seed {spec.seed}`: the release gate for the synthetic sample.
+reference_date: {spec.last_year}-03-31
+sources:
+  dfe_cin: {{kind: cin, path: "cin/*/*.xml"}}
+  dfe_cla: {{kind: ssda903, path: [ssda903/header.csv, ssda903/episodes.csv]}}
+  ncmd: {{kind: ncmd, path: ncmd/ncmd_deaths.csv}}
+  csprp: {{kind: csprp, path: csprp/sins.csv}}
+  dfe_pub: {{kind: published, path: published/cla_ceased.csv}}
+measures: default
+linkage: {{death_date_days: 7}}
+"""
+    (out_dir / "release.yaml").write_text(text, encoding="utf-8")

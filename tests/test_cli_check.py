@@ -6,7 +6,9 @@ from .conftest import PEERS, run_cli
 
 def test_json_contract_and_exit_1_on_error(synthetic: Path, tmp_path: Path) -> None:
     out = tmp_path / "ncmd.json"
-    result = run_cli("check", "--source", "ncmd", str(synthetic / "ncmd/ncmd_deaths.csv"), "--reference-date", "2023-03-31", "--json", str(out))
+    result = run_cli(
+        "check", "--source", "ncmd", str(synthetic / "ncmd/ncmd_deaths.csv"), "--reference-date", "2023-03-31", "--json", str(out)
+    )
     assert result.returncode == 1, result.stderr
     document = json.loads(out.read_text())
     assert document["source"] == "ncmd"
@@ -59,6 +61,12 @@ def test_column_mapping_from_config(tmp_path: Path) -> None:
 def test_gx_writes_nothing_to_home(synthetic: Path, tmp_path: Path) -> None:
     home = tmp_path / "home"
     home.mkdir()
-    result = run_cli("check", "--source", "csprp", str(synthetic / "csprp/sins.csv"), env={"HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config")})
+    result = run_cli(
+        "check",
+        "--source",
+        "csprp",
+        str(synthetic / "csprp/sins.csv"),
+        env={"HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config")},
+    )
     assert result.returncode == 1
     assert list(home.iterdir()) == []

@@ -1,5 +1,4 @@
 import pandas as pd
-
 from triangulate.dates import parse_dates, parse_one
 
 

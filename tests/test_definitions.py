@@ -1,5 +1,4 @@
 import pandas as pd
-
 from triangulate.definitions import age_in_completed_years, is_adult_at_death, is_unborn
 
 

@@ -5,7 +5,6 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
-
 from triangulate.synth import SynthSpec, write_synthetic
 from triangulate.validate import SourceOptions, check_source
 

@@ -1,0 +1,71 @@
+"""Published figures are intervals, not numbers: rounding and suppression symbols become [low, high]."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+SYMBOLS_NOT_AVAILABLE = {"z", "x", ":", "u", "..", ""}
+SUPPRESSED = "c"
+ROUNDS_TO_ZERO = {"k", "low"}
+
+
+@dataclass(frozen=True)
+class Interval:
+    low: float
+    high: float  # math.inf when only a lower bound is known
+
+    @classmethod
+    def exact(cls, value: float) -> Interval:
+        return cls(float(value), float(value))
+
+    def __add__(self, other: Interval) -> Interval:
+        return Interval(self.low + other.low, self.high + other.high)
+
+    def __sub__(self, other: Interval) -> Interval:
+        return Interval(self.low - other.high, self.high - other.low)
+
+    def scale(self, factor: float) -> Interval:
+        return Interval(self.low * factor, self.high * factor)
+
+    def contains(self, value: float) -> bool:
+        return self.low <= value <= self.high
+
+    @property
+    def is_exact(self) -> bool:
+        return self.low == self.high
+
+    @property
+    def midpoint(self) -> float:
+        return self.low if math.isinf(self.high) else (self.low + self.high) / 2
+
+    def to_list(self) -> list[float | None]:
+        return [_plain(self.low), None if math.isinf(self.high) else _plain(self.high)]
+
+
+def _plain(value: float) -> float | int:
+    return int(value) if float(value).is_integer() else round(value, 2)
+
+
+def from_rounded(value: int, base: int) -> Interval:
+    """A count rounded to the nearest `base`: 60 to the nearest 10 is 55-64."""
+    if base <= 1:
+        return Interval.exact(value)
+    half = base // 2
+    return Interval(max(0, value - half), value + base - half - 1)
+
+
+def from_published(text: object, base: int) -> Interval | None:
+    """None when the cell says the figure is not available or not applicable."""
+    cell = "" if text is None else str(text).strip().lower()
+    if cell in SYMBOLS_NOT_AVAILABLE:
+        return None
+    if cell == SUPPRESSED:
+        return Interval(1, math.inf)  # 1-5, or a larger value suppressed to protect another cell
+    if cell in ROUNDS_TO_ZERO:
+        return Interval(1, max(1, base // 2 - 1)) if base > 1 else Interval(0, 0.5)
+    try:
+        number = float(cell.replace(",", ""))
+    except ValueError:
+        return None
+    return from_rounded(int(number), base) if number.is_integer() else Interval.exact(number)

@@ -1,0 +1,217 @@
+"""The typed reconciliation result: frozen dataclasses that every renderer reads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .intervals import Interval
+
+STATUSES = ("agree", "within_tolerance", "discrepancy", "not_comparable")
+
+
+@dataclass(frozen=True)
+class BridgeStep:
+    step: str  # a check id where the step is one (unborn.death, age.over_17, duplicate.record, ...)
+    description: str
+    count: int  # removed from the headline; negative when the step adds records
+    record_ids: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"step": self.step, "description": self.description, "count": self.count, "record_ids": list(self.record_ids)}
+
+
+@dataclass(frozen=True)
+class Bridge:
+    source: str
+    measure: str
+    period: str
+    period_label: str
+    headline: int
+    steps: tuple[BridgeStep, ...]
+    harmonised: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "measure": self.measure,
+            "period": self.period,
+            "period_label": self.period_label,
+            "headline": self.headline,
+            "steps": [s.to_dict() for s in self.steps],
+            "harmonised": self.harmonised,
+        }
+
+
+@dataclass(frozen=True)
+class Comparison:
+    measure: str
+    period: str
+    period_label: str
+    geography: str
+    left: str
+    right: str
+    left_value: Interval | None
+    right_value: Interval | None
+    left_period: str
+    right_period: str
+    left_per_12_months: Interval | None
+    right_per_12_months: Interval | None
+    difference: Interval | None
+    relation: str
+    tolerance: dict[str, float]
+    status: str
+    explanation: str = ""
+
+    @property
+    def failed(self) -> bool:
+        return self.status == "discrepancy"
+
+    def to_dict(self) -> dict[str, Any]:
+        def interval(value: Interval | None) -> list[float | None] | None:
+            return value.to_list() if value is not None else None
+
+        return {
+            "measure": self.measure,
+            "period": self.period,
+            "period_label": self.period_label,
+            "geography": self.geography,
+            "left": self.left,
+            "right": self.right,
+            "left_value": interval(self.left_value),
+            "right_value": interval(self.right_value),
+            "left_period": self.left_period,
+            "right_period": self.right_period,
+            "left_per_12_months": interval(self.left_per_12_months),
+            "right_per_12_months": interval(self.right_per_12_months),
+            "difference": interval(self.difference),
+            "relation": self.relation,
+            "tolerance": self.tolerance,
+            "status": self.status,
+            "explanation": self.explanation,
+        }
+
+
+@dataclass(frozen=True)
+class MatchedPair:
+    left_id: str
+    right_id: str
+    linked_on: str  # child_id or demographics
+    period_shift: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "left_id": self.left_id,
+            "right_id": self.right_id,
+            "linked_on": self.linked_on,
+            "period_shift": self.period_shift,
+        }
+
+
+@dataclass(frozen=True)
+class Unmatched:
+    left: str
+    right: str
+    measure: str
+    period: str
+    period_label: str
+    matched: int
+    period_shifts: tuple[MatchedPair, ...]
+    only_left: tuple[str, ...]
+    only_right: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "left": self.left,
+            "right": self.right,
+            "measure": self.measure,
+            "period": self.period,
+            "period_label": self.period_label,
+            "matched": self.matched,
+            "period_shifts": [p.to_dict() for p in self.period_shifts],
+            "only_left": list(self.only_left),
+            "only_right": list(self.only_right),
+        }
+
+
+@dataclass(frozen=True)
+class TrendFlag:
+    measure: str
+    sources: tuple[str, str]
+    directions: tuple[str, str]
+    spans: tuple[str, str]
+    values: tuple[tuple[float, float], tuple[float, float]]  # per 12 months, first and last
+    opposite: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "measure": self.measure,
+            "sources": list(self.sources),
+            "directions": list(self.directions),
+            "spans": list(self.spans),
+            "per_12_months": [list(v) for v in self.values],
+            "opposite": self.opposite,
+        }
+
+
+@dataclass(frozen=True)
+class CoherenceCheck:
+    source: str
+    measure: str
+    period: str
+    geography: str
+    parts: str
+    total: Interval
+    sum_of_parts: Interval
+    coherent: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "measure": self.measure,
+            "period": self.period,
+            "geography": self.geography,
+            "parts": self.parts,
+            "total": self.total.to_list(),
+            "sum_of_parts": self.sum_of_parts.to_list(),
+            "coherent": self.coherent,
+        }
+
+
+@dataclass(frozen=True)
+class ReconcileResult:
+    comparisons: tuple[Comparison, ...] = ()
+    bridges: tuple[Bridge, ...] = ()
+    unmatched: tuple[Unmatched, ...] = ()
+    trends: tuple[TrendFlag, ...] = ()
+    coherence: tuple[CoherenceCheck, ...] = ()
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def discrepancies(self) -> tuple[Comparison, ...]:
+        return tuple(c for c in self.comparisons if c.failed)
+
+    @property
+    def passed(self) -> bool:
+        return not self.discrepancies
+
+    def summary(self) -> dict[str, Any]:
+        counts = {status: sum(1 for c in self.comparisons if c.status == status) for status in STATUSES}
+        return {
+            "passed": self.passed,
+            "comparisons": len(self.comparisons),
+            **counts,
+            "opposite_trends": sum(1 for t in self.trends if t.opposite),
+            "incoherent_aggregates": sum(1 for c in self.coherence if not c.coherent),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "summary": self.summary(),
+            "comparisons": [c.to_dict() for c in self.comparisons],
+            "bridges": [b.to_dict() for b in self.bridges],
+            "unmatched": [u.to_dict() for u in self.unmatched],
+            "trends": [t.to_dict() for t in self.trends],
+            "coherence": [c.to_dict() for c in self.coherence],
+            "notes": list(self.notes),
+        }

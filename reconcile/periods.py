@@ -1,0 +1,74 @@
+"""Periods: financial years (1 April - 31 March), calendar years, or any explicit start and end.
+
+Lengths are computed from the dates, never from labels: 1 Jan 2022 - 31 Mar 2023 is 15 months.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+
+
+@dataclass(frozen=True, order=True)
+class Period:
+    start: dt.date
+    end: dt.date  # inclusive
+
+    @property
+    def iso(self) -> str:
+        return f"{self.start.isoformat()}/{self.end.isoformat()}"
+
+    @property
+    def label(self) -> str:
+        if self.start.month == 4 and self.start.day == 1 and self.end == dt.date(self.start.year + 1, 3, 31):
+            return f"{self.start.year}-{str(self.end.year)[2:]}"
+        if self.start.month == 1 and self.start.day == 1 and self.end == dt.date(self.start.year, 12, 31):
+            return str(self.start.year)
+        return f"{self.start:%d %b %Y} to {self.end:%d %b %Y}"
+
+    @property
+    def months(self) -> float:
+        """Whole calendar months when the period is made of them, otherwise days scaled to months."""
+        last_day = calendar.monthrange(self.end.year, self.end.month)[1]
+        if self.start.day == 1 and self.end.day == last_day:
+            return float((self.end.year - self.start.year) * 12 + self.end.month - self.start.month + 1)
+        return ((self.end - self.start).days + 1) * 12 / 365.25
+
+    def per_12_months(self, value: float) -> float:
+        return value * 12 / self.months
+
+    def overlaps(self, other: Period) -> bool:
+        return self.start <= other.end and other.start <= self.end
+
+    def contains(self, dates: pd.Series) -> pd.Series:
+        return (dates >= pd.Timestamp(self.start)) & (dates <= pd.Timestamp(self.end))
+
+
+def financial_year(end_year: int) -> Period:
+    return Period(dt.date(end_year - 1, 4, 1), dt.date(end_year, 3, 31))
+
+
+def calendar_year(year: int) -> Period:
+    return Period(dt.date(year, 1, 1), dt.date(year, 12, 31))
+
+
+def periods_for(kind: str, dates: pd.Series) -> list[Period]:
+    """Every period of a kind that holds at least one of the dates."""
+    known = dates.dropna()
+    if known.empty:
+        return []
+    if kind == "financial_year":
+        end_years = known.dt.year + (known.dt.month >= 4).astype(int)
+        return [financial_year(int(y)) for y in sorted(end_years.unique())]
+    if kind == "calendar_year":
+        return [calendar_year(int(y)) for y in sorted(known.dt.year.unique())]
+    raise ValueError(kind)
+
+
+def period_of(kind: str, day: dt.date) -> Period:
+    if kind == "financial_year":
+        return financial_year(day.year + (1 if day.month >= 4 else 0))
+    return calendar_year(day.year)

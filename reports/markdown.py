@@ -1,0 +1,44 @@
+"""A short Markdown summary for CI step summaries."""
+
+from __future__ import annotations
+
+from ..model import SourceResult
+from ..reconcile.model import ReconcileResult
+
+
+def _cell(text: object) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _interval(value: object) -> str:
+    if value is None:
+        return "n/a"
+    low, high = value.to_list()
+    return str(low) if low == high else f"{low}-{high if high is not None else '...'}"
+
+
+def render_markdown(sources: list[SourceResult], result: ReconcileResult | None) -> str:
+    failing_sources = [s for s in sources if s.blocks_release]
+    passed = not failing_sources and (result is None or result.passed)
+    lines = [f"## Triangulate: {'PASS' if passed else 'FAIL'}", ""]
+    lines += ["| source | records | deaths | failing checks |", "|---|---:|---:|---|"]
+    for source in sources:
+        failing = ", ".join(f"`{o.check_id}` ({o.failed})" for o in source.failing) or "none"
+        lines.append(f"| {_cell(source.name)} | {source.records} | {source.deaths} | {_cell(failing)} |")
+    if result is not None:
+        summary = result.summary()
+        lines += ["", f"{summary['comparisons']} comparisons: {summary['agree']} agree, {summary['within_tolerance']} within tolerance, "
+                  f"{summary['discrepancy']} discrepancies, {summary['not_comparable']} not comparable."]  # fmt: skip
+        if result.discrepancies:
+            lines += ["", "| measure | period | geography | left | right | status | why |", "|---|---|---|---|---|---|---|"]
+            for c in result.discrepancies[:30]:
+                lines.append(
+                    f"| {c.measure} | {c.period_label} | {_cell(c.geography)} | {c.left} {_interval(c.left_value)} | "
+                    f"{c.right} {_interval(c.right_value)} | {c.status} | {_cell(c.explanation)} |"
+                )
+        for trend in result.trends:
+            if trend.opposite:
+                lines.append(
+                    f"\nOpposite trends in `{trend.measure}`: {trend.sources[0]} {trend.directions[0]}, {trend.sources[1]} {trend.directions[1]}."
+                )
+    return "\n".join(lines) + "\n"
