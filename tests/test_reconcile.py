@@ -1,0 +1,109 @@
+import json
+import math
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from triangulate.reconcile.intervals import Interval, from_published
+from triangulate.reconcile.periods import Period, financial_year
+from triangulate.synth import SynthSpec, write_synthetic
+
+from .conftest import run_cli
+
+EXAMPLE = Path(__file__).parent.parent / "examples" / "published" / "release.yaml"
+
+
+def test_published_symbols_become_intervals():
+    assert from_published("60", 10) == Interval(55, 64)
+    assert from_published("7", 1) == Interval(7, 7)
+    suppressed = from_published("c", 1)
+    assert suppressed.low == 1 and math.isinf(suppressed.high)
+    assert from_published("z", 10) is None and from_published("x", 1) is None
+
+
+def test_period_length_comes_from_dates_not_labels():
+    import datetime as dt
+
+    csprp = Period(dt.date(2022, 1, 1), dt.date(2023, 3, 31))
+    assert csprp.months == 15
+    assert round(csprp.per_12_months(190)) == 152
+    assert financial_year(2023).months == 12
+
+
+def test_worked_example_reproduces_the_childrens_commissioner(tmp_path: Path) -> None:
+    result = run_cli(
+        "reconcile", "--config", str(EXAMPLE), "--json", str(tmp_path / "r.json"), "--junit", str(tmp_path / "j.xml")
+    )
+    assert result.returncode == 1, result.stderr
+    document = json.loads((tmp_path / "r.json").read_text())
+    lac = [c for c in document["comparisons"] if c["measure"] == "lac_deaths"]
+    assert {c["period"]: c["status"] for c in lac}["2019-04-01/2020-03-31"] == "discrepancy"
+    assert lac[0]["right_value"] == [45, 54]  # DfE's rounded 50
+    trend = document["trends"][0]
+    assert trend["opposite"] and trend["directions"] == ["up", "down"]
+    assert trend["per_12_months"][1] == [198.0, 152.0]
+    junit = ET.parse(tmp_path / "j.xml").getroot()
+    cases = junit.findall(".//testsuite[@name='reconcile']/testcase")
+    assert len(cases) == len(document["comparisons"])
+    assert len(junit.findall(".//testsuite[@name='reconcile']/testcase/failure")) == document["summary"]["discrepancy"]
+
+
+@pytest.fixture(scope="module")
+def with_discrepancies(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    out = tmp_path_factory.mktemp("discrepant")
+    manifest = write_synthetic(out, SynthSpec(seed=4, years=2, children_per_year=1000, xlsx=False))
+    result = run_cli("reconcile", "--config", str(out / "release.yaml"), "--json", str(out / "r.json"))
+    assert result.returncode == 1, result.stderr
+    return out, manifest
+
+
+def test_injected_cross_source_discrepancies_are_explained(with_discrepancies) -> None:
+    out, manifest = with_discrepancies
+    document = json.loads((out / "r.json").read_text())
+    wanted = {d["kind"]: d["record_id"] for d in manifest["discrepancies"]}
+    lac = [u for u in document["unmatched"] if u["measure"] == "lac_deaths"]
+    ncmd_vs_dfe = [u for u in lac if u["left"] == "ncmd" and u["right"] == "dfe_cla"]
+    assert any(wanted["missing_from_ncmd"] in u["only_right"] for u in ncmd_vs_dfe)
+    shifts = {p["right_id"] for u in ncmd_vs_dfe for p in u["period_shifts"]}
+    assert wanted["period_shift"] in shifts
+    assert not any(wanted["period_shift"] in u["only_right"] for u in ncmd_vs_dfe)  # a shift, not a missing death
+    csprp_vs_dfe = [u for u in lac if u["left"] == "csprp" and u["right"] == "dfe_cla"]
+    assert any(wanted["extra_csprp"] in u["only_left"] for u in csprp_vs_dfe)
+    cin_bridges = [
+        b for b in document["bridges"] if b["source"] == "dfe_cin" and b["measure"] == "cin_deaths" and b["headline"] > 100
+    ]
+    unborn = [s for b in cin_bridges for s in b["steps"] if s["step"] == "unborn.death"]
+    assert unborn and all(s["count"] > 0 and all(r.startswith("U") for r in s["record_ids"]) for s in unborn)
+
+
+def test_every_bridge_adds_up(with_discrepancies) -> None:
+    out, _ = with_discrepancies
+    for bridge in json.loads((out / "r.json").read_text())["bridges"]:
+        assert bridge["headline"] - sum(s["count"] for s in bridge["steps"]) == bridge["harmonised"]
+        for step in bridge["steps"]:
+            assert abs(step["count"]) == len(step["record_ids"])
+
+
+def test_consistent_synthetic_data_exits_0(tmp_path: Path) -> None:
+    write_synthetic(tmp_path, SynthSpec(seed=8, years=2, children_per_year=800, xlsx=False, defects=False))
+    result = run_cli("reconcile", "--config", str(tmp_path / "release.yaml"), "--summary-md", str(tmp_path / "s.md"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "PASS" in (tmp_path / "s.md").read_text()
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("sources:\n  a: {kind: ncmd, path: x.csv}\nsourcez: 1\n", "unknown key 'sourcez'"),
+        ("sources:\n  a: {kind: ncmd, path: x.csv, colums: {}}\n", "unknown key 'colums'"),
+        ("sources:\n  a: {kind: ncmd, path: x.csv}\n  a: {kind: csprp, path: y.csv}\n", "given twice"),
+        ("sources: !!python/object/apply:os.system ['echo hi']\n", "YAML error"),
+        ("sources:\n  a: {kind: ncmd, path: missing.csv}\n", "not found"),
+    ],
+)
+def test_bad_config_is_one_line_exit_2(tmp_path: Path, text: str, fragment: str) -> None:
+    (tmp_path / "c.yaml").write_text(text)
+    result = run_cli("reconcile", "--config", str(tmp_path / "c.yaml"))
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert fragment in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr
