@@ -19,7 +19,7 @@ demo: install
 	rm -rf $(OUT)/sample
 	$(BIN)/triangulate synth --out $(OUT)/sample --seed 1
 	@status=0; $(BIN)/triangulate run $(OUT)/sample/release.yaml --out $(OUT)/demo || status=$$?; \
-	  echo; echo "Outputs are in $(OUT)/demo/ (report.html, results.json, junit.xml, summary.md)"; \
+	  echo; echo "Outputs are in $(OUT)/demo/ (results.json, junit.xml, summary.md); inputs and manifest.json in $(OUT)/sample/"; \
 	  echo "Exit status $$status: 0 all agree, 1 checks or comparisons failed (expected: the sample carries injected defects)"; \
 	  test $$status -le 1
 
