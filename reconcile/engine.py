@@ -113,11 +113,8 @@ def _published_values(
     if absent:
         notes.append(f"{source.name}: not used for {measure}; it has no {', '.join(absent)} column")
         return None
-    mask = pd.Series(True, index=frame.index)
-    for column, wanted in filters.items():
-        mask &= frame[column].astype("string").str.strip().str.casefold() == wanted.strip().casefold()
     values: Values = {}
-    for _, row in frame.loc[mask].iterrows():
+    for _, row in _filtered(frame, filters).iterrows():
         key = (row_period(row), row_geography(row))
         if key in values:
             notes.append(f"{source.name}: several rows match {measure} for {key[1]} {key[0].label}; the first is used")
@@ -130,12 +127,17 @@ def _published_values(
     return values
 
 
-def _coherence(name: str, measure: str, source: PublishedSource, filters: Mapping[str, str], value: str) -> list[CoherenceCheck]:
-    frame = source.frame
+def _filtered(frame: pd.DataFrame, filters: Mapping[str, str]) -> pd.DataFrame:
+    """Rows of a published file whose filter columns match, ignoring case and padding."""
     mask = pd.Series(True, index=frame.index)
     for column, wanted in filters.items():
         mask &= frame[column].astype("string").str.strip().str.casefold() == wanted.strip().casefold()
-    rows = frame.loc[mask]
+    return frame.loc[mask.fillna(False).astype(bool)]
+
+
+def _coherence(name: str, measure: str, source: PublishedSource, filters: Mapping[str, str], value: str) -> list[CoherenceCheck]:
+    frame = source.frame
+    rows = _filtered(frame, filters)
     out: list[CoherenceCheck] = []
     by_level: dict[str, dict[Period, list[Interval]]] = defaultdict(lambda: defaultdict(list))
     national: dict[Period, Interval] = {}
