@@ -19,7 +19,7 @@ from .errors import ConfigError
 from .validate import SourceOptions
 
 SOURCE_KEYS = {"kind", "path", "columns", "la_code", "severity", "reference_date", "rounding"}
-TOP_KEYS = {"reference_date", "sources", "measures", "severity", "linkage", "outputs", "period", "periods", "tolerance"}
+TOP_KEYS = {"reference_date", "sources", "measures", "severity", "linkage", "geographies"}
 PUBLISHED = "published"
 
 

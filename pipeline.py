@@ -57,12 +57,21 @@ def _measures(config: RunConfig):
 
 def _link_days(config: RunConfig) -> int:
     linkage = config.raw.get("linkage") or {}
-    if not isinstance(linkage, dict) or set(linkage) - {"death_date_days", "by_region"}:
-        raise ConfigError("linkage takes death_date_days and by_region", path=config.path)
+    if not isinstance(linkage, dict) or set(linkage) - {"death_date_days"}:
+        raise ConfigError("linkage takes death_date_days", path=config.path)
     days = linkage.get("death_date_days", 7)
     if not isinstance(days, int) or days < 0:
         raise ConfigError("linkage.death_date_days must be a whole number of days", path=config.path)
     return days
+
+
+def _geographies(config: RunConfig) -> tuple[str, ...]:
+    from .reconcile.engine import GEOGRAPHY_LEVELS
+
+    node = config.raw.get("geographies", list(GEOGRAPHY_LEVELS))
+    if not isinstance(node, list) or not set(node) <= set(GEOGRAPHY_LEVELS) or "england" not in node:
+        raise ConfigError(f"geographies must be a list from {', '.join(GEOGRAPHY_LEVELS)}, including england", path=config.path)
+    return tuple(node)
 
 
 def run_release(config: RunConfig) -> ReleaseRun:
@@ -72,7 +81,7 @@ def run_release(config: RunConfig) -> ReleaseRun:
     started = dt.datetime.now(dt.UTC)
     measures = _measures(config)
     days = _link_days(config)
-    by_region = bool((config.raw.get("linkage") or {}).get("by_region", True))
+    geographies = _geographies(config)
     checked = tuple(check_source(options) for options in config.sources)
     published = {
         options.name: PublishedSource(
@@ -80,7 +89,14 @@ def run_release(config: RunConfig) -> ReleaseRun:
         )
         for options in config.published
     }
-    result = reconcile({c.result.name: c for c in checked}, published, measures, link_days=days, by_region=by_region)
+    result = reconcile(
+        {c.result.name: c for c in checked},
+        published,
+        measures,
+        link_days=days,
+        geographies=geographies,
+        reference_date=config.reference_date,
+    )
     return ReleaseRun(config, checked, result, started)
 
 

@@ -29,7 +29,7 @@ def read_published(paths: Iterable[str | Path], column_map: Mapping[str, str] | 
     return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
 
-def row_period(row: pd.Series) -> Period:
+def row_period(row: Mapping[str, object]) -> Period:
     """The period a published row covers; period_start/period_end win over time_identifier."""
     where = f"line {row[LINE_COLUMN]}"
     if pd.notna(row.get("period_start")) and pd.notna(row.get("period_end")):
@@ -56,7 +56,7 @@ def row_period(row: pd.Series) -> Period:
     )
 
 
-def row_geography(row: pd.Series) -> str:
+def row_geography(row: Mapping[str, object]) -> str:
     level = str(row["geographic_level"]).strip().lower()
     if level == "national":
         return "England"

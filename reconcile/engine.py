@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 
+import numpy as np
 import pandas as pd
 
 from ..geography import region_of
@@ -16,9 +18,10 @@ from .intervals import Interval, from_published
 from .linkage import LEFT, RIGHT, link
 from .measures import CompareSpec, Measure
 from .model import Bridge, CoherenceCheck, Comparison, MatchedPair, ReconcileResult, TrendFlag, Unmatched
-from .periods import Period, period_of, periods_for
+from .periods import Period, period_key, periods_for
 
 ENGLAND = "England"
+GEOGRAPHY_LEVELS = ("england", "region", "local_authority")
 Values = dict[tuple[Period, str], Interval | None]
 
 
@@ -35,8 +38,10 @@ def reconcile(
     measures: Sequence[Measure],
     *,
     link_days: int = 7,
-    by_region: bool = True,
+    geographies: Sequence[str] = GEOGRAPHY_LEVELS,
+    reference_date: dt.date | None = None,
 ) -> ReconcileResult:
+    """Compare every measure across sources; periods starting after the reference date are not reported."""
     kinds = {name: source.result.kind for name, source in checked.items()} | {name: "published" for name in published}
     comparisons: list[Comparison] = []
     bridges: list[Bridge] = []
@@ -54,12 +59,12 @@ def reconcile(
             if name in checked:
                 selected = select_records(checked[name].deaths, selector.where)
                 records[name] = harmonised(selected)
-                periods = _periods(measure, selected)
+                periods = _periods(measure, selected, reference_date)
                 for period in periods:
                     bridges.append(build_bridge(name, measure.id, selected, period))
-                values[name] = _counts(records[name], periods, by_region)
+                values[name] = _counts(records[name], periods, geographies)
             else:
-                found = _published_values(published[name], selector.filter, selector.value, notes, measure.id)
+                found = _published_values(published[name], selector.filter, selector.value, notes, measure.id, reference_date)
                 if found is not None:
                     values[name] = found
                     coherence += _coherence(name, measure.id, published[name], selector.filter, selector.value)
@@ -68,9 +73,9 @@ def reconcile(
                 for right in _names(spec.right, kinds, values):
                     if left == right:
                         continue
-                    pair = _compare_pair(measure, spec, left, right, values[left], values[right])
+                    pair = _compare_pair(measure, spec, left, right, values[left], values[right], records.keys())
                     if left in records and right in records:
-                        links = _unmatched(measure, left, right, records[left], records[right], link_days)
+                        links = _unmatched(measure, left, right, records[left], records[right], link_days, reference_date)
                         unmatched += links
                         pair = [_explain(c, links) for c in pair]
                     comparisons += pair
@@ -81,32 +86,39 @@ def reconcile(
     return ReconcileResult(tuple(comparisons), tuple(bridges), tuple(unmatched), tuple(trends), tuple(coherence), tuple(notes))
 
 
-def _periods(measure: Measure, selected: pd.DataFrame) -> list[Period]:
+def _periods(measure: Measure, selected: pd.DataFrame, reference_date: dt.date | None) -> list[Period]:
     if measure.explicit_period is not None:
         return [measure.explicit_period]
     dates = pd.concat([selected["headline_date"], selected["date_of_death"]])
-    return periods_for(measure.period_kind, dates)
+    periods = periods_for(measure.period_kind, dates)
+    return [p for p in periods if reference_date is None or p.start <= reference_date]
 
 
-def _counts(records: pd.DataFrame, periods: list[Period], by_region: bool) -> Values:
+def _counts(records: pd.DataFrame, periods: list[Period], levels: Sequence[str]) -> Values:
+    """Deaths per period and geography; every geography a source covers gets a value, zero included."""
+    keys = []
+    if "region" in levels:
+        keys.append(region_of(records["la_code"]))
+    if "local_authority" in levels:
+        keys.append(records["la_code"])
     values: Values = {}
-    regions = region_of(records["la_code"]) if by_region else None
     for period in periods:
         inside = period.contains(records["date_of_death"])
         values[(period, ENGLAND)] = Interval.exact(int(inside.sum()))
-        if regions is not None:
-            for region, count in regions[inside].value_counts().items():
-                values[(period, str(region))] = Interval.exact(int(count))
-    if regions is not None:
-        # A region with deaths in some period but none in another has a real zero there.
-        for region in regions.dropna().unique():
-            for period in periods:
-                values.setdefault((period, str(region)), Interval.exact(0))
+        for key in keys:
+            counts = key[inside].value_counts()
+            for geography in key.dropna().unique():
+                values[(period, str(geography))] = Interval.exact(int(counts.get(geography, 0)))
     return values
 
 
 def _published_values(
-    source: PublishedSource, filters: Mapping[str, str], value: str, notes: list[str], measure: str
+    source: PublishedSource,
+    filters: Mapping[str, str],
+    value: str,
+    notes: list[str],
+    measure: str,
+    reference_date: dt.date | None,
 ) -> Values | None:
     frame = source.frame
     absent = [c for c in (*filters, value) if c not in frame.columns]
@@ -114,8 +126,10 @@ def _published_values(
         notes.append(f"{source.name}: not used for {measure}; it has no {', '.join(absent)} column")
         return None
     values: Values = {}
-    for _, row in _filtered(frame, filters).iterrows():
+    for row in _filtered(frame, filters).to_dict("records"):
         key = (row_period(row), row_geography(row))
+        if reference_date is not None and key[0].start > reference_date:
+            continue
         if key in values:
             notes.append(f"{source.name}: several rows match {measure} for {key[1]} {key[0].label}; the first is used")
             continue
@@ -141,7 +155,7 @@ def _coherence(name: str, measure: str, source: PublishedSource, filters: Mappin
     out: list[CoherenceCheck] = []
     by_level: dict[str, dict[Period, list[Interval]]] = defaultdict(lambda: defaultdict(list))
     national: dict[Period, Interval] = {}
-    for _, row in rows.iterrows():
+    for row in rows.to_dict("records"):
         level = str(row["geographic_level"]).strip().lower()
         interval = from_published(row[value], source.rounding.get(level, DEFAULT_ROUNDING.get(level, 1)))
         if interval is None:
@@ -167,13 +181,37 @@ def _names(wanted: str, kinds: Mapping[str, str], values: Mapping[str, Values]) 
     return [name for name, kind in kinds.items() if kind == wanted and name in values]
 
 
-def _compare_pair(measure: Measure, spec: CompareSpec, left: str, right: str, lv: Values, rv: Values) -> list[Comparison]:
+def _compare_pair(
+    measure: Measure, spec: CompareSpec, left: str, right: str, lv: Values, rv: Values, record_level: Iterable[str]
+) -> list[Comparison]:
+    """Every comparable period pair and every geography either source reports.
+
+    A record-level source that reports a period but has no death in a geography has a true zero
+    there; a published source that has no row for it has no value, so that geography is skipped.
+    """
+    complete = set(record_level)
+    geographies = sorted({g for _, g in lv} | {g for _, g in rv}, key=lambda g: (g != ENGLAND, g))
     out = []
-    for (lp, geography), left_value in sorted(lv.items(), key=lambda item: (item[0][0], item[0][1] != ENGLAND, item[0][1])):
-        matches = [(rp, value) for (rp, g), value in rv.items() if g == geography and _comparable_periods(lp, rp)]
-        for rp, right_value in matches:
-            out.append(_compare(measure, spec, left, right, lp, rp, geography, left_value, right_value))
+    for lp in sorted({p for p, _ in lv}):
+        for rp in sorted({p for p, _ in rv}):
+            if not _comparable_periods(lp, rp):
+                continue
+            for geography in geographies:
+                left_value = _value(lv, lp, geography, left in complete)
+                right_value = _value(rv, rp, geography, right in complete)
+                if left_value is _ABSENT or right_value is _ABSENT:
+                    continue
+                out.append(_compare(measure, spec, left, right, lp, rp, geography, left_value, right_value))
     return out
+
+
+_ABSENT = object()
+
+
+def _value(values: Values, period: Period, geography: str, record_level: bool) -> Interval | object | None:
+    if (period, geography) in values:
+        return values[(period, geography)]
+    return Interval.exact(0) if record_level else _ABSENT
 
 
 def _comparable_periods(a: Period, b: Period) -> bool:
@@ -233,31 +271,29 @@ def _status(difference: Interval, left: Interval, right: Interval, spec: Compare
     return "within_tolerance" if gap <= allowed else "discrepancy"
 
 
-def _unmatched(measure: Measure, left: str, right: str, lr: pd.DataFrame, rr: pd.DataFrame, days: int) -> list[Unmatched]:
+def _unmatched(
+    measure: Measure, left: str, right: str, lr: pd.DataFrame, rr: pd.DataFrame, days: int, reference_date: dt.date | None
+) -> list[Unmatched]:
     links = link(lr, rr, death_date_days=days)
-    kind = measure.period_kind
-    periods = sorted(set(_periods(measure, lr)) & set(_periods(measure, rr)))
     pairs = links.pairs
-    left_death = lr.loc[pairs[LEFT], "date_of_death"].to_numpy() if len(pairs) else []
-    right_death = rr.loc[pairs[RIGHT], "date_of_death"].to_numpy() if len(pairs) else []
+    left_death = pd.Series(lr.loc[pairs[LEFT], "date_of_death"].to_numpy(), dtype="datetime64[s]")
+    right_death = pd.Series(rr.loc[pairs[RIGHT], "date_of_death"].to_numpy(), dtype="datetime64[s]")
+    left_ids = lr.loc[pairs[LEFT], "record_id"].astype(str).to_numpy()
+    right_ids = rr.loc[pairs[RIGHT], "record_id"].astype(str).to_numpy()
+    linked_on = pairs["linked_on"].astype(str).to_numpy()
+    # A shift is a pair whose two death dates fall in different periods of the measure's kind.
+    if measure.period_kind == "explicit":
+        different_period = np.ones(len(pairs), dtype=bool)
+    else:
+        different_period = (
+            period_key(measure.period_kind, left_death) != period_key(measure.period_kind, right_death)
+        ).to_numpy()
+    periods = sorted(set(_periods(measure, lr, reference_date)) & set(_periods(measure, rr, reference_date)))
     out = []
     for period in periods:
-        in_left = period.contains(pd.Series(left_death, dtype="datetime64[s]")).to_numpy() if len(pairs) else []
-        in_right = period.contains(pd.Series(right_death, dtype="datetime64[s]")).to_numpy() if len(pairs) else []
-        shifts = []
-        for position in range(len(pairs)):
-            if in_left[position] != in_right[position]:
-                lp = period_of(kind, pd.Timestamp(left_death[position]).date()) if kind != "explicit" else None
-                rp = period_of(kind, pd.Timestamp(right_death[position]).date()) if kind != "explicit" else None
-                if lp != rp or kind == "explicit":
-                    shifts.append(
-                        MatchedPair(
-                            str(lr.at[pairs[LEFT].iloc[position], "record_id"]),
-                            str(rr.at[pairs[RIGHT].iloc[position], "record_id"]),
-                            str(pairs["linked_on"].iloc[position]),
-                            True,
-                        )
-                    )
+        in_left = period.contains(left_death).to_numpy()
+        in_right = period.contains(right_death).to_numpy()
+        shifted = (in_left != in_right) & different_period
         only_left = lr.loc[links.only_left]
         only_right = rr.loc[links.only_right]
         out.append(
@@ -267,8 +303,11 @@ def _unmatched(measure: Measure, left: str, right: str, lr: pd.DataFrame, rr: pd
                 measure=measure.id,
                 period=period.iso,
                 period_label=period.label,
-                matched=int(sum(bool(a and b) for a, b in zip(in_left, in_right, strict=True))),
-                period_shifts=tuple(shifts),
+                matched=int((in_left & in_right).sum()),
+                period_shifts=tuple(
+                    MatchedPair(str(a), str(b), str(on), True)
+                    for a, b, on in zip(left_ids[shifted], right_ids[shifted], linked_on[shifted], strict=True)
+                ),
                 only_left=tuple(only_left.loc[period.contains(only_left["date_of_death"]), "record_id"].astype(str)),
                 only_right=tuple(only_right.loc[period.contains(only_right["date_of_death"]), "record_id"].astype(str)),
             )
@@ -289,24 +328,29 @@ def _explain(comparison: Comparison, links: list[Unmatched]) -> Comparison:
         parts.append(f"{len(match.only_right)} {comparison.right} deaths have no {comparison.left} record")
     if match.period_shifts:
         parts.append(f"{len(match.period_shifts)} deaths are dated in different periods by the two sources")
-    from dataclasses import replace
-
     return replace(comparison, explanation="; ".join(parts))
 
 
 def _trend(measure: Measure, pair: Sequence[str], kinds: Mapping[str, str], values: Mapping[str, Values]) -> TrendFlag | None:
+    """Direction of each source's rate per 12 months, first to last period, over the span both cover."""
     series = []
     for wanted in pair:
         names = _names(wanted, kinds, values)
         if not names:
             return None
         points = sorted((p, v) for (p, g), v in values[names[0]].items() if g == ENGLAND and v is not None)
-        if len(points) < 2:
-            return None
         series.append((names[0], points))
+    if any(not points for _, points in series):
+        return None
+    window_start = max(points[0][0].start for _, points in series)
+    window_end = min(points[-1][0].end for _, points in series)
+    window = Period(window_start, window_end) if window_start <= window_end else None
     directions, spans, ends = [], [], []
     for _, points in series:
-        (first_period, first), (last_period, last) = points[0], points[-1]
+        overlapping = [(p, v) for p, v in points if window is not None and p.overlaps(window)]
+        if len(overlapping) < 2:
+            return None
+        (first_period, first), (last_period, last) = overlapping[0], overlapping[-1]
         first_rate = first_period.per_12_months(first.midpoint)
         last_rate = last_period.per_12_months(last.midpoint)
         directions.append("up" if last_rate > first_rate else "down" if last_rate < first_rate else "flat")

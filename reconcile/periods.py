@@ -60,15 +60,14 @@ def periods_for(kind: str, dates: pd.Series) -> list[Period]:
     known = dates.dropna()
     if known.empty:
         return []
+    make = {"financial_year": financial_year, "calendar_year": calendar_year}[kind]
+    return [make(int(year)) for year in sorted(period_key(kind, known).unique())]
+
+
+def period_key(kind: str, dates: pd.Series) -> pd.Series:
+    """The year that names each date's period: the ending year for financial years."""
     if kind == "financial_year":
-        end_years = known.dt.year + (known.dt.month >= 4).astype(int)
-        return [financial_year(int(y)) for y in sorted(end_years.unique())]
+        return dates.dt.year + (dates.dt.month >= 4).astype("int64")
     if kind == "calendar_year":
-        return [calendar_year(int(y)) for y in sorted(known.dt.year.unique())]
+        return dates.dt.year
     raise ValueError(kind)
-
-
-def period_of(kind: str, day: dt.date) -> Period:
-    if kind == "financial_year":
-        return financial_year(day.year + (1 if day.month >= 4 else 0))
-    return calendar_year(day.year)

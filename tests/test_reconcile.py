@@ -1,5 +1,6 @@
 import json
 import math
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -82,6 +83,47 @@ def test_every_bridge_adds_up(with_discrepancies) -> None:
         assert bridge["headline"] - sum(s["count"] for s in bridge["steps"]) == bridge["harmonised"]
         for step in bridge["steps"]:
             assert abs(step["count"]) == len(step["record_ids"])
+
+
+def test_no_period_after_the_reference_date_is_reported(with_discrepancies) -> None:
+    out, manifest = with_discrepancies
+    document = json.loads((out / "r.json").read_text())
+    starts = {c["period"].split("/")[0] for c in document["comparisons"]} | {
+        b["period"].split("/")[0] for b in document["bridges"]
+    }
+    assert starts and max(starts) <= manifest["reference_date"]
+
+
+def test_local_authority_counts_add_up_to_england(with_discrepancies) -> None:
+    """Record-level sources are compared per LA; the LA values of one comparison sum to England's."""
+    out, _ = with_discrepancies
+    document = json.loads((out / "r.json").read_text())
+    pair = [
+        c for c in document["comparisons"] if c["measure"] == "lac_deaths" and c["left"] == "ncmd" and c["right"] == "dfe_cla"
+    ]
+    for period in {c["period"] for c in pair}:
+        england = next(c for c in pair if c["period"] == period and c["geography"] == "England")
+        las = [c for c in pair if c["period"] == period and re.fullmatch(r"E\d{8}", c["geography"])]
+        assert len(las) > 1
+        assert sum(c["right_value"][0] for c in las) == england["right_value"][0]
+        assert sum(c["left_value"][0] for c in las) == england["left_value"][0]
+
+
+def test_trend_is_judged_over_the_periods_both_sources_cover() -> None:
+    from triangulate.reconcile.engine import ENGLAND, _trend
+    from triangulate.reconcile.measures import Measure
+
+    measure = Measure("m", "m", "financial_year", None, {}, (), ("a", "b"))
+    # Source a falls sharply in 2016-17 only, before b begins; over the shared years both rise.
+    a = {2016: 100, 2020: 10, 2021: 20, 2022: 30}
+    b = {2020: 5, 2021: 6, 2022: 7}
+    values = {
+        name: {(financial_year(year), ENGLAND): Interval.exact(count) for year, count in series.items()}
+        for name, series in (("a", a), ("b", b))
+    }
+    trend = _trend(measure, ("a", "b"), {"a": "ncmd", "b": "csprp"}, values)
+    assert trend is not None and trend.directions == ("up", "up") and not trend.opposite
+    assert trend.spans[0] == "2019-20 to 2021-22"
 
 
 def test_consistent_synthetic_data_exits_0(tmp_path: Path) -> None:
