@@ -32,6 +32,7 @@ test: install
 
 bench: install
 	$(BIN)/python benchmarks/bench_check.py
+	$(BIN)/python benchmarks/bench_reconcile.py
 
 clean:
 	rm -rf $(VENV) $(OUT) test-output

@@ -7,6 +7,12 @@ from importlib import resources
 
 import pandas as pd
 
+ONS_LA_PATTERN = r"E(06|07|08|09|10)\d{6}"  # unitary, district, metropolitan, London borough, county
+
+
+def is_ons_la_code(codes: pd.Series) -> pd.Series:
+    return codes.astype("string").str.strip().str.fullmatch(ONS_LA_PATTERN).fillna(False).astype(bool)
+
 
 @lru_cache(maxsize=1)
 def la_lookup() -> pd.DataFrame:
@@ -20,7 +26,7 @@ def to_ons_code(codes: pd.Series) -> pd.Series:
     old_to_new = dict(zip(lookup["old_la_code"], lookup["new_la_code"], strict=True))
     text = codes.astype("string").str.strip()
     mapped = text.map(old_to_new)
-    is_ons = text.str.fullmatch(r"E\d{8}").fillna(False)
+    is_ons = is_ons_la_code(text)
     return mapped.where(~is_ons, text).astype(object).where(lambda s: s.notna(), None)
 
 

@@ -16,6 +16,7 @@ from pandera.errors import SchemaError, SchemaErrors
 
 from ..dates import unreadable_mask
 from ..errors import InputError
+from ..geography import is_ons_la_code
 from ..readers.tables import FILE_COLUMN
 
 RowRule = Callable[[pd.DataFrame], pd.Series]  # True where the row passes
@@ -162,3 +163,11 @@ def duplicated_ids(frame: pd.DataFrame, keys: Iterable[str]) -> pd.Series:
     keys = list(keys)
     present = rows_where(frame, keys, present=True)
     return ~(frame.duplicated(subset=keys, keep=False) & present)
+
+
+def register_la_code_rule(rules: RuleRegistry) -> None:
+    """invalid.la_code, for the extracts that carry ONS LA codes (NCMD, CSPRP)."""
+
+    @rules.register("invalid.la_code", "la_code is not an ONS local authority code (E06/E07/E08/E09/E10 + 6 digits)")
+    def _ons_la_code(frame: pd.DataFrame) -> pd.Series:
+        return frame["la_code"].isna() | is_ons_la_code(frame["la_code"])

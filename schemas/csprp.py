@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .base import FieldSpec, RuleRegistry, TableSpec, duplicated_ids
-from .ncmd import ONS_LA_PATTERN
+from .base import FieldSpec, RuleRegistry, TableSpec, duplicated_ids, register_la_code_rule
 
 SEX_CODES = ("M", "F", "U")
 NATURES = ("death", "serious_harm", "other")
@@ -33,9 +32,7 @@ def _whole_years(frame: pd.DataFrame) -> pd.Series:
     return frame["age_years"].isna() | (digits & (pd.to_numeric(text.where(digits)) <= 25).fillna(False))
 
 
-@rules.register("invalid.la_code", "la_code is not an ONS local authority code (E06/E07/E08/E09/E10 + 6 digits)")
-def _ons_la_code(frame: pd.DataFrame) -> pd.Series:
-    return frame["la_code"].isna() | frame["la_code"].astype("string").str.fullmatch(ONS_LA_PATTERN).fillna(False)
+register_la_code_rule(rules)
 
 
 SPEC = TableSpec(

@@ -5,9 +5,8 @@ from __future__ import annotations
 import pandas as pd
 
 from ..definitions import SOCIAL_CARE_STATUSES
-from .base import FieldSpec, RuleRegistry, TableSpec, duplicated_ids
+from .base import FieldSpec, RuleRegistry, TableSpec, duplicated_ids, register_la_code_rule
 
-ONS_LA_PATTERN = r"^E(06|07|08|09|10)\d{6}$"
 SEX_CODES = ("M", "F", "U")
 PRIMARY_CATEGORIES = tuple(str(n) for n in range(1, 11))
 ABUSE_OR_NEGLECT = "1"
@@ -20,9 +19,7 @@ def _case_once(frame: pd.DataFrame) -> pd.Series:
     return duplicated_ids(frame, ["ncmd_case_id"])
 
 
-@rules.register("invalid.la_code", "la_code is not an ONS local authority code (E06/E07/E08/E09/E10 + 6 digits)")
-def _ons_la_code(frame: pd.DataFrame) -> pd.Series:
-    return frame["la_code"].isna() | frame["la_code"].astype("string").str.fullmatch(ONS_LA_PATTERN).fillna(False)
+register_la_code_rule(rules)
 
 
 SPEC = TableSpec(
