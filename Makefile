@@ -5,7 +5,11 @@ BIN := $(VENV)/bin
 OUT := out
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install lint bench clean
+CHROMIUM := /usr/bin/chromium
+AXE := tests/browser/node_modules/axe-core/axe.min.js
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: demo test install browser lint bench clean
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,18 +19,29 @@ $(STAMP): setup.cfg pyproject.toml
 
 install: $(STAMP)
 
+# The browser tests use Debian's Chromium (driven by Playwright's Python package, which downloads
+# no browser of its own) and axe-core from the npm registry, pinned by tests/browser/package-lock.json.
+$(CHROMIUM):
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null
+
+$(AXE): tests/browser/package.json tests/browser/package-lock.json
+	npm ci --prefix tests/browser --no-audit --no-fund --silent
+
+browser: $(CHROMIUM) $(AXE)
+
 demo: install
 	rm -rf $(OUT)/sample
 	$(BIN)/triangulate synth --out $(OUT)/sample --seed 1
 	@status=0; $(BIN)/triangulate run $(OUT)/sample/release.yaml --out $(OUT)/demo || status=$$?; \
-	  echo; echo "Outputs are in $(OUT)/demo/ (results.json, junit.xml, summary.md); inputs and manifest.json in $(OUT)/sample/"; \
+	  echo; echo "Outputs are in $(OUT)/demo/ (report.html and its CSV side files, results.json, junit.xml, summary.md); inputs and manifest.json in $(OUT)/sample/"; \
 	  echo "Exit status $$status: 0 all agree, 1 checks or comparisons failed (expected: the sample carries injected defects)"; \
 	  test $$status -le 1
 
 lint: install
 	$(BIN)/ruff check .
 
-test: install
+test: install browser
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q
 
@@ -35,4 +50,4 @@ bench: install
 	$(BIN)/python benchmarks/bench_reconcile.py
 
 clean:
-	rm -rf $(VENV) $(OUT) test-output
+	rm -rf $(VENV) $(OUT) test-output tests/browser/node_modules

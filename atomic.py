@@ -23,3 +23,28 @@ def write_text_atomic(path: str | Path, text: str) -> Path:
         Path(temporary).unlink(missing_ok=True)
         raise
     return target
+
+
+def write_all_atomic(files: dict[Path, str]) -> list[Path]:
+    """Every file to a temporary beside its target first; only then are they renamed into place.
+
+    A failure or Ctrl-C while writing leaves every previous output as it was.
+    """
+    staged: list[tuple[str, Path]] = []
+    try:
+        for path, text in files.items():
+            target = Path(path)
+            if target.is_dir():
+                raise UsageError(f"output path is a directory: {target}")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+            staged.append((temporary, target))
+            with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+                stream.write(text)
+        for temporary, target in staged:
+            os.replace(temporary, target)
+    except BaseException:
+        for temporary, _ in staged:
+            Path(temporary).unlink(missing_ok=True)
+        raise
+    return [target for _, target in staged]

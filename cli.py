@@ -42,6 +42,17 @@ def cli() -> None:
     """Validate and reconcile England's child-death data (DfE, NCMD, CSPRP)."""
 
 
+def _disclosure_options(command):  # type: ignore[no-untyped-def]
+    command = click.option(
+        "--publish", is_flag=True, help="HTML report for publication: counts 1-5 shown as c, no record ids, no side files."
+    )(command)
+    return click.option(
+        "--redact",
+        is_flag=True,
+        help="Record ids in the HTML report and side files become keyed hashes (key in $TRIANGULATE_REDACT_KEY).",
+    )(command)
+
+
 @cli.command()
 @click.option("--source", "kind", type=click.Choice(SOURCE_CHOICES), required=True, help="Which source the files are.")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
@@ -49,6 +60,8 @@ def cli() -> None:
 @click.option("--la-code", help="LA of an SSDA903 return (old 3-digit or ONS code).")
 @click.option("--json", "json_path", type=click.Path(path_type=Path), help="Write the results as JSON.")
 @click.option("--config", "config_path", type=click.Path(path_type=Path), help="Run config for column mapping and severities.")
+@click.option("--html", "html_path", type=click.Path(path_type=Path), help="Write the per-source HTML report.")
+@_disclosure_options
 def check(
     kind: str,
     paths: tuple[Path, ...],
@@ -56,12 +69,17 @@ def check(
     la_code: str | None,
     json_path: Path | None,
     config_path: Path | None,
+    html_path: Path | None,
+    redact: bool,
+    publish: bool,
 ) -> None:
     """Check one source's files and report every failing record id."""
-    from .atomic import write_text_atomic
+    from .disclosure import Disclosure
+    from .pipeline import write_check_outputs
     from .reports.console import render_check_summary
-    from .reports.json_report import check_report, dumps
     from .validate import SourceOptions, check_source
+
+    disclosure = Disclosure.from_options(redact=redact, publish=publish)
 
     columns: dict[str, str] = {}
     severity: dict[str, str] = {}
@@ -83,8 +101,7 @@ def check(
         severity=severity,
     )
     checked = check_source(options)
-    if json_path is not None:
-        write_text_atomic(json_path, dumps(check_report(checked.result)))
+    write_check_outputs(checked.result, json_path, html_path, disclosure)
     click.echo(render_check_summary(checked.result))
     if checked.result.blocks_release:
         raise ChecksFailed
@@ -113,11 +130,11 @@ def synth(out_dir: Path, seed: int, years: int, last_year: int, children: int, x
 
 
 def _release_targets(
-    out_dir: Path | None, json_path: Path | None, junit_path: Path | None, summary_md: Path | None
+    out_dir: Path | None, json_path: Path | None, junit_path: Path | None, summary_md: Path | None, html_path: Path | None
 ) -> dict[str, Path | None]:
-    targets = {"json": json_path, "junit": junit_path, "summary_md": summary_md}
+    targets = {"json": json_path, "junit": junit_path, "summary_md": summary_md, "html": html_path}
     if out_dir is not None:
-        defaults = {"json": "results.json", "junit": "junit.xml", "summary_md": "summary.md"}
+        defaults = {"json": "results.json", "junit": "junit.xml", "summary_md": "summary.md", "html": "report.html"}
         targets = {key: value or out_dir / defaults[key] for key, value in targets.items()}
     return targets
 
@@ -152,13 +169,25 @@ def _print_reconciliation(run) -> None:  # type: ignore[no-untyped-def]
 @click.option("--json", "json_path", type=click.Path(path_type=Path), help="Write results as JSON.")
 @click.option("--junit", "junit_path", type=click.Path(path_type=Path), help="Write JUnit XML, one testcase per comparison.")
 @click.option("--summary-md", "summary_md", type=click.Path(path_type=Path), help="Write a Markdown summary.")
-def reconcile(config_path: Path, json_path: Path | None, junit_path: Path | None, summary_md: Path | None) -> None:
+@click.option("--html", "html_path", type=click.Path(path_type=Path), help="Write the HTML discrepancy report.")
+@_disclosure_options
+def reconcile(
+    config_path: Path,
+    json_path: Path | None,
+    junit_path: Path | None,
+    summary_md: Path | None,
+    html_path: Path | None,
+    redact: bool,
+    publish: bool,
+) -> None:
     """Reconcile the sources' death counts; exit 1 on any discrepancy beyond tolerance."""
     from .config import load_config
+    from .disclosure import Disclosure
     from .pipeline import run_release, write_outputs
 
+    disclosure = Disclosure.from_options(redact=redact, publish=publish)
     run = run_release(load_config(config_path))
-    write_outputs(run, _release_targets(None, json_path, junit_path, summary_md))
+    write_outputs(run, _release_targets(None, json_path, junit_path, summary_md, html_path), disclosure)
     _print_reconciliation(run)
     if not run.reconciliation.passed:
         raise ChecksFailed
@@ -170,14 +199,27 @@ def reconcile(config_path: Path, json_path: Path | None, junit_path: Path | None
 @click.option("--json", "json_path", type=click.Path(path_type=Path))
 @click.option("--junit", "junit_path", type=click.Path(path_type=Path))
 @click.option("--summary-md", "summary_md", type=click.Path(path_type=Path))
-def run(config_path: Path, out_dir: Path, json_path: Path | None, junit_path: Path | None, summary_md: Path | None) -> None:
+@click.option("--html", "html_path", type=click.Path(path_type=Path), help="HTML report [default: OUT/report.html].")
+@_disclosure_options
+def run(
+    config_path: Path,
+    out_dir: Path,
+    json_path: Path | None,
+    junit_path: Path | None,
+    summary_md: Path | None,
+    html_path: Path | None,
+    redact: bool,
+    publish: bool,
+) -> None:
     """Check every source, reconcile, and write every output; exit 1 if either fails."""
     from .config import load_config
+    from .disclosure import Disclosure
     from .pipeline import run_release, write_outputs
     from .reports.console import render_check_summary
 
+    disclosure = Disclosure.from_options(redact=redact, publish=publish)
     release = run_release(load_config(config_path))
-    written = write_outputs(release, _release_targets(out_dir, json_path, junit_path, summary_md))
+    written = write_outputs(release, _release_targets(out_dir, json_path, junit_path, summary_md, html_path), disclosure)
     for result in release.results:
         click.echo(render_check_summary(result))
     _print_reconciliation(release)

@@ -8,9 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from .config import RunConfig
+from .disclosure import Disclosure
 from .errors import ConfigError
 from .model import SourceResult
 from .reconcile.model import ReconcileResult
+from .reports.view import Provenance
 from .validate import CheckedSource, check_source
 
 
@@ -100,17 +102,88 @@ def run_release(config: RunConfig) -> ReleaseRun:
     return ReleaseRun(config, checked, result, started)
 
 
-def write_outputs(run: ReleaseRun, targets: dict[str, Path | None]) -> list[Path]:
-    """Render everything first, then write each file atomically: nothing half-written."""
+def library_versions() -> tuple[tuple[str, str], ...]:
+    import platform
+    from importlib import metadata
+
+    from . import __version__
+
+    versions = [("triangulate", __version__), ("Python", platform.python_version())]
+    for package in ("pandas", "pandera", "great-expectations", "jinja2", "matplotlib", "lxml", "pyyaml", "click"):
+        try:
+            versions.append((package, metadata.version(package)))
+        except metadata.PackageNotFoundError:
+            versions.append((package, "not installed"))
+    return tuple(versions)
+
+
+def provenance_of(run: ReleaseRun) -> Provenance:
+    import yaml
+
+    from .readers.files import provenance
+
+    files = [(s.result.name, f) for s in run.sources for f in s.result.files]
+    files += [(options.name, provenance(Path(path))) for options in run.config.published for path in options.paths]
+    return Provenance(
+        run_at=run.started,
+        reference_date=run.config.reference_date,
+        config_name=run.config.path.name,
+        config_text=yaml.safe_dump(dict(run.config.raw), sort_keys=False, default_flow_style=None),
+        files=tuple(files),
+        versions=library_versions(),
+    )
+
+
+def measure_titles(config: RunConfig) -> dict[str, str]:
+    return {m.id: m.title for m in _measures(config)}
+
+
+def write_outputs(run: ReleaseRun, targets: dict[str, Path | None], disclosure: Disclosure | None = None) -> list[Path]:
+    """Render every output first, then write them all atomically as a set: nothing half-written."""
+    from .atomic import write_all_atomic
     from .reports.json_report import dumps
     from .reports.junit import render_junit
     from .reports.markdown import render_markdown
 
-    rendered: dict[str, str] = {
-        "json": dumps(run.to_dict()),
-        "junit": render_junit(run.results, run.reconciliation),
-        "summary_md": render_markdown(run.results, run.reconciliation),
+    renderers = {
+        "json": lambda: dumps(run.to_dict()),
+        "junit": lambda: render_junit(run.results, run.reconciliation),
+        "summary_md": lambda: render_markdown(run.results, run.reconciliation),
     }
-    from .atomic import write_text_atomic
+    files: dict[Path, str] = {Path(path): renderers[key]() for key, path in targets.items() if path is not None and key != "html"}
+    html = targets.get("html")
+    if html is not None:
+        from .reports.html import render_report_files
+        from .reports.view import build_report_view
 
-    return [write_text_atomic(path, rendered[key]) for key, path in targets.items() if path is not None]
+        view = build_report_view(
+            run.results, run.reconciliation, provenance_of(run), disclosure or Disclosure(), measure_titles(run.config)
+        )
+        files |= render_report_files(view, Path(html))
+    return write_all_atomic(files)
+
+
+def write_check_outputs(
+    result: SourceResult, json_path: Path | None, html_path: Path | None, disclosure: Disclosure
+) -> list[Path]:
+    """`triangulate check`: the JSON and the per-source part of the HTML report, written as a set."""
+    from .atomic import write_all_atomic
+    from .reports.json_report import check_report, dumps
+
+    files: dict[Path, str] = {}
+    if json_path is not None:
+        files[Path(json_path)] = dumps(check_report(result))
+    if html_path is not None:
+        from .reports.html import render_report_files
+        from .reports.view import build_report_view
+
+        provenance = Provenance(
+            run_at=dt.datetime.now(dt.UTC),
+            reference_date=result.reference_date,
+            config_name="(none: triangulate check)",
+            config_text=f"source: {result.kind}",
+            files=tuple((result.name, f) for f in result.files),
+            versions=library_versions(),
+        )
+        files |= render_report_files(build_report_view([result], None, provenance, disclosure, {}), Path(html_path))
+    return write_all_atomic(files)

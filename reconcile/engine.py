@@ -323,12 +323,26 @@ def _explain(comparison: Comparison, links: list[Unmatched]) -> Comparison:
         return comparison
     parts = []
     if match.only_left:
-        parts.append(f"{len(match.only_left)} {comparison.left} deaths have no {comparison.right} record")
+        parts.append(
+            f"{_deaths(len(match.only_left))} in {comparison.left} {_have(len(match.only_left))} no {comparison.right} record"
+        )
     if match.only_right:
-        parts.append(f"{len(match.only_right)} {comparison.right} deaths have no {comparison.left} record")
+        parts.append(
+            f"{_deaths(len(match.only_right))} in {comparison.right} {_have(len(match.only_right))} no {comparison.left} record"
+        )
     if match.period_shifts:
-        parts.append(f"{len(match.period_shifts)} deaths are dated in different periods by the two sources")
+        parts.append(
+            f"{_deaths(len(match.period_shifts))} {'is' if len(match.period_shifts) == 1 else 'are'} dated in different periods by the two sources"
+        )
     return replace(comparison, explanation="; ".join(parts))
+
+
+def _deaths(count: int) -> str:
+    return f"{count} death" if count == 1 else f"{count} deaths"
+
+
+def _have(count: int) -> str:
+    return "has" if count == 1 else "have"
 
 
 def _trend(measure: Measure, pair: Sequence[str], kinds: Mapping[str, str], values: Mapping[str, Values]) -> TrendFlag | None:

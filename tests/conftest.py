@@ -34,3 +34,40 @@ def copy_to(tmp_path: Path, *names: str) -> list[Path]:
         shutil.copy(DATA / name, target)
         out.append(target)
     return out
+
+
+SCRIPT = "<script>alert('x')</script>"
+ATTRIBUTE = '"><img src=x onerror=alert(1)>'
+
+
+@pytest.fixture(scope="session")
+def demo_report(synthetic: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`triangulate run` on the synthetic sample, as `make demo` runs it."""
+    out = tmp_path_factory.mktemp("demo")
+    result = run_cli("run", str(synthetic / "release.yaml"), "--out", str(out))
+    assert result.returncode == 1, result.stderr  # the sample carries injected defects
+    return out
+
+
+@pytest.fixture(scope="session")
+def payload_report(synthetic: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A run whose source name, file name and record ids carry script and attribute-breaking payloads."""
+    sample = tmp_path_factory.mktemp("payload")
+    shutil.copytree(synthetic, sample, dirs_exist_ok=True)
+    ncmd = sample / "ncmd" / "ncmd_deaths.csv"
+    lines = ncmd.read_text(encoding="utf-8").splitlines()
+    for number, payload in ((1, SCRIPT), (2, ATTRIBUTE)):
+        fields = lines[number].split(",")
+        fields[0] = '"' + payload.replace('"', '""') + '"'
+        lines[number] = ",".join(fields)
+    ncmd.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    hostile_name = sample / "csprp" / (ATTRIBUTE.replace("/", "") + ".csv")
+    (sample / "csprp" / "sins.csv").rename(hostile_name)
+    config = (sample / "release.yaml").read_text(encoding="utf-8")
+    config = config.replace("  ncmd: {kind: ncmd", "  'ncmd" + SCRIPT.replace("'", "''") + "': {kind: ncmd")
+    config = config.replace("path: csprp/sins.csv", "path: 'csprp/" + hostile_name.name.replace("'", "''") + "'")
+    (sample / "release.yaml").write_text(config, encoding="utf-8")
+    out = sample / "out"
+    result = run_cli("run", str(sample / "release.yaml"), "--out", str(out))
+    assert result.returncode == 1, result.stderr
+    return out

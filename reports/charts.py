@@ -1,0 +1,105 @@
+"""Static SVG charts drawn with matplotlib: text stays text, nothing is fetched, nothing is hand-built.
+
+matplotlib escapes every label it writes into the SVG, so source names and labels from the data
+cannot break out of the markup.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+# Boilerplate matplotlib writes around every SVG: a DOCTYPE and RDF metadata that name remote URLs.
+# Neither is fetched by a browser, but a report must point at nothing outside itself.
+_PROLOGUE = re.compile(r"^.*?(?=<svg)", re.S)
+_METADATA = re.compile(r"<metadata>.*?</metadata>\s*", re.S)
+_NAMESPACES = re.compile(r'\s+xmlns(:xlink)?="http://www\.w3\.org/[^"]*"')
+
+INK = "#1b1b1b"
+COLOURS = ("#1f4e79", "#b3470f", "#2e6b30", "#6a3d9a")  # each at least 4.5:1 against white
+HEADLINE, ADJUSTMENT_DOWN, ADJUSTMENT_UP, TOTAL = "#1f4e79", "#9e2a2b", "#2e6b30", "#4d4d4d"
+
+
+@dataclass(frozen=True)
+class WaterfallBar:
+    label: str
+    value: float  # a total's height, or an adjustment's signed change
+    is_total: bool
+
+
+@dataclass(frozen=True)
+class Series:
+    name: str
+    points: tuple[tuple[float, float, float, float], ...]  # (x as a year fraction, value, low, high)
+
+
+def _figure(width: float, height: float):  # type: ignore[no-untyped-def]
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(width, height), dpi=100)
+    return figure
+
+
+def _svg(figure) -> str:  # type: ignore[no-untyped-def]
+    import matplotlib
+
+    buffer = io.StringIO()
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "triangulate", "font.family": "DejaVu Sans"}):
+        figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None}, bbox_inches="tight")
+    text = _PROLOGUE.sub("", buffer.getvalue(), count=1)
+    text = _METADATA.sub("", text)
+    return _NAMESPACES.sub("", text, count=2).strip()
+
+
+def waterfall_svg(bars: Sequence[WaterfallBar], title: str) -> str:
+    """Headline, each adjustment floating from the running total, then the totals that follow."""
+    figure = _figure(max(6.0, 1.1 * len(bars)), 3.6)
+    axes = figure.add_subplot()
+    running = 0.0
+    for position, bar in enumerate(bars):
+        if bar.is_total:
+            bottom, height, colour = 0.0, bar.value, TOTAL if position else HEADLINE
+            running = bar.value
+        else:
+            # An adjustment of -3 removes three deaths: the bar spans the drop from the running total.
+            bottom, height = min(running, running + bar.value), abs(bar.value)
+            colour = ADJUSTMENT_DOWN if bar.value < 0 else ADJUSTMENT_UP
+            running += bar.value
+        axes.bar(
+            position, height, bottom=bottom, color=colour, edgecolor=INK, linewidth=0.6, hatch=None if bar.is_total else "//"
+        )
+        text = f"{bar.value:+g}" if not bar.is_total else f"{bar.value:g}"
+        axes.text(position, bottom + height, text, ha="center", va="bottom", fontsize=9, color=INK)
+    axes.set_xticks(range(len(bars)), [bar.label for bar in bars], rotation=20, ha="right", fontsize=9, color=INK)
+    axes.set_ylabel("deaths", color=INK)
+    axes.set_title(title, fontsize=10, color=INK, loc="left")
+    axes.spines[["top", "right"]].set_visible(False)
+    return _svg(figure)
+
+
+def trend_svg(series: Sequence[Series], title: str) -> str:
+    """One line per source, per 12 months; a published interval is drawn as an error bar."""
+    figure = _figure(7.0, 3.4)
+    axes = figure.add_subplot()
+    markers = ("o", "s", "^", "D")
+    for number, line in enumerate(series):
+        xs = [p[0] for p in line.points]
+        ys = [p[1] for p in line.points]
+        errors = [[p[1] - p[2] for p in line.points], [p[3] - p[1] for p in line.points]]
+        colour = COLOURS[number % len(COLOURS)]
+        axes.errorbar(xs, ys, yerr=errors, color=colour, marker=markers[number % len(markers)], capsize=3, label=line.name)
+    from matplotlib.ticker import MaxNLocator
+
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.set_ylabel("deaths per 12 months", color=INK)
+    axes.set_xlabel("middle of the period", color=INK)
+    axes.set_title(title, fontsize=10, color=INK, loc="left")
+    axes.set_ylim(bottom=0)
+    axes.spines[["top", "right"]].set_visible(False)
+    axes.legend(frameon=False, fontsize=9)
+    return _svg(figure)

@@ -1,0 +1,116 @@
+import csv
+import datetime as dt
+import re
+from pathlib import Path
+
+import lxml.html
+from triangulate.disclosure import Disclosure
+from triangulate.model import CheckOutcome, InputFile, SourceResult
+from triangulate.reports.html import neutralise, render_report_files
+from triangulate.reports.view import Provenance, build_report_view
+
+from .conftest import ATTRIBUTE, SCRIPT, run_cli
+
+URL_ATTRIBUTES = ("href", "src", "xlink:href", "action", "formaction", "poster", "data")
+
+
+def _document(path: Path) -> lxml.html.HtmlElement:
+    return lxml.html.fromstring(path.read_bytes())
+
+
+def test_report_has_every_section_a_steward_needs(demo_report: Path) -> None:
+    page = _document(demo_report / "report.html")
+    headings = [h.text_content().strip() for h in page.iter("h2")]
+    for section in ("Verdict", "Checks on each source", "Reconciliation matrix", "Bridges for each discrepancy", "Trends",
+                    "Unmatched records", "Provenance"):  # fmt: skip
+        assert section in headings
+    verdict = page.get_element_by_id("verdict").getparent().text_content()
+    assert "FAIL" in verdict and "disagree on deaths of looked-after children" in verdict
+    assert len(page.findall(".//svg")) >= 2  # at least one waterfall and one trend chart
+    assert all(th.get("scope") in ("col", "row") for th in page.iter("th"))
+
+
+def test_no_url_points_outside_the_file(demo_report: Path) -> None:
+    html = demo_report / "report.html"
+    page = _document(html)
+    side_files = {p.name for p in demo_report.glob("report.*.csv")}
+    for element in page.iter():
+        for attribute in URL_ATTRIBUTES:
+            value = element.get(attribute)
+            if value is not None:
+                assert value.startswith("#") or value in side_files, (element.tag, attribute, value)
+    text = html.read_text(encoding="utf-8")
+    assert not re.search(r"https?:|//[a-z0-9.-]+\.[a-z]{2,}|url\((?!#)|@import", text, re.I)  # url(#id) is internal
+
+
+def test_payloads_in_input_fields_show_as_text(payload_report: Path) -> None:
+    html = payload_report / "report.html"
+    page = _document(html)
+    assert page.findall(".//script") == [] and page.findall(".//img") == []
+    assert not any(key.startswith("on") for element in page.iter() for key in element.attrib)
+    text = page.text_content()
+    assert SCRIPT in text  # the source name and a record id, shown as text
+    assert ATTRIBUTE in text  # a record id
+    assert ATTRIBUTE.replace("/", "") + ".csv" in text  # the file name in the provenance table
+
+
+def test_side_files_hold_every_failing_id_and_neutralise_formulas(demo_report: Path, synthetic: Path) -> None:
+    import json
+
+    with (demo_report / "report.check-failures.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    results = json.loads((demo_report / "results.json").read_text())
+    expected = sum(len(c["record_ids"]) for s in results["sources"] for c in s["checks"])
+    assert len(rows) == expected
+    assert neutralise('=HYPERLINK("x")') == '\'=HYPERLINK("x")'
+    assert [neutralise(v) for v in ("+1", "-1", "@a", "\tx", "\rx", "N001")] == ["'+1", "'-1", "'@a", "'\tx", "'\rx", "N001"]
+
+
+def test_a_hundred_thousand_failing_records_stay_under_5_mb(tmp_path: Path) -> None:
+    ids = tuple(f"C{n:07d}" for n in range(100_000))
+    outcome = CheckOutcome("age.over_17", "error", "death at age 18 or over", len(ids), ids, ids)
+    source = SourceResult(
+        "dfe_cin", "cin", 100_000, 100_000, dt.date(2024, 3, 31), (InputFile("a.xml", 1, "0" * 64),), (outcome,)
+    )
+    provenance = Provenance(dt.datetime(2024, 5, 1, tzinfo=dt.UTC), None, "c.yaml", "", (), (("triangulate", "0"),))
+    files = render_report_files(build_report_view([source], None, provenance, Disclosure(), {}), tmp_path / "report.html")
+    report = files[tmp_path / "report.html"]
+    assert len(report.encode("utf-8")) < 5_000_000
+    assert "and 99990 more" in report
+    side = files[tmp_path / "report.check-failures.csv"]
+    assert side.count("\n") == 100_001
+
+
+def test_publish_suppresses_small_numbers_and_shows_no_record_ids(synthetic: Path, tmp_path: Path) -> None:
+    result = run_cli("run", str(synthetic / "release.yaml"), "--out", str(tmp_path), "--publish")
+    assert result.returncode == 1, result.stderr
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert not list(tmp_path.glob("report.*.csv"))
+    import json
+
+    results = json.loads((tmp_path / "results.json").read_text())
+    ids = {i for s in results["sources"] for c in s["checks"] for i in c["record_ids"]}
+    assert ids and not any(f">{i}<" in html or f" {i}," in html for i in ids)
+    cells = [td.text_content().strip() for td in lxml.html.fromstring(html).iter("td") if "num" in (td.get("class") or "")]
+    assert "c" in cells
+    assert not any(re.fullmatch(r"[1-5]", cell) for cell in cells)
+
+
+def test_redact_hashes_ids_with_a_key_that_is_never_written(synthetic: Path, tmp_path: Path) -> None:
+    key = "a-secret-key-for-the-test-0123456789"
+    missing = run_cli("run", str(synthetic / "release.yaml"), "--out", str(tmp_path / "no-key"), "--redact",
+                      env={"TRIANGULATE_REDACT_KEY": ""})  # fmt: skip
+    assert missing.returncode == 2 and "TRIANGULATE_REDACT_KEY" in missing.stderr
+    assert not (tmp_path / "no-key").exists()
+    result = run_cli(
+        "run", str(synthetic / "release.yaml"), "--out", str(tmp_path), "--redact", env={"TRIANGULATE_REDACT_KEY": key}
+    )
+    assert result.returncode == 1, result.stderr
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    side = (tmp_path / "report.check-failures.csv").read_text(encoding="utf-8")
+    assert re.search(r"h-[0-9a-f]{16}", html) and re.search(r"h-[0-9a-f]{16}", side)
+    for known in ("XCIN-LATE-1", "X903-LATE-1", "XN-LATE-1"):  # injected defect ids from the manifest
+        assert known not in html and known not in side
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            assert key not in path.read_text(encoding="utf-8", errors="replace")
