@@ -17,7 +17,7 @@ from .bridge import build_bridge, harmonised, select_records
 from .intervals import Interval, from_published
 from .linkage import LEFT, RIGHT, link
 from .measures import CompareSpec, Measure
-from .model import Bridge, CoherenceCheck, Comparison, MatchedPair, ReconcileResult, TrendFlag, Unmatched
+from .model import Bridge, CoherenceCheck, Comparison, MatchedPair, ReconcileResult, SeriesPoint, TrendFlag, Unmatched
 from .periods import Period, period_key, periods_for
 
 ENGLAND = "England"
@@ -48,6 +48,7 @@ def reconcile(
     unmatched: list[Unmatched] = []
     trends: list[TrendFlag] = []
     coherence: list[CoherenceCheck] = []
+    series: list[SeriesPoint] = []
     notes: list[str] = []
     for measure in measures:
         values: dict[str, Values] = {}
@@ -79,11 +80,24 @@ def reconcile(
                         unmatched += links
                         pair = [_explain(c, links) for c in pair]
                     comparisons += pair
+        series += _series(measure.id, values)
         if len(measure.trend) == 2:
             trend = _trend(measure, measure.trend, kinds, values)
             if trend is not None:
                 trends.append(trend)
-    return ReconcileResult(tuple(comparisons), tuple(bridges), tuple(unmatched), tuple(trends), tuple(coherence), tuple(notes))
+    return ReconcileResult(
+        tuple(comparisons), tuple(bridges), tuple(unmatched), tuple(trends), tuple(coherence), tuple(notes), tuple(series)
+    )
+
+
+def _series(measure: str, values: Mapping[str, Values]) -> list[SeriesPoint]:
+    out = []
+    for name, by_key in values.items():
+        for (period, geography), value in sorted(by_key.items(), key=lambda item: item[0][0]):
+            if geography == ENGLAND:
+                rate = value.scale(12 / period.months) if value is not None else None
+                out.append(SeriesPoint(measure, name, period.iso, period.label, value, rate))
+    return out
 
 
 def _periods(measure: Measure, selected: pd.DataFrame, reference_date: dt.date | None) -> list[Period]:

@@ -155,6 +155,28 @@ class TrendFlag:
 
 
 @dataclass(frozen=True)
+class SeriesPoint:
+    """One source's national value for a measure and period: what the trend charts draw."""
+
+    measure: str
+    source: str
+    period: str
+    period_label: str
+    value: Interval | None
+    per_12_months: Interval | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "measure": self.measure,
+            "source": self.source,
+            "period": self.period,
+            "period_label": self.period_label,
+            "value": self.value.to_list() if self.value is not None else None,
+            "per_12_months": self.per_12_months.to_list() if self.per_12_months is not None else None,
+        }
+
+
+@dataclass(frozen=True)
 class CoherenceCheck:
     source: str
     measure: str
@@ -186,6 +208,7 @@ class ReconcileResult:
     trends: tuple[TrendFlag, ...] = ()
     coherence: tuple[CoherenceCheck, ...] = ()
     notes: tuple[str, ...] = field(default_factory=tuple)
+    series: tuple[SeriesPoint, ...] = ()
 
     @property
     def discrepancies(self) -> tuple[Comparison, ...]:
@@ -213,5 +236,6 @@ class ReconcileResult:
             "unmatched": [u.to_dict() for u in self.unmatched],
             "trends": [t.to_dict() for t in self.trends],
             "coherence": [c.to_dict() for c in self.coherence],
+            "series": [p.to_dict() for p in self.series],
             "notes": list(self.notes),
         }

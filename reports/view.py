@@ -349,31 +349,29 @@ def _period_middle(iso: str) -> float:
 
 def _trends(result: ReconcileResult, titles: Mapping[str, str], disclosure: Disclosure) -> tuple[TrendView, ...]:
     out = []
-    measures = list(dict.fromkeys([c.measure for c in result.comparisons] + [t.measure for t in result.trends]))
-    for measure in measures:
-        by_source: dict[str, dict[str, TrendPoint]] = {}
-        for c in result.comparisons:
-            if c.measure != measure or c.geography != ENGLAND:
+    for measure in dict.fromkeys(p.measure for p in result.series):
+        by_source: dict[str, list[TrendPoint]] = {}
+        for p in result.series:
+            if p.measure != measure or p.per_12_months is None:
                 continue
-            for name, period, label, rate in ((c.left, c.left_period, c.period_label, c.left_per_12_months),
-                                              (c.right, c.right_period, None, c.right_per_12_months)):  # fmt: skip
-                if rate is None:
-                    continue
-                low, high = rate.low, rate.high if rate.high != float("inf") else rate.low
-                shown = interval_text(rate, disclosure)
-                point = TrendPoint(label or period, _period_middle(period), (low + high) / 2, low, high, shown)
-                by_source.setdefault(name, {}).setdefault(period, point)
+            rate = p.per_12_months
+            high = rate.high if rate.high != float("inf") else rate.low
+            shown = interval_text(rate, disclosure)
+            by_source.setdefault(p.source, []).append(
+                TrendPoint(p.period_label, _period_middle(p.period), (rate.low + high) / 2, rate.low, high, shown)
+            )
+        series = tuple(
+            (name, tuple(sorted(points, key=lambda point: point.x))) for name, points in by_source.items() if len(points) >= 2
+        )
+        if not series:
+            continue
         flag = next((t for t in result.trends if t.measure == measure), None)
         sentence = ""
         if flag is not None:
             sentence = (
-                f"{flag.sources[0]} went {flag.directions[0]} ({flag.spans[0]}) and {flag.sources[1]} went "
+                f"Over the years both cover, {flag.sources[0]} went {flag.directions[0]} ({flag.spans[0]}) and {flag.sources[1]} went "
                 f"{flag.directions[1]} ({flag.spans[1]}), per 12 months" + (": opposite directions." if flag.opposite else ".")
             )
-        series = tuple((name, tuple(sorted(points.values(), key=lambda p: p.x))) for name, points in by_source.items())
-        series = tuple((name, points) for name, points in series if len(points) >= 2)
-        if not series:
-            continue
         alt = "; ".join(f"{name}: " + ", ".join(f"{p.period} {p.shown}" for p in points) for name, points in series)
         out.append(TrendView(measure, titles.get(measure, measure), series, sentence, f"Deaths per 12 months. {alt}"))
     return tuple(out)
