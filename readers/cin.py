@@ -13,7 +13,7 @@ import pandas as pd
 from lxml import etree
 
 from ..errors import InputError
-from .files import existing_file, leading_bytes
+from .files import MAX_XML_BYTES, existing_file, leading_bytes, within_size
 from .tables import FILE_COLUMN, LINE_COLUMN
 
 CHILD_FIELDS = (
@@ -65,6 +65,7 @@ class _Columns:
 
 
 def _read_file(path: Path, columns: _Columns, first_ordinal: int) -> int:
+    within_size(path, MAX_XML_BYTES, "CIN census file")
     _refuse_dtd(path)
     header: dict[str, str | None] = {name: None for name in HEADER_FIELDS}
     ordinal = first_ordinal
@@ -119,6 +120,8 @@ def _read_file(path: Path, columns: _Columns, first_ordinal: int) -> int:
                     del parent[0]
     except etree.XMLSyntaxError as error:
         line = error.lineno or "?"
+        if "Text node too long" in str(error.msg):
+            raise InputError("a text value is longer than lxml's 10 MB limit", path=path, where=f"line {line}") from None
         raise InputError(f"malformed XML: {error.msg}", path=path, where=f"line {line}") from None
     if ordinal == first_ordinal and header["ReferenceDate"] is None:
         raise InputError("not a CIN census file (no Message/Header/CollectionDetails/ReferenceDate)", path=path)

@@ -15,7 +15,17 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import InputError
-from .files import existing_file, is_zip_container, leading_bytes
+from .files import (
+    MAX_LINE_BYTES,
+    MAX_TABLE_BYTES,
+    MIB,
+    existing_file,
+    first_overlong_line,
+    is_zip_container,
+    leading_bytes,
+    within_size,
+    workbook_within_limits,
+)
 
 FILE_COLUMN = "_file"
 LINE_COLUMN = "_line"
@@ -33,10 +43,13 @@ def read_table(
     file_path = existing_file(path)
     expected = set(expected_columns)
     if is_zip_container(file_path):
-        frame = _read_workbook(file_path, expected, column_map or {})
-    else:
-        frame = _read_csv(file_path, column_map or {})
-    return frame
+        workbook_within_limits(file_path)
+        return _read_workbook(file_path, expected, column_map or {})
+    within_size(file_path, MAX_TABLE_BYTES, "file")
+    overlong = first_overlong_line(file_path)
+    if overlong is not None:
+        raise InputError(f"line is longer than {MAX_LINE_BYTES // MIB} MB", path=file_path, where=f"line {overlong}")
+    return _read_csv(file_path, column_map or {})
 
 
 def _rename(header: list[str], column_map: Mapping[str, str], path: Path) -> list[str]:

@@ -27,6 +27,26 @@ def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = No
     return subprocess.run([*TRIANGULATE, *args], capture_output=True, text=True, env=environment, cwd=cwd, timeout=600)
 
 
+MEASURED = """
+import resource, sys
+from triangulate.cli import main
+try:
+    main(sys.argv[1:])
+except SystemExit as done:
+    code = done.code
+print("PEAK_MB", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024, code, file=sys.stderr)
+"""
+
+
+def run_cli_measured(*args: str) -> tuple[subprocess.CompletedProcess[str], int]:
+    """Run the CLI in a fresh interpreter and return its result and its own peak RSS in MB."""
+    result = subprocess.run([sys.executable, "-c", MEASURED, *args], capture_output=True, text=True, timeout=600)
+    *message, last = result.stderr.strip().splitlines()
+    _, peak, code = last.split()
+    stripped = subprocess.CompletedProcess(result.args, int(code), result.stdout, "\n".join(message) + "\n")
+    return stripped, int(peak)
+
+
 def copy_to(tmp_path: Path, *names: str) -> list[Path]:
     out = []
     for name in names:

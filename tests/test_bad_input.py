@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import PEERS, run_cli
+from .conftest import PEERS, run_cli, run_cli_measured
 
 NCMD_HEADER = "ncmd_case_id,la_code,sex,date_of_birth,date_of_death,social_care_status"
 
@@ -120,3 +120,70 @@ def test_unknown_source_kind_is_usage_error() -> None:
     result = run_cli("check", "--source", "nhs", str(PEERS[0]))
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
+
+
+def test_two_gigabyte_file_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    big = tmp_path / "huge.csv"
+    with big.open("wb") as handle:
+        handle.write((NCMD_HEADER + "\n").encode())
+        handle.truncate(2 * 1024**3)  # sparse: two gigabytes on paper, nothing on disk
+    result, peak_mb = run_cli_measured("check", "--source", "ncmd", str(big), "--json", str(tmp_path / "r.json"))
+    assert_bad_input(result, "huge.csv", "2,048 MB", "limit")
+    assert peak_mb < 400 and not (tmp_path / "r.json").exists()
+
+
+def test_hundred_megabyte_field_is_refused_in_bounded_memory(tmp_path: Path) -> None:
+    path = tmp_path / "wide.csv"
+    with path.open("w") as handle:
+        handle.write(NCMD_HEADER + "\nN1,E08000025,F,2010-01-01,2020-01-01,LAC\nN2,E08000025,F,2010-01-01,2020-01-01,")
+        for _ in range(100):
+            handle.write("x" * 1024 * 1024)
+        handle.write("\nN3,E08000025,F,2010-01-01,2020-01-01,LAC\n")
+    result, peak_mb = run_cli_measured("check", "--source", "ncmd", str(path))
+    assert_bad_input(result, "wide.csv", "line 3", "longer than")
+    assert peak_mb < 400
+
+
+def test_hundred_megabyte_xml_text_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "cin_huge.xml"
+    with path.open("w") as handle:
+        handle.write('<?xml version="1.0"?>\n<Message><Header><CollectionDetails><ReferenceDate>2024-03-31</ReferenceDate>'
+                     "</CollectionDetails></Header>\n<Children><Child><ChildIdentifiers><LAchildID>")  # fmt: skip
+        for _ in range(100):
+            handle.write("x" * 1024 * 1024)
+        handle.write("</LAchildID></ChildIdentifiers></Child></Children></Message>\n")
+    result, peak_mb = run_cli_measured("check", "--source", "cin", str(path))
+    assert_bad_input(result, "cin_huge.xml", "line 3", "longer than")
+    assert peak_mb < 400
+
+
+def test_billion_laughs_is_refused_without_expanding(tmp_path: Path) -> None:
+    entities = '<!ENTITY lol "lol">' + "".join(
+        f'<!ENTITY lol{n} "{("&lol" + (str(n - 1) if n > 1 else "") + ";") * 10}">' for n in range(1, 10)
+    )
+    (tmp_path / "laughs.xml").write_text(
+        f'<?xml version="1.0"?>\n<!DOCTYPE Message [{entities}]>\n'
+        "<Message><Header><CollectionDetails><ReferenceDate>2024-03-31</ReferenceDate></CollectionDetails></Header>"
+        "<Children><Child><ChildIdentifiers><LAchildID>&lol9;</LAchildID></ChildIdentifiers></Child></Children></Message>\n"
+    )
+    result, peak_mb = run_cli_measured("check", "--source", "cin", str(tmp_path / "laughs.xml"))
+    assert_bad_input(result, "laughs.xml", "DTD")
+    assert peak_mb < 400 and "lollol" not in result.stdout
+
+
+def test_mixed_date_formats_in_one_column(tmp_path: Path) -> None:
+    import json
+
+    rows = [
+        ("N1", "2010-01-05", "2020-03-01"),  # ISO
+        ("N2", "05/01/2010", "01/03/2020"),  # dd/mm/yyyy, as Excel writes it
+        ("N3", "2010-01-05", "2023-02-29"),  # not a real day
+        ("N4", "05/01/10", "01/03/2020"),  # two-digit year: ambiguous century
+    ]
+    path = tmp_path / "dates.csv"
+    path.write_text(NCMD_HEADER + "\n" + "".join(f"{i},E08000025,F,{b},{d},LAC\n" for i, b, d in rows))
+    result = check("ncmd", path, out=tmp_path / "r.json")
+    assert result.returncode == 1, result.stderr
+    checks = {c["id"]: c for c in json.loads((tmp_path / "r.json").read_text())["checks"]}
+    assert checks["date.unparseable"]["record_ids"] == ["N3", "N4"]
+    assert checks["date.unparseable"]["locations"] == ["dates.csv:4", "dates.csv:5"]
