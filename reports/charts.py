@@ -6,8 +6,12 @@ cannot break out of the markup.
 
 from __future__ import annotations
 
+import atexit
 import io
+import os
 import re
+import shutil
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -35,7 +39,17 @@ class Series:
     points: tuple[tuple[float, float, float, float], ...]  # (x as a year fraction, value, low, high)
 
 
+def _private_matplotlib_config() -> None:
+    """matplotlib caches fonts under ~ unless told otherwise; nothing may be written to ~."""
+    if "MPLCONFIGDIR" in os.environ:
+        return
+    folder = tempfile.mkdtemp(prefix="triangulate-matplotlib-")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    os.environ["MPLCONFIGDIR"] = folder
+
+
 def _figure(width: float, height: float):  # type: ignore[no-untyped-def]
+    _private_matplotlib_config()
     import matplotlib
 
     matplotlib.use("Agg", force=True)
