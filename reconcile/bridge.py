@@ -53,17 +53,14 @@ def build_bridge(source: str, measure: str, deaths: pd.DataFrame, period: Period
         steps.append(BridgeStep(step, description, len(removed), _ids(removed)))
         remaining = remaining.loc[~mask]
 
+    everything = harmonised(deaths)  # one record per child across all periods
     remove("unborn.death", "minus unborn children", remaining["unborn"].astype(bool))
     remove("age.over_17", "minus young people aged 18 or over", is_adult_at_death(remaining["age_at_death"]))
     remove("death.missing_date", "minus deaths with no date of death", remaining["date_of_death"].isna())
-    remove("duplicate.record", "minus duplicate records of the same child", ~first_of_each_child(remaining))
+    # A child's other records are duplicates wherever the kept one falls, in this period or another.
+    remove("duplicate.record", "minus duplicate records of the same child", ~remaining.index.isin(everything.index))
     remove("period.outside", "minus deaths dated outside the period", ~period.contains(remaining["date_of_death"]))
-    everything = harmonised(deaths)
-    counted_elsewhere = everything.loc[
-        period.contains(everything["date_of_death"])
-        & ~everything["child_key"].isin(remaining["child_key"])
-        & ~everything.index.isin(headline.index)
-    ]
+    counted_elsewhere = everything.loc[period.contains(everything["date_of_death"]) & ~everything.index.isin(headline.index)]
     steps.append(
         BridgeStep(
             "period.inside",
