@@ -16,6 +16,7 @@ from pathlib import Path
 import click
 
 from .errors import EXIT_BAD_INPUT, EXIT_CHECKS_FAILED, EXIT_INTERRUPTED, EXIT_OK, TriangulateError, UsageError
+from .progress import Progress
 
 SOURCE_CHOICES = ("cin", "ssda903", "ncmd", "csprp")
 
@@ -186,8 +187,13 @@ def reconcile(
     from .pipeline import run_release, write_outputs
 
     disclosure = Disclosure.from_options(redact=redact, publish=publish)
-    run = run_release(load_config(config_path))
-    write_outputs(run, _release_targets(None, json_path, junit_path, summary_md, html_path), disclosure)
+    progress = Progress()
+    try:
+        run = run_release(load_config(config_path), progress)
+        progress("writing outputs")
+        write_outputs(run, _release_targets(None, json_path, junit_path, summary_md, html_path), disclosure)
+    finally:
+        progress.done()
     _print_reconciliation(run)
     if not run.reconciliation.passed:
         raise ChecksFailed
@@ -218,8 +224,13 @@ def run(
     from .reports.console import render_check_summary
 
     disclosure = Disclosure.from_options(redact=redact, publish=publish)
-    release = run_release(load_config(config_path))
-    written = write_outputs(release, _release_targets(out_dir, json_path, junit_path, summary_md, html_path), disclosure)
+    progress = Progress()
+    try:
+        release = run_release(load_config(config_path), progress)
+        progress("writing outputs")
+        written = write_outputs(release, _release_targets(out_dir, json_path, junit_path, summary_md, html_path), disclosure)
+    finally:
+        progress.done()
     for result in release.results:
         click.echo(render_check_summary(result))
     _print_reconciliation(release)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -76,7 +77,7 @@ def _geographies(config: RunConfig) -> tuple[str, ...]:
     return tuple(node)
 
 
-def run_release(config: RunConfig) -> ReleaseRun:
+def run_release(config: RunConfig, progress: Callable[[str], None] = lambda _: None) -> ReleaseRun:
     from .readers.published import read_published
     from .reconcile.engine import PublishedSource, reconcile
 
@@ -84,13 +85,18 @@ def run_release(config: RunConfig) -> ReleaseRun:
     measures = _measures(config)
     days = _link_days(config)
     geographies = _geographies(config)
-    checked = tuple(check_source(options) for options in config.sources)
+    checked = []
+    for options in config.sources:
+        progress(f"checking {options.name}")
+        checked.append(check_source(options))
+    progress("reading published figures")
     published = {
         options.name: PublishedSource(
             options.name, read_published(options.paths, options.columns), config.rounding.get(options.name, {})
         )
         for options in config.published
     }
+    progress("reconciling")
     result = reconcile(
         {c.result.name: c for c in checked},
         published,
@@ -99,7 +105,7 @@ def run_release(config: RunConfig) -> ReleaseRun:
         geographies=geographies,
         reference_date=config.reference_date,
     )
-    return ReleaseRun(config, checked, result, started)
+    return ReleaseRun(config, tuple(checked), result, started)
 
 
 def library_versions() -> tuple[tuple[str, str], ...]:

@@ -1,0 +1,37 @@
+"""A one-line progress display on stderr, for people watching a terminal, never for CI logs.
+
+It shows only when stderr is a terminal, and only once a run has taken longer than a couple of
+seconds, so quick runs and piped or captured output stay clean.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import TextIO
+
+DELAY_SECONDS = 2.0
+
+
+class Progress:
+    def __init__(self, stream: TextIO | None = None, *, delay: float = DELAY_SECONDS) -> None:
+        self.stream = stream or sys.stderr
+        self.enabled = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.started = time.monotonic()
+        self.delay = delay
+        self.steps = 0
+        self.shown = False
+
+    def __call__(self, label: str) -> None:
+        self.steps += 1
+        if not self.enabled or time.monotonic() - self.started < self.delay:
+            return
+        elapsed = time.monotonic() - self.started
+        self.stream.write(f"\r\x1b[2Ktriangulate: step {self.steps}: {label} ({elapsed:.0f} s)")
+        self.stream.flush()
+        self.shown = True
+
+    def done(self) -> None:
+        if self.shown:
+            self.stream.write("\r\x1b[2K")
+            self.stream.flush()
