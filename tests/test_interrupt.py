@@ -24,7 +24,7 @@ def test_ctrl_c_exits_130_and_keeps_the_previous_outputs(synthetic: Path, tmp_pa
     time.sleep(3)  # imports take well under a second; the whole run takes several
     assert process.poll() is None, "the run ended before it could be interrupted"
     process.send_signal(signal.SIGINT)
-    stdout, stderr = process.communicate(timeout=120)
+    _, stderr = process.communicate(timeout=120)
     assert process.returncode == 130, stderr
     assert stderr.strip() == "triangulate: interrupted" and "Traceback" not in stderr
     assert {p.name: p.read_text() for p in out.iterdir()} == previous  # untouched, and no .part files left
