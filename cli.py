@@ -116,14 +116,26 @@ def check(
 @click.option(
     "--children", type=int, default=20_000, show_default=True, help="Living CIN children per year (national is ~700,000)."
 )
+@click.option("--looked-after", type=int, help="Living looked-after children per year [default: a tenth of --children].")
 @click.option("--xlsx/--no-xlsx", default=True, show_default=True, help="Also write the NCMD extract as .xlsx.")
 @click.option("--clean", is_flag=True, help="Inject no defects or cross-source discrepancies.")
-def synth(out_dir: Path, seed: int, years: int, last_year: int, children: int, xlsx: bool, clean: bool) -> None:
+def synth(
+    out_dir: Path, seed: int, years: int, last_year: int, children: int, looked_after: int | None, xlsx: bool, clean: bool
+) -> None:
     """Write realistic synthetic data for all four sources, with a manifest of injected defects."""
     from .synth import SynthSpec, write_synthetic
 
     manifest = write_synthetic(
-        out_dir, SynthSpec(seed=seed, years=years, last_year=last_year, children_per_year=children, xlsx=xlsx, defects=not clean)
+        out_dir,
+        SynthSpec(
+            seed=seed,
+            years=years,
+            last_year=last_year,
+            children_per_year=children,
+            looked_after_per_year=looked_after,
+            xlsx=xlsx,
+            defects=not clean,
+        ),
     )
     click.echo(
         f"wrote synthetic data to {out_dir} ({manifest['counts']['defects']} injected defects listed in {out_dir / 'manifest.json'})"

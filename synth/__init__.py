@@ -51,6 +51,7 @@ class SynthSpec:
     children_per_year: int = 20_000
     xlsx: bool = True
     defects: bool = True
+    looked_after_per_year: int | None = None  # living looked-after children; default a tenth of CIN (national ~110,000)
 
 
 def iso(day: dt.date) -> str:
@@ -190,7 +191,8 @@ def write_synthetic(out_dir: Path, spec: SynthSpec) -> dict[str, Any]:
                         [CinEpisode(iso(referral), closure, reason, plan)],
                     )
                 )
-            for index in range(max(1, per_la // 10)):
+            looked_after = spec.looked_after_per_year if spec.looked_after_per_year is not None else spec.children_per_year // 10
+            for index in range(max(1, looked_after // len(las))):
                 child = f"K{end_year}{old}{index:05d}"
                 born = start - dt.timedelta(days=rng.randint(1, 17 * 365))
                 header_rows.append([child, rng.choice("12"), uk(born), "WBRI", "", "", "", old])

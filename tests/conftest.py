@@ -5,6 +5,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from xml.sax.saxutils import escape as xml_escape
 
 import pytest
 
@@ -74,13 +75,16 @@ def payload_report(synthetic: Path, tmp_path_factory: pytest.TempPathFactory) ->
     """A run whose source name, file name and record ids carry script and attribute-breaking payloads."""
     sample = tmp_path_factory.mktemp("payload")
     shutil.copytree(synthetic, sample, dirs_exist_ok=True)
+    # Record ids that fail checks, so they appear in the report's samples and side files.
     ncmd = sample / "ncmd" / "ncmd_deaths.csv"
-    lines = ncmd.read_text(encoding="utf-8").splitlines()
-    for number, payload in ((1, SCRIPT), (2, ATTRIBUTE)):
-        fields = lines[number].split(",")
-        fields[0] = '"' + payload.replace('"', '""') + '"'
-        lines[number] = ",".join(fields)
-    ncmd.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    text = ncmd.read_text(encoding="utf-8")
+    text = text.replace("XN-NODOD-1,", '"' + SCRIPT.replace('"', '""') + '",')
+    text = text.replace("XN-NODOD-2,", '"' + ATTRIBUTE.replace('"', '""') + '",')
+    ncmd.write_text(text, encoding="utf-8")
+    for xml in sample.glob("cin/*/*.xml"):
+        content = xml.read_text(encoding="utf-8")
+        if ">XCIN-NEG-1<" in content:
+            xml.write_text(content.replace(">XCIN-NEG-1<", ">" + xml_escape(ATTRIBUTE + SCRIPT) + "<"), encoding="utf-8")
     hostile_name = sample / "csprp" / (ATTRIBUTE.replace("/", "") + ".csv")
     (sample / "csprp" / "sins.csv").rename(hostile_name)
     config = (sample / "release.yaml").read_text(encoding="utf-8")

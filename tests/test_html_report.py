@@ -48,10 +48,14 @@ def test_payloads_in_input_fields_show_as_text(payload_report: Path) -> None:
     page = _document(html)
     assert page.findall(".//script") == [] and page.findall(".//img") == []
     assert not any(key.startswith("on") for element in page.iter() for key in element.attrib)
-    text = page.text_content()
-    assert SCRIPT in text  # the source name and a record id, shown as text
-    assert ATTRIBUTE in text  # a record id
-    assert ATTRIBUTE.replace("/", "") + ".csv" in text  # the file name in the provenance table
+    samples = " ".join(cell.text_content() for cell in page.find_class("ids"))
+    assert SCRIPT in samples and ATTRIBUTE in samples  # NCMD record ids, shown as text
+    assert ATTRIBUTE + SCRIPT in samples  # a CIN LAchildID from the XML
+    headings = " ".join(h.text_content() for h in page.iter("h3"))
+    assert "ncmd" + SCRIPT in headings  # the source name
+    assert ATTRIBUTE.replace("/", "") + ".csv" in page.text_content()  # the file name in the provenance table
+    side = (payload_report / "report.check-failures.csv").read_text(encoding="utf-8")
+    assert SCRIPT in side
 
 
 def test_side_files_hold_every_failing_id_and_neutralise_formulas(demo_report: Path, synthetic: Path) -> None:

@@ -1,0 +1,88 @@
+"""National-scale benchmark (issue 5): `triangulate run` end to end on one synthetic national year.
+
+One national year: 155 LA CIN census files with about 700,000 children, SSDA903 for about
+110,000 looked-after children, about 3,600 NCMD deaths and about 400 SINs. A tenth of that is
+run too, to see how time grows with input (target: 10x the input in at most 11x the time).
+Each measurement runs in its own process, so its peak RSS is its own.
+Usage: python benchmarks/bench_national.py [children ...]   (default: 70000 700000)
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+STEP = r"""
+import json, resource, sys, time
+from pathlib import Path
+folder, step = Path(sys.argv[1]), sys.argv[2]
+start = time.perf_counter()
+if step == "parse":
+    from triangulate.config import load_config
+    from triangulate.readers.cin import read_cin
+    from triangulate.readers.extracts import read_extract
+    from triangulate.readers.ssda903 import read_ssda903
+    from triangulate.schemas import csprp, ncmd
+    config = load_config(folder / "release.yaml")
+    paths = {s.name: s.paths for s in config.sources}
+    read_cin(paths["dfe_cin"]); read_ssda903(paths["dfe_cla"], {})
+    read_extract(paths["ncmd"], ncmd.SPEC.columns, {}); read_extract(paths["csprp"], csprp.SPEC.columns, {})
+    code = 0
+elif step == "check":
+    from triangulate.config import load_config
+    from triangulate.validate import check_source
+    for options in load_config(folder / "release.yaml").sources:
+        check_source(options)
+    code = 0
+else:
+    from triangulate.cli import main
+    try:
+        main(["run", str(folder / "release.yaml"), "--out", str(folder / "out")])
+    except SystemExit as done:
+        code = done.code
+seconds = time.perf_counter() - start
+print(json.dumps({"seconds": seconds, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "exit": code}))
+"""
+
+
+def measure(folder: Path, step: str) -> dict[str, float]:
+    output = subprocess.run([sys.executable, "-c", STEP, str(folder), step], capture_output=True, text=True, check=True)
+    return json.loads(output.stdout.strip().splitlines()[-1])
+
+
+def main(sizes: list[int]) -> None:
+    from triangulate.synth import SynthSpec, write_synthetic
+
+    print(f"{'CIN children':>12} {'CLA':>8} {'NCMD':>6} {'SINs':>5} {'input MB':>8} {'parse s':>8} {'check s':>8} "
+          f"{'check/parse':>11} {'run s':>6} {'run peak MB':>11}")  # fmt: skip
+    runs = []
+    for size in sizes:
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = Path(tmp)
+            started = time.perf_counter()
+            manifest = write_synthetic(
+                folder, SynthSpec(seed=1, years=1, children_per_year=size, looked_after_per_year=size * 11 // 70, xlsx=False)
+            )
+            generated = time.perf_counter() - started
+            megabytes = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 2**20
+            parse, check, run = measure(folder, "parse"), measure(folder, "check"), measure(folder, "run")
+            counts = manifest["counts"]
+            extra = (check["seconds"] - parse["seconds"]) / parse["seconds"]
+            runs.append((size, run["seconds"]))
+            print(
+                f"{counts['cin_children']:>12,} {counts['ssda903_children']:>8,} {counts['ncmd_deaths']:>6,} "
+                f"{counts['csprp_notifications']:>5,} {megabytes:>8.0f} {parse['seconds']:>8.1f} {check['seconds']:>8.1f} "
+                f"{extra:>10.0%} {run['seconds']:>6.1f} {run['peak_mb']:>11.0f}   (exit {run['exit']}; synth {generated:.0f} s)",
+                flush=True,
+            )
+    if len(runs) >= 2:
+        (small, small_s), (large, large_s) = runs[0], runs[-1]
+        print(f"{large / small:.0f}x the input took {large_s / small_s:.1f}x the time")
+
+
+if __name__ == "__main__":
+    main([int(a) for a in sys.argv[1:]] or [70_000, 700_000])
