@@ -11,7 +11,7 @@ from typing import Any
 from .config import RunConfig
 from .disclosure import Disclosure
 from .errors import ConfigError
-from .model import SourceResult
+from .model import InputFile, SourceResult
 from .reconcile.model import ReconcileResult
 from .reports.view import Provenance
 from .validate import CheckedSource, check_source
@@ -23,6 +23,7 @@ class ReleaseRun:
     sources: tuple[CheckedSource, ...]
     reconciliation: ReconcileResult
     started: dt.datetime
+    published_files: tuple[tuple[str, InputFile], ...] = ()  # source name, file; hashed when read
 
     @property
     def results(self) -> list[SourceResult]:
@@ -42,6 +43,7 @@ class ReleaseRun:
             "reference_date": self.config.reference_date.isoformat() if self.config.reference_date else None,
             "passed": self.checks_passed and self.reconciliation.passed,
             "sources": [r.to_dict() for r in self.results],
+            "published_files": [{"source": name, **f.to_dict()} for name, f in self.published_files],
             **self.reconciliation.to_dict(),
         }
 
@@ -78,6 +80,7 @@ def _geographies(config: RunConfig) -> tuple[str, ...]:
 
 
 def run_release(config: RunConfig, progress: Callable[[str], None] = lambda _: None) -> ReleaseRun:
+    from .readers.files import provenance
     from .readers.published import read_published
     from .reconcile.engine import PublishedSource, reconcile
 
@@ -90,6 +93,7 @@ def run_release(config: RunConfig, progress: Callable[[str], None] = lambda _: N
         progress(f"checking {options.name}")
         checked.append(check_source(options))
     progress("reading published figures")
+    published_files = tuple((o.name, provenance(Path(path))) for o in config.published for path in o.paths)
     published = {
         options.name: PublishedSource(
             options.name, read_published(options.paths, options.columns), config.rounding.get(options.name, {})
@@ -105,7 +109,7 @@ def run_release(config: RunConfig, progress: Callable[[str], None] = lambda _: N
         geographies=geographies,
         reference_date=config.reference_date,
     )
-    return ReleaseRun(config, tuple(checked), result, started)
+    return ReleaseRun(config, tuple(checked), result, started, published_files)
 
 
 def library_versions() -> tuple[tuple[str, str], ...]:
@@ -126,10 +130,7 @@ def library_versions() -> tuple[tuple[str, str], ...]:
 def provenance_of(run: ReleaseRun) -> Provenance:
     import yaml
 
-    from .readers.files import provenance
-
-    files = [(s.result.name, f) for s in run.sources for f in s.result.files]
-    files += [(options.name, provenance(Path(path))) for options in run.config.published for path in options.paths]
+    files = [(s.result.name, f) for s in run.sources for f in s.result.files] + list(run.published_files)
     return Provenance(
         run_at=run.started,
         reference_date=run.config.reference_date,
