@@ -97,13 +97,23 @@ def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]
 
 def write_xlsx(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]], sheet: str = "deaths") -> None:
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
 
     workbook = Workbook(write_only=True)
     notes = workbook.create_sheet("notes")
     notes.append(["Synthetic NCMD extract written by triangulate synth; the data are on the next sheet."])
     data = workbook.create_sheet(sheet)
+
+    def as_text(value: object) -> object:
+        # openpyxl stores a string starting with "=" as a formula; extract values are text.
+        if isinstance(value, str) and value.startswith("="):
+            cell = WriteOnlyCell(data, value=value)
+            cell.data_type = "s"
+            return cell
+        return value
+
     data.append(list(header))
     for row in rows:
-        data.append(list(row))
+        data.append([as_text(value) for value in row])
     path.parent.mkdir(parents=True, exist_ok=True)
     workbook.save(path)
