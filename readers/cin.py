@@ -74,6 +74,8 @@ def _read_file(path: Path, columns: _Columns, first_ordinal: int) -> int:
     context = etree.iterparse(
         str(path),
         events=("end",),
+        # Only the elements read here reach Python; the rest stay inside lxml, which is most of the speed.
+        tag=("{*}Child", *(f"{{*}}{name}" for name in HEADER_FIELDS)),
         resolve_entities=False,
         no_network=True,
         load_dtd=False,
