@@ -33,6 +33,13 @@ def is_adult_at_death(age_at_death: pd.Series) -> pd.Series:
     return (age_at_death >= ADULT_AGE).fillna(False).astype(bool)
 
 
+def is_dated_before_birth(age_at_death: pd.Series) -> pd.Series:
+    return (age_at_death < 0).fillna(False).astype(bool)
+
+
 def is_in_scope_death(deaths: pd.DataFrame) -> pd.Series:
-    """The harmonised definition: live-born, died before 18, with a known date of death."""
-    return ~deaths["unborn"].astype(bool) & ~is_adult_at_death(deaths["age_at_death"]) & deaths["date_of_death"].notna()
+    """The harmonised definition: live-born, died before 18, with a known date of death after birth."""
+    age = deaths["age_at_death"]
+    return (
+        ~deaths["unborn"].astype(bool) & ~is_adult_at_death(age) & ~is_dated_before_birth(age) & deaths["date_of_death"].notna()
+    )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..definitions import is_adult_at_death
+from ..definitions import is_adult_at_death, is_dated_before_birth
 from .model import Bridge, BridgeStep
 from .periods import Period
 
@@ -57,6 +57,7 @@ def build_bridge(source: str, measure: str, deaths: pd.DataFrame, period: Period
     remove("unborn.death", "minus unborn children", remaining["unborn"].astype(bool))
     remove("age.over_17", "minus young people aged 18 or over", is_adult_at_death(remaining["age_at_death"]))
     remove("death.missing_date", "minus deaths with no date of death", remaining["date_of_death"].isna())
+    remove("age.negative", "minus deaths dated before the birth", is_dated_before_birth(remaining["age_at_death"]))
     # A child's other records are duplicates wherever the kept one falls, in this period or another.
     remove("duplicate.record", "minus duplicate records of the same child", ~remaining.index.isin(everything.index))
     remove("period.outside", "minus deaths dated outside the period", ~period.contains(remaining["date_of_death"]))
