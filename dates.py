@@ -6,6 +6,7 @@ can raise `date.unparseable` instead of treating it as missing.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -76,6 +77,24 @@ def _parse_distinct(raw: pd.Series) -> ParsedDates:
         blank=pd.Series(blank.to_numpy(), index=index),
         unreadable=pd.Series(~blank.to_numpy() & ~valid, index=index),
     )
+
+
+_ISO_RE = re.compile(_ISO)
+_UK_RE = re.compile(_UK)
+
+
+def order_key(text: str) -> tuple[int, int, int]:
+    """(year, month, day) for ordering single values in the same formats; (0, 0, 0) when unreadable.
+
+    Readers use it where a whole-column parse is not possible, such as choosing a child's latest plan.
+    """
+    iso = _ISO_RE.match(text.strip())
+    if iso:
+        return int(iso[1]), int(iso[2]), int(iso[3])
+    uk = _UK_RE.match(text.strip())
+    if uk:
+        return int(uk[3]), int(uk[2]), int(uk[1])
+    return 0, 0, 0
 
 
 def unreadable_mask(raw: pd.Series) -> pd.Series:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 from lxml import etree
 
+from ..dates import order_key
 from ..errors import InputError
 from .files import MAX_XML_BYTES, existing_file, leading_bytes, within_size
 from .tables import FILE_COLUMN, LINE_COLUMN
@@ -141,7 +142,7 @@ def _episode(details: etree._Element, columns: _Columns) -> dict[str, str | None
             start = columns.text(field.findtext("{*}CPPstartDate") or field.findtext("CPPstartDate"))
             end = columns.text(field.findtext("{*}CPPendDate") or field.findtext("CPPendDate"))
             # The latest plan decides whether one was open when the episode closed.
-            if start and (latest_plan is None or start > latest_plan[0]):
+            if start and (latest_plan is None or order_key(start) > order_key(latest_plan[0])):
                 latest_plan = (start, end)
     if latest_plan:
         episode["CPPstartDate"], episode["CPPendDate"] = latest_plan

@@ -28,3 +28,11 @@ def test_blank_is_missing_not_unreadable():
 def test_parse_one():
     assert str(parse_one("2024-03-31"))[:10] == "2024-03-31"
     assert parse_one("2024-31-03") is None
+
+
+def test_order_key_orders_both_formats_by_date_not_by_text() -> None:
+    from triangulate.dates import order_key
+
+    # As text, "01/05/2022" sorts after "2023-04-01"; as dates it is earlier.
+    assert sorted(["2023-04-01", "01/05/2022", "2022-12-31"], key=order_key) == ["01/05/2022", "2022-12-31", "2023-04-01"]
+    assert order_key("2023-02-30x") == (0, 0, 0)
