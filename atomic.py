@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import tempfile
 from pathlib import Path
 
@@ -25,8 +26,9 @@ def write_text_atomic(path: str | Path, text: str) -> Path:
     return target
 
 
-def write_all_atomic(files: dict[Path, str]) -> list[Path]:
-    """Every file to a temporary beside its target first; only then are they renamed into place.
+def write_all_atomic(files: dict[Path, str], remove: list[Path] | None = None) -> list[Path]:
+    """Every file to a temporary beside its target first; only then are they renamed into place,
+    and only then are `remove` (stale outputs of an earlier run) deleted.
 
     A failure or Ctrl-C while writing leaves every previous output as it was.
     """
@@ -41,8 +43,15 @@ def write_all_atomic(files: dict[Path, str]) -> list[Path]:
             staged.append((temporary, target))
             with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
                 stream.write(text)
-        for temporary, target in staged:
-            os.replace(temporary, target)
+        # Ctrl-C waits until every rename is done, so the set is never half old and half new.
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            for temporary, target in staged:
+                os.replace(temporary, target)
+            for stale in remove or ():
+                stale.unlink(missing_ok=True)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
     except BaseException:
         for temporary, _ in staged:
             Path(temporary).unlink(missing_ok=True)

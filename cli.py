@@ -45,7 +45,9 @@ def cli() -> None:
 
 def _disclosure_options(command):  # type: ignore[no-untyped-def]
     command = click.option(
-        "--publish", is_flag=True, help="HTML report for publication: counts 1-5 shown as c, no record ids, no side files."
+        "--publish",
+        is_flag=True,
+        help="HTML report for publication: counts 1-5 shown as c, no record ids, no side files; `run` then writes only the report.",
     )(command)
     return click.option(
         "--redact",
@@ -143,12 +145,20 @@ def synth(
 
 
 def _release_targets(
-    out_dir: Path | None, json_path: Path | None, junit_path: Path | None, summary_md: Path | None, html_path: Path | None
+    out_dir: Path | None,
+    json_path: Path | None,
+    junit_path: Path | None,
+    summary_md: Path | None,
+    html_path: Path | None,
+    publish: bool = False,
 ) -> dict[str, Path | None]:
     targets = {"json": json_path, "junit": junit_path, "summary_md": summary_md, "html": html_path}
     if out_dir is not None:
-        defaults = {"json": "results.json", "junit": "junit.xml", "summary_md": "summary.md", "html": "report.html"}
-        targets = {key: value or out_dir / defaults[key] for key, value in targets.items()}
+        # A run for publication writes only the suppressed report, unless another output is asked for by name.
+        defaults = {"html": "report.html"} if publish else {
+            "json": "results.json", "junit": "junit.xml", "summary_md": "summary.md", "html": "report.html"
+        }  # fmt: skip
+        targets = {key: value or (out_dir / defaults[key] if key in defaults else None) for key, value in targets.items()}
     return targets
 
 
@@ -240,7 +250,9 @@ def run(
     try:
         release = run_release(load_config(config_path), progress)
         progress("writing outputs")
-        written = write_outputs(release, _release_targets(out_dir, json_path, junit_path, summary_md, html_path), disclosure)
+        written = write_outputs(
+            release, _release_targets(out_dir, json_path, junit_path, summary_md, html_path, publish), disclosure
+        )
     finally:
         progress.done()
     for result in release.results:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .errors import UsageError
 
@@ -21,7 +21,7 @@ SMALLEST_SHOWN = 6
 
 @dataclass(frozen=True)
 class Disclosure:
-    redact_key: bytes | None = None
+    redact_key: bytes | None = field(default=None, repr=False)  # never printed, never written
     publish: bool = False
 
     @classmethod
@@ -48,8 +48,11 @@ class Disclosure:
             return value
         return "h-" + hmac.new(self.redact_key, value.encode("utf-8"), hashlib.sha256).hexdigest()[:16]
 
+    def hides(self, value: float | None) -> bool:
+        return self.publish and value is not None and 0 < value < SMALLEST_SHOWN
+
     def count(self, value: float) -> str:
         """A count as shown: `c` for 1-5 when publishing."""
-        if self.publish and 0 < value < SMALLEST_SHOWN:
+        if self.hides(value):
             return SUPPRESSED
         return f"{value:g}" if isinstance(value, float) else str(value)

@@ -74,13 +74,18 @@ def _geographies(config: RunConfig) -> tuple[str, ...]:
     from .reconcile.engine import GEOGRAPHY_LEVELS
 
     node = config.raw.get("geographies", list(GEOGRAPHY_LEVELS))
-    if not isinstance(node, list) or not set(node) <= set(GEOGRAPHY_LEVELS) or "england" not in node:
+    if (
+        not isinstance(node, list)
+        or not all(isinstance(n, str) for n in node)
+        or not set(node) <= set(GEOGRAPHY_LEVELS)
+        or "england" not in node
+    ):
         raise ConfigError(f"geographies must be a list from {', '.join(GEOGRAPHY_LEVELS)}, including england", path=config.path)
     return tuple(node)
 
 
 def run_release(config: RunConfig, progress: Callable[[str], None] = lambda _: None) -> ReleaseRun:
-    from .readers.files import provenance
+    from .readers.files import existing_file, provenance
     from .readers.published import read_published
     from .reconcile.engine import PublishedSource, reconcile
 
@@ -93,7 +98,7 @@ def run_release(config: RunConfig, progress: Callable[[str], None] = lambda _: N
         progress(f"checking {options.name}")
         checked.append(check_source(options))
     progress("reading published figures")
-    published_files = tuple((o.name, provenance(Path(path))) for o in config.published for path in o.paths)
+    published_files = tuple((o.name, provenance(existing_file(path))) for o in config.published for path in o.paths)
     published = {
         options.name: PublishedSource(
             options.name, read_published(options.paths, options.columns), config.rounding.get(options.name, {})
@@ -158,16 +163,18 @@ def write_outputs(run: ReleaseRun, targets: dict[str, Path | None], disclosure: 
         "summary_md": lambda: render_markdown(run.results, run.reconciliation),
     }
     files: dict[Path, str] = {Path(path): renderers[key]() for key, path in targets.items() if path is not None and key != "html"}
+    stale: list[Path] = []
     html = targets.get("html")
     if html is not None:
-        from .reports.html import render_report_files
+        from .reports.html import render_report_files, stale_side_files
         from .reports.view import build_report_view
 
         view = build_report_view(
             run.results, run.reconciliation, provenance_of(run), disclosure or Disclosure(), measure_titles(run.config)
         )
         files |= render_report_files(view, Path(html))
-    return write_all_atomic(files)
+        stale = stale_side_files(view, Path(html))
+    return write_all_atomic(files, stale)
 
 
 def write_check_outputs(
@@ -192,5 +199,9 @@ def write_check_outputs(
             files=tuple((result.name, f) for f in result.files),
             versions=library_versions(),
         )
-        files |= render_report_files(build_report_view([result], None, provenance, disclosure, {}), Path(html_path))
+        from .reports.html import stale_side_files
+
+        view = build_report_view([result], None, provenance, disclosure, {})
+        files |= render_report_files(view, Path(html_path))
+        return write_all_atomic(files, stale_side_files(view, Path(html_path)))
     return write_all_atomic(files)

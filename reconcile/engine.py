@@ -22,6 +22,8 @@ from .periods import Period, period_key, periods_for
 
 ENGLAND = "England"
 GEOGRAPHY_LEVELS = ("england", "region", "local_authority")
+# EES geographic_level values and the level each is compared at; other levels are not compared.
+PUBLISHED_LEVELS = {"national": "england", "regional": "region", "local authority": "local_authority"}
 Values = dict[tuple[Period, str], Interval | None]
 
 
@@ -65,7 +67,9 @@ def reconcile(
                     bridges.append(build_bridge(name, measure.id, selected, period))
                 values[name] = _counts(records[name], periods, geographies)
             else:
-                found = _published_values(published[name], selector.filter, selector.value, notes, measure.id, reference_date)
+                found = _published_values(
+                    published[name], selector.filter, selector.value, notes, measure.id, reference_date, geographies
+                )
                 if found is not None:
                     values[name] = found
                     coherence += _coherence(name, measure.id, published[name], selector.filter, selector.value)
@@ -133,6 +137,7 @@ def _published_values(
     notes: list[str],
     measure: str,
     reference_date: dt.date | None,
+    geographies: Sequence[str],
 ) -> Values | None:
     frame = source.frame
     absent = [c for c in (*filters, value) if c not in frame.columns]
@@ -141,6 +146,8 @@ def _published_values(
         return None
     values: Values = {}
     for row in _filtered(frame, filters).to_dict("records"):
+        if PUBLISHED_LEVELS.get(str(row["geographic_level"]).strip().lower()) not in geographies:
+            continue
         key = (row_period(row), row_geography(row))
         if reference_date is not None and key[0].start > reference_date:
             continue

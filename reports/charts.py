@@ -70,6 +70,11 @@ def _svg(figure) -> str:  # type: ignore[no-untyped-def]
     return _NAMESPACES.sub("", text, count=2).strip()
 
 
+def _literal(text: str) -> str:
+    """matplotlib reads $...$ as mathematics; labels from the data are plain text."""
+    return text.replace("$", r"\$")
+
+
 def waterfall_svg(bars: Sequence[WaterfallBar], title: str) -> str:
     """Headline, each adjustment floating from the running total, then the totals that follow."""
     figure = _figure(max(6.0, 1.1 * len(bars)), 3.6)
@@ -89,9 +94,9 @@ def waterfall_svg(bars: Sequence[WaterfallBar], title: str) -> str:
         )
         text = f"{bar.value:+g}" if not bar.is_total else f"{bar.value:g}"
         axes.text(position, bottom + height, text, ha="center", va="bottom", fontsize=9, color=INK)
-    axes.set_xticks(range(len(bars)), [bar.label for bar in bars], rotation=20, ha="right", fontsize=9, color=INK)
+    axes.set_xticks(range(len(bars)), [_literal(bar.label) for bar in bars], rotation=20, ha="right", fontsize=9, color=INK)
     axes.set_ylabel("deaths", color=INK)
-    axes.set_title(title, fontsize=10, color=INK, loc="left")
+    axes.set_title(_literal(title), fontsize=10, color=INK, loc="left")
     axes.spines[["top", "right"]].set_visible(False)
     return _svg(figure)
 
@@ -106,13 +111,15 @@ def trend_svg(series: Sequence[Series], title: str) -> str:
         ys = [p[1] for p in line.points]
         errors = [[p[1] - p[2] for p in line.points], [p[3] - p[1] for p in line.points]]
         colour = COLOURS[number % len(COLOURS)]
-        axes.errorbar(xs, ys, yerr=errors, color=colour, marker=markers[number % len(markers)], capsize=3, label=line.name)
+        axes.errorbar(
+            xs, ys, yerr=errors, color=colour, marker=markers[number % len(markers)], capsize=3, label=_literal(line.name)
+        )
     from matplotlib.ticker import MaxNLocator
 
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes.set_ylabel("deaths per 12 months", color=INK)
     axes.set_xlabel("middle of the period", color=INK)
-    axes.set_title(title, fontsize=10, color=INK, loc="left")
+    axes.set_title(_literal(title), fontsize=10, color=INK, loc="left")
     axes.set_ylim(bottom=0)
     axes.spines[["top", "right"]].set_visible(False)
     axes.legend(frameon=False, fontsize=9)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 from pathlib import Path
+from urllib.parse import quote
 
 from markupsafe import Markup
 
@@ -32,8 +33,18 @@ def _environment():  # type: ignore[no-untyped-def]
     )
 
 
-def side_file_name(report: Path, side: SideFile) -> str:
-    return f"{report.stem}.{side.name}.csv"
+SIDE_FILES = ("check-failures", "unmatched")
+
+
+def side_file_name(report: Path, side: SideFile | str) -> str:
+    return f"{report.stem}.{side if isinstance(side, str) else side.name}.csv"
+
+
+def stale_side_files(view: ReportView, report_path: Path) -> list[Path]:
+    """Side files an earlier run left beside this report that this report does not have (e.g. with --publish)."""
+    current = {side.name for side in view.side_files}
+    paths = [report_path.with_name(side_file_name(report_path, name)) for name in SIDE_FILES if name not in current]
+    return [path for path in paths if path.is_file()]
 
 
 def _chart(svg: str) -> Markup:
@@ -57,7 +68,8 @@ def render_html(view: ReportView, report_path: Path) -> str:
         view=view,
         waterfalls=waterfalls,
         trend_charts=trends,
-        side_links={side.name: side_file_name(report_path, side) for side in view.side_files},
+        side_links={side.name: "./" + quote(side_file_name(report_path, side)) for side in view.side_files},
+        side_names={side.name: side_file_name(report_path, side) for side in view.side_files},
     )
 
 

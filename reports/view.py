@@ -219,7 +219,7 @@ def _source_view(source: SourceResult, disclosure: Disclosure) -> SourceView:
                 status_label=STATUS_LABELS[outcome.status],
                 message=outcome.message,
                 count=disclosure.count(outcome.failed),
-                percent=_percent(outcome.failed, source.records),
+                percent="" if disclosure.hides(outcome.failed) else _percent(outcome.failed, source.records),
                 sample=_sample(outcome.record_ids, disclosure),
                 detail=outcome.detail,
             )
@@ -249,11 +249,16 @@ def _matrices(result: ReconcileResult, titles: Mapping[str, str], disclosure: Di
             here = [c for c in national if c.period == period]
             values = []
             for name in sources:
-                value = next((c.left_value if c.left == name else c.right_value for c in here if name in (c.left, c.right)), None)
-                known = any(name in (c.left, c.right) for c in here)
-                values.append(interval_text(value, disclosure) if known else "")
+                found = [_side_value(c, name, disclosure) for c in here if name in (c.left, c.right)]
+                values.append(found[0] if found else "")
             cells = tuple(
-                MatrixCell(_pair(c), c.status, STATUS_LABELS[c.status], _difference_text(c.difference), c.explanation)
+                MatrixCell(
+                    _pair(c),
+                    c.status,
+                    STATUS_LABELS[c.status],
+                    "" if _hides_either(c, disclosure) else _difference_text(c.difference),
+                    _disclosed(c.explanation, disclosure),
+                )
                 for c in here
             )
             rows.append(MatrixRow(here[0].period_label, tuple(values), cells))
@@ -267,17 +272,47 @@ def _matrices(result: ReconcileResult, titles: Mapping[str, str], disclosure: Di
     return tuple(out)
 
 
+def _side_value(comparison: Comparison, name: str, disclosure: Disclosure) -> str:
+    """A source's value in a comparison; the right side's own period is named when it differs."""
+    if comparison.left == name:
+        return interval_text(comparison.left_value, disclosure)
+    text = interval_text(comparison.right_value, disclosure)
+    if comparison.right_period != comparison.left_period:
+        text += f" ({_period_label(comparison.right_period)})"
+    return text
+
+
+def _period_label(iso: str) -> str:
+    from ..reconcile.periods import Period
+
+    start, end = (dt.date.fromisoformat(part) for part in iso.split("/"))
+    return Period(start, end).label
+
+
+def _hides_either(comparison: Comparison, disclosure: Disclosure) -> bool:
+    """A difference would reveal a suppressed side, so it is not shown when either side is hidden."""
+    return any(v is not None and (disclosure.hides(v.low) or disclosure.hides(v.high))
+               for v in (comparison.left_value, comparison.right_value))  # fmt: skip
+
+
+def _signed(change: int, disclosure: Disclosure) -> str:
+    if change == 0:
+        return "0"
+    return ("-" if change < 0 else "+") + disclosure.count(abs(change))
+
+
 def _bridge_view(comparison: Comparison, bridge: Bridge, other: str, other_value: Interval | None, disclosure: Disclosure,
                  title: str) -> BridgeView:  # fmt: skip
     lines = tuple(
-        BridgeLine(s.step, s.description, disclosure.count(-s.count) if s.count else "0", _sample(s.record_ids, disclosure))
-        for s in bridge.steps
+        BridgeLine(s.step, s.description, _signed(-s.count, disclosure), _sample(s.record_ids, disclosure)) for s in bridge.steps
     )
     other_mid = other_value.midpoint if other_value is not None else None
     # The gap is what the other source has beyond this one's harmonised count: the waterfall's last step.
     gap = other_mid - bridge.harmonised if other_mid is not None else None
     counts = [bridge.headline, bridge.harmonised, *(abs(s.count) for s in bridge.steps)]
-    suppressed = disclosure.publish and any(0 < c < 6 for c in counts)
+    if other_value is not None:
+        counts += [other_value.low, other_value.high, abs(gap or 0)]
+    suppressed = any(disclosure.hides(c) for c in counts)
     bars: tuple[tuple[str, float, bool], ...] = ()
     if not suppressed:
         steps = [(s.step, float(-s.count), False) for s in bridge.steps if s.count]
@@ -298,7 +333,7 @@ def _bridge_view(comparison: Comparison, bridge: Bridge, other: str, other_value
         harmonised=disclosure.count(bridge.harmonised),
         compared_with=other,
         other_value=interval_text(other_value, disclosure),
-        gap=_gap_text(gap, disclosure),
+        gap="" if suppressed and disclosure.publish else _gap_text(gap, disclosure),
         bars=bars if not suppressed else (),
         chart_alt=alt if not suppressed else "",
     )
@@ -317,16 +352,12 @@ def _bridges(result: ReconcileResult, titles: Mapping[str, str], disclosure: Dis
         if comparison.geography != ENGLAND:
             continue
         sides = []
-        for source, other, other_value in (
-            (comparison.left, comparison.right, comparison.right_value),
-            (comparison.right, comparison.left, comparison.left_value),
+        for source, period, other, other_value in (
+            (comparison.left, comparison.left_period, comparison.right, comparison.right_value),
+            (comparison.right, comparison.right_period, comparison.left, comparison.left_value),
         ):
             bridge = next(
-                (
-                    b
-                    for b in result.bridges
-                    if b.source == source and b.measure == comparison.measure and b.period == comparison.period
-                ),
+                (b for b in result.bridges if b.source == source and b.measure == comparison.measure and b.period == period),
                 None,
             )
             if bridge is not None:
@@ -339,6 +370,13 @@ def _bridges(result: ReconcileResult, titles: Mapping[str, str], disclosure: Dis
                 )
             )
     return tuple(out)
+
+
+def _rate_text(rate: Interval) -> str:
+    low, high = rate.to_list()
+    if high == low:
+        return f"{low:g}"
+    return f"at least {low:g}" if high is None else f"{low:g} to {high:g}"
 
 
 def _period_middle(iso: str) -> float:
@@ -354,9 +392,11 @@ def _trends(result: ReconcileResult, titles: Mapping[str, str], disclosure: Disc
         for p in result.series:
             if p.measure != measure or p.per_12_months is None:
                 continue
+            if p.value is not None and (disclosure.hides(p.value.low) or disclosure.hides(p.value.high)):
+                continue  # a suppressed count cannot be drawn, nor shown as a rate that reveals it
             rate = p.per_12_months
             high = rate.high if rate.high != float("inf") else rate.low
-            shown = interval_text(rate, disclosure)
+            shown = interval_text(rate, disclosure) if p.value is None or not disclosure.publish else _rate_text(rate)
             by_source.setdefault(p.source, []).append(
                 TrendPoint(p.period_label, _period_middle(p.period), (rate.low + high) / 2, rate.low, high, shown)
             )
@@ -423,7 +463,7 @@ def _verdict(sources: Sequence[SourceResult], result: ReconcileResult | None, ti
         for c in result.discrepancies:
             if c.geography != ENGLAND:
                 continue
-            gap = _gap_words(c.difference)
+            gap = "" if _hides_either(c, disclosure) else _gap_words(c.difference)
             sentence = f"{c.left} and {c.right} disagree on {titles.get(c.measure, c.measure).lower()} in {c.period_label}{gap}"
             sentence += (
                 f" ({c.left} {interval_text(c.left_value, disclosure)}, {c.right} {interval_text(c.right_value, disclosure)};"

@@ -2,6 +2,7 @@ import csv
 import datetime as dt
 import re
 from pathlib import Path
+from urllib.parse import unquote
 
 import lxml.html
 from triangulate.disclosure import Disclosure
@@ -33,12 +34,13 @@ def test_report_has_every_section_a_steward_needs(demo_report: Path) -> None:
 def test_no_url_points_outside_the_file(demo_report: Path) -> None:
     html = demo_report / "report.html"
     page = _document(html)
-    side_files = {p.name for p in demo_report.glob("report.*.csv")}
+    side_files = {"./" + p.name for p in demo_report.glob("report.*.csv")}
+    assert len(side_files) == 2
     for element in page.iter():
         for attribute in URL_ATTRIBUTES:
             value = element.get(attribute)
             if value is not None:
-                assert value.startswith("#") or value in side_files, (element.tag, attribute, value)
+                assert value.startswith("#") or unquote(value) in side_files, (element.tag, attribute, value)
     text = html.read_text(encoding="utf-8")
     assert not re.search(r"https?:|//[a-z0-9.-]+\.[a-z]{2,}|url\((?!#)|@import", text, re.I)  # url(#id) is internal
 
@@ -85,19 +87,34 @@ def test_a_hundred_thousand_failing_records_stay_under_5_mb(tmp_path: Path) -> N
     assert side.count("\n") == 100_001
 
 
-def test_publish_suppresses_small_numbers_and_shows_no_record_ids(synthetic: Path, tmp_path: Path) -> None:
+def test_publish_suppresses_small_numbers_and_shows_no_record_ids(synthetic: Path, demo_report: Path, tmp_path: Path) -> None:
+    import json
+    import shutil
+
+    for side in demo_report.glob("report.*.csv"):  # an earlier, unpublished run in the same folder
+        shutil.copy(side, tmp_path / side.name)
     result = run_cli("run", str(synthetic / "release.yaml"), "--out", str(tmp_path), "--publish")
     assert result.returncode == 1, result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.html"]  # no ids beside it, old side files gone
     html = (tmp_path / "report.html").read_text(encoding="utf-8")
-    assert not list(tmp_path.glob("report.*.csv"))
-    import json
-
-    results = json.loads((tmp_path / "results.json").read_text())
+    results = json.loads((demo_report / "results.json").read_text())
     ids = {i for s in results["sources"] for c in s["checks"] for i in c["record_ids"]}
-    assert ids and not any(f">{i}<" in html or f" {i}," in html for i in ids)
-    cells = [td.text_content().strip() for td in lxml.html.fromstring(html).iter("td") if "num" in (td.get("class") or "")]
+    ids |= {i for u in results["unmatched"] for i in u["only_left"] + u["only_right"]}
+    assert ids and not any(i in html for i in ids if len(i) > 4)
+    page = lxml.html.fromstring(html)
+    cells = [td.text_content().strip() for td in page.iter("td") if "num" in (td.get("class") or "")]
     assert "c" in cells
-    assert not any(re.fullmatch(r"[1-5]", cell) for cell in cells)
+    assert not any(re.fullmatch(r"[+-]?[1-5]", cell) for cell in cells)
+    assert not re.search(r"\b[1-5] deaths? (in|is|are)\b", page.text_content())  # explanations too
+
+
+def test_suppression_covers_signed_changes_and_leaves_large_counts() -> None:
+    from triangulate.reports.view import _signed
+
+    publish = Disclosure(publish=True)
+    assert [_signed(n, publish) for n in (-3, 3, 0, -6, 12)] == ["-c", "+c", "0", "-6", "+12"]
+    assert [publish.count(n) for n in (0, 1, 5, 6)] == ["0", "c", "c", "6"]
+    assert "a-key" not in repr(Disclosure(b"a-key-of-sixteen-chars", False))
 
 
 def test_redact_hashes_ids_with_a_key_that_is_never_written(synthetic: Path, tmp_path: Path) -> None:

@@ -149,3 +149,31 @@ def test_bad_config_is_one_line_exit_2(tmp_path: Path, text: str, fragment: str)
     assert result.returncode == 2, result.stdout + result.stderr
     assert fragment in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert "Traceback" not in result.stderr
+
+
+def test_published_rows_follow_the_geographies_setting(tmp_path: Path) -> None:
+    """A regional published row is not compared when only England is asked for (it once met a filled-in zero)."""
+    write_synthetic(tmp_path, SynthSpec(seed=8, years=2, children_per_year=800, xlsx=False, defects=False))
+    published = tmp_path / "published" / "cla_ceased.csv"
+    with published.open("a") as handle:
+        handle.write("2022,Reporting year,Regional,E92000001,England,Reason episode ceased,Died,10\n")
+    config = (tmp_path / "release.yaml").read_text() + "geographies: [england]\n"
+    (tmp_path / "release.yaml").write_text(config)
+    result = run_cli("reconcile", "--config", str(tmp_path / "release.yaml"), "--json", str(tmp_path / "r.json"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert {c["geography"] for c in json.loads((tmp_path / "r.json").read_text())["comparisons"]} == {"England"}
+
+
+def test_a_missing_published_file_is_one_line_exit_2(tmp_path: Path) -> None:
+    write_synthetic(tmp_path, SynthSpec(seed=8, years=1, children_per_year=300, xlsx=False, defects=False))
+    (tmp_path / "published" / "cla_ceased.csv").unlink()
+    result = run_cli("reconcile", "--config", str(tmp_path / "release.yaml"))
+    assert result.returncode == 2 and "cla_ceased.csv" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_chart_labels_with_dollar_signs_stay_text() -> None:
+    from triangulate.reports.charts import Series, WaterfallBar, trend_svg, waterfall_svg
+
+    svg = waterfall_svg([WaterfallBar("$x^2$", 5, True), WaterfallBar("bad{$", -1, False)], "Deaths $\\bad{$")
+    assert "$x^2$" in svg and "bad{$" in svg
+    assert "$a$" in trend_svg([Series("$a$", ((2020.5, 1, 1, 1), (2021.5, 2, 2, 2)))], "t")
