@@ -45,7 +45,7 @@ def read_table(
     if is_zip_container(file_path):
         workbook_within_limits(file_path)
         return _read_workbook(file_path, expected, column_map or {})
-    within_size(file_path, MAX_TABLE_BYTES, "file")
+    within_size(file_path, MAX_TABLE_BYTES, "file", "TRIANGULATE_MAX_TABLE_MB")
     overlong = first_overlong_line(file_path)
     if overlong is not None:
         raise InputError(f"line is longer than {MAX_LINE_BYTES // MIB} MB", path=file_path, where=f"line {overlong}")

@@ -263,13 +263,21 @@ def _matrices(result: ReconcileResult, titles: Mapping[str, str], disclosure: Di
             )
             rows.append(MatrixRow(here[0].period_label, tuple(values), cells))
         elsewhere = tuple(
-            f"{c.geography}, {c.period_label}: {c.left} {interval_text(c.left_value, disclosure)} "
+            f"{_place(c.geography)}, {c.period_label}: {c.left} {interval_text(c.left_value, disclosure)} "
             f"{c.relation} {c.right} {interval_text(c.right_value, disclosure)}"
             for c in result.comparisons
             if c.measure == measure and c.geography != ENGLAND and c.failed
         )
         out.append(MeasureMatrix(measure, titles.get(measure, measure), sources, tuple(rows), elsewhere))
     return tuple(out)
+
+
+def _place(geography: str) -> str:
+    """An LA's name beside its ONS code; regions and England are already names."""
+    from ..geography import la_lookup
+
+    names = dict(zip(la_lookup()["new_la_code"], la_lookup()["la_name"], strict=True))
+    return f"{names[geography]} ({geography})" if geography in names else geography
 
 
 def _side_value(comparison: Comparison, name: str, disclosure: Disclosure) -> str:
