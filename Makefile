@@ -48,6 +48,7 @@ test: install browser
 bench: install
 	$(BIN)/python benchmarks/bench_check.py
 	$(BIN)/python benchmarks/bench_reconcile.py
+	$(BIN)/python benchmarks/bench_national.py
 
 clean:
 	rm -rf $(VENV) $(OUT) test-output tests/browser/node_modules
