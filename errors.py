@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 EXIT_OK = 0
 EXIT_CHECKS_FAILED = 1
 EXIT_BAD_INPUT = 2
@@ -36,3 +38,12 @@ class ConfigError(TriangulateError):
 
 class UsageError(TriangulateError):
     """A command line that cannot be acted on."""
+
+
+_EXCEPTION_NAME = re.compile(r"\b([A-Z]\w*(?:Error|Exception))\b")
+
+
+def crash_detail(text: str) -> str:
+    """What a crashed check reports: the exception's class only, since its message may quote the data."""
+    found = _EXCEPTION_NAME.search(text)
+    return f"raised {found[1]}" if found else "raised an exception"

@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from ..definitions import ADULT_AGE
+from ..errors import crash_detail
 
 ROW_COLUMN = "_row"
 SUITE_PARAMETERS = {"oldest_child_age": ADULT_AGE - 1}
@@ -85,7 +86,8 @@ def run_suite(frame: pd.DataFrame, name: str, parameters: dict[str, Any] | None 
         check_id = item.expectation_config.meta["check_id"]
         info = item.exception_info or {}
         if info.get("raised_exception"):
-            crashed[check_id] = str(info.get("exception_message") or "expectation raised")[:300]
+            last_line = str(info.get("exception_traceback") or "").strip().splitlines()[-1:] or [""]
+            crashed[check_id] = crash_detail(last_line[0] or str(info.get("exception_message") or ""))
             continue
         if item.success:
             failing.setdefault(check_id, [])

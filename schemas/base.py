@@ -15,7 +15,7 @@ import pandera.pandas as pa
 from pandera.errors import SchemaError, SchemaErrors
 
 from ..dates import unreadable_mask
-from ..errors import InputError
+from ..errors import InputError, crash_detail
 from ..geography import is_ons_la_code
 from ..readers.tables import FILE_COLUMN
 
@@ -137,7 +137,7 @@ def _findings(cases: pd.DataFrame, spec: TableSpec) -> SchemaFindings:
         indices = group["index"].dropna()
         if indices.empty:
             # A check that raised has no failing index: it proves nothing, so it must not pass.
-            crashed[check_id] = "; ".join(str(v) for v in group["failure_case"].astype(str).unique()[:3])[:300]
+            crashed[check_id] = crash_detail(str(group["failure_case"].astype(str).iloc[0]))
             continue
         failing.setdefault(check_id, []).extend(indices.tolist())
     return SchemaFindings(

@@ -19,3 +19,10 @@ def test_a_rule_that_raises_is_crashed_not_passed():
     assert "demo.broken" not in findings.failing_rows
     outcome = CheckOutcome("demo.broken", "warning", "always raises", 0, crashed=True)
     assert outcome.status == "crashed" and outcome.blocks_release
+
+
+def test_a_crash_reports_the_exception_class_not_the_data() -> None:
+    from triangulate.errors import crash_detail
+
+    assert crash_detail("ValueError: invalid literal for int() with base 10: '2010-05-01'") == "raised ValueError"
+    assert crash_detail("something went wrong with 'N0001'") == "raised an exception"
