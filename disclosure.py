@@ -52,7 +52,9 @@ class Disclosure:
         return self.publish and value is not None and 0 < value < SMALLEST_SHOWN
 
     def count(self, value: float) -> str:
-        """A count as shown: `c` for 1-5 when publishing."""
+        """A count as shown, with thousands separators: `c` for 1-5 when publishing."""
         if self.hides(value):
             return SUPPRESSED
-        return f"{value:g}" if isinstance(value, float) else str(value)
+        if isinstance(value, float) and not value.is_integer():
+            return f"{value:,.1f}"
+        return f"{int(value):,}"

@@ -82,7 +82,7 @@ def test_a_hundred_thousand_failing_records_stay_under_5_mb(tmp_path: Path) -> N
     files = render_report_files(build_report_view([source], None, provenance, Disclosure(), {}), tmp_path / "report.html")
     report = files[tmp_path / "report.html"]
     assert len(report.encode("utf-8")) < 5_000_000
-    assert "and 99990 more" in report
+    assert "and 99,990 more" in report
     side = files[tmp_path / "report.check-failures.csv"]
     assert side.count("\n") == 100_001
 
