@@ -31,6 +31,7 @@ COLUMNS = (
     "reference_date",
     "headline_date",
     "location",
+    "nature",  # what the source recorded: always "death" here (the CSPRP also notifies serious harm)
 )
 SEX_CODES = {"M": "M", "F": "F", "U": "U", "1": "M", "2": "F", "0": "U", "9": "U"}
 
@@ -67,6 +68,7 @@ def death_records(
     abuse_neglect: pd.Series | None = None,
     age_when_no_birth_date: pd.Series | None = None,
     headline_date: pd.Series | None = None,
+    nature: pd.Series | None = None,
 ) -> pd.DataFrame:
     """`headline_date` is the date the source counts a death by in its own headline (defaults to death)."""
     index = record_id.index
@@ -108,6 +110,7 @@ def death_records(
             "reference_date": reference,
             "headline_date": deaths.values if headline_date is None else headline_date.astype(DATE_DTYPE),
             "location": location,
+            "nature": nature.astype(object) if nature is not None else pd.Series("death", index=index, dtype=object),
         },
         index=index,
     )

@@ -24,6 +24,11 @@ class ReleaseRun:
     reconciliation: ReconcileResult
     started: dt.datetime
     published_files: tuple[tuple[str, InputFile], ...] = ()  # source name, file; hashed when read
+    checks_gate: bool = True  # False for `reconcile`, whose pass/fail is the comparisons' alone
+
+    @property
+    def passed(self) -> bool:
+        return (self.checks_passed or not self.checks_gate) and self.reconciliation.passed
 
     @property
     def results(self) -> list[SourceResult]:
@@ -41,7 +46,8 @@ class ReleaseRun:
             "run_at": self.started.isoformat(timespec="seconds"),
             "config": str(self.config.path),
             "reference_date": self.config.reference_date.isoformat() if self.config.reference_date else None,
-            "passed": self.checks_passed and self.reconciliation.passed,
+            "passed": self.passed,
+            "gate": "release" if self.checks_gate else "reconcile",
             "sources": [r.to_dict() for r in self.results],
             "published_files": [{"source": name, **f.to_dict()} for name, f in self.published_files],
             **self.reconciliation.to_dict(),
@@ -55,9 +61,45 @@ def _measures(config: RunConfig):
     if node in (None, "default"):
         return default_measures()
     try:
-        return parse_measures(node, str(config.path))
+        measures = parse_measures(node)
     except ConfigError as error:
         raise ConfigError(error.message, path=config.path) from None
+    _check_source_names(config, measures)
+    return measures
+
+
+def _check_source_names(config: RunConfig, measures) -> None:  # type: ignore[no-untyped-def]
+    """A measure that names no configured source or kind would compare nothing and pass: refuse it."""
+    from .catalogue import SOURCE_KINDS
+    from .config import PUBLISHED
+
+    known = {o.name for o in (*config.sources, *config.published)} | set(SOURCE_KINDS) | {PUBLISHED}
+    for position, measure in enumerate(measures, start=1):
+        named = [*measure.select, *(n for c in measure.compare for n in (c.left, c.right)), *measure.trend]
+        unknown = [name for name in named if name not in known]
+        if unknown:
+            raise ConfigError(
+                f"measures[{position}] ({measure.id}) names {unknown[0]!r}, which is neither a configured source "
+                f"nor a kind ({', '.join(sorted(known))})",
+                path=config.path,
+            )
+        unselected = [
+            name
+            for name in named[len(measure.select) :]
+            if name not in measure.select and not _selected_by_kind(name, measure, config)
+        ]
+        if unselected:
+            raise ConfigError(
+                f"measures[{position}] ({measure.id}) compares {unselected[0]!r} but does not select it", path=config.path
+            )
+
+
+def _selected_by_kind(name: str, measure, config: RunConfig) -> bool:  # type: ignore[no-untyped-def]
+    """A compare may name a source whose kind is selected, or a kind one of whose sources is selected."""
+    kinds = {o.name: o.kind for o in config.sources} | {o.name: "published" for o in config.published}
+    if kinds.get(name) in measure.select:
+        return True
+    return any(kinds.get(selected) == name for selected in measure.select)
 
 
 def _link_days(config: RunConfig) -> int:
@@ -84,7 +126,7 @@ def _geographies(config: RunConfig) -> tuple[str, ...]:
     return tuple(node)
 
 
-def run_release(config: RunConfig, progress: Callable[[str], None] = lambda _: None) -> ReleaseRun:
+def run_release(config: RunConfig, progress: Callable[[str], None] = lambda _: None, *, checks_gate: bool = True) -> ReleaseRun:
     from .readers.files import existing_file, provenance
     from .readers.published import read_published
     from .reconcile.engine import PublishedSource, reconcile
@@ -114,7 +156,7 @@ def run_release(config: RunConfig, progress: Callable[[str], None] = lambda _: N
         geographies=geographies,
         reference_date=config.reference_date,
     )
-    return ReleaseRun(config, tuple(checked), result, started, published_files)
+    return ReleaseRun(config, tuple(checked), result, started, published_files, checks_gate)
 
 
 def library_versions() -> tuple[tuple[str, str], ...]:
@@ -159,8 +201,8 @@ def write_outputs(run: ReleaseRun, targets: dict[str, Path | None], disclosure: 
 
     renderers = {
         "json": lambda: dumps(run.to_dict()),
-        "junit": lambda: render_junit(run.results, run.reconciliation),
-        "summary_md": lambda: render_markdown(run.results, run.reconciliation),
+        "junit": lambda: render_junit(run.results if run.checks_gate else [], run.reconciliation),
+        "summary_md": lambda: render_markdown(run.results, run.reconciliation, run.checks_gate),
     }
     files: dict[Path, str] = {Path(path): renderers[key]() for key, path in targets.items() if path is not None and key != "html"}
     stale: list[Path] = []
@@ -170,7 +212,12 @@ def write_outputs(run: ReleaseRun, targets: dict[str, Path | None], disclosure: 
         from .reports.view import build_report_view
 
         view = build_report_view(
-            run.results, run.reconciliation, provenance_of(run), disclosure or Disclosure(), measure_titles(run.config)
+            run.results,
+            run.reconciliation,
+            provenance_of(run),
+            disclosure or Disclosure(),
+            measure_titles(run.config),
+            run.checks_gate,
         )
         files |= render_report_files(view, Path(html))
         stale = stale_side_files(view, Path(html))

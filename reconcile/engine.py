@@ -43,7 +43,7 @@ def reconcile(
     geographies: Sequence[str] = GEOGRAPHY_LEVELS,
     reference_date: dt.date | None = None,
 ) -> ReconcileResult:
-    """Compare every measure across sources; periods starting after the reference date are not reported."""
+    """Compare every measure across sources; periods not yet over at the reference date are not reported."""
     kinds = {name: source.result.kind for name, source in checked.items()} | {name: "published" for name in published}
     comparisons: list[Comparison] = []
     bridges: list[Bridge] = []
@@ -109,7 +109,8 @@ def _periods(measure: Measure, selected: pd.DataFrame, reference_date: dt.date |
         return [measure.explicit_period]
     dates = pd.concat([selected["headline_date"], selected["date_of_death"]])
     periods = periods_for(measure.period_kind, dates)
-    return [p for p in periods if reference_date is None or p.start <= reference_date]
+    # A period still open at the reference date is incomplete: its count would be compared as if whole.
+    return [p for p in periods if reference_date is None or p.end <= reference_date]
 
 
 def _counts(records: pd.DataFrame, periods: list[Period], levels: Sequence[str]) -> Values:
@@ -149,7 +150,7 @@ def _published_values(
         if PUBLISHED_LEVELS.get(str(row["geographic_level"]).strip().lower()) not in geographies:
             continue
         key = (row_period(row), row_geography(row))
-        if reference_date is not None and key[0].start > reference_date:
+        if reference_date is not None and key[0].end > reference_date:
             continue
         if key in values:
             notes.append(f"{source.name}: several rows match {measure} for {key[1]} {key[0].label}; the first is used")

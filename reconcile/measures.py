@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 
+from ..canonical import COLUMNS
 from ..errors import ConfigError
 from .periods import Period
 
@@ -69,13 +70,18 @@ def _tolerance(node: Any, where: str) -> dict[str, float]:
         raise ConfigError(f"{where}: tolerance abs and rel must be numbers") from None
 
 
-def parse_measures(node: Any, origin: str) -> tuple[Measure, ...]:
-    if not isinstance(node, Sequence) or isinstance(node, str):
-        raise ConfigError(f"{origin}: measures must be 'default' or a list of measures")
+PERIOD_KEYS = {"start", "end"}
+
+
+def parse_measures(node: Any, origin: str = "") -> tuple[Measure, ...]:
+    """`origin` prefixes messages when the path is not added by the caller (the shipped defaults)."""
+    prefix = f"{origin}: " if origin else ""
+    if not isinstance(node, Sequence) or isinstance(node, str) or not node:
+        raise ConfigError(f"{prefix}measures must be 'default' or a non-empty list of measures")
     measures = []
     seen: set[str] = set()
     for position, item in enumerate(node, start=1):
-        where = f"{origin}: measures[{position}]"
+        where = f"{prefix}measures[{position}]"
         if not isinstance(item, Mapping) or "id" not in item:
             raise ConfigError(f"{where} needs an id")
         unknown = sorted(set(map(str, item)) - MEASURE_KEYS)
@@ -88,7 +94,11 @@ def parse_measures(node: Any, origin: str) -> tuple[Measure, ...]:
         period = item.get("period", "financial_year")
         explicit = None
         if isinstance(period, Mapping):
+            if set(map(str, period)) != PERIOD_KEYS:
+                raise ConfigError(f"{where}: an explicit period takes exactly start and end")
             explicit = Period(_date(period.get("start"), where), _date(period.get("end"), where))
+            if explicit.end < explicit.start:
+                raise ConfigError(f"{where}: the period ends before it starts")
             period = "explicit"
         elif period not in ("financial_year", "calendar_year"):
             raise ConfigError(f"{where}: period must be financial_year, calendar_year or {{start, end}}")
@@ -98,6 +108,12 @@ def parse_measures(node: Any, origin: str) -> tuple[Measure, ...]:
             if not isinstance(spec, Mapping) or set(spec) - SELECT_KEYS:
                 raise ConfigError(f"{where}: select.{source} takes where, or filter and value")
             where_node = spec.get("where") or {}
+            unknown_columns = sorted(set(map(str, where_node)) - set(COLUMNS))
+            if unknown_columns:
+                raise ConfigError(
+                    f"{where}: select.{source} selects on unknown column {unknown_columns[0]!r}; "
+                    f"death records have {', '.join(COLUMNS)}"
+                )
             select[str(source)] = Selector(
                 where={str(k): tuple(v if isinstance(v, list) else [v]) for k, v in where_node.items()},
                 filter={str(k): str(v) for k, v in (spec.get("filter") or {}).items()},
@@ -117,6 +133,8 @@ def parse_measures(node: Any, origin: str) -> tuple[Measure, ...]:
                 )
             )
         trend = tuple(str(s) for s in item.get("trend") or ())
+        if trend and len(trend) != 2:
+            raise ConfigError(f"{where}: trend takes exactly two sources")
         measures.append(
             Measure(measure_id, str(item.get("title", measure_id)), str(period), explicit, select, tuple(compares), trend)
         )

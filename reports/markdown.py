@@ -17,10 +17,13 @@ def _interval(value: object) -> str:
     return str(low) if low == high else f"{low}-{high if high is not None else '...'}"
 
 
-def render_markdown(sources: list[SourceResult], result: ReconcileResult | None) -> str:
+def render_markdown(sources: list[SourceResult], result: ReconcileResult | None, checks_gate: bool = True) -> str:
+    """`checks_gate` False: PASS/FAIL follows the comparisons only, as `reconcile`'s exit code does."""
     failing_sources = [s for s in sources if s.blocks_release]
-    passed = not failing_sources and (result is None or result.passed)
+    passed = (not checks_gate or not failing_sources) and (result is None or result.passed)
     lines = [f"## Triangulate: {'PASS' if passed else 'FAIL'}", ""]
+    if not checks_gate and failing_sources:
+        lines += ["Source checks below are reported but not gated here; `triangulate run` gates on them.", ""]
     lines += ["| source | records | deaths | failing checks |", "|---|---:|---:|---|"]
     for source in sources:
         failing = ", ".join(f"`{o.check_id}` ({o.failed})" for o in source.failing) or "none"

@@ -447,7 +447,7 @@ def _unmatched(result: ReconcileResult, disclosure: Disclosure) -> tuple[Unmatch
 
 
 def _verdict(sources: Sequence[SourceResult], result: ReconcileResult | None, titles: Mapping[str, str],
-             disclosure: Disclosure) -> tuple[list[str], list[str]]:  # fmt: skip
+             disclosure: Disclosure, checks_gate: bool) -> tuple[list[str], list[str]]:  # fmt: skip
     failures: list[str] = []
     warnings: list[str] = []
     for source in sources:
@@ -493,6 +493,10 @@ def _verdict(sources: Sequence[SourceResult], result: ReconcileResult | None, ti
         for check in result.coherence:
             if not check.coherent:
                 warnings.append(f"{check.source}: the {check.parts} figures for {check.measure} do not add up to England's.")
+    if not checks_gate:
+        # `reconcile` gates on comparisons only; the sources' own failures are reported, not gating.
+        warnings = [f"{line} (not gated by `reconcile`; `triangulate run` gates on it)" for line in failures] + warnings
+        failures = []
     # A steward reads the disagreements between sources first, then each source's own failures.
     return disagreements + failures, warnings
 
@@ -563,10 +567,12 @@ def build_report_view(
     provenance: Provenance,
     disclosure: Disclosure,
     titles: Mapping[str, str],
+    checks_gate: bool = True,
 ) -> ReportView:
-    failures, warnings = _verdict(sources, result, titles, disclosure)
+    """`checks_gate` False: the verdict follows the comparisons only, as `reconcile`'s exit code does."""
+    failures, warnings = _verdict(sources, result, titles, disclosure, checks_gate)
     empty = ReconcileResult()
-    passed = not any(s.blocks_release for s in sources) and (result is None or result.passed)
+    passed = (not checks_gate or not any(s.blocks_release for s in sources)) and (result is None or result.passed)
     return ReportView(
         title="Triangulate discrepancy report" if result is not None else "Triangulate source checks",
         passed=passed,

@@ -177,3 +177,75 @@ def test_chart_labels_with_dollar_signs_stay_text() -> None:
     svg = waterfall_svg([WaterfallBar("$x^2$", 5, True), WaterfallBar("bad{$", -1, False)], "Deaths $\\bad{$")
     assert "$x^2$" in svg and "bad{$" in svg
     assert "$a$" in trend_svg([Series("$a$", ((2020.5, 1, 1, 1), (2021.5, 2, 2, 2)))], "t")
+
+
+def test_every_reconcile_output_agrees_with_its_exit_code(tmp_path: Path) -> None:
+    """`reconcile` gates on comparisons only: a failing source check is reported, and does not turn its outputs red."""
+    write_synthetic(tmp_path, SynthSpec(seed=8, years=2, children_per_year=800, xlsx=False, defects=False))
+    ncmd = tmp_path / "ncmd" / "ncmd_deaths.csv"
+    lines = ncmd.read_text().splitlines()
+    fields = lines[5].split(",")
+    fields[3] = ""  # sex left blank: missing.sex, an error-severity check
+    lines[5] = ",".join(fields)
+    ncmd.write_text("\n".join(lines) + "\n")
+    outputs = ["--json", str(tmp_path / "r.json"), "--junit", str(tmp_path / "j.xml"), "--summary-md", str(tmp_path / "s.md")]
+    result = run_cli("reconcile", "--config", str(tmp_path / "release.yaml"), *outputs, "--html", str(tmp_path / "r.html"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    document = json.loads((tmp_path / "r.json").read_text())
+    assert document["passed"] is True and document["gate"] == "reconcile"
+    assert any(c["id"] == "missing.sex" and c["failed"] for s in document["sources"] for c in s["checks"])
+    suites = [s.get("name") for s in ET.parse(tmp_path / "j.xml").getroot().iter("testsuite")]
+    assert suites == ["reconcile"]
+    assert (tmp_path / "s.md").read_text().startswith("## Triangulate: PASS")
+    assert "PASS: the release can go ahead" in (tmp_path / "r.html").read_text()
+    gated = run_cli("run", str(tmp_path / "release.yaml"), "--out", str(tmp_path / "run"))
+    assert gated.returncode == 1
+    assert json.loads((tmp_path / "run" / "results.json").read_text())["passed"] is False
+
+
+@pytest.mark.parametrize(
+    ("measures", "fragment"),
+    [
+        ("measures: []\n", "non-empty list"),
+        ("measures:\n  - {id: m, select: {ncmd: {}}, compare: [{left: ncmd, right: csprpx}]}\n", "'csprpx'"),
+        ("measures:\n  - {id: m, select: {ncmd: {where: {nature: [death]}}, csprp: {where: {colour: [x]}}}}\n", "'colour'"),
+        ("measures:\n  - {id: m, period: {start: 2023-03-31, end: 2022-01-01}, select: {ncmd: {}}}\n", "ends before"),
+        ("measures:\n  - {id: m, period: {start: 2022-01-01, end: 2023-03-31, by: x}, select: {ncmd: {}}}\n", "start and end"),
+        ("measures:\n  - {id: m, select: {ncmd: {}}, trend: [ncmd, csprp, dfe_cla]}\n", "exactly two"),
+        ("measures:\n  - {id: m, select: {ncmd: {}}, compare: [{left: ncmd, right: csprp}]}\n", "does not select"),
+        ("reference_date: 2023-02-29\n", "not a real date"),
+    ],
+)
+def test_config_mistakes_that_would_compare_nothing_are_exit_2(tmp_path: Path, measures: str, fragment: str) -> None:
+    write_synthetic(tmp_path, SynthSpec(seed=8, years=1, children_per_year=300, xlsx=False, defects=False))
+    config = (tmp_path / "release.yaml").read_text()
+    config = "\n".join(line for line in config.splitlines() if not line.startswith(("measures:", "reference_date:")))
+    (tmp_path / "release.yaml").write_text(config + "\n" + measures)
+    result = run_cli("reconcile", "--config", str(tmp_path / "release.yaml"))
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert fragment in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert "release.yaml: release.yaml" not in result.stderr
+
+
+def test_issue_example_measure_with_an_explicit_period(tmp_path: Path) -> None:
+    write_synthetic(tmp_path, SynthSpec(seed=8, years=2, children_per_year=800, xlsx=False, defects=False))
+    config = (tmp_path / "release.yaml").read_text().replace("measures: default\n", "")
+    config += (
+        "measures:\n"
+        "  - id: lac_deaths\n"
+        "    title: Deaths of looked-after children\n"
+        "    period: {start: 2022-01-01, end: 2023-03-31}\n"
+        "    select:\n"
+        "      dfe_cla: {where: {status: [LAC]}}\n"
+        "      ncmd:    {where: {status: [LAC]}}\n"
+        "      csprp:   {where: {status: [LAC], nature: [death]}}\n"
+        "    compare:\n"
+        '      - {left: csprp, right: dfe_cla, relation: ">="}\n'
+        '      - {left: ncmd, right: dfe_cla, relation: "==", tolerance: {abs: 2, rel: 0.1}}\n'
+    )
+    (tmp_path / "release.yaml").write_text(config)
+    result = run_cli("reconcile", "--config", str(tmp_path / "release.yaml"), "--json", str(tmp_path / "r.json"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    national = [c for c in json.loads((tmp_path / "r.json").read_text())["comparisons"] if c["geography"] == "England"]
+    assert {c["period"] for c in national} == {"2022-01-01/2023-03-31"} and len(national) == 2
+    assert all(c["left_per_12_months"][0] == round(c["left_value"][0] * 12 / 15, 2) for c in national)
