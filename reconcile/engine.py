@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -10,7 +11,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from ..geography import region_of
+from ..geography import la_lookup, region_of
 from ..readers.published import DEFAULT_ROUNDING, row_geography, row_period
 from ..validate import CheckedSource
 from .bridge import build_bridge, harmonised, select_records
@@ -172,28 +173,40 @@ def _filtered(frame: pd.DataFrame, filters: Mapping[str, str]) -> pd.DataFrame:
 
 
 def _coherence(name: str, measure: str, source: PublishedSource, filters: Mapping[str, str], value: str) -> list[CoherenceCheck]:
-    frame = source.frame
-    rows = _filtered(frame, filters)
-    out: list[CoherenceCheck] = []
-    by_level: dict[str, dict[Period, list[Interval]]] = defaultdict(lambda: defaultdict(list))
-    national: dict[Period, Interval] = {}
-    for row in rows.to_dict("records"):
+    """Sums of published parts against their whole: regions and LAs against England, LAs against their region.
+
+    A part that is not available ('x', 'z') could be anything, so it counts as [0, unbounded].
+    """
+    wholes: dict[tuple[Period, str], Interval] = {}
+    parts: dict[tuple[Period, str, str], list[Interval]] = defaultdict(list)  # period, whole, level of the parts
+    la_region = dict(zip(la_lookup()["new_la_code"], la_lookup()["region_name"], strict=True))
+    for row in _filtered(source.frame, filters).to_dict("records"):
         level = str(row["geographic_level"]).strip().lower()
-        interval = from_published(row[value], source.rounding.get(level, DEFAULT_ROUNDING.get(level, 1)))
-        if interval is None:
+        if level not in PUBLISHED_LEVELS:
             continue
-        if level == "national":
-            national[row_period(row)] = interval
-        elif level in ("regional", "local authority"):
-            by_level[level][row_period(row)].append(interval)
-    for level, periods in by_level.items():
-        for period, parts in periods.items():
-            if period not in national:
-                continue
-            total = sum(parts[1:], parts[0])
-            whole = national[period]
-            coherent = total.low <= whole.high and whole.low <= total.high
-            out.append(CoherenceCheck(name, measure, period.iso, ENGLAND, level, whole, total, coherent))
+        interval = from_published(row[value], source.rounding.get(level, DEFAULT_ROUNDING.get(level, 1)))
+        interval = interval if interval is not None else Interval(0, math.inf)
+        period, place = row_period(row), row_geography(row)
+        if level != "local authority":
+            wholes[(period, place)] = interval
+        if level != "national":
+            parts[(period, ENGLAND, level)].append(interval)
+        if level == "local authority" and place in la_region:
+            parts[(period, la_region[place], level)].append(interval)
+    # How many parts a whole has; a file listing fewer leaves the sum open above (a missing LA is unknown, not 0).
+    lookup = la_lookup()
+    expected = {(ENGLAND, "regional"): lookup["region_name"].nunique(), (ENGLAND, "local authority"): len(lookup)}
+    expected |= {(region, "local authority"): count for region, count in lookup["region_name"].value_counts().items()}
+    out: list[CoherenceCheck] = []
+    for (period, place, level), pieces in parts.items():
+        whole = wholes.get((period, place))
+        if whole is None:
+            continue
+        total = sum(pieces[1:], pieces[0])
+        if len(pieces) < expected.get((place, level), 0):
+            total = Interval(total.low, math.inf)
+        coherent = total.low <= whole.high and whole.low <= total.high
+        out.append(CoherenceCheck(name, measure, period.iso, place, level, whole, total, coherent))
     return out
 
 

@@ -492,7 +492,10 @@ def _verdict(sources: Sequence[SourceResult], result: ReconcileResult | None, ti
                 )
         for check in result.coherence:
             if not check.coherent:
-                warnings.append(f"{check.source}: the {check.parts} figures for {check.measure} do not add up to England's.")
+                warnings.append(
+                    f"{check.source}: the {check.parts} figures for {check.measure} in {_period_label(check.period)} "
+                    f"do not add up to {_place(check.geography)}'s."
+                )
     if not checks_gate:
         # `reconcile` gates on comparisons only; the sources' own failures are reported, not gating.
         warnings = [f"{line} (not gated by `reconcile`; `triangulate run` gates on it)" for line in failures] + warnings

@@ -249,3 +249,28 @@ def test_issue_example_measure_with_an_explicit_period(tmp_path: Path) -> None:
     national = [c for c in json.loads((tmp_path / "r.json").read_text())["comparisons"] if c["geography"] == "England"]
     assert {c["period"] for c in national} == {"2022-01-01/2023-03-31"} and len(national) == 2
     assert all(c["left_per_12_months"][0] == round(c["left_value"][0] * 12 / 15, 2) for c in national)
+
+
+def test_published_parts_are_checked_against_their_region_and_england(tmp_path: Path) -> None:
+    from triangulate.readers.published import read_published
+    from triangulate.reconcile.engine import PublishedSource, reconcile
+    from triangulate.reconcile.measures import parse_measures
+
+    head = "time_period,time_identifier,geographic_level,region_name,new_la_code,number\n"
+    rows = [
+        "202223,Financial year,National,,,30",  # 25-34
+        "202223,Financial year,Regional,North East,,10",  # 5-14
+        "202223,Financial year,Regional,North West,,20",  # 15-24
+        "202223,Financial year,Local authority,North East,E06000047,9",  # County Durham
+        "202223,Financial year,Local authority,North East,E08000037,8",  # Gateshead: 17 > 14, incoherent
+    ]
+    (tmp_path / "p.csv").write_text(head + "\n".join(rows) + "\n")
+    frame = read_published([tmp_path / "p.csv"])
+    measures = parse_measures([{"id": "m", "select": {"pub": {"filter": {}, "value": "number"}}}])
+    result = reconcile({}, {"pub": PublishedSource("pub", frame, {})}, measures)
+    verdicts = {(c.geography, c.parts): c.coherent for c in result.coherence}
+    assert verdicts == {
+        ("England", "regional"): True,
+        ("England", "local authority"): True,
+        ("North East", "local authority"): False,
+    }
