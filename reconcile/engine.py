@@ -56,16 +56,22 @@ def reconcile(
     for measure in measures:
         values: dict[str, Values] = {}
         records: dict[str, pd.DataFrame] = {}
-        for name in kinds:
-            selector = measure.select.get(name) or measure.select.get(kinds[name])
+        selectors = {name: measure.select.get(name) or measure.select.get(kinds[name]) for name in kinds}
+        selected = {
+            name: select_records(checked[name].deaths, selector.where)
+            for name, selector in selectors.items()
+            if selector is not None and name in checked
+        }
+        # Every record-level source is counted over the same periods: a year with no deaths in one
+        # source but deaths in another is a zero to compare, not a year to skip.
+        periods = sorted(set().union(*(_periods(measure, frame, reference_date) for frame in selected.values())))
+        for name, selector in selectors.items():
             if selector is None:
                 continue
-            if name in checked:
-                selected = select_records(checked[name].deaths, selector.where)
-                records[name] = harmonised(selected)
-                periods = _periods(measure, selected, reference_date)
+            if name in selected:
+                records[name] = harmonised(selected[name])
                 for period in periods:
-                    bridges.append(build_bridge(name, measure.id, selected, period))
+                    bridges.append(build_bridge(name, measure.id, selected[name], period))
                 values[name] = _counts(records[name], periods, geographies)
             else:
                 found = _published_values(
@@ -81,7 +87,7 @@ def reconcile(
                         continue
                     pair = _compare_pair(measure, spec, left, right, values[left], values[right], records.keys())
                     if left in records and right in records:
-                        links = _unmatched(measure, left, right, records[left], records[right], link_days, reference_date)
+                        links = _unmatched(measure, left, right, records[left], records[right], link_days, periods)
                         unmatched += links
                         pair = [_explain(c, links) for c in pair]
                     comparisons += pair
@@ -307,7 +313,7 @@ def _status(difference: Interval, left: Interval, right: Interval, spec: Compare
 
 
 def _unmatched(
-    measure: Measure, left: str, right: str, lr: pd.DataFrame, rr: pd.DataFrame, days: int, reference_date: dt.date | None
+    measure: Measure, left: str, right: str, lr: pd.DataFrame, rr: pd.DataFrame, days: int, periods: Sequence[Period]
 ) -> list[Unmatched]:
     links = link(lr, rr, death_date_days=days)
     pairs = links.pairs
@@ -323,7 +329,6 @@ def _unmatched(
         different_period = (
             period_key(measure.period_kind, left_death) != period_key(measure.period_kind, right_death)
         ).to_numpy()
-    periods = sorted(set(_periods(measure, lr, reference_date)) & set(_periods(measure, rr, reference_date)))
     out = []
     for period in periods:
         in_left = period.contains(left_death).to_numpy()

@@ -274,3 +274,31 @@ def test_published_parts_are_checked_against_their_region_and_england(tmp_path: 
         ("England", "local authority"): True,
         ("North East", "local authority"): False,
     }
+
+
+def test_a_year_missing_from_one_source_is_compared_as_zero(tmp_path: Path) -> None:
+    """A source that sent nothing for a year must not make that year's comparison disappear."""
+    import csv as csv_module
+
+    write_synthetic(tmp_path, SynthSpec(seed=8, years=2, children_per_year=800, xlsx=False, defects=False))
+    sins = tmp_path / "csprp" / "sins.csv"
+    with sins.open(newline="") as handle:
+        rows = list(csv_module.reader(handle))
+    incident = rows[0].index("incident_date")
+
+    def iso(text: str) -> str:
+        return "-".join(reversed(text.split("/"))) if "/" in text else text
+
+    kept = [rows[0], *(row for row in rows[1:] if iso(row[incident]) >= "2022-04-01")]
+    with sins.open("w", newline="") as handle:
+        csv_module.writer(handle).writerows(kept)
+    result = run_cli("reconcile", "--config", str(tmp_path / "release.yaml"), "--json", str(tmp_path / "r.json"))
+    assert result.returncode == 1, result.stdout + result.stderr
+    document = json.loads((tmp_path / "r.json").read_text())
+    first_year = [
+        c for c in document["comparisons"]
+        if c["measure"] == "lac_deaths" and c["left"] == "csprp" and c["geography"] == "England" and c["period"].startswith("2021-04-01")
+    ]  # fmt: skip
+    assert len(first_year) == 1 and first_year[0]["left_value"] == [0, 0] and first_year[0]["status"] == "discrepancy"
+    unmatched = [u for u in document["unmatched"] if u["left"] == "csprp" and u["period"].startswith("2021-04-01")]
+    assert unmatched and unmatched[0]["only_right"]  # the DfE deaths with no notification are listed
