@@ -162,6 +162,23 @@ def _release_targets(
     return targets
 
 
+def _run_and_write(config_path: Path, targets: dict[str, Path | None], *, redact: bool, publish: bool, checks_gate: bool):  # type: ignore[no-untyped-def]
+    """Check, reconcile and write every output, with a progress line on a terminal."""
+    from .config import load_config
+    from .disclosure import Disclosure
+    from .pipeline import run_release, write_outputs
+
+    disclosure = Disclosure.from_options(redact=redact, publish=publish)
+    progress = Progress()
+    try:
+        release = run_release(load_config(config_path), progress, checks_gate=checks_gate)
+        progress("writing outputs")
+        written = write_outputs(release, targets, disclosure)
+    finally:
+        progress.done()
+    return release, written
+
+
 def _print_reconciliation(run) -> None:  # type: ignore[no-untyped-def]
     result = run.reconciliation
     summary = result.summary()
@@ -204,18 +221,8 @@ def reconcile(
     publish: bool,
 ) -> None:
     """Reconcile the sources' death counts; exit 1 on any discrepancy beyond tolerance."""
-    from .config import load_config
-    from .disclosure import Disclosure
-    from .pipeline import run_release, write_outputs
-
-    disclosure = Disclosure.from_options(redact=redact, publish=publish)
-    progress = Progress()
-    try:
-        run = run_release(load_config(config_path), progress, checks_gate=False)
-        progress("writing outputs")
-        write_outputs(run, _release_targets(None, json_path, junit_path, summary_md, html_path), disclosure)
-    finally:
-        progress.done()
+    targets = _release_targets(None, json_path, junit_path, summary_md, html_path)
+    run, _ = _run_and_write(config_path, targets, redact=redact, publish=publish, checks_gate=False)
     _print_reconciliation(run)
     if not run.passed:
         raise ChecksFailed
@@ -240,21 +247,10 @@ def run(
     publish: bool,
 ) -> None:
     """Check every source, reconcile, and write every output; exit 1 if either fails."""
-    from .config import load_config
-    from .disclosure import Disclosure
-    from .pipeline import run_release, write_outputs
     from .reports.console import render_check_summary
 
-    disclosure = Disclosure.from_options(redact=redact, publish=publish)
-    progress = Progress()
-    try:
-        release = run_release(load_config(config_path), progress)
-        progress("writing outputs")
-        written = write_outputs(
-            release, _release_targets(out_dir, json_path, junit_path, summary_md, html_path, publish), disclosure
-        )
-    finally:
-        progress.done()
+    targets = _release_targets(out_dir, json_path, junit_path, summary_md, html_path, publish)
+    release, written = _run_and_write(config_path, targets, redact=redact, publish=publish, checks_gate=True)
     for result in release.results:
         click.echo(render_check_summary(result))
     _print_reconciliation(release)
