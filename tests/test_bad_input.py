@@ -132,26 +132,33 @@ def test_two_gigabyte_file_is_refused_before_it_is_read(tmp_path: Path) -> None:
     assert peak_mb < 400 and not (tmp_path / "r.json").exists()
 
 
-def test_hundred_megabyte_field_is_refused_in_bounded_memory(tmp_path: Path) -> None:
-    path = tmp_path / "wide.csv"
+def _with_a_hundred_megabyte_field(path: Path, before: str, after: str) -> Path:
     with path.open("w") as handle:
-        handle.write(NCMD_HEADER + "\nN1,E08000025,F,2010-01-01,2020-01-01,LAC\nN2,E08000025,F,2010-01-01,2020-01-01,")
+        handle.write(before)
         for _ in range(100):
             handle.write("x" * 1024 * 1024)
-        handle.write("\nN3,E08000025,F,2010-01-01,2020-01-01,LAC\n")
+        handle.write(after)
+    return path
+
+
+def test_hundred_megabyte_field_is_refused_in_bounded_memory(tmp_path: Path) -> None:
+    path = _with_a_hundred_megabyte_field(
+        tmp_path / "wide.csv",
+        NCMD_HEADER + "\nN1,E08000025,F,2010-01-01,2020-01-01,LAC\nN2,E08000025,F,2010-01-01,2020-01-01,",
+        "\nN3,E08000025,F,2010-01-01,2020-01-01,LAC\n",
+    )
     result, peak_mb = run_cli_measured("check", "--source", "ncmd", str(path))
     assert_bad_input(result, "wide.csv", "line 3", "longer than")
     assert peak_mb < 400
 
 
 def test_hundred_megabyte_xml_text_is_refused(tmp_path: Path) -> None:
-    path = tmp_path / "cin_huge.xml"
-    with path.open("w") as handle:
-        handle.write('<?xml version="1.0"?>\n<Message><Header><CollectionDetails><ReferenceDate>2024-03-31</ReferenceDate>'
-                     "</CollectionDetails></Header>\n<Children><Child><ChildIdentifiers><LAchildID>")  # fmt: skip
-        for _ in range(100):
-            handle.write("x" * 1024 * 1024)
-        handle.write("</LAchildID></ChildIdentifiers></Child></Children></Message>\n")
+    path = _with_a_hundred_megabyte_field(
+        tmp_path / "cin_huge.xml",
+        '<?xml version="1.0"?>\n<Message><Header><CollectionDetails><ReferenceDate>2024-03-31</ReferenceDate>'
+        "</CollectionDetails></Header>\n<Children><Child><ChildIdentifiers><LAchildID>",
+        "</LAchildID></ChildIdentifiers></Child></Children></Message>\n",
+    )
     result, peak_mb = run_cli_measured("check", "--source", "cin", str(path))
     assert_bad_input(result, "cin_huge.xml", "line 3", "longer than")
     assert peak_mb < 400
