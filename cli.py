@@ -144,6 +144,18 @@ def synth(
     )
 
 
+def _release_output_options(command):  # type: ignore[no-untyped-def]
+    """--json, --junit, --summary-md and --html, shared by `reconcile` and `run`."""
+    for flag, name, text in reversed((
+        ("--json", "json_path", "Write results as JSON."),
+        ("--junit", "junit_path", "Write JUnit XML: one testcase per comparison (and, for `run`, per check)."),
+        ("--summary-md", "summary_md", "Write a Markdown summary for CI step summaries."),
+        ("--html", "html_path", "Write the HTML discrepancy report (`run`: OUT/report.html unless given)."),
+    )):  # fmt: skip
+        command = click.option(flag, name, type=click.Path(path_type=Path), help=text)(command)
+    return command
+
+
 def _release_targets(
     out_dir: Path | None,
     json_path: Path | None,
@@ -206,10 +218,7 @@ def _print_reconciliation(run) -> None:  # type: ignore[no-untyped-def]
 
 @cli.command()
 @click.option("--config", "config_path", type=click.Path(path_type=Path), required=True, help="Run config (YAML).")
-@click.option("--json", "json_path", type=click.Path(path_type=Path), help="Write results as JSON.")
-@click.option("--junit", "junit_path", type=click.Path(path_type=Path), help="Write JUnit XML, one testcase per comparison.")
-@click.option("--summary-md", "summary_md", type=click.Path(path_type=Path), help="Write a Markdown summary.")
-@click.option("--html", "html_path", type=click.Path(path_type=Path), help="Write the HTML discrepancy report.")
+@_release_output_options
 @_disclosure_options
 def reconcile(
     config_path: Path,
@@ -230,11 +239,9 @@ def reconcile(
 
 @cli.command()
 @click.argument("config_path", type=click.Path(path_type=Path))
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("triangulate-out"), show_default=True)
-@click.option("--json", "json_path", type=click.Path(path_type=Path))
-@click.option("--junit", "junit_path", type=click.Path(path_type=Path))
-@click.option("--summary-md", "summary_md", type=click.Path(path_type=Path))
-@click.option("--html", "html_path", type=click.Path(path_type=Path), help="HTML report [default: OUT/report.html].")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("triangulate-out"), show_default=True,
+              help="Folder for every output not given a path of its own.")  # fmt: skip
+@_release_output_options
 @_disclosure_options
 def run(
     config_path: Path,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 
 import pandas as pd
@@ -20,6 +20,19 @@ def la_lookup() -> pd.DataFrame:
         return pd.read_csv(handle, dtype=str, keep_default_na=False)
 
 
+@cache
+def la_field(field: str) -> dict[str, str]:
+    """ONS LA code -> one column of the lookup (la_name, region_name, old_la_code)."""
+    lookup = la_lookup()
+    return dict(zip(lookup["new_la_code"], lookup[field], strict=True))
+
+
+def la_label(code: str) -> str:
+    """An LA's name beside its ONS code, for people; anything else (England, a region) as it is."""
+    names = la_field("la_name")
+    return f"{names[code]} ({code})" if code in names else code
+
+
 def to_ons_code(codes: pd.Series) -> pd.Series:
     """Map old 3-digit codes to ONS codes; ONS codes pass through; anything else becomes <NA>."""
     lookup = la_lookup()
@@ -31,5 +44,4 @@ def to_ons_code(codes: pd.Series) -> pd.Series:
 
 
 def region_of(ons_codes: pd.Series) -> pd.Series:
-    lookup = la_lookup()
-    return ons_codes.map(dict(zip(lookup["new_la_code"], lookup["region_name"], strict=True)))
+    return ons_codes.map(la_field("region_name"))

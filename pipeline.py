@@ -72,34 +72,23 @@ def _check_source_names(config: RunConfig, measures) -> None:  # type: ignore[no
     """A measure that names no configured source or kind would compare nothing and pass: refuse it."""
     from .catalogue import SOURCE_KINDS
     from .config import PUBLISHED
+    from .reconcile.measures import selected_sources, sources_named
 
-    known = {o.name for o in (*config.sources, *config.published)} | set(SOURCE_KINDS) | {PUBLISHED}
+    kinds = {o.name: o.kind for o in config.sources} | {o.name: PUBLISHED for o in config.published}
+    known = set(kinds) | set(SOURCE_KINDS) | {PUBLISHED}
     for position, measure in enumerate(measures, start=1):
-        named = [*measure.select, *(n for c in measure.compare for n in (c.left, c.right)), *measure.trend]
-        unknown = [name for name in named if name not in known]
+        where = f"measures[{position}] ({measure.id})"
+        compared = [*(n for c in measure.compare for n in (c.left, c.right)), *measure.trend]
+        unknown = [name for name in (*measure.select, *compared) if name not in known]
         if unknown:
             raise ConfigError(
-                f"measures[{position}] ({measure.id}) names {unknown[0]!r}, which is neither a configured source "
-                f"nor a kind ({', '.join(sorted(known))})",
+                f"{where} names {unknown[0]!r}, which is neither a configured source nor a kind ({', '.join(sorted(known))})",
                 path=config.path,
             )
-        unselected = [
-            name
-            for name in named[len(measure.select) :]
-            if name not in measure.select and not _selected_by_kind(name, measure, config)
-        ]
+        selected = set(selected_sources(measure, kinds))
+        unselected = [name for name in compared if sources_named(name, kinds) and not selected & set(sources_named(name, kinds))]
         if unselected:
-            raise ConfigError(
-                f"measures[{position}] ({measure.id}) compares {unselected[0]!r} but does not select it", path=config.path
-            )
-
-
-def _selected_by_kind(name: str, measure, config: RunConfig) -> bool:  # type: ignore[no-untyped-def]
-    """A compare may name a source whose kind is selected, or a kind one of whose sources is selected."""
-    kinds = {o.name: o.kind for o in config.sources} | {o.name: "published" for o in config.published}
-    if kinds.get(name) in measure.select:
-        return True
-    return any(kinds.get(selected) == name for selected in measure.select)
+            raise ConfigError(f"{where} compares {unselected[0]!r} but does not select it", path=config.path)
 
 
 def _link_days(config: RunConfig) -> int:

@@ -11,13 +11,13 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from ..geography import la_lookup, region_of
+from ..geography import la_field, la_lookup, region_of
 from ..readers.published import DEFAULT_ROUNDING, row_geography, row_period
 from ..validate import CheckedSource
 from .bridge import build_bridge, harmonised, select_records
 from .intervals import Interval, from_published
 from .linkage import LEFT, RIGHT, link
-from .measures import CompareSpec, Measure
+from .measures import CompareSpec, Measure, selected_sources, sources_named
 from .model import Bridge, CoherenceCheck, Comparison, MatchedPair, ReconcileResult, SeriesPoint, TrendFlag, Unmatched
 from .periods import Period, period_key, periods_for
 
@@ -56,18 +56,14 @@ def reconcile(
     for measure in measures:
         values: dict[str, Values] = {}
         records: dict[str, pd.DataFrame] = {}
-        selectors = {name: measure.select.get(name) or measure.select.get(kinds[name]) for name in kinds}
+        selectors = selected_sources(measure, kinds)
         selected = {
-            name: select_records(checked[name].deaths, selector.where)
-            for name, selector in selectors.items()
-            if selector is not None and name in checked
+            name: select_records(checked[name].deaths, selector.where) for name, selector in selectors.items() if name in checked
         }
         # Every record-level source is counted over the same periods: a year with no deaths in one
         # source but deaths in another is a zero to compare, not a year to skip.
         periods = sorted(set().union(*(_periods(measure, frame, reference_date) for frame in selected.values())))
         for name, selector in selectors.items():
-            if selector is None:
-                continue
             if name in selected:
                 records[name] = harmonised(selected[name])
                 for period in periods:
@@ -185,7 +181,7 @@ def _coherence(name: str, measure: str, source: PublishedSource, filters: Mappin
     """
     wholes: dict[tuple[Period, str], Interval] = {}
     parts: dict[tuple[Period, str, str], list[Interval]] = defaultdict(list)  # period, whole, level of the parts
-    la_region = dict(zip(la_lookup()["new_la_code"], la_lookup()["region_name"], strict=True))
+    la_region = la_field("region_name")
     for row in _filtered(source.frame, filters).to_dict("records"):
         level = str(row["geographic_level"]).strip().lower()
         if level not in PUBLISHED_LEVELS:
@@ -217,9 +213,7 @@ def _coherence(name: str, measure: str, source: PublishedSource, filters: Mappin
 
 
 def _names(wanted: str, kinds: Mapping[str, str], values: Mapping[str, Values]) -> list[str]:
-    if wanted in values:
-        return [wanted]
-    return [name for name, kind in kinds.items() if kind == wanted and name in values]
+    return [name for name in sources_named(wanted, kinds) if name in values]
 
 
 def _compare_pair(
@@ -361,28 +355,12 @@ def _explain(comparison: Comparison, links: list[Unmatched]) -> Comparison:
     match = next((u for u in links if u.period == comparison.period), None)
     if match is None:
         return comparison
-    parts = []
-    if match.only_left:
-        parts.append(
-            f"{_deaths(len(match.only_left))} in {comparison.left} {_have(len(match.only_left))} no {comparison.right} record"
-        )
-    if match.only_right:
-        parts.append(
-            f"{_deaths(len(match.only_right))} in {comparison.right} {_have(len(match.only_right))} no {comparison.left} record"
-        )
-    if match.period_shifts:
-        parts.append(
-            f"{_deaths(len(match.period_shifts))} {'is' if len(match.period_shifts) == 1 else 'are'} dated in different periods by the two sources"
-        )
-    return replace(comparison, explanation="; ".join(parts))
-
-
-def _deaths(count: int) -> str:
-    return f"{count} death" if count == 1 else f"{count} deaths"
-
-
-def _have(count: int) -> str:
-    return "has" if count == 1 else "have"
+    return replace(
+        comparison,
+        only_left=len(match.only_left),
+        only_right=len(match.only_right),
+        period_shifts=len(match.period_shifts),
+    )
 
 
 def _trend(measure: Measure, pair: Sequence[str], kinds: Mapping[str, str], values: Mapping[str, Values]) -> TrendFlag | None:

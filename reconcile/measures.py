@@ -46,6 +46,19 @@ class Measure:
     trend: tuple[str, ...]
 
 
+def sources_named(wanted: str, kinds: Mapping[str, str]) -> list[str]:
+    """The configured sources a measure means by `wanted`: the source of that name, else every source of that kind."""
+    if wanted in kinds:
+        return [wanted]
+    return [name for name, kind in kinds.items() if kind == wanted]
+
+
+def selected_sources(measure: Measure, kinds: Mapping[str, str]) -> dict[str, Selector]:
+    """Each configured source the measure selects, by its name or else by its kind."""
+    chosen = {name: measure.select.get(name) or measure.select.get(kind) for name, kind in kinds.items()}
+    return {name: selector for name, selector in chosen.items() if selector is not None}
+
+
 def default_measures() -> tuple[Measure, ...]:
     text = resources.files(__package__).joinpath("measures.yaml").read_text(encoding="utf-8")
     return parse_measures(yaml.safe_load(text), "measures.yaml (defaults)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,11 +62,31 @@ class Comparison:
     relation: str
     tolerance: dict[str, float]
     status: str
-    explanation: str = ""
+    # What record linkage found behind a national disagreement: deaths in one source only, and shifts.
+    only_left: int = 0
+    only_right: int = 0
+    period_shifts: int = 0
 
     @property
     def failed(self) -> bool:
         return self.status == "discrepancy"
+
+    @property
+    def explanation(self) -> str:
+        return self.explain(str)
+
+    def explain(self, count: Callable[[int], str]) -> str:
+        """The linkage findings in words; `count` shows each number (a renderer may suppress small ones)."""
+        parts = []
+        for number, side, other in ((self.only_left, self.left, self.right), (self.only_right, self.right, self.left)):
+            if number:
+                parts.append(f"{count(number)} {_deaths(number)} in {side} {'has' if number == 1 else 'have'} no {other} record")
+        if self.period_shifts:
+            verb = "is" if self.period_shifts == 1 else "are"
+            parts.append(
+                f"{count(self.period_shifts)} {_deaths(self.period_shifts)} {verb} dated in different periods by the two sources"
+            )
+        return "; ".join(parts)
 
     def to_dict(self) -> dict[str, Any]:
         def interval(value: Interval | None) -> list[float | None] | None:
@@ -90,6 +111,10 @@ class Comparison:
             "status": self.status,
             "explanation": self.explanation,
         }
+
+
+def _deaths(number: int) -> str:
+    return "death" if number == 1 else "deaths"
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,8 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 def _environment():  # type: ignore[no-untyped-def]
     from jinja2 import Environment, PackageLoader, StrictUndefined
 
-    # autoescape=True, not select_autoescape(): the latter matches file extensions and has left
-    # other tools' reports unescaped when their template names did not end in .html.
+    # Escaping is on for every template whatever its file name: choosing by extension has left
+    # other tools' reports unescaped when their template names did not match.
     return Environment(
         loader=PackageLoader("triangulate.reports", "templates"),
         autoescape=True,

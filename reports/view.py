@@ -7,11 +7,11 @@ count passes through the Disclosure here, so no renderer can show more than the 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ..disclosure import Disclosure
+from ..geography import la_label
 from ..model import InputFile, SourceResult
 from ..reconcile.intervals import Interval
 from ..reconcile.model import Bridge, Comparison, ReconcileResult
@@ -257,27 +257,19 @@ def _matrices(result: ReconcileResult, titles: Mapping[str, str], disclosure: Di
                     c.status,
                     STATUS_LABELS[c.status],
                     "" if _hides_either(c, disclosure) else _difference_text(c.difference),
-                    _disclosed(c.explanation, disclosure),
+                    c.explain(disclosure.count),
                 )
                 for c in here
             )
             rows.append(MatrixRow(here[0].period_label, tuple(values), cells))
         elsewhere = tuple(
-            f"{_place(c.geography)}, {c.period_label}: {c.left} {interval_text(c.left_value, disclosure)} "
+            f"{la_label(c.geography)}, {c.period_label}: {c.left} {interval_text(c.left_value, disclosure)} "
             f"{c.relation} {c.right} {interval_text(c.right_value, disclosure)}"
             for c in result.comparisons
             if c.measure == measure and c.geography != ENGLAND and c.failed
         )
         out.append(MeasureMatrix(measure, titles.get(measure, measure), sources, tuple(rows), elsewhere))
     return tuple(out)
-
-
-def _place(geography: str) -> str:
-    """An LA's name beside its ONS code; regions and England are already names."""
-    from ..geography import la_lookup
-
-    names = dict(zip(la_lookup()["new_la_code"], la_lookup()["la_name"], strict=True))
-    return f"{names[geography]} ({geography})" if geography in names else geography
 
 
 def _side_value(comparison: Comparison, name: str, disclosure: Disclosure) -> str:
@@ -477,7 +469,8 @@ def _verdict(sources: Sequence[SourceResult], result: ReconcileResult | None, ti
                 f" ({c.left} {interval_text(c.left_value, disclosure)}, {c.right} {interval_text(c.right_value, disclosure)};"
                 f" expected {c.left} {c.relation} {c.right})"
             )
-            disagreements.append(sentence + (f"; {_disclosed(c.explanation, disclosure)}." if c.explanation else "."))
+            explained = c.explain(disclosure.count)
+            disagreements.append(sentence + (f"; {explained}." if explained else "."))
         local = [c for c in result.discrepancies if c.geography != ENGLAND]
         if local:
             places = len({(c.geography, c.measure, c.period) for c in local})
@@ -494,7 +487,7 @@ def _verdict(sources: Sequence[SourceResult], result: ReconcileResult | None, ti
             if not check.coherent:
                 warnings.append(
                     f"{check.source}: the {check.parts} figures for {check.measure} in {_period_label(check.period)} "
-                    f"do not add up to {_place(check.geography)}'s."
+                    f"do not add up to {la_label(check.geography)}'s."
                 )
     if not checks_gate:
         # `reconcile` gates on comparisons only; the sources' own failures are reported, not gating.
@@ -518,13 +511,6 @@ def _gap_words(difference: Interval | None) -> str:
         return f" by at least {abs(low):g}"
     lo, hi = sorted((abs(low), abs(high)))
     return f" by {lo:g} to {hi:g}" if not (low < 0 < high) else ""
-
-
-def _disclosed(explanation: str, disclosure: Disclosure) -> str:
-    """Explanations are built from counts only; suppress any count of 1-5 when publishing."""
-    if not disclosure.publish:
-        return explanation
-    return re.sub(r"\b([1-5])\b(?= )", "c", explanation)
 
 
 def _side_files(sources: Sequence[SourceResult], result: ReconcileResult | None, disclosure: Disclosure) -> tuple[SideFile, ...]:

@@ -57,6 +57,21 @@ def copy_to(tmp_path: Path, *names: str) -> list[Path]:
     return out
 
 
+@pytest.fixture(scope="session")
+def clean_sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Consistent synthetic data (no defects, no discrepancies), generated once; tests work on copies."""
+    from triangulate.synth import SynthSpec, write_synthetic
+
+    out = tmp_path_factory.mktemp("clean")
+    write_synthetic(out, SynthSpec(seed=8, years=2, children_per_year=800, xlsx=False, defects=False))
+    return out
+
+
+def copy_of(sample: Path, target: Path) -> Path:
+    shutil.copytree(sample, target, dirs_exist_ok=True)
+    return target
+
+
 SCRIPT = "<script>alert('x')</script>"
 ATTRIBUTE = '"><img src=x onerror=alert(1)>'
 

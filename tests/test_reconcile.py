@@ -9,7 +9,7 @@ from triangulate.reconcile.intervals import Interval, from_published
 from triangulate.reconcile.periods import Period, financial_year
 from triangulate.synth import SynthSpec, write_synthetic
 
-from .conftest import run_cli
+from .conftest import copy_of, run_cli
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "published" / "release.yaml"
 
@@ -126,8 +126,8 @@ def test_trend_is_judged_over_the_periods_both_sources_cover() -> None:
     assert trend.spans[0] == "2019-20 to 2021-22"
 
 
-def test_consistent_synthetic_data_exits_0(tmp_path: Path) -> None:
-    write_synthetic(tmp_path, SynthSpec(seed=8, years=2, children_per_year=800, xlsx=False, defects=False))
+def test_consistent_synthetic_data_exits_0(clean_sample: Path, tmp_path: Path) -> None:
+    copy_of(clean_sample, tmp_path)
     result = run_cli("reconcile", "--config", str(tmp_path / "release.yaml"), "--summary-md", str(tmp_path / "s.md"))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "PASS" in (tmp_path / "s.md").read_text()
@@ -151,9 +151,9 @@ def test_bad_config_is_one_line_exit_2(tmp_path: Path, text: str, fragment: str)
     assert "Traceback" not in result.stderr
 
 
-def test_published_rows_follow_the_geographies_setting(tmp_path: Path) -> None:
+def test_published_rows_follow_the_geographies_setting(clean_sample: Path, tmp_path: Path) -> None:
     """A regional published row is not compared when only England is asked for (it once met a filled-in zero)."""
-    write_synthetic(tmp_path, SynthSpec(seed=8, years=2, children_per_year=800, xlsx=False, defects=False))
+    copy_of(clean_sample, tmp_path)
     published = tmp_path / "published" / "cla_ceased.csv"
     with published.open("a") as handle:
         handle.write("2022,Reporting year,Regional,E92000001,England,Reason episode ceased,Died,10\n")
@@ -164,8 +164,8 @@ def test_published_rows_follow_the_geographies_setting(tmp_path: Path) -> None:
     assert {c["geography"] for c in json.loads((tmp_path / "r.json").read_text())["comparisons"]} == {"England"}
 
 
-def test_a_missing_published_file_is_one_line_exit_2(tmp_path: Path) -> None:
-    write_synthetic(tmp_path, SynthSpec(seed=8, years=1, children_per_year=300, xlsx=False, defects=False))
+def test_a_missing_published_file_is_one_line_exit_2(clean_sample: Path, tmp_path: Path) -> None:
+    copy_of(clean_sample, tmp_path)
     (tmp_path / "published" / "cla_ceased.csv").unlink()
     result = run_cli("reconcile", "--config", str(tmp_path / "release.yaml"))
     assert result.returncode == 2 and "cla_ceased.csv" in result.stderr and len(result.stderr.strip().splitlines()) == 1
@@ -179,9 +179,9 @@ def test_chart_labels_with_dollar_signs_stay_text() -> None:
     assert "$a$" in trend_svg([Series("$a$", ((2020.5, 1, 1, 1), (2021.5, 2, 2, 2)))], "t")
 
 
-def test_every_reconcile_output_agrees_with_its_exit_code(tmp_path: Path) -> None:
+def test_every_reconcile_output_agrees_with_its_exit_code(clean_sample: Path, tmp_path: Path) -> None:
     """`reconcile` gates on comparisons only: a failing source check is reported, and does not turn its outputs red."""
-    write_synthetic(tmp_path, SynthSpec(seed=8, years=2, children_per_year=800, xlsx=False, defects=False))
+    copy_of(clean_sample, tmp_path)
     ncmd = tmp_path / "ncmd" / "ncmd_deaths.csv"
     lines = ncmd.read_text().splitlines()
     fields = lines[5].split(",")
@@ -216,8 +216,10 @@ def test_every_reconcile_output_agrees_with_its_exit_code(tmp_path: Path) -> Non
         ("reference_date: 2023-02-29\n", "not a real date"),
     ],
 )
-def test_config_mistakes_that_would_compare_nothing_are_exit_2(tmp_path: Path, measures: str, fragment: str) -> None:
-    write_synthetic(tmp_path, SynthSpec(seed=8, years=1, children_per_year=300, xlsx=False, defects=False))
+def test_config_mistakes_that_would_compare_nothing_are_exit_2(
+    clean_sample: Path, tmp_path: Path, measures: str, fragment: str
+) -> None:
+    copy_of(clean_sample, tmp_path)
     config = (tmp_path / "release.yaml").read_text()
     config = "\n".join(line for line in config.splitlines() if not line.startswith(("measures:", "reference_date:")))
     (tmp_path / "release.yaml").write_text(config + "\n" + measures)
@@ -227,8 +229,8 @@ def test_config_mistakes_that_would_compare_nothing_are_exit_2(tmp_path: Path, m
     assert "release.yaml: release.yaml" not in result.stderr
 
 
-def test_issue_example_measure_with_an_explicit_period(tmp_path: Path) -> None:
-    write_synthetic(tmp_path, SynthSpec(seed=8, years=2, children_per_year=800, xlsx=False, defects=False))
+def test_issue_example_measure_with_an_explicit_period(clean_sample: Path, tmp_path: Path) -> None:
+    copy_of(clean_sample, tmp_path)
     config = (tmp_path / "release.yaml").read_text().replace("measures: default\n", "")
     config += (
         "measures:\n"
@@ -276,11 +278,11 @@ def test_published_parts_are_checked_against_their_region_and_england(tmp_path: 
     }
 
 
-def test_a_year_missing_from_one_source_is_compared_as_zero(tmp_path: Path) -> None:
+def test_a_year_missing_from_one_source_is_compared_as_zero(clean_sample: Path, tmp_path: Path) -> None:
     """A source that sent nothing for a year must not make that year's comparison disappear."""
     import csv as csv_module
 
-    write_synthetic(tmp_path, SynthSpec(seed=8, years=2, children_per_year=800, xlsx=False, defects=False))
+    copy_of(clean_sample, tmp_path)
     sins = tmp_path / "csprp" / "sins.csv"
     with sins.open(newline="") as handle:
         rows = list(csv_module.reader(handle))
