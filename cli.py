@@ -16,9 +16,25 @@ from pathlib import Path
 import click
 
 from .errors import EXIT_BAD_INPUT, EXIT_CHECKS_FAILED, EXIT_INTERRUPTED, EXIT_OK, TriangulateError, UsageError
-from .progress import Progress
+from .pipeline.progress import Progress
 
-SOURCE_CHOICES = ("cin", "ssda903", "ncmd", "csprp")
+
+class SourceKindChoice(click.ParamType):
+    """`--source`: any kind in the registry (canonical/registry.py), looked up when the option is read."""
+
+    name = "source"
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        from .canonical.registry import source_kinds
+
+        return "[" + "|".join(source_kinds()) + "]"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        from .canonical.registry import source_kinds
+
+        if value not in source_kinds():
+            self.fail(f"{value!r} is not one of {', '.join(source_kinds())}", param, ctx)
+        return str(value)
 
 
 class ChecksFailed(Exception):
@@ -29,7 +45,7 @@ def _parse_reference_date(value: str | None) -> dt.date | None:
     if value is None:
         return None
     from .config import pd_date
-    from .dates import parse_one
+    from .domain.dates import parse_one
 
     parsed = parse_one(value)
     if parsed is None:
@@ -57,7 +73,7 @@ def _disclosure_options(command):  # type: ignore[no-untyped-def]
 
 
 @cli.command()
-@click.option("--source", "kind", type=click.Choice(SOURCE_CHOICES), required=True, help="Which source the files are.")
+@click.option("--source", "kind", type=SourceKindChoice(), required=True, help="Which source the files are.")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--reference-date", help="Collection reference date (YYYY-MM-DD); CIN takes it from each file's header.")
 @click.option("--la-code", help="LA of an SSDA903 return (old 3-digit or ONS code).")
@@ -77,10 +93,11 @@ def check(
     publish: bool,
 ) -> None:
     """Check one source's files and report every failing record id."""
-    from .disclosure import Disclosure
-    from .pipeline import write_check_outputs
+    from .canonical.registry import SourceOptions
+    from .pipeline.outputs import write_outputs
+    from .pipeline.release import check_release
     from .reports.console import render_check_summary
-    from .validate import SourceOptions, check_source
+    from .reports.disclosure import Disclosure
 
     disclosure = Disclosure.from_options(redact=redact, publish=publish)
 
@@ -103,10 +120,9 @@ def check(
         reference_date=_parse_reference_date(reference_date),
         severity=severity,
     )
-    checked = check_source(options)
-    write_check_outputs(checked.result, json_path, html_path, disclosure)
-    click.echo(render_check_summary(checked.result))
-    if checked.result.blocks_release:
+    release, _ = write_outputs(check_release(options), {"json": json_path, "html": html_path}, disclosure)
+    click.echo(render_check_summary(release.sources[0]))
+    if not release.passed:
         raise ChecksFailed
 
 
@@ -146,53 +162,45 @@ def synth(
 
 def _release_output_options(command):  # type: ignore[no-untyped-def]
     """--json, --junit, --summary-md and --html, shared by `reconcile` and `run`."""
-    for flag, name, text in reversed((
-        ("--json", "json_path", "Write results as JSON."),
-        ("--junit", "junit_path", "Write JUnit XML: one testcase per comparison (and, for `run`, per check)."),
-        ("--summary-md", "summary_md", "Write a Markdown summary for CI step summaries."),
-        ("--html", "html_path", "Write the HTML discrepancy report (`run`: OUT/report.html unless given)."),
-    )):  # fmt: skip
-        command = click.option(flag, name, type=click.Path(path_type=Path), help=text)(command)
+    from .reports.formats import OUTPUT_FORMATS
+
+    for output in reversed(OUTPUT_FORMATS.values()):
+        command = click.option(output.flag, output.key, type=click.Path(path_type=Path), help=output.help)(command)
     return command
 
 
-def _release_targets(
-    out_dir: Path | None,
-    json_path: Path | None,
-    junit_path: Path | None,
-    summary_md: Path | None,
-    html_path: Path | None,
-    publish: bool = False,
-) -> dict[str, Path | None]:
-    targets = {"json": json_path, "junit": junit_path, "summary_md": summary_md, "html": html_path}
+def _release_targets(out_dir: Path | None, given: dict[str, Path | None], publish: bool = False) -> dict[str, Path | None]:
+    """Each output's path: as given, else (with --out) its default name in OUT."""
+    from .reports.formats import OUTPUT_FORMATS
+
+    targets = {key: given.get(key) for key in OUTPUT_FORMATS}
     if out_dir is not None:
         # A run for publication writes only the suppressed report, unless another output is asked for by name.
-        defaults = {"html": "report.html"} if publish else {
-            "json": "results.json", "junit": "junit.xml", "summary_md": "summary.md", "html": "report.html"
-        }  # fmt: skip
-        targets = {key: value or (out_dir / defaults[key] if key in defaults else None) for key, value in targets.items()}
+        for key, output in OUTPUT_FORMATS.items():
+            if targets[key] is None and (output.for_publication or not publish):
+                targets[key] = out_dir / output.default_name
     return targets
 
 
-def _run_and_write(config_path: Path, targets: dict[str, Path | None], *, redact: bool, publish: bool, checks_gate: bool):  # type: ignore[no-untyped-def]
-    """Check, reconcile and write every output, with a progress line on a terminal."""
+def _run_and_write(config_path: Path, targets: dict[str, Path | None], *, redact: bool, publish: bool, command: str):  # type: ignore[no-untyped-def]
+    """Check, reconcile and write every output, with a progress line on a terminal; returns the release as disclosed."""
     from .config import load_config
-    from .disclosure import Disclosure
-    from .pipeline import run_release, write_outputs
+    from .pipeline.outputs import write_outputs
+    from .pipeline.release import run_release
+    from .reports.disclosure import Disclosure
 
     disclosure = Disclosure.from_options(redact=redact, publish=publish)
     progress = Progress()
     try:
-        release = run_release(load_config(config_path), progress, checks_gate=checks_gate)
+        release = run_release(load_config(config_path), progress, command=command)
         progress("writing outputs")
-        written = write_outputs(release, targets, disclosure)
+        return write_outputs(release, targets, disclosure)
     finally:
         progress.done()
-    return release, written
 
 
-def _print_reconciliation(run) -> None:  # type: ignore[no-untyped-def]
-    result = run.reconciliation
+def _print_reconciliation(release) -> None:  # type: ignore[no-untyped-def]
+    result = release.reconciliation
     summary = result.summary()
     click.echo(
         f"{'PASS' if result.passed else 'FAIL'}  reconciliation: {summary['comparisons']} comparisons, {summary['agree']} agree, "
@@ -220,20 +228,12 @@ def _print_reconciliation(run) -> None:  # type: ignore[no-untyped-def]
 @click.option("--config", "config_path", type=click.Path(path_type=Path), required=True, help="Run config (YAML).")
 @_release_output_options
 @_disclosure_options
-def reconcile(
-    config_path: Path,
-    json_path: Path | None,
-    junit_path: Path | None,
-    summary_md: Path | None,
-    html_path: Path | None,
-    redact: bool,
-    publish: bool,
-) -> None:
+def reconcile(config_path: Path, redact: bool, publish: bool, **outputs: Path | None) -> None:
     """Reconcile the sources' death counts; exit 1 on any discrepancy beyond tolerance."""
-    targets = _release_targets(None, json_path, junit_path, summary_md, html_path)
-    run, _ = _run_and_write(config_path, targets, redact=redact, publish=publish, checks_gate=False)
-    _print_reconciliation(run)
-    if not run.passed:
+    targets = _release_targets(None, outputs)
+    release, _ = _run_and_write(config_path, targets, redact=redact, publish=publish, command="reconcile")
+    _print_reconciliation(release)
+    if not release.passed:
         raise ChecksFailed
 
 
@@ -243,22 +243,13 @@ def reconcile(
               help="Folder for every output not given a path of its own.")  # fmt: skip
 @_release_output_options
 @_disclosure_options
-def run(
-    config_path: Path,
-    out_dir: Path,
-    json_path: Path | None,
-    junit_path: Path | None,
-    summary_md: Path | None,
-    html_path: Path | None,
-    redact: bool,
-    publish: bool,
-) -> None:
+def run(config_path: Path, out_dir: Path, redact: bool, publish: bool, **outputs: Path | None) -> None:
     """Check every source, reconcile, and write every output; exit 1 if either fails."""
     from .reports.console import render_check_summary
 
-    targets = _release_targets(out_dir, json_path, junit_path, summary_md, html_path, publish)
-    release, written = _run_and_write(config_path, targets, redact=redact, publish=publish, checks_gate=True)
-    for result in release.results:
+    targets = _release_targets(out_dir, outputs, publish)
+    release, written = _run_and_write(config_path, targets, redact=redact, publish=publish, command="run")
+    for result in release.sources:
         click.echo(render_check_summary(result))
     _print_reconciliation(release)
     click.echo("wrote " + ", ".join(str(p) for p in written))

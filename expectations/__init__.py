@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..definitions import ADULT_AGE
+from ..domain.definitions import ADULT_AGE
 from ..errors import crash_detail
 
 ROW_COLUMN = "_row"

@@ -12,10 +12,11 @@ from pathlib import Path
 import pandas as pd
 from lxml import etree
 
-from ..dates import order_key
+from ..domain.dates import order_key
 from ..errors import InputError
+from ..schemas.base import FILE_COLUMN, LINE_COLUMN
+from ..schemas.cin import CHILD_ORDINAL
 from .files import MAX_XML_BYTES, existing_file, leading_bytes, within_size
-from .tables import FILE_COLUMN, LINE_COLUMN
 
 CHILD_FIELDS = (
     "LAchildID",
@@ -28,7 +29,6 @@ CHILD_FIELDS = (
 EPISODE_FIELDS = ("CINreferralDate", "CINclosureDate", "ReasonForClosure")
 PLAN_FIELDS = ("CPPstartDate", "CPPendDate")
 HEADER_FIELDS = ("LEA", "ReferenceDate")
-CHILD_ORDINAL = "_child"
 RAW_COLUMNS = (*HEADER_FIELDS, *CHILD_FIELDS, *EPISODE_FIELDS, *PLAN_FIELDS)
 
 
@@ -158,35 +158,3 @@ def read_cin(paths: Iterable[str | Path]) -> pd.DataFrame:
     for name in (*HEADER_FIELDS, FILE_COLUMN):
         frame[name] = frame[name].astype("category")
     return frame
-
-
-def cin_deaths(raw: pd.DataFrame) -> pd.DataFrame:
-    """One canonical death per RC2 closure."""
-    from ..canonical import death_records, locations, normalise_sex, record_ids
-    from ..dates import parse_dates
-    from ..geography import to_ons_code
-    from ..schemas.cin import DIED
-
-    died = raw.loc[raw["ReasonForClosure"] == DIED]
-    where = locations(died[FILE_COLUMN], died[LINE_COLUMN])
-    ids = record_ids(died["LAchildID"], where)
-    sex = died["Sex"].astype(object).where(died["Sex"].notna(), died["GenderCurrent"])
-    death = parse_dates(died["PersonDeathDate"]).values
-    plan_start = parse_dates(died["CPPstartDate"]).values
-    plan_end = parse_dates(died["CPPendDate"]).values
-    plan_open = (plan_start <= death) & (plan_end.isna() | (plan_end >= death))
-    return death_records(
-        source="cin",
-        record_id=ids,
-        child_key=died["LEA"].astype(str) + "/" + ids.astype(str),
-        location=where,
-        birth_date=died["PersonBirthDate"],
-        expected_birth_date=died["ExpectedPersonBirthDate"],
-        death_date=died["PersonDeathDate"],
-        sex=normalise_sex(sex),
-        la_code=to_ons_code(died["LEA"].astype(object)),
-        status=pd.Series("CIN", index=died.index).where(~plan_open, "CPP"),
-        cpp_at_death=plan_open.astype("boolean"),
-        reference_date=parse_dates(died["ReferenceDate"].astype(object)).values,
-        headline_date=parse_dates(died["ReferenceDate"].astype(object)).values,  # DfE counts by census year
-    )

@@ -1,4 +1,4 @@
-"""NCMD and CSPRP child-level extracts (CSV or .xlsx) and their canonical death records."""
+"""NCMD and CSPRP child-level extracts (CSV or .xlsx): one raw frame of strings per source."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..definitions import SOCIAL_CARE_STATUSES
-from .tables import FILE_COLUMN, LINE_COLUMN, read_table
+from .tables import read_table
 
 
 def read_extract(
@@ -17,71 +16,3 @@ def read_extract(
     expected = tuple(expected_columns)
     tables = [read_table(path, expected_columns=expected, column_map=column_map) for path in paths]
     return pd.concat(tables, ignore_index=True) if len(tables) > 1 else tables[0]
-
-
-def ncmd_deaths(raw: pd.DataFrame, *, reference_date: pd.Timestamp | None) -> pd.DataFrame:
-    from ..canonical import death_records, locations, normalise_sex, record_ids
-    from ..geography import to_ons_code
-    from ..schemas.ncmd import ABUSE_OR_NEGLECT
-
-    where = locations(raw[FILE_COLUMN], raw[LINE_COLUMN])
-    ids = record_ids(raw["ncmd_case_id"], where)
-    status = raw["social_care_status"].where(raw["social_care_status"].isin(SOCIAL_CARE_STATUSES), "UNKNOWN")
-    return death_records(
-        source="ncmd",
-        record_id=ids,
-        child_id=raw["child_id"],
-        child_key=raw["child_id"].astype(object).where(raw["child_id"].notna(), ids),
-        location=where,
-        birth_date=raw["date_of_birth"],
-        death_date=raw["date_of_death"],
-        sex=normalise_sex(raw["sex"]),
-        la_code=to_ons_code(raw["la_code"]),
-        status=status,
-        cpp_at_death=(status == "CPP").astype("boolean"),
-        category=raw["primary_category"],
-        abuse_neglect=(raw["primary_category"] == ABUSE_OR_NEGLECT).astype("boolean"),
-        reference_date=reference_date,
-    )
-
-
-def _csprp_status(raw: pd.DataFrame) -> pd.Series:
-    looked_after, cpp, cin = raw["looked_after"], raw["cpp"], raw["cin"]
-    involvement = pd.concat([looked_after, cpp, cin], axis=1)
-    status = pd.Series("UNKNOWN", index=raw.index, dtype=object)
-    status[(involvement == "never").all(axis=1)] = "NEVER"
-    status[(involvement == "previous").any(axis=1)] = "PREVIOUS"
-    status[cin == "current"] = "CIN"
-    status[cpp == "current"] = "CPP"
-    status[looked_after == "current"] = "LAC"
-    return status
-
-
-def csprp_deaths(raw: pd.DataFrame, *, reference_date: pd.Timestamp | None) -> pd.DataFrame:
-    """One canonical death per notification whose nature (as notified) is death."""
-    from ..canonical import death_records, locations, normalise_sex, record_ids
-    from ..dates import parse_dates
-    from ..geography import to_ons_code
-    from ..schemas.csprp import DEATH
-
-    died = raw.loc[raw["nature"] == DEATH]
-    where = locations(died[FILE_COLUMN], died[LINE_COLUMN])
-    ids = record_ids(died["sin_id"], where)
-    return death_records(
-        source="csprp",
-        record_id=ids,
-        child_id=died["child_id"],
-        child_key=died["child_id"].astype(object).where(died["child_id"].notna(), ids),
-        location=where,
-        birth_date=died["date_of_birth"],
-        death_date=died["incident_date"],
-        age_when_no_birth_date=died["age_years"],
-        sex=normalise_sex(died["sex"]),
-        la_code=to_ons_code(died["la_code"]),
-        status=_csprp_status(died),
-        cpp_at_death=(died["cpp"] == "current").astype("boolean"),
-        category=died["likely_cause"],
-        abuse_neglect=died["abuse_neglect"].isin(("known", "suspected")).astype("boolean"),
-        reference_date=reference_date,
-        headline_date=parse_dates(died["notification_date"]).values,  # SIN statistics count by notification
-    )

@@ -7,7 +7,6 @@ import os
 from pathlib import Path
 
 from ..errors import InputError
-from ..model import InputFile
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _CHUNK = 1 << 20
@@ -35,12 +34,13 @@ def existing_file(path: str | Path) -> Path:
     return candidate
 
 
-def provenance(path: Path) -> InputFile:
+def file_digest(path: Path) -> tuple[int, str]:
+    """Size in bytes and SHA-256 of a file, read in chunks: what provenance records of an input."""
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for chunk in iter(lambda: handle.read(_CHUNK), b""):
             digest.update(chunk)
-    return InputFile(path=str(path), size=path.stat().st_size, sha256=digest.hexdigest())
+    return path.stat().st_size, digest.hexdigest()
 
 
 def leading_bytes(path: Path, count: int = 4096) -> bytes:

@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import InputError
+from ..schemas.base import FILE_COLUMN, LINE_COLUMN
 from .files import (
     MAX_LINE_BYTES,
     MAX_TABLE_BYTES,
@@ -27,8 +28,6 @@ from .files import (
     workbook_within_limits,
 )
 
-FILE_COLUMN = "_file"
-LINE_COLUMN = "_line"
 _DELIMITERS = (",", ";", "\t", "|")
 _MAX_FIELD_BYTES = 1 << 20  # no legitimate cell in these extracts is anywhere near 1 MB
 

@@ -1,23 +1,22 @@
 """Bridges: from a source's headline count to the harmonised count, step by step.
 
-Every step reuses the project's single definitions (definitions.py) and the per-source check ids.
+Every step reuses the project's single definitions (domain/definitions.py) and the per-source check ids.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-from ..definitions import is_adult_at_death, is_dated_before_birth
-from .model import Bridge, BridgeStep
-from .periods import Period
+from ..domain.definitions import is_adult_at_death, is_dated_before_birth, is_in_scope_death
+from ..domain.periods import Period
+from ..errors import ConfigError
+from ..model.reconciliation import Bridge, BridgeStep
 
 
 def select_records(deaths: pd.DataFrame, where: dict[str, tuple[object, ...]]) -> pd.DataFrame:
     mask = pd.Series(True, index=deaths.index)
     for column, allowed in where.items():
         if column not in deaths:
-            from ..errors import ConfigError
-
             raise ConfigError(f"measure selects on unknown column {column!r}; canonical columns are {', '.join(deaths.columns)}")
         values = deaths[column]
         mask &= values.isin(list(allowed)).fillna(False).astype(bool)
@@ -32,8 +31,6 @@ def first_of_each_child(deaths: pd.DataFrame) -> pd.Series:
 
 def harmonised(deaths: pd.DataFrame) -> pd.DataFrame:
     """In-scope deaths (live-born, under 18, dated), one per child: the harmonised definition."""
-    from ..definitions import is_in_scope_death
-
     in_scope = deaths.loc[is_in_scope_death(deaths)]
     return in_scope.loc[first_of_each_child(in_scope)]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..model import SourceResult
+from ..model.checks import SourceResult
 
 _SAMPLE = 5
 

@@ -13,7 +13,7 @@ from urllib.parse import quote
 from markupsafe import Markup
 
 from .charts import Series, WaterfallBar, trend_svg, waterfall_svg
-from .view import ReportView, SideFile
+from .view_model import ReportView, SideFile
 
 # OWASP CSV injection: a cell starting with one of these is read as a formula by spreadsheets.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..model import SourceResult
+from ..model.release import Release
 
 
-def check_report(result: SourceResult) -> dict[str, Any]:
-    return result.to_dict()
+def render_json(release: Release) -> str:
+    return dumps(release.to_dict())
 
 
 def dumps(document: dict[str, Any]) -> str:

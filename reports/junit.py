@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from xml.etree import ElementTree as ET
 
-from ..model import SourceResult
-from ..reconcile.model import ReconcileResult
+from ..model.release import Release
 
 
-def render_junit(sources: list[SourceResult], result: ReconcileResult | None) -> str:
+def render_junit(release: Release) -> str:
+    """Checks are testcases only where they gate (`run`, `check`); `reconcile` lists comparisons alone."""
+    result = release.reconciliation
     suites = ET.Element("testsuites", name="triangulate")
-    for source in sources:
+    for source in release.sources if release.checks_gate else ():
         suite = ET.SubElement(suites, "testsuite", name=f"check.{source.name}")
         failures = 0
         for outcome in source.outcomes:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from ..model import SourceResult
-from ..reconcile.model import ReconcileResult
+from ..model.release import Release
 
 
 def _cell(text: object) -> str:
@@ -17,12 +16,12 @@ def _interval(value: object) -> str:
     return str(low) if low == high else f"{low}-{high if high is not None else '...'}"
 
 
-def render_markdown(sources: list[SourceResult], result: ReconcileResult | None, checks_gate: bool = True) -> str:
-    """`checks_gate` False: PASS/FAIL follows the comparisons only, as `reconcile`'s exit code does."""
+def render_markdown(release: Release) -> str:
+    """PASS/FAIL is the release's gate (for `reconcile`, the comparisons only, as its exit code)."""
+    sources, result = release.sources, release.reconciliation
     failing_sources = [s for s in sources if s.blocks_release]
-    passed = (not checks_gate or not failing_sources) and (result is None or result.passed)
-    lines = [f"## Triangulate: {'PASS' if passed else 'FAIL'}", ""]
-    if not checks_gate and failing_sources:
+    lines = [f"## Triangulate: {'PASS' if release.passed else 'FAIL'}", ""]
+    if not release.checks_gate and failing_sources:
         lines += ["Source checks below are reported but not gated here; `triangulate run` gates on them.", ""]
     lines += ["| source | records | deaths | failing checks |", "|---|---:|---:|---|"]
     for source in sources:

@@ -14,10 +14,13 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaError, SchemaErrors
 
-from ..dates import unreadable_mask
+from ..domain.dates import unreadable_mask
+from ..domain.geography import is_ons_la_code
 from ..errors import InputError, crash_detail
-from ..geography import is_ons_la_code
-from ..readers.tables import FILE_COLUMN
+
+# Every raw frame carries where each row came from, so every finding can name its file and line.
+FILE_COLUMN = "_file"
+LINE_COLUMN = "_line"
 
 RowRule = Callable[[pd.DataFrame], pd.Series]  # True where the row passes
 
@@ -66,6 +69,20 @@ class TableSpec:
     @property
     def required_columns(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.fields if f.must_exist)
+
+    @property
+    def check_ids(self) -> tuple[str, ...]:
+        """Every check this table's schema runs, in a stable order: what 'ran' means for a raw table."""
+        ids: list[str] = []
+        for field_spec in self.fields:
+            if field_spec.required:
+                ids.append(f"missing.{field_spec.name}")
+            if field_spec.codes:
+                ids.append(f"invalid.{field_spec.name}")
+            if field_spec.is_date and "date.unparseable" not in ids:
+                ids.append("date.unparseable")
+        ids.extend(rule.check_id for rule in self.registry.rules)
+        return tuple(ids)
 
 
 def _codes_check(spec: FieldSpec) -> pa.Check:

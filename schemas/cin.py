@@ -1,15 +1,15 @@
-"""CIN census raw frame: one row per CINdetails episode (see readers/cin.py)."""
+"""CIN census raw frame: one row per CINdetails episode, and one for a child with none (readers/cin.py)."""
 
 from __future__ import annotations
 
 import pandas as pd
 
+from ..domain.definitions import GENDER_CURRENT_CODES, LETTERS_OR_NUMBERS
 from .base import FieldSpec, RuleRegistry, TableSpec
 
-GENDER_CURRENT_CODES = ("0", "1", "2", "9")
-SEX_CODES = ("M", "F", "U", "1", "2")
 CLOSURE_REASONS = tuple(f"RC{n}" for n in range(1, 10))
 DIED = "RC2"
+CHILD_ORDINAL = "_child"  # which Child element a row (one per CINdetails episode) came from
 
 rules = RuleRegistry("cin")
 
@@ -26,7 +26,7 @@ def _birth_date_recorded(frame: pd.DataFrame) -> pd.Series:
 
 @rules.register("death.date_without_reason", "PersonDeathDate recorded without an RC2 (died) closure")
 def _death_date_has_reason(frame: pd.DataFrame) -> pd.Series:
-    closed_by_death = (frame["ReasonForClosure"] == DIED).groupby(frame["_child"]).transform("any")
+    closed_by_death = (frame["ReasonForClosure"] == DIED).groupby(frame[CHILD_ORDINAL]).transform("any")
     return frame["PersonDeathDate"].isna() | closed_by_death
 
 
@@ -34,7 +34,7 @@ def _death_date_has_reason(frame: pd.DataFrame) -> pd.Series:
 def _one_child_element_per_id(frame: pd.DataFrame) -> pd.Series:
     keyed = frame["LAchildID"].notna()
     census = ["LEA", "ReferenceDate", "LAchildID"]
-    elements = frame.groupby(census, observed=True, dropna=True)["_child"].transform("nunique")
+    elements = frame.groupby(census, observed=True, dropna=True)[CHILD_ORDINAL].transform("nunique")
     return ~keyed | (elements.reindex(frame.index).fillna(1) <= 1)
 
 
@@ -45,7 +45,7 @@ SPEC = TableSpec(
         FieldSpec("ReferenceDate", must_exist=True, is_date=True),
         FieldSpec("LAchildID", required=True, must_exist=True),
         FieldSpec("GenderCurrent", codes=GENDER_CURRENT_CODES),
-        FieldSpec("Sex", codes=SEX_CODES),
+        FieldSpec("Sex", codes=LETTERS_OR_NUMBERS),
         FieldSpec("PersonBirthDate", is_date=True),
         FieldSpec("ExpectedPersonBirthDate", is_date=True),
         FieldSpec("PersonDeathDate", is_date=True),

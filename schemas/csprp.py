@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..domain.definitions import SEX_LETTERS
 from .base import FieldSpec, RuleRegistry, TableSpec, duplicated_ids, register_la_code_rule
 
-SEX_CODES = ("M", "F", "U")
 NATURES = ("death", "serious_harm", "other")
 INVOLVEMENT = ("current", "previous", "never", "unknown")
 ABUSE_NEGLECT = ("known", "suspected", "not_suspected")
@@ -45,7 +45,7 @@ SPEC = TableSpec(
         FieldSpec("notification_date", required=True, must_exist=True, is_date=True),
         FieldSpec("date_of_birth", is_date=True),
         FieldSpec("age_years"),
-        FieldSpec("sex", required=True, must_exist=True, codes=SEX_CODES),
+        FieldSpec("sex", required=True, must_exist=True, codes=SEX_LETTERS),
         FieldSpec("ethnicity"),
         FieldSpec("nature", required=True, must_exist=True, codes=NATURES),
         FieldSpec("review_nature", codes=NATURES),

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..definitions import SOCIAL_CARE_STATUSES
+from ..domain.definitions import SEX_LETTERS, SOCIAL_CARE_STATUSES
 from .base import FieldSpec, RuleRegistry, TableSpec, duplicated_ids, register_la_code_rule
 
-SEX_CODES = ("M", "F", "U")
 PRIMARY_CATEGORIES = tuple(str(n) for n in range(1, 11))
 ABUSE_OR_NEGLECT = "1"
 
@@ -28,7 +27,7 @@ SPEC = TableSpec(
         FieldSpec("ncmd_case_id", required=True, must_exist=True),
         FieldSpec("child_id"),
         FieldSpec("la_code", required=True, must_exist=True),
-        FieldSpec("sex", required=True, must_exist=True, codes=SEX_CODES),
+        FieldSpec("sex", required=True, must_exist=True, codes=SEX_LETTERS),
         FieldSpec("ethnicity"),
         FieldSpec("date_of_birth", required=True, must_exist=True, is_date=True),
         FieldSpec("date_of_death", required=True, must_exist=True, is_date=True),

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..domain.definitions import LETTERS_OR_NUMBERS
 from .base import FieldSpec, RuleRegistry, TableSpec, duplicated_ids
 
-SEX_CODES = ("1", "2", "M", "F", "U")
 REASON_EPISODE_CEASED = (
     "X1", "E1", "E11", "E12", "E2", "E3", "E4", "E4A", "E4B", "E13", "E41", "E45", "E46", "E47",
     "E48", "E5", "E6", "E7", "E8", "E9", "E14", "E15", "E16", "E17",
 )  # fmt: skip
 DIED = "E2"
+LA_COLUMN = "LA"  # optional extension: an LA code per header row in a multi-LA extract
 
 header_rules = RuleRegistry("ssda903 header")
 episode_rules = RuleRegistry("ssda903 episodes")
@@ -26,7 +27,7 @@ HEADER = TableSpec(
     "SSDA903 header",
     (
         FieldSpec("CHILD", required=True, must_exist=True),
-        FieldSpec("SEX", required=True, must_exist=True, codes=SEX_CODES),
+        FieldSpec("SEX", required=True, must_exist=True, codes=LETTERS_OR_NUMBERS),
         FieldSpec("DOB", required=True, must_exist=True, is_date=True),
         FieldSpec("ETHNIC"),
         FieldSpec("UPN"),

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..geography import la_lookup
+from ..domain.geography import la_lookup
 from .world import (
     ADULT_RC2_PER_YEAR,
     SERIOUS_HARM_SINS_PER_YEAR,

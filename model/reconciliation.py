@@ -1,4 +1,4 @@
-"""The typed reconciliation result: frozen dataclasses that every renderer reads."""
+"""Stage 5, reconciliation: frozen dataclasses for bridges, comparisons, linkage, trends and coherence."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .intervals import Interval
+from ..domain.intervals import Interval
 
 STATUSES = ("agree", "within_tolerance", "discrepancy", "not_comparable")
 
@@ -144,9 +144,18 @@ class Unmatched:
     period_shifts: tuple[MatchedPair, ...]
     only_left: tuple[str, ...]
     only_right: tuple[str, ...]
+    # Set when the record ids are withheld (--publish): how many there were, as only-left, only-right, shifts.
+    withheld_counts: tuple[int, int, int] | None = None
+
+    @property
+    def counts(self) -> tuple[int, int, int]:
+        """Deaths only in the left source, only in the right, and dated in different periods."""
+        if self.withheld_counts is not None:
+            return self.withheld_counts
+        return len(self.only_left), len(self.only_right), len(self.period_shifts)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "left": self.left,
             "right": self.right,
             "measure": self.measure,
@@ -157,6 +166,9 @@ class Unmatched:
             "only_left": list(self.only_left),
             "only_right": list(self.only_right),
         }
+        if self.withheld_counts is not None:
+            out["record_ids_withheld"] = dict(zip(("only_left", "only_right", "period_shifts"), self.withheld_counts, strict=True))
+        return out
 
 
 @dataclass(frozen=True)

@@ -1,15 +1,15 @@
 """The canonical death-record frame: one row per death, the same columns for every source.
 
 Readers hand over raw strings; `death_records` parses dates once and derives age, unborn and
-the date-of-death state through definitions.py, so every source gets identical semantics.
+the date-of-death state through domain/definitions.py, so every source gets identical semantics.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-from .dates import DATE_DTYPE, parse_dates
-from .definitions import age_in_completed_years, is_unborn
+from ..domain.dates import DATE_DTYPE, parse_dates
+from ..domain.definitions import age_in_completed_years, is_unborn
 
 COLUMNS = (
     "source",
@@ -33,13 +33,6 @@ COLUMNS = (
     "location",
     "nature",  # what the source recorded: always "death" here (the CSPRP also notifies serious harm)
 )
-SEX_CODES = {"M": "M", "F": "F", "U": "U", "1": "M", "2": "F", "0": "U", "9": "U"}
-
-
-def normalise_sex(raw: pd.Series) -> pd.Series:
-    return raw.astype("string").str.strip().str.upper().map(SEX_CODES).fillna("U").astype(object)
-
-
 def locations(files: pd.Series, lines: pd.Series) -> pd.Series:
     return files.astype(str) + ":" + lines.astype("Int64").astype(str)
 

@@ -7,7 +7,7 @@ import signal
 import tempfile
 from pathlib import Path
 
-from .errors import UsageError
+from ..errors import UsageError
 
 
 def write_all_atomic(files: dict[Path, str], remove: list[Path] | None = None) -> list[Path]:

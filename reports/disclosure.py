@@ -1,5 +1,7 @@
 """What an output may disclose: record ids as they are, as keyed hashes, or not at all.
 
+`disclose` applies it to the whole release once, before any output is rendered.
+
 `--redact` replaces each record id with an HMAC-SHA256 keyed hash; the key comes from the
 environment and is never written anywhere. `--publish` applies the DfE small-number convention:
 counts of 1 to 5 are shown as `c`, and no record ids appear at all.
@@ -10,12 +12,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 
-from .errors import UsageError
+from ..domain.intervals import SUPPRESSED
+from ..errors import UsageError
+from ..model.reconciliation import Unmatched
+from ..model.release import Release
 
 REDACT_KEY_ENV = "TRIANGULATE_REDACT_KEY"
-SUPPRESSED = "c"
 SMALLEST_SHOWN = 6
 
 
@@ -58,3 +63,42 @@ class Disclosure:
         if isinstance(value, float) and not value.is_integer():
             return f"{value:,.1f}"
         return f"{int(value):,}"
+
+
+def disclose(release: Release, disclosure: Disclosure) -> Release:
+    """The release as the options allow it to be shown: the one place every output goes through.
+
+    `--redact` turns every record id into its keyed hash; `--publish` withholds record ids
+    altogether (counts stay, so the report can still say how many). Locations (file:line) name no child.
+    """
+    if disclosure.redact_key is None and not disclosure.publish:
+        return release
+
+    def ids(values: tuple[str, ...]) -> tuple[str, ...]:
+        return () if disclosure.publish else tuple(disclosure.record_id(value) for value in values)
+
+    sources = tuple(
+        replace(source, outcomes=tuple(replace(o, record_ids=ids(o.record_ids)) for o in source.outcomes))
+        for source in release.sources
+    )
+    result = release.reconciliation
+    if result is not None:
+        result = replace(
+            result,
+            bridges=tuple(
+                replace(b, steps=tuple(replace(s, record_ids=ids(s.record_ids)) for s in b.steps)) for b in result.bridges
+            ),
+            unmatched=tuple(_unmatched(u, ids, disclosure.publish) for u in result.unmatched),
+        )
+    return replace(release, sources=sources, reconciliation=result)
+
+
+def _unmatched(found: Unmatched, ids: Callable[[tuple[str, ...]], tuple[str, ...]], withhold: bool) -> Unmatched:
+    shifts = () if withhold else tuple(replace(p, left_id=ids((p.left_id,))[0], right_id=ids((p.right_id,))[0]) for p in found.period_shifts)
+    return replace(
+        found,
+        only_left=ids(found.only_left),
+        only_right=ids(found.only_right),
+        period_shifts=shifts,
+        withheld_counts=found.counts if withhold else found.withheld_counts,
+    )

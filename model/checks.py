@@ -1,4 +1,4 @@
-"""The typed result model shared by checks, reconciliation and every renderer."""
+"""Stage 5, checks: what each source check found, and the input files it read."""
 
 from __future__ import annotations
 
@@ -63,6 +63,8 @@ class SourceResult:
     reference_date: dt.date | None
     files: tuple[InputFile, ...]
     outcomes: tuple[CheckOutcome, ...] = field(default_factory=tuple)
+    # Where files carry different reference dates of their own (CIN headers): file name, date used.
+    file_reference_dates: tuple[tuple[str, dt.date], ...] = ()
 
     @property
     def failing(self) -> tuple[CheckOutcome, ...]:
@@ -82,6 +84,8 @@ class SourceResult:
             "records": self.records,
             "deaths": self.deaths,
             "reference_date": self.reference_date.isoformat() if self.reference_date else None,
+            **({"reference_dates": {name: day.isoformat() for name, day in self.file_reference_dates}}
+               if self.file_reference_dates else {}),
             "passed": not self.blocks_release,
             "files": [f.to_dict() for f in self.files],
             "checks": [o.to_dict() for o in self.outcomes],

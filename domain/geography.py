@@ -8,6 +8,10 @@ from importlib import resources
 import pandas as pd
 
 ONS_LA_PATTERN = r"E(06|07|08|09|10)\d{6}"  # unitary, district, metropolitan, London borough, county
+ENGLAND = "England"
+GEOGRAPHY_LEVELS = ("england", "region", "local_authority")  # the levels a comparison is made at
+# EES geographic_level values and the level each is compared at; other levels are not compared.
+PUBLISHED_LEVELS = {"national": "england", "regional": "region", "local authority": "local_authority"}
 
 
 def is_ons_la_code(codes: pd.Series) -> pd.Series:

@@ -13,6 +13,20 @@ ADULT_AGE = 18  # a child is under 18 (Children Act 1989 s.105)
 SOCIAL_CARE_STATUSES = ("LAC", "CPP", "CIN", "OTHER_KNOWN", "PREVIOUS", "NEVER", "UNKNOWN")
 KNOWN_TO_SOCIAL_CARE_AT_DEATH = ("LAC", "CPP", "CIN", "OTHER_KNOWN")
 
+# The one sex-code table: every code any source writes, and what it means (M, F or U).
+# CIN GenderCurrent: 1 male, 2 female, 0 not recorded or unborn, 9 indeterminate (before 2024-25);
+# CIN Sex and SSDA903 SEX: M, F, U from 2024-25, 1/2 before; NCMD and CSPRP extracts: M, F, U.
+SEX_MEANINGS = {"M": "M", "F": "F", "U": "U", "1": "M", "2": "F", "0": "U", "9": "U"}
+SEX_LETTERS = ("M", "F", "U")
+SEX_NUMBERS = {"M": "1", "F": "2", "U": "0"}  # how the numeric codes of earlier years write each sex
+GENDER_CURRENT_CODES = ("0", "1", "2", "9")  # CIN GenderCurrent, before 2024-25
+LETTERS_OR_NUMBERS = ("M", "F", "U", "1", "2")  # CIN Sex and SSDA903 SEX accept both conventions
+
+
+def normalise_sex(raw: pd.Series) -> pd.Series:
+    """Any source's sex code as M, F or U; anything unknown is U."""
+    return raw.astype("string").str.strip().str.upper().map(SEX_MEANINGS).fillna("U").astype(object)
+
 
 def age_in_completed_years(date_of_birth: pd.Series, date_of_death: pd.Series) -> pd.Series:
     """Whole years from birth to death; negative when death precedes birth; <NA> if either is missing."""

@@ -1,0 +1,143 @@
+"""The one registry of source kinds: how each kind is read, which raw tables it yields (each with
+its Pandera spec and id column), and how those become canonical death records.
+
+Adding a source kind is its schema (schemas/), its mapper (canonical/) and one entry here;
+the CLI's `--source` choices, the run config's `kind:` values and the check stage all read this.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import UsageError
+from ..readers.cin import read_cin
+from ..readers.extracts import read_extract
+from ..readers.ssda903 import read_ssda903
+from ..schemas import cin as cin_schema
+from ..schemas import csprp as csprp_schema
+from ..schemas import ncmd as ncmd_schema
+from ..schemas import ssda903 as ssda903_schema
+from ..schemas.base import FILE_COLUMN, TableSpec
+from .cin import cin_deaths
+from .extracts import csprp_deaths, ncmd_deaths
+from .ssda903 import ssda903_deaths
+
+PUBLISHED = "published"  # aggregate EES tables: not record-level, read by canonical/published.py
+
+
+@dataclass(frozen=True)
+class SourceOptions:
+    """One source as the run config or the command line gives it."""
+
+    name: str
+    kind: str
+    paths: tuple[Path, ...]
+    columns: Mapping[str, str] = field(default_factory=dict)  # their column name -> ours
+    la_code: str | None = None
+    reference_date: dt.date | None = None
+    severity: Mapping[str, str] = field(default_factory=dict)
+
+
+Frames = Mapping[str, pd.DataFrame]  # raw table name -> raw frame of strings with file and line
+Reader = Callable[[SourceOptions], Frames]
+Mapper = Callable[[Frames, "str | None", "pd.Timestamp | None"], pd.DataFrame]  # frames, la_code, reference date
+
+
+@dataclass(frozen=True)
+class RawTable:
+    name: str  # key in the frames the reader returns
+    spec: TableSpec
+    id_column: str  # the source's own record id, used to name failing rows
+
+
+@dataclass(frozen=True)
+class SourceKind:
+    name: str
+    description: str
+    read: Reader
+    tables: tuple[RawTable, ...]
+    to_deaths: Mapper
+    count_records: Callable[[Frames], int]  # what "records" means for this kind (children, rows)
+    # For kinds whose files carry their own reference date (the CIN header): file -> the date as written.
+    file_reference_dates: Callable[[Frames], Mapping[str, str]] | None = None
+
+
+def _read_cin(options: SourceOptions) -> Frames:
+    return {"census": read_cin(options.paths)}
+
+
+def _read_ssda903(options: SourceOptions) -> Frames:
+    tables = read_ssda903(options.paths, options.columns)
+    return {"header": tables.header, "episodes": tables.episodes}
+
+
+def _cin_reference_dates(frames: Frames) -> Mapping[str, str]:
+    census = frames["census"]
+    dates = census.groupby(FILE_COLUMN, observed=True, sort=False)["ReferenceDate"].first().dropna()
+    return {str(name): str(value) for name, value in dates.items()}
+
+
+def _extract_reader(table: str, spec: TableSpec) -> Reader:
+    def read(options: SourceOptions) -> Frames:
+        return {table: read_extract(options.paths, spec.columns, options.columns)}
+
+    return read
+
+
+_REGISTRY: dict[str, SourceKind] = {}
+
+
+def register(kind: SourceKind) -> SourceKind:
+    if kind.name in _REGISTRY or kind.name == PUBLISHED:
+        raise ValueError(f"source kind {kind.name!r} is registered already")
+    _REGISTRY[kind.name] = kind
+    return kind
+
+
+def unregister(name: str) -> None:
+    """For tests that register a toy kind."""
+    _REGISTRY.pop(name, None)
+
+
+for _kind in (
+    SourceKind(
+        "cin", "DfE children in need census (XML, one file per LA)", _read_cin,
+        (RawTable("census", cin_schema.SPEC, "LAchildID"),), cin_deaths,
+        lambda frames: int(frames["census"][cin_schema.CHILD_ORDINAL].nunique()), _cin_reference_dates,
+    ),
+    SourceKind(
+        "ssda903", "DfE SSDA903 children looked after return (header and episodes CSV)", _read_ssda903,
+        (RawTable("header", ssda903_schema.HEADER, "CHILD"), RawTable("episodes", ssda903_schema.EPISODES, "CHILD")),
+        ssda903_deaths, lambda frames: len(frames["header"]),
+    ),
+    SourceKind(
+        "ncmd", "National Child Mortality Database extract (CSV or .xlsx)", _extract_reader("deaths", ncmd_schema.SPEC),
+        (RawTable("deaths", ncmd_schema.SPEC, "ncmd_case_id"),), ncmd_deaths, lambda frames: len(frames["deaths"]),
+    ),
+    SourceKind(
+        "csprp", "CSPRP serious incident notifications (CSV or .xlsx)", _extract_reader("notifications", csprp_schema.SPEC),
+        (RawTable("notifications", csprp_schema.SPEC, "sin_id"),), csprp_deaths, lambda frames: len(frames["notifications"]),
+    ),
+):  # fmt: skip
+    register(_kind)
+
+
+def source_kinds() -> tuple[str, ...]:
+    """Every record-level kind, in registration order."""
+    return tuple(_REGISTRY)
+
+
+def config_kinds() -> tuple[str, ...]:
+    """What a run config's `kind:` may say."""
+    return (*_REGISTRY, PUBLISHED)
+
+
+def source_kind(name: str) -> SourceKind:
+    if name not in _REGISTRY:
+        raise UsageError(f"unknown source kind {name!r}; expected one of {', '.join(_REGISTRY)}")
+    return _REGISTRY[name]

@@ -1,0 +1,71 @@
+"""A release: every source's check results, the reconciliation, provenance, and THE pass/fail gate."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .checks import InputFile, SourceResult
+from .reconciliation import ReconcileResult
+
+# What gates each command: `check` and `run` gate on the checks (and `run` on the comparisons too);
+# `reconcile` gates on the comparisons alone.
+GATES = {"check": "check", "reconcile": "reconcile", "run": "release"}
+
+
+@dataclass(frozen=True)
+class Provenance:
+    run_at: dt.datetime
+    reference_date: dt.date | None
+    config_name: str
+    config_text: str
+    files: tuple[tuple[str, InputFile], ...]  # source name, file
+    versions: tuple[tuple[str, str], ...]
+    config_path: str = ""
+
+
+@dataclass(frozen=True)
+class Release:
+    command: str  # check, reconcile or run
+    sources: tuple[SourceResult, ...]
+    reconciliation: ReconcileResult | None
+    provenance: Provenance
+    published_files: tuple[tuple[str, InputFile], ...] = ()  # source name, file; hashed when read
+    titles: Mapping[str, str] = field(default_factory=dict)  # measure id -> its title, for people
+
+    @property
+    def gate(self) -> str:
+        return GATES[self.command]
+
+    @property
+    def checks_gate(self) -> bool:
+        """Whether the sources' own check failures decide the outcome (not for `reconcile`)."""
+        return self.command != "reconcile"
+
+    @property
+    def checks_passed(self) -> bool:
+        return not any(source.blocks_release for source in self.sources)
+
+    @property
+    def passed(self) -> bool:
+        """The gate, defined once: every output and the exit code read it."""
+        checks = self.checks_passed or not self.checks_gate
+        return checks and (self.reconciliation is None or self.reconciliation.passed)
+
+    def to_dict(self) -> dict[str, Any]:
+        if self.command == "check":
+            return self.sources[0].to_dict()
+        reconciliation = self.reconciliation or ReconcileResult()
+        return {
+            "tool": {"name": "triangulate", "version": dict(self.provenance.versions).get("triangulate")},
+            "run_at": self.provenance.run_at.isoformat(timespec="seconds"),
+            "config": self.provenance.config_path,
+            "reference_date": self.provenance.reference_date.isoformat() if self.provenance.reference_date else None,
+            "passed": self.passed,
+            "gate": self.gate,
+            "sources": [s.to_dict() for s in self.sources],
+            "published_files": [{"source": name, **f.to_dict()} for name, f in self.published_files],
+            **reconciliation.to_dict(),
+        }

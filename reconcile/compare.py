@@ -1,0 +1,101 @@
+"""Comparing two sources' values: which periods are comparable, per 12 months, and the tolerance rule."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from ..domain.geography import ENGLAND
+from ..domain.intervals import Interval
+from ..domain.periods import Period
+from ..model.reconciliation import Comparison
+from .measures import CompareSpec, Measure, Values
+
+
+def compare_pair(
+    measure: Measure, spec: CompareSpec, left: str, right: str, lv: Values, rv: Values, record_level: Iterable[str]
+) -> list[Comparison]:
+    """Every comparable period pair and every geography either source reports.
+
+    A record-level source that reports a period but has no death in a geography has a true zero
+    there; a published source that has no row for it has no value, so that geography is skipped.
+    """
+    complete = set(record_level)
+    geographies = sorted({g for _, g in lv} | {g for _, g in rv}, key=lambda g: (g != ENGLAND, g))
+    out = []
+    for lp in sorted({p for p, _ in lv}):
+        for rp in sorted({p for p, _ in rv}):
+            if not _comparable_periods(lp, rp):
+                continue
+            for geography in geographies:
+                left_value = _value(lv, lp, geography, left in complete)
+                right_value = _value(rv, rp, geography, right in complete)
+                if left_value is _ABSENT or right_value is _ABSENT:
+                    continue
+                out.append(_compare(measure, spec, left, right, lp, rp, geography, left_value, right_value))
+    return out
+
+
+_ABSENT = object()
+
+
+def _value(values: Values, period: Period, geography: str, record_level: bool) -> Interval | object | None:
+    if (period, geography) in values:
+        return values[(period, geography)]
+    return Interval.exact(0) if record_level else _ABSENT
+
+
+def _comparable_periods(a: Period, b: Period) -> bool:
+    if a == b:
+        return True
+    if not a.overlaps(b):
+        return False
+    shared = (min(a.end, b.end) - max(a.start, b.start)).days + 1
+    shorter = min((a.end - a.start).days, (b.end - b.start).days) + 1
+    return shared >= shorter / 2
+
+
+def _compare(measure: Measure, spec: CompareSpec, left: str, right: str, lp: Period, rp: Period, geography: str,
+             left_value: Interval | None, right_value: Interval | None) -> Comparison:  # fmt: skip
+    left_rate = left_value.scale(12 / lp.months) if left_value else None
+    right_rate = right_value.scale(12 / rp.months) if right_value else None
+    same_length = abs(lp.months - rp.months) < 0.01
+    compared_left, compared_right = (left_value, right_value) if same_length else (left_rate, right_rate)
+    status, difference = "not_comparable", None
+    if compared_left is not None and compared_right is not None:
+        difference = compared_left - compared_right
+        status = _status(difference, compared_left, compared_right, spec)
+    return Comparison(
+        measure=measure.id,
+        period=lp.iso,
+        period_label=lp.label,
+        geography=geography,
+        left=left,
+        right=right,
+        left_value=left_value,
+        right_value=right_value,
+        left_period=lp.iso,
+        right_period=rp.iso,
+        left_per_12_months=left_rate,
+        right_per_12_months=right_rate,
+        difference=difference,
+        relation=spec.relation,
+        tolerance=dict(spec.tolerance),
+        status=status,
+    )
+
+
+def _status(difference: Interval, left: Interval, right: Interval, spec: CompareSpec) -> str:
+    if spec.relation == "==":
+        gap = 0.0 if difference.contains(0) else min(abs(difference.low), abs(difference.high))
+        exact_agreement = difference.low == difference.high == 0
+    elif spec.relation == ">=":
+        gap = max(0.0, -difference.high)
+        exact_agreement = difference.low >= 0
+    else:
+        gap = max(0.0, difference.low)
+        exact_agreement = difference.high <= 0
+    scale = max(left.midpoint, right.midpoint, 0.0)
+    allowed = max(spec.tolerance.get("abs", 0.0), spec.tolerance.get("rel", 0.0) * scale)
+    if gap == 0 and (exact_agreement or not (left.is_exact and right.is_exact)):
+        return "agree"
+    return "within_tolerance" if gap <= allowed else "discrepancy"

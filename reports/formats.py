@@ -1,0 +1,72 @@
+"""The one table of output formats: each format's flag, default file name and renderer.
+
+Every renderer receives the release already disclosed (reports/disclosure.py), so a format
+added here cannot show more than `--redact` or `--publish` allow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..model.release import Release
+from .disclosure import Disclosure
+
+
+@dataclass(frozen=True)
+class Rendered:
+    files: dict[Path, str]
+    stale: list[Path] = field(default_factory=list)  # outputs an earlier run left that this one must remove
+
+
+Renderer = Callable[[Release, Disclosure, Path], Rendered]
+
+
+@dataclass(frozen=True)
+class OutputFormat:
+    key: str
+    flag: str
+    default_name: str
+    help: str
+    render: Renderer
+    for_publication: bool = False  # `run --publish` writes it without being asked by name
+
+
+def _json(release: Release, disclosure: Disclosure, path: Path) -> Rendered:
+    from .json_report import render_json
+
+    return Rendered({path: render_json(release)})
+
+
+def _junit(release: Release, disclosure: Disclosure, path: Path) -> Rendered:
+    from .junit import render_junit
+
+    return Rendered({path: render_junit(release)})
+
+
+def _markdown(release: Release, disclosure: Disclosure, path: Path) -> Rendered:
+    from .markdown import render_markdown
+
+    return Rendered({path: render_markdown(release)})
+
+
+def _html(release: Release, disclosure: Disclosure, path: Path) -> Rendered:
+    from .html import render_report_files, stale_side_files
+    from .view import build_report_view
+
+    view = build_report_view(release, disclosure)
+    return Rendered(render_report_files(view, path), stale_side_files(view, path))
+
+
+OUTPUT_FORMATS: dict[str, OutputFormat] = {
+    f.key: f
+    for f in (
+        OutputFormat("json", "--json", "results.json", "Write results as JSON.", _json),
+        OutputFormat("junit", "--junit", "junit.xml",
+                     "Write JUnit XML: one testcase per comparison (and, for `run`, per check).", _junit),
+        OutputFormat("summary_md", "--summary-md", "summary.md", "Write a Markdown summary for CI step summaries.", _markdown),
+        OutputFormat("html", "--html", "report.html",
+                     "Write the HTML discrepancy report (`run`: OUT/report.html unless given).", _html, for_publication=True),
+    )
+}  # fmt: skip

@@ -1,0 +1,90 @@
+"""Numbers, intervals and periods in words, as every output shows them; counts pass through the disclosure."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from ..domain.intervals import Interval
+from ..domain.periods import Period
+from ..model.reconciliation import Comparison
+from .disclosure import Disclosure
+
+
+def interval_text(value: Interval | None, disclosure: Disclosure) -> str:
+    if value is None:
+        return "not available"
+    low, high = value.to_list()
+    if high == low:
+        return disclosure.count(low)
+    if high is None:
+        return f"at least {disclosure.count(low)}"
+    return f"{disclosure.count(low)} to {disclosure.count(high)}"
+
+
+def difference_text(value: Interval | None) -> str:
+    if value is None:
+        return ""
+    low, high = value.to_list()
+    if high == low:
+        return f"{low:+g}"
+    return f"{low:+g} to {high:+g}" if high is not None else f"{low:+g} or more"
+
+
+def percent(part: int, whole: int) -> str:
+    if whole <= 0:
+        return ""
+    share = 100 * part / whole
+    return f"{share:.1f}%" if share >= 0.1 or part == 0 else "<0.1%"
+
+
+def period_label(iso: str) -> str:
+    start, end = (dt.date.fromisoformat(part) for part in iso.split("/"))
+    return Period(start, end).label
+
+
+def signed(change: int, disclosure: Disclosure) -> str:
+    if change == 0:
+        return "0"
+    return ("-" if change < 0 else "+") + disclosure.count(abs(change))
+
+
+def gap_text(gap: float | None, disclosure: Disclosure) -> str:
+    if gap is None:
+        return ""
+    return f"{'-' if gap < 0 else '+'}{disclosure.count(abs(gap))}" if gap else "0"
+
+
+def rate_text(rate: Interval) -> str:
+    low, high = rate.to_list()
+    if high == low:
+        return f"{low:g}"
+    return f"at least {low:g}" if high is None else f"{low:g} to {high:g}"
+
+
+def period_middle(iso: str) -> float:
+    start, end = (dt.date.fromisoformat(part) for part in iso.split("/"))
+    middle = start + (end - start) / 2
+    return middle.year + (middle.timetuple().tm_yday - 1) / 365.25
+
+
+def listed(items: Sequence[str]) -> str:
+    return ", ".join(items)
+
+
+def gap_words(difference: Interval | None) -> str:
+    if difference is None:
+        return ""
+    low, high = difference.to_list()
+    if high == low:
+        return f" by {abs(low):g}"
+    if high is None:
+        return f" by at least {abs(low):g}"
+    lo, hi = sorted((abs(low), abs(high)))
+    return f" by {lo:g} to {hi:g}" if not (low < 0 < high) else ""
+
+
+def hides_either(comparison: Comparison, disclosure: Disclosure) -> bool:
+    """A difference would reveal a suppressed side, so it is not shown when either side is hidden."""
+    return any(v is not None and (disclosure.hides(v.low) or disclosure.hides(v.high))
+               for v in (comparison.left_value, comparison.right_value))  # fmt: skip
