@@ -63,12 +63,12 @@ def _disclosure_options(command):  # type: ignore[no-untyped-def]
     command = click.option(
         "--publish",
         is_flag=True,
-        help="HTML report for publication: counts 1-5 shown as c, no record ids, no side files; `run` then writes only the report.",
+        help="For publication: no record ids in any output, counts 1-5 shown as c in the report, no side files; `run` then writes only the report.",
     )(command)
     return click.option(
         "--redact",
         is_flag=True,
-        help="Record ids in the HTML report and side files become keyed hashes (key in $TRIANGULATE_REDACT_KEY).",
+        help="Record ids in every output become keyed hashes (key in $TRIANGULATE_REDACT_KEY).",
     )(command)
 
 
@@ -199,31 +199,6 @@ def _run_and_write(config_path: Path, targets: dict[str, Path | None], *, redact
         progress.done()
 
 
-def _print_reconciliation(release) -> None:  # type: ignore[no-untyped-def]
-    result = release.reconciliation
-    summary = result.summary()
-    click.echo(
-        f"{'PASS' if result.passed else 'FAIL'}  reconciliation: {summary['comparisons']} comparisons, {summary['agree']} agree, "
-        f"{summary['within_tolerance']} within tolerance, {summary['discrepancy']} discrepancies, {summary['not_comparable']} not comparable"
-    )
-    for comparison in result.discrepancies[:20]:
-        left = comparison.left_value.to_list() if comparison.left_value else None
-        right = comparison.right_value.to_list() if comparison.right_value else None
-        why = f" ({comparison.explanation})" if comparison.explanation else ""
-        click.echo(
-            f"  DISCREPANCY {comparison.measure} {comparison.period_label} {comparison.geography}: "
-            f"{comparison.left} {left} {comparison.relation} {comparison.right} {right}{why}"
-        )
-    if len(result.discrepancies) > 20:
-        click.echo(f"  and {len(result.discrepancies) - 20} more discrepancies (see the JSON)")
-    for trend in result.trends:
-        if trend.opposite:
-            click.echo(f"  OPPOSITE TRENDS {trend.measure}: {trend.sources[0]} {trend.directions[0]} ({trend.spans[0]}), "
-                       f"{trend.sources[1]} {trend.directions[1]} ({trend.spans[1]})")  # fmt: skip
-    for note in result.notes:
-        click.echo(f"  note: {note}")
-
-
 @cli.command()
 @click.option("--config", "config_path", type=click.Path(path_type=Path), required=True, help="Run config (YAML).")
 @_release_output_options
@@ -232,7 +207,9 @@ def reconcile(config_path: Path, redact: bool, publish: bool, **outputs: Path | 
     """Reconcile the sources' death counts; exit 1 on any discrepancy beyond tolerance."""
     targets = _release_targets(None, outputs)
     release, _ = _run_and_write(config_path, targets, redact=redact, publish=publish, command="reconcile")
-    _print_reconciliation(release)
+    from .reports.console import render_reconciliation
+
+    click.echo(render_reconciliation(release))
     if not release.passed:
         raise ChecksFailed
 
@@ -245,13 +222,13 @@ def reconcile(config_path: Path, redact: bool, publish: bool, **outputs: Path | 
 @_disclosure_options
 def run(config_path: Path, out_dir: Path, redact: bool, publish: bool, **outputs: Path | None) -> None:
     """Check every source, reconcile, and write every output; exit 1 if either fails."""
-    from .reports.console import render_check_summary
+    from .reports.console import render_check_summary, render_reconciliation
 
     targets = _release_targets(out_dir, outputs, publish)
     release, written = _run_and_write(config_path, targets, redact=redact, publish=publish, command="run")
     for result in release.sources:
         click.echo(render_check_summary(result))
-    _print_reconciliation(release)
+    click.echo(render_reconciliation(release))
     click.echo("wrote " + ", ".join(str(p) for p in written))
     if not release.passed:
         raise ChecksFailed

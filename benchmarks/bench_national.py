@@ -34,7 +34,7 @@ if step == "parse":
     code = 0
 elif step == "check":
     from triangulate.config import load_config
-    from triangulate.validate import check_source
+    from triangulate.pipeline.check import check_source
     for options in load_config(folder / "release.yaml").sources:
         check_source(options)
     code = 0

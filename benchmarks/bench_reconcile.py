@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import sys
 import time
-from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
-from triangulate.canonical import death_records
-from triangulate.geography import la_lookup
+from triangulate.canonical.records import death_records
+from triangulate.config import default_measures
+from triangulate.domain.geography import la_lookup
 from triangulate.reconcile.engine import reconcile
 from triangulate.reconcile.linkage import link
-from triangulate.reconcile.measures import default_measures
 
 YEARS = 10
 NCMD_DEATHS = 36_000
@@ -84,10 +83,11 @@ def ten_national_years() -> None:
         "dfe_cla": ("ssda903", _frame("L", cla, rng, 0.0, 0.05)),
         "csprp": ("csprp", _frame("S", sins, rng, 0.0, 0.05)),
     }
-    checked = {name: SimpleNamespace(result=SimpleNamespace(kind=kind), deaths=frame) for name, (kind, frame) in frames.items()}
+    deaths = {name: frame for name, (_, frame) in frames.items()}
+    kinds = {name: kind for name, (kind, _) in frames.items()}
     sizes = ", ".join(f"{name} {len(frame):,}" for name, (_, frame) in frames.items())
     start = time.perf_counter()
-    result = reconcile(checked, {}, default_measures(), reference_date=None)
+    result = reconcile(deaths, kinds, {}, default_measures(), reference_date=None)
     seconds = time.perf_counter() - start
     print(f"ten national years ({sizes} deaths): reconcile {seconds:.1f} s")
     print(

@@ -95,7 +95,7 @@ def check_source(options: SourceOptions) -> CheckedSource:
         records=kind.count_records(frames),
         deaths=len(deaths),
         reference_date=_reference_date(options, per_file),
-        file_reference_dates=tuple(per_file.items()) if len(set(per_file.values())) > 1 else (),
+        file_reference_dates=_differing(per_file),
         files=tuple(input_file(Path(p)) for p in options.paths),
         outcomes=tuple(_outcome(check_id, failures, options) for check_id in failures.checks_run),
     )
@@ -109,6 +109,12 @@ def _file_reference_dates(kind: SourceKind, frames: Frames) -> dict[str, dt.date
     written = kind.file_reference_dates(frames)
     parsed = parse_dates(pd.Series(list(written.values()), dtype=object)).values
     return {name: value.date() for name, value in zip(written, parsed, strict=True) if not pd.isna(value)}
+
+
+def _differing(per_file: dict[str, dt.date]) -> tuple[tuple[str, dt.date], ...]:
+    """Files whose own reference date is not the one reported for the source (the latest)."""
+    latest = max(per_file.values(), default=None)
+    return tuple((name, day) for name, day in per_file.items() if day != latest)
 
 
 def _reference_date(options: SourceOptions, per_file: dict[str, dt.date]) -> dt.date | None:

@@ -1,10 +1,14 @@
-"""A short plain-text summary for a person reading a terminal or CI log."""
+"""Short plain-text summaries for a person reading a terminal or CI log."""
 
 from __future__ import annotations
 
 from ..model.checks import SourceResult
+from ..model.reconciliation import ReconcileResult
+from ..model.release import Release
+from .wording import interval_text
 
 _SAMPLE = 5
+_SHOWN_DISCREPANCIES = 20
 
 
 def render_check_summary(result: SourceResult) -> str:
@@ -17,12 +21,39 @@ def render_check_summary(result: SourceResult) -> str:
     if not failing:
         lines.append(f"  all {len(result.outcomes)} checks passed")
     for outcome in failing:
+        # Record ids arrive already disclosed: hashed with --redact, withheld with --publish.
         shown = ", ".join(outcome.record_ids[:_SAMPLE])
         more = f" and {outcome.failed - _SAMPLE} more" if outcome.failed > _SAMPLE else ""
         label = "CRASHED" if outcome.crashed else outcome.severity.upper()
-        detail = f" [{outcome.detail}]" if outcome.crashed else f": {shown}{more}"
+        detail = f" [{outcome.detail}]" if outcome.crashed else (f": {shown}{more}" if shown else "")
         lines.append(f"  {label:<8} {outcome.check_id:<32} {outcome.failed:>7}  {outcome.message}{detail}")
     passed = len(result.outcomes) - len(failing)
     if failing:
         lines.append(f"  {passed} other checks passed")
+    return "\n".join(lines)
+
+
+def render_reconciliation(release: Release) -> str:
+    """The reconciliation in a few lines: its verdict, each discrepancy (first 20), opposite trends and notes."""
+    result = release.reconciliation or ReconcileResult()
+    summary = result.summary()
+    lines = [
+        f"{'PASS' if result.passed else 'FAIL'}  reconciliation: {summary['comparisons']} comparisons, {summary['agree']} agree, "
+        f"{summary['within_tolerance']} within tolerance, {summary['discrepancy']} discrepancies, "
+        f"{summary['not_comparable']} not comparable"
+    ]
+    for comparison in result.discrepancies[:_SHOWN_DISCREPANCIES]:
+        why = f" ({comparison.explanation})" if comparison.explanation else ""
+        lines.append(
+            f"  DISCREPANCY {comparison.measure} {comparison.period_label} {comparison.geography}: "
+            f"{comparison.left} {interval_text(comparison.left_value)} {comparison.relation} "
+            f"{comparison.right} {interval_text(comparison.right_value)}{why}"
+        )
+    if len(result.discrepancies) > _SHOWN_DISCREPANCIES:
+        lines.append(f"  and {len(result.discrepancies) - _SHOWN_DISCREPANCIES} more discrepancies (see the JSON)")
+    for trend in result.trends:
+        if trend.opposite:
+            lines.append(f"  OPPOSITE TRENDS {trend.measure}: {trend.sources[0]} {trend.directions[0]} ({trend.spans[0]}), "
+                         f"{trend.sources[1]} {trend.directions[1]} ({trend.spans[1]})")  # fmt: skip
+    lines += [f"  note: {note}" for note in result.notes]
     return "\n".join(lines)

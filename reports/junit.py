@@ -5,6 +5,7 @@ from __future__ import annotations
 from xml.etree import ElementTree as ET
 
 from ..model.release import Release
+from .wording import interval_text
 
 
 def render_junit(release: Release) -> str:
@@ -31,10 +32,9 @@ def render_junit(release: Release) -> str:
             name = f"{comparison.measure} {comparison.period_label} {comparison.geography}: {comparison.left} {comparison.relation} {comparison.right}"
             case = ET.SubElement(suite, "testcase", classname=f"reconcile.{comparison.measure}", name=name)
             if comparison.failed:
-                left = comparison.left_value.to_list() if comparison.left_value else None
-                right = comparison.right_value.to_list() if comparison.right_value else None
+                left, right = interval_text(comparison.left_value), interval_text(comparison.right_value)
                 failure = ET.SubElement(
-                    case, "failure", message=f"discrepancy: {comparison.left}={left} {comparison.right}={right}"
+                    case, "failure", message=f"discrepancy: {comparison.left} {left}, {comparison.right} {right}"
                 )
                 failure.text = comparison.explanation
             elif comparison.status == "not_comparable":

@@ -3,17 +3,11 @@
 from __future__ import annotations
 
 from ..model.release import Release
+from .wording import interval_text
 
 
 def _cell(text: object) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
-
-
-def _interval(value: object) -> str:
-    if value is None:
-        return "n/a"
-    low, high = value.to_list()
-    return str(low) if low == high else f"{low}-{high if high is not None else '...'}"
 
 
 def render_markdown(release: Release) -> str:
@@ -35,8 +29,8 @@ def render_markdown(release: Release) -> str:
             lines += ["", "| measure | period | geography | left | right | status | why |", "|---|---|---|---|---|---|---|"]
             for c in result.discrepancies[:30]:
                 lines.append(
-                    f"| {c.measure} | {c.period_label} | {_cell(c.geography)} | {c.left} {_interval(c.left_value)} | "
-                    f"{c.right} {_interval(c.right_value)} | {c.status} | {_cell(c.explanation)} |"
+                    f"| {c.measure} | {c.period_label} | {_cell(c.geography)} | {c.left} {interval_text(c.left_value)} | "
+                    f"{c.right} {interval_text(c.right_value)} | {c.status} | {_cell(c.explanation)} |"
                 )
         for trend in result.trends:
             if trend.opposite:

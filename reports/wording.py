@@ -10,8 +10,11 @@ from ..domain.periods import Period
 from ..model.reconciliation import Comparison
 from .disclosure import Disclosure
 
+AS_RECORDED = Disclosure()
 
-def interval_text(value: Interval | None, disclosure: Disclosure) -> str:
+
+def interval_text(value: Interval | None, disclosure: Disclosure = AS_RECORDED) -> str:
+    """The one way an interval is written: `48`, `45 to 54`, `at least 1`, `not available`."""
     if value is None:
         return "not available"
     low, high = value.to_list()

@@ -1,5 +1,5 @@
 import pandas as pd
-from triangulate.dates import parse_dates, parse_one
+from triangulate.domain.dates import parse_dates, parse_one
 
 
 def parse(*values):
@@ -31,7 +31,7 @@ def test_parse_one():
 
 
 def test_order_key_orders_both_formats_by_date_not_by_text() -> None:
-    from triangulate.dates import order_key
+    from triangulate.domain.dates import order_key
 
     # As text, "01/05/2022" sorts after "2023-04-01"; as dates it is earlier.
     assert sorted(["2023-04-01", "01/05/2022", "2022-12-31"], key=order_key) == ["01/05/2022", "2022-12-31", "2023-04-01"]

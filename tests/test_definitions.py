@@ -1,5 +1,5 @@
 import pandas as pd
-from triangulate.definitions import age_in_completed_years, is_adult_at_death, is_unborn
+from triangulate.domain.definitions import age_in_completed_years, is_adult_at_death, is_unborn
 
 
 def dates(*values):

@@ -1,14 +1,16 @@
 import csv
 import datetime as dt
+import json
 import re
 from pathlib import Path
 from urllib.parse import unquote
 
 import lxml.html
-from triangulate.disclosure import Disclosure
-from triangulate.model import CheckOutcome, InputFile, SourceResult
+from triangulate.model.checks import CheckOutcome, InputFile, SourceResult
+from triangulate.model.release import Provenance, Release
+from triangulate.reports.disclosure import Disclosure
 from triangulate.reports.html import neutralise, render_report_files
-from triangulate.reports.view import Provenance, build_report_view
+from triangulate.reports.view import build_report_view
 
 from .conftest import ATTRIBUTE, SCRIPT, run_cli
 
@@ -79,7 +81,8 @@ def test_a_hundred_thousand_failing_records_stay_under_5_mb(tmp_path: Path) -> N
         "dfe_cin", "cin", 100_000, 100_000, dt.date(2024, 3, 31), (InputFile("a.xml", 1, "0" * 64),), (outcome,)
     )
     provenance = Provenance(dt.datetime(2024, 5, 1, tzinfo=dt.UTC), None, "c.yaml", "", (), (("triangulate", "0"),))
-    files = render_report_files(build_report_view([source], None, provenance, Disclosure(), {}), tmp_path / "report.html")
+    release = Release("check", (source,), None, provenance)
+    files = render_report_files(build_report_view(release, Disclosure()), tmp_path / "report.html")
     report = files[tmp_path / "report.html"]
     assert len(report.encode("utf-8")) < 5_000_000
     assert "and 99,990 more" in report
@@ -109,7 +112,7 @@ def test_publish_suppresses_small_numbers_and_shows_no_record_ids(synthetic: Pat
 
 
 def test_suppression_covers_signed_changes_and_leaves_large_counts() -> None:
-    from triangulate.reports.view import _signed
+    from triangulate.reports.wording import signed as _signed
 
     publish = Disclosure(publish=True)
     assert [_signed(n, publish) for n in (-3, 3, 0, -6, 12)] == ["-c", "+c", "0", "-6", "+12"]
@@ -130,8 +133,25 @@ def test_redact_hashes_ids_with_a_key_that_is_never_written(synthetic: Path, tmp
     html = (tmp_path / "report.html").read_text(encoding="utf-8")
     side = (tmp_path / "report.check-failures.csv").read_text(encoding="utf-8")
     assert re.search(r"h-[0-9a-f]{16}", html) and re.search(r"h-[0-9a-f]{16}", side)
-    for known in ("XCIN-LATE-1", "X903-LATE-1", "XN-LATE-1"):  # injected defect ids from the manifest
-        assert known not in html and known not in side
-    for path in tmp_path.rglob("*"):
-        if path.is_file():
-            assert key not in path.read_text(encoding="utf-8", errors="replace")
+    # Disclosure is applied once for every output: JSON, JUnit, Markdown, the side files and the console too.
+    outputs = {p.name: p.read_text(encoding="utf-8") for p in tmp_path.iterdir() if p.is_file()}
+    assert {"results.json", "junit.xml", "summary.md", "report.html"} <= set(outputs)
+    outputs["stdout"] = result.stdout
+    assert re.search(r"h-[0-9a-f]{16}", outputs["results.json"]) and re.search(r"h-[0-9a-f]{16}", result.stdout)
+    for name, text in outputs.items():
+        for known in ("XCIN-LATE-1", "X903-LATE-1", "XN-LATE-1", "XS-LATE-1"):  # injected defect ids from the manifest
+            assert known not in text, f"{known} in {name}"
+        assert key not in text
+
+
+def test_publish_withholds_record_ids_from_every_output_asked_for(synthetic: Path, tmp_path: Path) -> None:
+    result = run_cli("run", str(synthetic / "release.yaml"), "--out", str(tmp_path), "--publish",
+                     "--json", str(tmp_path / "results.json"), "--junit", str(tmp_path / "junit.xml"))  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    document = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
+    assert all(not check["record_ids"] for source in document["sources"] for check in source["checks"])
+    assert all(not u["only_left"] and not u["only_right"] for u in document["unmatched"])
+    assert any(u["record_ids_withheld"]["only_left"] for u in document["unmatched"])  # counts survive
+    for text in ((tmp_path / "junit.xml").read_text(encoding="utf-8"), result.stdout):
+        for known in ("XCIN-LATE-1", "X903-LATE-1", "XN-LATE-1", "XS-LATE-1"):
+            assert known not in text

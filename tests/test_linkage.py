@@ -1,5 +1,5 @@
 import pandas as pd
-from triangulate.canonical import death_records
+from triangulate.canonical.records import death_records
 from triangulate.reconcile.linkage import LEFT, RIGHT, link
 
 

@@ -1,7 +1,8 @@
 """The data-to-insight project's fake CIN census files: real format, messy on purpose."""
 
+from triangulate.canonical.registry import SourceOptions
+from triangulate.pipeline.check import check_source
 from triangulate.readers.cin import read_cin
-from triangulate.validate import SourceOptions, check_source
 
 from .conftest import PEERS
 

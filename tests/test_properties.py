@@ -9,11 +9,11 @@ from pathlib import Path
 import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from triangulate.canonical import death_records
+from triangulate.canonical.records import death_records
+from triangulate.domain.intervals import Interval, from_published, from_rounded
+from triangulate.domain.periods import financial_year
 from triangulate.reconcile.bridge import build_bridge, harmonised
-from triangulate.reconcile.intervals import Interval, from_published, from_rounded
 from triangulate.reconcile.linkage import link
-from triangulate.reconcile.periods import financial_year
 from triangulate.synth.writers import CinChild, CinEpisode, write_cin_file, write_csv, write_xlsx
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

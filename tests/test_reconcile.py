@@ -5,8 +5,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from triangulate.reconcile.intervals import Interval, from_published
-from triangulate.reconcile.periods import Period, financial_year
+from triangulate.domain.intervals import Interval, from_published
+from triangulate.domain.periods import Period, financial_year
 from triangulate.synth import SynthSpec, write_synthetic
 
 from .conftest import copy_of, run_cli
@@ -110,8 +110,9 @@ def test_local_authority_counts_add_up_to_england(with_discrepancies) -> None:
 
 
 def test_trend_is_judged_over_the_periods_both_sources_cover() -> None:
-    from triangulate.reconcile.engine import ENGLAND, _trend
+    from triangulate.domain.geography import ENGLAND
     from triangulate.reconcile.measures import Measure
+    from triangulate.reconcile.trends import trend_flag
 
     measure = Measure("m", "m", "financial_year", None, {}, (), ("a", "b"))
     # Source a falls sharply in 2016-17 only, before b begins; over the shared years both rise.
@@ -121,7 +122,7 @@ def test_trend_is_judged_over_the_periods_both_sources_cover() -> None:
         name: {(financial_year(year), ENGLAND): Interval.exact(count) for year, count in series.items()}
         for name, series in (("a", a), ("b", b))
     }
-    trend = _trend(measure, ("a", "b"), {"a": "ncmd", "b": "csprp"}, values)
+    trend = trend_flag(measure, ("a", "b"), {"a": "ncmd", "b": "csprp"}, values)
     assert trend is not None and trend.directions == ("up", "up") and not trend.opposite
     assert trend.spans[0] == "2019-20 to 2021-22"
 
@@ -254,9 +255,11 @@ def test_issue_example_measure_with_an_explicit_period(clean_sample: Path, tmp_p
 
 
 def test_published_parts_are_checked_against_their_region_and_england(tmp_path: Path) -> None:
+    from triangulate.canonical.published import published_rows
+    from triangulate.config import parse_measures
     from triangulate.readers.published import read_published
-    from triangulate.reconcile.engine import PublishedSource, reconcile
-    from triangulate.reconcile.measures import parse_measures
+    from triangulate.reconcile.engine import reconcile
+    from triangulate.reconcile.published import PublishedSource
 
     head = "time_period,time_identifier,geographic_level,region_name,new_la_code,number\n"
     rows = [
@@ -267,9 +270,9 @@ def test_published_parts_are_checked_against_their_region_and_england(tmp_path: 
         "202223,Financial year,Local authority,North East,E08000037,8",  # Gateshead: 17 > 14, incoherent
     ]
     (tmp_path / "p.csv").write_text(head + "\n".join(rows) + "\n")
-    frame = read_published([tmp_path / "p.csv"])
+    frame = published_rows(read_published([tmp_path / "p.csv"]))
     measures = parse_measures([{"id": "m", "select": {"pub": {"filter": {}, "value": "number"}}}])
-    result = reconcile({}, {"pub": PublishedSource("pub", frame, {})}, measures)
+    result = reconcile({}, {"pub": "published"}, {"pub": PublishedSource("pub", frame, {})}, measures)
     verdicts = {(c.geography, c.parts): c.coherent for c in result.coherence}
     assert verdicts == {
         ("England", "regional"): True,

@@ -5,8 +5,9 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
+from triangulate.canonical.registry import SourceOptions
+from triangulate.pipeline.check import check_source
 from triangulate.synth import SynthSpec, write_synthetic
-from triangulate.validate import SourceOptions, check_source
 
 REFERENCE = __import__("datetime").date(2023, 3, 31)
 

@@ -1,7 +1,7 @@
 """A rule that raises must be reported as crashed, never as passed."""
 
 import pandas as pd
-from triangulate.model import CheckOutcome
+from triangulate.model.checks import CheckOutcome
 from triangulate.schemas.base import FieldSpec, RuleRegistry, TableSpec, run_schema
 
 
