@@ -11,6 +11,8 @@ import datetime as dt
 import random
 from dataclasses import dataclass
 
+from ..domain.periods import financial_year
+
 STATUS_WEIGHTS = {
     "LAC": 48,
     "CPP": 55,
@@ -43,11 +45,8 @@ class Death:
     shares_child_id: bool
 
 
-def financial_year(end_year: int) -> tuple[dt.date, dt.date]:
-    return dt.date(end_year - 1, 4, 1), dt.date(end_year, 3, 31)
-
-
 def random_date(rng: random.Random, start: dt.date, end: dt.date) -> dt.date:
+    """A day from start to end, both included."""
     return start + dt.timedelta(days=rng.randint(0, (end - start).days))
 
 
@@ -59,14 +58,15 @@ def age_days(rng: random.Random) -> int:
 
 
 def build_deaths(rng: random.Random, end_year: int, las: list[tuple[str, str]], serial: list[int]) -> list[Death]:
-    start, end = financial_year(end_year)
+    """One year's child deaths in national proportions; serial[0] numbers people across years."""
+    year = financial_year(end_year)
     statuses = [s for s, weight in STATUS_WEIGHTS.items() for _ in range(weight)]
     rng.shuffle(statuses)
     deaths: list[Death] = []
     for status in statuses:
         serial[0] += 1
         old, ons = rng.choice(las)
-        died = random_date(rng, start, end)
+        died = random_date(rng, year.start, year.end)
         days = age_days(rng)
         if status == "LAC":
             days = rng.randint(30, 18 * 365 - 10)  # looked-after deaths skew older
