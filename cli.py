@@ -25,15 +25,16 @@ class SourceKindChoice(click.ParamType):
     name = "source"
 
     def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
-        from .canonical.registry import source_kinds
+        from .canonical.registry import PUBLISHED, source_kinds
 
-        return "[" + "|".join(source_kinds()) + "]"
+        return "[" + "|".join((*source_kinds(), PUBLISHED)) + "]"
 
     def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> str:
-        from .canonical.registry import source_kinds
+        from .canonical.registry import PUBLISHED, source_kinds
 
-        if value not in source_kinds():
-            self.fail(f"{value!r} is not one of {', '.join(source_kinds())}", param, ctx)
+        kinds = (*source_kinds(), PUBLISHED)
+        if value not in kinds:
+            self.fail(f"{value!r} is not one of {', '.join(kinds)}", param, ctx)
         return str(value)
 
 
@@ -100,14 +101,14 @@ def check(
     from .reports.disclosure import Disclosure
 
     disclosure = Disclosure.from_options(redact=redact, publish=publish)
-
+    config = None
     columns: dict[str, str] = {}
     severity: dict[str, str] = {}
     if config_path is not None:
         from .config import load_config
 
         config = load_config(config_path)
-        match = next((s for s in config.sources if s.kind == kind), None)
+        match = next((s for s in (*config.sources, *config.published) if s.kind == kind), None)
         if match is not None:
             columns, severity = dict(match.columns), dict(match.severity)
             la_code = la_code or match.la_code
@@ -120,7 +121,7 @@ def check(
         reference_date=_parse_reference_date(reference_date),
         severity=severity,
     )
-    release, _ = write_outputs(check_release(options), {"json": json_path, "html": html_path}, disclosure)
+    release, _ = write_outputs(check_release(options, config), {"json": json_path, "html": html_path}, disclosure)
     click.echo(render_check_summary(release.sources[0]))
     if not release.passed:
         raise ChecksFailed
@@ -204,11 +205,13 @@ def _run_and_write(config_path: Path, targets: dict[str, Path | None], *, redact
 @_release_output_options
 @_disclosure_options
 def reconcile(config_path: Path, redact: bool, publish: bool, **outputs: Path | None) -> None:
-    """Reconcile the sources' death counts; exit 1 on any discrepancy beyond tolerance."""
+    """Reconcile the sources' death counts; exit 1 on a discrepancy beyond tolerance, an empty comparison or a failing published table."""
+    from .reports.console import render_check_summary, render_reconciliation
+
     targets = _release_targets(None, outputs)
     release, _ = _run_and_write(config_path, targets, redact=redact, publish=publish, command="reconcile")
-    from .reports.console import render_reconciliation
-
+    for result in release.gating_sources:  # published tables: their checks gate `reconcile` too
+        click.echo(render_check_summary(result))
     click.echo(render_reconciliation(release))
     if not release.passed:
         raise ChecksFailed

@@ -7,6 +7,9 @@ The period comes from `period_start`/`period_end` when given, else from `time_pe
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 
@@ -16,9 +19,39 @@ from ..domain.periods import Period, calendar_year, financial_year
 from ..errors import InputError
 from ..schemas.base import FILE_COLUMN, LINE_COLUMN
 
-PERIOD, GEOGRAPHY, LEVEL = "_period", "_geography", "_level"  # columns added to the raw published frame
-# DfE rounds national and regional counts to the nearest 10; LA figures are unrounded.
-DEFAULT_ROUNDING = {"national": 10, "regional": 10, "local authority": 1}
+PERIOD, GEOGRAPHY, LEVEL, CODE = "_period", "_geography", "_level", "_code"  # columns added to the raw frame
+
+
+@dataclass(frozen=True)
+class RateSpec:
+    """A published rate column and the columns it is computed from: rate = count / denominator * per."""
+
+    rate: str
+    count: str
+    denominator: str
+    per: float
+
+
+@dataclass(frozen=True)
+class PublishedSettings:
+    """What a published source declares: its rounding base per geographic level (empty: exact) and its rates."""
+
+    rounding: Mapping[str, int] = field(default_factory=dict)
+    rates: tuple[RateSpec, ...] = ()
+
+    def base(self, level: str) -> int:
+        return self.rounding.get(level, 1)
+
+
+@dataclass(frozen=True)
+class DenominatorOptions:
+    """A population table in EES shape (`kind: denominator`): `value` names its population column."""
+
+    name: str
+    paths: tuple[Path, ...]
+    columns: Mapping[str, str]
+    value: str
+    filter: Mapping[str, str] = field(default_factory=dict)
 
 
 def published_rows(raw: pd.DataFrame) -> pd.DataFrame:
@@ -27,6 +60,7 @@ def published_rows(raw: pd.DataFrame) -> pd.DataFrame:
     frame[LEVEL] = frame["geographic_level"].astype("string").str.strip().str.lower().astype(object)
     frame[PERIOD] = _periods(frame)
     frame[GEOGRAPHY] = _geographies(frame)
+    frame[CODE] = _codes(frame)
     return frame
 
 
@@ -81,9 +115,59 @@ def _first_present(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.Series:
     return found.astype(str)
 
 
+def _codes(frame: pd.DataFrame) -> pd.Series:
+    """The ONS code of each row's place where the file gives one (E92 England, E12 region, E13 Inner/Outer London, LA)."""
+    level = frame[LEVEL]
+    region = _first_present(frame, ("region_code",))
+    local = _first_present(frame, ("new_la_code",))
+    code = local.where(level != "regional", region).where(level != "national", "E92000001")
+    return code.where(code != "None", None).astype(object)
+
+
 def _geographies(frame: pd.DataFrame) -> pd.Series:
     level = frame[LEVEL]
     region = _first_present(frame, ("region_name", "region_code"))
     local = _first_present(frame, ("new_la_code", "old_la_code", "la_name"))
     geography = local.where(level != "regional", region)
     return geography.where(level != "national", ENGLAND).astype(object)
+
+
+MID_YEAR, POPULATION = "_mid_year", "_population"
+
+
+def denominator_rows(raw: pd.DataFrame, options: DenominatorOptions) -> pd.DataFrame:
+    """A population table's rows that pass its filter, with the mid-year each estimates and its geography.
+
+    `time_period` YYYY is the mid-year estimate for 30 June YYYY (ONS's convention; DfE's rate for the
+    year ending 31 March Y uses mid-(Y-1), the mid-year inside that financial year).
+    """
+    from ..domain.cells import read_cells
+
+    frame = raw
+    for column, wanted in options.filter.items():
+        if column not in frame:
+            raise InputError(f"denominator {options.name}: no column {column!r} to filter on", path=_file(raw), where="line 1")
+        frame = frame.loc[frame[column].astype("string").str.strip().str.casefold() == wanted.strip().casefold()]
+    if options.value not in frame:
+        raise InputError(f"denominator {options.name}: no column {options.value!r} (value:)", path=_file(raw), where="line 1")
+    frame = frame.copy()
+    years = frame["time_period"].astype("string").str.strip()
+    bad = ~years.str.fullmatch(r"\d{4}").fillna(False)
+    if bad.any():
+        row = frame.loc[bad].iloc[0]
+        raise InputError(f"time_period {row['time_period']!r} is not a mid-year YYYY", path=row[FILE_COLUMN],
+                         where=f"line {row[LINE_COLUMN]}")  # fmt: skip
+    cells = read_cells(frame[options.value], whole=True)
+    if cells.unreadable.any():
+        row = frame.loc[cells.unreadable].iloc[0]
+        raise InputError(f"population {row[options.value]!r} in {options.value} is not a whole number",
+                         path=row[FILE_COLUMN], where=f"line {row[LINE_COLUMN]}")  # fmt: skip
+    frame[LEVEL] = frame["geographic_level"].astype("string").str.strip().str.lower().astype(object)
+    frame[GEOGRAPHY] = _geographies(frame)
+    frame[MID_YEAR] = years.map({year: dt.date(int(year), 6, 30) for year in years.unique()}).astype(object)
+    frame[POPULATION] = cells.number.to_numpy()
+    return frame.loc[frame[POPULATION].notna()]
+
+
+def _file(raw: pd.DataFrame) -> str:
+    return str(raw[FILE_COLUMN].iloc[0]) if len(raw) else "denominator"

@@ -28,6 +28,7 @@ from .extracts import csprp_deaths, ncmd_deaths
 from .ssda903 import ssda903_deaths
 
 PUBLISHED = "published"  # aggregate EES tables: not record-level, read by canonical/published.py
+DENOMINATOR = "denominator"  # population tables in EES shape, for rates
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,7 @@ _REGISTRY: dict[str, SourceKind] = {}
 
 
 def register(kind: SourceKind) -> SourceKind:
-    if kind.name in _REGISTRY or kind.name == PUBLISHED:
+    if kind.name in _REGISTRY or kind.name in (PUBLISHED, DENOMINATOR):
         raise ValueError(f"source kind {kind.name!r} is registered already")
     _REGISTRY[kind.name] = kind
     return kind
@@ -134,7 +135,7 @@ def source_kinds() -> tuple[str, ...]:
 
 def config_kinds() -> tuple[str, ...]:
     """What a run config's `kind:` may say."""
-    return (*_REGISTRY, PUBLISHED)
+    return (*_REGISTRY, PUBLISHED, DENOMINATOR)
 
 
 def source_kind(name: str) -> SourceKind:

@@ -42,6 +42,10 @@ _SPECS = (
     CheckSpec("death.after_reference_date", "date of death is after the collection's reference date"),
     CheckSpec("duplicate.record", "record id repeated, or the same child has two death records"),
     CheckSpec("date.unparseable", "a date that is not a real YYYY-MM-DD or dd/mm/yyyy date"),
+    CheckSpec("published.unreadable", "a published cell that is neither a number, an EES symbol nor blank"),
+    CheckSpec("published.rounding", "a published count that is not a multiple of the rounding declared for its level"),
+    CheckSpec("published.rate_inconsistent", "a published rate that no count in the count's interval can produce"),
+    CheckSpec("published.incoherent", "published parts that cannot add up to their published whole"),
 )
 CATALOGUE: dict[str, CheckSpec] = {spec.check_id: spec for spec in _SPECS}
 FAMILIES = {

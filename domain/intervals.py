@@ -5,9 +5,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-SYMBOLS_NOT_AVAILABLE = {"z", "x", ":", "u", "..", ""}
+SYMBOLS_NOT_AVAILABLE = {"z", "x", ":", "u", ".."}  # EES symbols: not applicable, not available
 SUPPRESSED = "c"
-ROUNDS_TO_ZERO = {"k", "low"}
+ROUNDS_TO_ZERO = {"k", "low"}  # rounds to zero but is not zero
+SYMBOLS = {SUPPRESSED, *SYMBOLS_NOT_AVAILABLE, *ROUNDS_TO_ZERO}
 
 
 @dataclass(frozen=True)
@@ -55,17 +56,35 @@ def from_rounded(value: int, base: int) -> Interval:
     return Interval(max(0, value - half), value + base - half - 1)
 
 
+def cell_interval(number: float | None, symbol: str | None, base: int) -> Interval | None:
+    """A strictly read published cell (domain/cells.py) as an interval; None when not available.
+
+    A whole count is read as rounded to `base` only when it is a multiple of it: a figure that is
+    not (25 said to be rounded to 10) was not rounded that way, so it is compared as written (the
+    check `published.rounding` reports it).
+    """
+    if symbol is not None:
+        if symbol == SUPPRESSED:
+            return Interval(1, math.inf)  # 1-5, or a larger value suppressed to protect another cell
+        if symbol in ROUNDS_TO_ZERO:
+            return Interval(1, max(1, base // 2 - 1)) if base > 1 else Interval(0, 0.5)
+        return None
+    if number is None or math.isnan(number):
+        return None
+    if float(number).is_integer() and base > 1 and int(number) % base == 0:
+        return from_rounded(int(number), base)
+    return Interval.exact(number)
+
+
 def from_published(text: object, base: int) -> Interval | None:
-    """None when the cell says the figure is not available or not applicable."""
-    cell = "" if text is None else str(text).strip().lower()
-    if cell in SYMBOLS_NOT_AVAILABLE:
+    """One cell's text as an interval; None when not available, or when unreadable (which the
+    published checks report as `published.unreadable`)."""
+    import pandas as pd
+
+    from .cells import read_cells
+
+    cells = read_cells(pd.Series([text], dtype=object), whole=False)
+    if bool(cells.unreadable.iloc[0]):
         return None
-    if cell == SUPPRESSED:
-        return Interval(1, math.inf)  # 1-5, or a larger value suppressed to protect another cell
-    if cell in ROUNDS_TO_ZERO:
-        return Interval(1, max(1, base // 2 - 1)) if base > 1 else Interval(0, 0.5)
-    try:
-        number = float(cell.replace(",", ""))
-    except ValueError:
-        return None
-    return from_rounded(int(number), base) if number.is_integer() else Interval.exact(number)
+    symbol = cells.symbol.iloc[0]
+    return cell_interval(float(cells.number.iloc[0]), symbol if isinstance(symbol, str) else None, base)

@@ -17,6 +17,11 @@ class Period:
     start: dt.date
     end: dt.date  # inclusive
 
+    @classmethod
+    def from_iso(cls, text: str) -> Period:
+        start, end = (dt.date.fromisoformat(part) for part in text.split("/"))
+        return cls(start, end)
+
     @property
     def iso(self) -> str:
         return f"{self.start.isoformat()}/{self.end.isoformat()}"

@@ -27,11 +27,15 @@ class CheckOutcome:
     locations: tuple[str, ...] = ()
     crashed: bool = False
     detail: str = ""
+    not_run: str = ""  # why the check could not run (e.g. no reference date); such a check never passes
+    level: str = "record"  # what `failed` counts: records of the source, deaths, or published cells
 
     @property
     def status(self) -> str:
         if self.crashed:
             return "crashed"
+        if self.not_run:
+            return "not_run"
         return "failed" if self.failed else "passed"
 
     @property
@@ -51,6 +55,8 @@ class CheckOutcome:
         }
         if self.detail:
             out["detail"] = self.detail
+        if self.not_run:
+            out["reason"] = self.not_run
         return out
 
 
@@ -65,10 +71,17 @@ class SourceResult:
     outcomes: tuple[CheckOutcome, ...] = field(default_factory=tuple)
     # Where files carry different reference dates of their own (CIN headers): file name, date used.
     file_reference_dates: tuple[tuple[str, dt.date], ...] = ()
+    # A published table: its checks are about the very figures compared, so even `reconcile` gates on them.
+    published: bool = False
 
     @property
     def failing(self) -> tuple[CheckOutcome, ...]:
+        """Every check that did not pass: failed, crashed or not run."""
         return tuple(o for o in self.outcomes if o.status != "passed")
+
+    def base(self, outcome: CheckOutcome) -> int:
+        """What a check's failures are a share of: the source's deaths for a death-level check, else its records."""
+        return self.deaths if outcome.level == "death" else self.records
 
     @property
     def blocks_release(self) -> bool:

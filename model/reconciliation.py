@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..domain.intervals import Interval
+from ..domain.periods import Period
+from .rates import Contrast, Rate
 
 STATUSES = ("agree", "within_tolerance", "discrepancy", "not_comparable")
 
@@ -223,6 +225,12 @@ class CoherenceCheck:
     total: Interval
     sum_of_parts: Interval
     coherent: bool
+    location: str = ""  # file:line of the whole's row
+    parts_count: int = 0  # how many parts the file gives
+
+    @property
+    def period_label(self) -> str:
+        return Period.from_iso(self.period).label
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -234,7 +242,22 @@ class CoherenceCheck:
             "total": self.total.to_list(),
             "sum_of_parts": self.sum_of_parts.to_list(),
             "coherent": self.coherent,
+            "location": self.location,
         }
+
+
+@dataclass(frozen=True)
+class EmptyComparison:
+    """A comparison the measures ask for in which the two sources share no period or geography."""
+
+    measure: str
+    left: str
+    right: str
+    reason: str
+    allowed: bool  # `allow_empty: true` in the config: reported, not gating
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"measure": self.measure, "left": self.left, "right": self.right, "reason": self.reason, "allowed": self.allowed}
 
 
 @dataclass(frozen=True)
@@ -246,14 +269,22 @@ class ReconcileResult:
     coherence: tuple[CoherenceCheck, ...] = ()
     notes: tuple[str, ...] = field(default_factory=tuple)
     series: tuple[SeriesPoint, ...] = ()
+    empty: tuple[EmptyComparison, ...] = ()
+    rates: tuple[Rate, ...] = ()
+    contrasts: tuple[Contrast, ...] = ()
 
     @property
     def discrepancies(self) -> tuple[Comparison, ...]:
         return tuple(c for c in self.comparisons if c.failed)
 
     @property
+    def empty_gating(self) -> tuple[EmptyComparison, ...]:
+        """Comparisons asked for that compared nothing: a gate that compared nothing has not passed."""
+        return tuple(e for e in self.empty if not e.allowed)
+
+    @property
     def passed(self) -> bool:
-        return not self.discrepancies
+        return not self.discrepancies and not self.empty_gating
 
     def summary(self) -> dict[str, Any]:
         counts = {status: sum(1 for c in self.comparisons if c.status == status) for status in STATUSES}
@@ -263,6 +294,7 @@ class ReconcileResult:
             **counts,
             "opposite_trends": sum(1 for t in self.trends if t.opposite),
             "incoherent_aggregates": sum(1 for c in self.coherence if not c.coherent),
+            "empty_comparisons": len(self.empty_gating),
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -274,5 +306,8 @@ class ReconcileResult:
             "trends": [t.to_dict() for t in self.trends],
             "coherence": [c.to_dict() for c in self.coherence],
             "series": [p.to_dict() for p in self.series],
+            "empty_comparisons": [e.to_dict() for e in self.empty],
+            "rates": [r.to_dict() for r in self.rates],
+            "contrasts": [c.to_dict() for c in self.contrasts],
             "notes": list(self.notes),
         }

@@ -45,14 +45,18 @@ class Release:
         return self.command != "reconcile"
 
     @property
+    def gating_sources(self) -> tuple[SourceResult, ...]:
+        """Sources whose failing checks fail the gate: all of them, but for `reconcile` only published tables."""
+        return self.sources if self.checks_gate else tuple(s for s in self.sources if s.published)
+
+    @property
     def checks_passed(self) -> bool:
-        return not any(source.blocks_release for source in self.sources)
+        return not any(source.blocks_release for source in self.gating_sources)
 
     @property
     def passed(self) -> bool:
         """The gate, defined once: every output and the exit code read it."""
-        checks = self.checks_passed or not self.checks_gate
-        return checks and (self.reconciliation is None or self.reconciliation.passed)
+        return self.checks_passed and (self.reconciliation is None or self.reconciliation.passed)
 
     def to_dict(self) -> dict[str, Any]:
         if self.command == "check":

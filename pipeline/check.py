@@ -21,6 +21,10 @@ from ..readers.files import existing_file, file_digest
 from ..schemas.base import FILE_COLUMN, LINE_COLUMN, SchemaFindings, run_schema
 
 DEATH_SUITE = "death_records"
+_NOT_RUN = {
+    "reference_date": "no reference date: give --reference-date, or reference_date in the run config "
+    "(a CIN file takes it from its header)",
+}
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,8 @@ class _Failures:
     crashed: dict[str, str] = field(default_factory=dict)
     checks_run: list[str] = field(default_factory=list)
     messages: dict[str, str] = field(default_factory=dict)  # from the rule that registered the id
+    not_run: dict[str, str] = field(default_factory=dict)  # check id -> why it could not run
+    death_level: set[str] = field(default_factory=set)  # checks that count deaths rather than records
 
     def ran(self, check_id: str) -> None:
         if check_id not in self.checks_run:
@@ -82,7 +88,13 @@ def check_source(options: SourceOptions) -> CheckedSource:
 
     suite = run_suite(deaths, DEATH_SUITE)
     for expectation in load_suite_definition(DEATH_SUITE)["expectations"]:
-        failures.ran(expectation["meta"]["check_id"])
+        meta = expectation["meta"]
+        if meta["check_id"] not in failures.checks_run:  # an id a raw-table rule also raises counts records
+            failures.death_level.add(meta["check_id"])
+        failures.ran(meta["check_id"])
+        required = meta.get("requires")
+        if required and len(deaths) and deaths[required].isna().all():
+            failures.not_run[meta["check_id"]] = _NOT_RUN.get(required, f"no death record has a {required}")
     for check_id, rows in suite.failing_rows.items():
         failing = deaths.iloc[sorted(set(rows))]
         failures.add(check_id, failing["record_id"], failing["location"])
@@ -133,6 +145,8 @@ def _outcome(check_id: str, failures: _Failures, options: SourceOptions) -> Chec
         locations=tuple(bucket.keys()),
         crashed=check_id in failures.crashed,
         detail=failures.crashed.get(check_id, ""),
+        not_run=failures.not_run.get(check_id, ""),
+        level="death" if check_id in failures.death_level else "record",
     )
 
 

@@ -4,71 +4,104 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
-from ..canonical.published import published_rows
-from ..canonical.registry import SourceOptions
+import pandas as pd
+
+from ..canonical.published import DenominatorOptions, denominator_rows
+from ..canonical.registry import PUBLISHED, SourceOptions
 from ..config import RunConfig
+from ..errors import UsageError
 from ..model.checks import InputFile, SourceResult
 from ..model.release import Provenance, Release
 from ..readers.files import existing_file
 from ..readers.published import read_published
 from ..reconcile.engine import reconcile
-from ..reconcile.published import PublishedSource
 from .check import check_source, input_file
+from .published import check_published_source
 
 
 def run_release(
     config: RunConfig, progress: Callable[[str], None] = lambda _: None, *, command: str = "run"
 ) -> Release:
-    """`command` is `run` (gated on checks and comparisons) or `reconcile` (comparisons only)."""
+    """`command` is `run` (gated on checks and comparisons) or `reconcile` (comparisons and published tables)."""
     started = dt.datetime.now(dt.UTC)
     checked = []
     for options in config.sources:
         progress(f"checking {options.name}")
         checked.append(check_source(options))
-    progress("reading published figures")
-    published_files = tuple((o.name, input_file(existing_file(path))) for o in config.published for path in o.paths)
-    published = {
-        options.name: PublishedSource(
-            options.name, published_rows(read_published(options.paths, options.columns)), config.rounding.get(options.name, {})
-        )
+    progress("checking published figures")
+    published = [
+        check_published_source(options, config.settings[options.name], config.measures, config.kinds)
         for options in config.published
-    }
+    ]
+    denominators = {d.name: read_denominator(d) for d in config.denominators}
     progress("reconciling")
     result = reconcile(
         {c.result.name: c.deaths for c in checked},
         config.kinds,
-        published,
+        {p.result.name: p.source for p in published},
         config.measures,
         link_days=config.link_days,
         geographies=config.geographies,
         reference_date=config.reference_date,
+        denominators={name: rows for name, (rows, _) in denominators.items()},
+        strict=not config.measures_are_defaults,
     )
-    results = tuple(c.result for c in checked)
+    result = replace(result, coherence=tuple(c for p in published for c in p.coherence))
+    results = (*(c.result for c in checked), *(p.result for p in published))
+    tables = tuple((p.result.name, f) for p in published for f in p.result.files)
+    tables += tuple((name, f) for name, (_, files) in denominators.items() for f in files)
     return Release(
         command=command,
         sources=results,
         reconciliation=result,
-        provenance=config_provenance(config, started, results, published_files),
-        published_files=published_files,
+        provenance=config_provenance(config, started, tuple(c.result for c in checked), tables),
+        published_files=tables,
         titles={m.id: m.title for m in config.measures},
     )
 
 
-def check_release(options: SourceOptions) -> Release:
-    """`triangulate check`: one source's checks, as a release gated on them alone."""
+def read_denominator(options: DenominatorOptions) -> tuple[pd.DataFrame, tuple[InputFile, ...]]:
+    files = tuple(input_file(existing_file(path)) for path in options.paths)
+    return denominator_rows(read_published(options.paths, options.columns), options), files
+
+
+def check_release(options: SourceOptions, config: RunConfig | None = None) -> Release:
+    """`triangulate check`: one source's checks, as a release gated on them alone.
+
+    A published table needs the run config: its rounding is declared there, and its measures say which cells count.
+    """
     started = dt.datetime.now(dt.UTC)
-    result = check_source(options).result
+    if options.kind == PUBLISHED:
+        declared = _declared_published(options, config)
+        named = replace(options, name=declared.name, severity={**declared.severity, **options.severity})
+        result = check_published_source(named, config.settings[declared.name], config.measures, config.kinds).result
+    else:
+        result = check_source(options).result
     provenance = Provenance(
         run_at=started,
         reference_date=result.reference_date,
-        config_name="(none: triangulate check)",
+        config_name="(none: triangulate check)" if config is None else Path(config.path).name,
         config_text=f"source: {result.kind}",
         files=tuple((result.name, f) for f in result.files),
         versions=library_versions(),
     )
     return Release(command="check", sources=(result,), reconciliation=None, provenance=provenance)
+
+
+def _declared_published(options: SourceOptions, config: RunConfig | None) -> SourceOptions:
+    """The run config's published source this file is: the one with the same file name, else the only one."""
+    declared = config.published if config is not None else ()
+    if not declared:
+        raise UsageError("--source published needs --config with a published source, which declares its rounding")
+    names = {Path(p).name for p in options.paths}
+    same_file = [o for o in declared if names & {Path(p).name for p in o.paths}]
+    if len(same_file) == 1 or len(declared) == 1:
+        return (same_file or list(declared))[0]
+    raise UsageError(f"--config has several published sources ({', '.join(o.name for o in declared)}); "
+                     "none reads a file of this name, so which declares this file's rounding is unknown")  # fmt: skip
 
 
 def library_versions() -> tuple[tuple[str, str], ...]:

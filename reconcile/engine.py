@@ -7,19 +7,38 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import pandas as pd
 
 from ..domain.geography import ENGLAND, GEOGRAPHY_LEVELS, region_of
 from ..domain.intervals import Interval
 from ..domain.periods import Period, periods_for
-from ..model.reconciliation import Bridge, CoherenceCheck, Comparison, ReconcileResult, SeriesPoint, TrendFlag, Unmatched
+from ..errors import ConfigError
+from ..model.rates import Contrast, Rate
+from ..model.reconciliation import Bridge, Comparison, EmptyComparison, ReconcileResult, SeriesPoint, TrendFlag, Unmatched
 from .bridge import build_bridge, harmonised, select_records
 from .compare import compare_pair
-from .measures import Measure, Values, selected_sources
-from .published import PublishedSource, coherence, published_values
+from .measures import CompareSpec, Measure, Values, selected_sources
+from .published import PublishedSource, published_values, selection_problem
+from .rates import contrasts_for, rates_for
 from .trends import names_with_values, national_series, trend_flag
 from .unmatched import explain, unmatched_records
+
+
+@dataclass
+class _Collected:
+    """Everything the measure loop finds, in the order the result lists it."""
+
+    comparisons: list[Comparison] = field(default_factory=list)
+    bridges: list[Bridge] = field(default_factory=list)
+    unmatched: list[Unmatched] = field(default_factory=list)
+    trends: list[TrendFlag] = field(default_factory=list)
+    series: list[SeriesPoint] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    empty: list[EmptyComparison] = field(default_factory=list)
+    rates: list[Rate] = field(default_factory=list)
+    contrasts: list[Contrast] = field(default_factory=list)
 
 
 def reconcile(
@@ -31,57 +50,107 @@ def reconcile(
     link_days: int = 7,
     geographies: Sequence[str] = GEOGRAPHY_LEVELS,
     reference_date: dt.date | None = None,
+    denominators: Mapping[str, pd.DataFrame] | None = None,
+    strict: bool = True,
 ) -> ReconcileResult:
-    """Compare every measure across sources; periods not yet over at the reference date are not reported."""
-    comparisons: list[Comparison] = []
-    bridges: list[Bridge] = []
-    unmatched: list[Unmatched] = []
-    trends: list[TrendFlag] = []
-    coherence_checks: list[CoherenceCheck] = []
-    series: list[SeriesPoint] = []
-    notes: list[str] = []
+    """Compare every measure across sources; periods not yet over at the reference date are not reported.
+
+    `strict`: a measure's filter that selects nothing from a published table is an error (exit 2);
+    for the shipped default measures it is a note, since they are written for every kind of run.
+    """
+    found = _Collected()
     for measure in measures:
-        values: dict[str, Values] = {}
-        records: dict[str, pd.DataFrame] = {}
-        selectors = selected_sources(measure, kinds)
-        selected = {
-            name: select_records(deaths[name], selector.where) for name, selector in selectors.items() if name in deaths
-        }
-        # Every record-level source is counted over the same periods: a year with no deaths in one
-        # source but deaths in another is a zero to compare, not a year to skip.
-        periods = sorted(set().union(*(_periods(measure, frame, reference_date) for frame in selected.values())))
-        for name, selector in selectors.items():
-            if name in selected:
-                records[name] = harmonised(selected[name])
-                for period in periods:
-                    bridges.append(build_bridge(name, measure.id, selected[name], period))
-                values[name] = _counts(records[name], periods, geographies)
-            else:
-                found = published_values(
-                    published[name], selector.filter, selector.value, notes, measure.id, reference_date, geographies
-                )
-                if found is not None:
-                    values[name] = found
-                    coherence_checks += coherence(name, measure.id, published[name], selector.filter, selector.value)
+        values, records, periods = _measure_values(
+            measure, deaths, kinds, published, found, reference_date, geographies, strict
+        )
         for spec in measure.compare:
-            for left in names_with_values(spec.left, kinds, values):
-                for right in names_with_values(spec.right, kinds, values):
-                    if left == right:
-                        continue
-                    pair = compare_pair(measure, spec, left, right, values[left], values[right], records.keys())
-                    if left in records and right in records:
-                        links = unmatched_records(measure, left, right, records[left], records[right], link_days, periods)
-                        unmatched += links
-                        pair = [explain(c, links) for c in pair]
-                    comparisons += pair
-        series += national_series(measure.id, values)
+            _compare_spec(measure, spec, kinds, values, records, periods, link_days, found)
+        found.series += national_series(measure.id, values)
         if len(measure.trend) == 2:
             trend = trend_flag(measure, measure.trend, kinds, values)
             if trend is not None:
-                trends.append(trend)
+                found.trends.append(trend)
+        _rates(measure, kinds, values, denominators or {}, found)
     return ReconcileResult(
-        tuple(comparisons), tuple(bridges), tuple(unmatched), tuple(trends), tuple(coherence_checks), tuple(notes), tuple(series)
+        comparisons=tuple(found.comparisons),
+        bridges=tuple(found.bridges),
+        unmatched=tuple(found.unmatched),
+        trends=tuple(found.trends),
+        notes=tuple(found.notes),
+        series=tuple(found.series),
+        empty=tuple(found.empty),
+        rates=tuple(found.rates),
+        contrasts=tuple(found.contrasts),
     )
+
+
+def _measure_values(measure: Measure, deaths: Mapping[str, pd.DataFrame], kinds: Mapping[str, str],
+                    published: Mapping[str, PublishedSource], found: _Collected, reference_date: dt.date | None,
+                    geographies: Sequence[str], strict: bool) -> tuple[dict[str, Values], dict[str, pd.DataFrame], list[Period]]:  # fmt: skip
+    values: dict[str, Values] = {}
+    records: dict[str, pd.DataFrame] = {}
+    selectors = selected_sources(measure, kinds)
+    selected = {name: select_records(deaths[name], selector.where) for name, selector in selectors.items() if name in deaths}
+    # Every record-level source is counted over the same periods: a year with no deaths in one
+    # source but deaths in another is a zero to compare, not a year to skip.
+    periods = sorted(set().union(*(_periods(measure, frame, reference_date) for frame in selected.values())))
+    for name, selector in selectors.items():
+        if name in selected:
+            records[name] = harmonised(selected[name])
+            found.bridges += [build_bridge(name, measure.id, selected[name], period) for period in periods]
+            values[name] = _counts(records[name], periods, geographies)
+        elif name in published:
+            problem = selection_problem(published[name], selector.filter, selector.value)
+            if problem is not None:
+                if strict:
+                    raise ConfigError(f"measure {measure.id!r} selects nothing from {name!r}: {problem}")
+                found.notes.append(f"{name}: not used for {measure.id}: {problem}")
+                continue
+            values[name] = published_values(
+                published[name], selector.filter, selector.value, found.notes, measure.id, reference_date, geographies
+            )
+    return values, records, periods
+
+
+def _compare_spec(measure: Measure, spec: CompareSpec, kinds: Mapping[str, str], values: Mapping[str, Values],
+                  records: Mapping[str, pd.DataFrame], periods: list[Period], link_days: int, found: _Collected) -> None:  # fmt: skip
+    """Every pair of sources the spec names; a pair whose values share no period or geography is an empty comparison."""
+    lefts, rights = names_with_values(spec.left, kinds, values), names_with_values(spec.right, kinds, values)
+    for left in lefts:
+        for right in rights:
+            if left == right:
+                continue
+            pair = compare_pair(measure, spec, left, right, values[left], values[right], records.keys())
+            if left in records and right in records:
+                links = unmatched_records(measure, left, right, records[left], records[right], link_days, periods)
+                found.unmatched += links
+                pair = [explain(c, links) for c in pair]
+            found.comparisons += pair
+            if not pair:
+                reason = _no_overlap(values[left], values[right])
+                found.empty.append(EmptyComparison(measure.id, left, right, reason, spec.allow_empty))
+
+
+def _no_overlap(left: Values, right: Values) -> str:
+    def labels(values: Values) -> str:
+        periods = sorted({p for p, _ in values})
+        return ", ".join(p.label for p in periods[:6]) + (" ..." if len(periods) > 6 else "") if periods else "no period"
+
+    return f"no period or geography in common (one has {labels(left)}; the other has {labels(right)})"
+
+
+def _rates(measure: Measure, kinds: Mapping[str, str], values: Mapping[str, Values],
+           denominators: Mapping[str, pd.DataFrame], found: _Collected) -> None:  # fmt: skip
+    measured = []
+    for name, selector in selected_sources(measure, kinds).items():
+        if selector.rate is None or name not in values:
+            continue
+        populations = denominators.get(selector.rate.denominator)
+        if populations is None:
+            continue
+        measured += rates_for(measure, name, values[name], populations, selector.rate.per)
+    found.rates += measured
+    found.contrasts += contrasts_for(measure, measured, kinds)
 
 
 def _periods(measure: Measure, selected: pd.DataFrame, reference_date: dt.date | None) -> list[Period]:

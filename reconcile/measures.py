@@ -15,10 +15,19 @@ Values = dict[tuple[Period, str], Interval | None]  # a source's values for one 
 
 
 @dataclass(frozen=True)
+class RateRequest:
+    """`rate: {per: 100000, denominator: NAME}`: the measure's counts per `per` of a denominator source."""
+
+    per: float
+    denominator: str
+
+
+@dataclass(frozen=True)
 class Selector:
     where: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
     filter: Mapping[str, str] = field(default_factory=dict)
     value: str = "number"
+    rate: RateRequest | None = None
 
 
 @dataclass(frozen=True)
@@ -27,6 +36,7 @@ class CompareSpec:
     right: str
     relation: str
     tolerance: Mapping[str, float]
+    allow_empty: bool = False  # a comparison that finds no common period or geography is reported, not gating
 
 
 @dataclass(frozen=True)
@@ -38,6 +48,7 @@ class Measure:
     select: Mapping[str, Selector]
     compare: tuple[CompareSpec, ...]
     trend: tuple[str, ...]
+    contrast: tuple[tuple[str, str], ...] = ()  # (left, right): the ratio of their rates, which informs, never gates
 
 
 def sources_named(wanted: str, kinds: Mapping[str, str]) -> list[str]:

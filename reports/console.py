@@ -2,35 +2,52 @@
 
 from __future__ import annotations
 
-from ..model.checks import SourceResult
+from ..model.checks import CheckOutcome, SourceResult
 from ..model.reconciliation import ReconcileResult
 from ..model.release import Release
 from .wording import interval_text
 
 _SAMPLE = 5
 _SHOWN_DISCREPANCIES = 20
+_SHOWN_CELLS = 20
 
 
 def render_check_summary(result: SourceResult) -> str:
     verdict = "FAIL" if result.blocks_release else "PASS"
-    lines = [
-        f"{verdict}  {result.name} ({result.kind}): {result.records} records, {result.deaths} deaths, "
-        f"reference date {result.reference_date.isoformat() if result.reference_date else 'not given'}"
-    ]
+    if result.published:
+        what = f"{result.records:,} rows"
+    else:
+        reference = result.reference_date.isoformat() if result.reference_date else "not given"
+        what = f"{result.records} records, {result.deaths} deaths, reference date {reference}"
+    lines = [f"{verdict}  {result.name} ({result.kind}): {what}"]
     failing = result.failing
     if not failing:
         lines.append(f"  all {len(result.outcomes)} checks passed")
     for outcome in failing:
-        # Record ids arrive already disclosed: hashed with --redact, withheld with --publish.
-        shown = ", ".join(outcome.record_ids[:_SAMPLE])
-        more = f" and {outcome.failed - _SAMPLE} more" if outcome.failed > _SAMPLE else ""
-        label = "CRASHED" if outcome.crashed else outcome.severity.upper()
-        detail = f" [{outcome.detail}]" if outcome.crashed else (f": {shown}{more}" if shown else "")
-        lines.append(f"  {label:<8} {outcome.check_id:<32} {outcome.failed:>7}  {outcome.message}{detail}")
+        lines += _outcome_lines(outcome)
     passed = len(result.outcomes) - len(failing)
     if failing:
         lines.append(f"  {passed} other checks passed")
     return "\n".join(lines)
+
+
+def _outcome_lines(outcome: CheckOutcome) -> list[str]:
+    label = {"crashed": "CRASHED", "not_run": "NOT RUN"}.get(outcome.status, outcome.severity.upper())
+    if outcome.status == "not_run":
+        return [f"  {label:<8} {outcome.check_id:<32} {'-':>7}  {outcome.message} [{outcome.not_run}]"]
+    if outcome.crashed:
+        return [f"  {label:<8} {outcome.check_id:<32} {outcome.failed:>7}  {outcome.message} [{outcome.detail}]"]
+    if outcome.level == "cell":
+        # Published cells: one line each (file:line and the cell), as a steward fixes them one by one.
+        head = f"  {label:<8} {outcome.check_id:<32} {outcome.failed:>7}  {outcome.message}"
+        cells = [f"      {where}: {cell}" for where, cell in zip(outcome.locations, outcome.record_ids, strict=False)]
+        more = [f"      and {outcome.failed - _SHOWN_CELLS} more"] if outcome.failed > _SHOWN_CELLS else []
+        return [head, *cells[:_SHOWN_CELLS], *more]
+    # Record ids arrive already disclosed: hashed with --redact, withheld with --publish.
+    shown = ", ".join(outcome.record_ids[:_SAMPLE])
+    more = f" and {outcome.failed - _SAMPLE} more" if outcome.failed > _SAMPLE else ""
+    detail = f": {shown}{more}" if shown else ""
+    return [f"  {label:<8} {outcome.check_id:<32} {outcome.failed:>7}  {outcome.message}{detail}"]
 
 
 def render_reconciliation(release: Release) -> str:
@@ -51,6 +68,14 @@ def render_reconciliation(release: Release) -> str:
         )
     if len(result.discrepancies) > _SHOWN_DISCREPANCIES:
         lines.append(f"  and {len(result.discrepancies) - _SHOWN_DISCREPANCIES} more discrepancies (see the JSON)")
+    for empty in result.empty:
+        label = "EMPTY (allowed)" if empty.allowed else "EMPTY"
+        lines.append(f"  {label} {empty.measure}: {empty.left} with {empty.right} compared nothing: {empty.reason}")
+    for contrast in result.contrasts:
+        low, high = contrast.rate_ratio_ci
+        lines.append(f"  RATE RATIO {contrast.measure} {contrast.period_label} {contrast.geography}: {contrast.left} / "
+                     f"{contrast.right} = {interval_text(contrast.rate_ratio)} (95% CI {low:,.2f} to "
+                     f"{'unbounded' if high is None else f'{high:,.2f}'})")  # fmt: skip
     for trend in result.trends:
         if trend.opposite:
             lines.append(f"  OPPOSITE TRENDS {trend.measure}: {trend.sources[0]} {trend.directions[0]} ({trend.spans[0]}), "

@@ -1,45 +1,82 @@
-"""JUnit XML: one testcase per comparison (a discrepancy is a failure) and per failing check."""
+"""JUnit XML: one testcase per check and per comparison; a discrepancy, an empty comparison and each
+incoherent published whole is a failure; a check that could not run is skipped."""
 
 from __future__ import annotations
 
 from xml.etree import ElementTree as ET
 
+from ..model.checks import CheckOutcome, SourceResult
+from ..model.reconciliation import ReconcileResult
 from ..model.release import Release
 from .wording import interval_text
 
+_IDS_LISTED = 50
+_ONE_CASE_EACH = {"published.incoherent"}  # each failure is its own testcase, as a CI log lists them
+
 
 def render_junit(release: Release) -> str:
-    """Checks are testcases only where they gate (`run`, `check`); `reconcile` lists comparisons alone."""
-    result = release.reconciliation
+    """Checks are testcases where they gate: every source for `run` and `check`, published tables for `reconcile`."""
     suites = ET.Element("testsuites", name="triangulate")
-    for source in release.sources if release.checks_gate else ():
-        suite = ET.SubElement(suites, "testsuite", name=f"check.{source.name}")
-        failures = 0
-        for outcome in source.outcomes:
-            case = ET.SubElement(suite, "testcase", classname=f"check.{source.name}", name=outcome.check_id)
-            if outcome.crashed:
-                ET.SubElement(case, "error", message=f"{outcome.check_id} crashed: {outcome.detail}")
-                failures += 1
-            elif outcome.failed and outcome.severity == "error":
-                failure = ET.SubElement(case, "failure", message=f"{outcome.failed} records: {outcome.message}")
-                failure.text = "\n".join(outcome.record_ids[:50])
-                failures += 1
-        suite.set("tests", str(len(source.outcomes)))
-        suite.set("failures", str(failures))
-    if result is not None:
-        suite = ET.SubElement(suites, "testsuite", name="reconcile")
-        for comparison in result.comparisons:
-            name = f"{comparison.measure} {comparison.period_label} {comparison.geography}: {comparison.left} {comparison.relation} {comparison.right}"
-            case = ET.SubElement(suite, "testcase", classname=f"reconcile.{comparison.measure}", name=name)
-            if comparison.failed:
-                left, right = interval_text(comparison.left_value), interval_text(comparison.right_value)
-                failure = ET.SubElement(
-                    case, "failure", message=f"discrepancy: {comparison.left} {left}, {comparison.right} {right}"
-                )
-                failure.text = comparison.explanation
-            elif comparison.status == "not_comparable":
-                ET.SubElement(case, "skipped", message="not comparable: suppressed or not available")
-        suite.set("tests", str(len(result.comparisons)))
-        suite.set("failures", str(len(result.discrepancies)))
+    for source in release.gating_sources:
+        _source_suite(suites, source)
+    if release.reconciliation is not None:
+        _reconcile_suite(suites, release.reconciliation)
     ET.indent(suites)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
+
+
+def _source_suite(suites: ET.Element, source: SourceResult) -> None:
+    suite = ET.SubElement(suites, "testsuite", name=f"check.{source.name}")
+    tests = failures = skipped = 0
+    for outcome in source.outcomes:
+        if outcome.check_id in _ONE_CASE_EACH and outcome.failed:
+            for location, cell in zip(outcome.locations, outcome.record_ids, strict=False):
+                case = ET.SubElement(suite, "testcase", classname=f"check.{source.name}", name=f"{outcome.check_id} {location}")
+                ET.SubElement(case, "failure", message=f"{outcome.message}: {cell}")
+                tests, failures = tests + 1, failures + (outcome.severity == "error")
+            continue
+        tests += 1
+        failures += _case(suite, source, outcome)
+        skipped += outcome.status == "not_run"
+    suite.set("tests", str(tests))
+    suite.set("failures", str(failures))
+    suite.set("skipped", str(skipped))
+
+
+def _case(suite: ET.Element, source: SourceResult, outcome: CheckOutcome) -> int:
+    case = ET.SubElement(suite, "testcase", classname=f"check.{source.name}", name=outcome.check_id)
+    if outcome.crashed:
+        ET.SubElement(case, "error", message=f"{outcome.check_id} crashed: {outcome.detail}")
+        return 1
+    if outcome.status == "not_run":
+        ET.SubElement(case, "skipped", message=f"not run: {outcome.not_run}")
+        return 0
+    if outcome.failed and outcome.severity == "error":
+        failure = ET.SubElement(case, "failure", message=f"{outcome.failed} {_unit(outcome)}: {outcome.message}")
+        failure.text = "\n".join(outcome.record_ids[:_IDS_LISTED])
+        return 1
+    return 0
+
+
+def _unit(outcome: CheckOutcome) -> str:
+    return {"death": "deaths", "cell": "cells"}.get(outcome.level, "records")
+
+
+def _reconcile_suite(suites: ET.Element, result: ReconcileResult) -> None:
+    suite = ET.SubElement(suites, "testsuite", name="reconcile")
+    for comparison in result.comparisons:
+        name = f"{comparison.measure} {comparison.period_label} {comparison.geography}: {comparison.left} {comparison.relation} {comparison.right}"
+        case = ET.SubElement(suite, "testcase", classname=f"reconcile.{comparison.measure}", name=name)
+        if comparison.failed:
+            left, right = interval_text(comparison.left_value), interval_text(comparison.right_value)
+            failure = ET.SubElement(case, "failure", message=f"discrepancy: {comparison.left} {left}, {comparison.right} {right}")
+            failure.text = comparison.explanation
+        elif comparison.status == "not_comparable":
+            ET.SubElement(case, "skipped", message="not comparable: suppressed or not available")
+    for empty in result.empty:
+        case = ET.SubElement(suite, "testcase", classname=f"reconcile.{empty.measure}",
+                             name=f"{empty.measure}: {empty.left} with {empty.right}")  # fmt: skip
+        kind = "skipped" if empty.allowed else "failure"
+        ET.SubElement(case, kind, message=f"compared nothing: {empty.reason}")
+    suite.set("tests", str(len(result.comparisons) + len(result.empty)))
+    suite.set("failures", str(len(result.discrepancies) + len(result.empty_gating)))

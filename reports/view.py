@@ -11,10 +11,11 @@ from collections.abc import Mapping, Sequence
 
 from ..domain.geography import ENGLAND, la_label
 from ..domain.intervals import Interval
-from ..model.checks import SourceResult
+from ..model.checks import CheckOutcome, SourceResult
 from ..model.reconciliation import Bridge, Comparison, ReconcileResult
 from ..model.release import Release
 from .disclosure import Disclosure
+from .figures import coherence_rows, contrast_sentences, rate_rows
 from .verdict import verdict
 from .view_model import (
     STATUS_LABELS,
@@ -65,10 +66,10 @@ def _source_view(source: SourceResult, disclosure: Disclosure) -> SourceView:
                 status=outcome.status,
                 status_label=STATUS_LABELS[outcome.status],
                 message=outcome.message,
-                count=disclosure.count(outcome.failed),
-                percent="" if disclosure.hides(outcome.failed) else percent(outcome.failed, source.records),
+                count="" if outcome.status == "not_run" else disclosure.count(outcome.failed),
+                percent=_share(outcome, source, disclosure),
                 sample=_sample(outcome.record_ids, disclosure),
-                detail=outcome.detail,
+                detail=outcome.not_run or outcome.detail,
             )
         )
     return SourceView(
@@ -76,10 +77,22 @@ def _source_view(source: SourceResult, disclosure: Disclosure) -> SourceView:
         kind=source.kind,
         records=disclosure.count(source.records),
         deaths=disclosure.count(source.deaths),
+        published=source.published,
         passed=not source.blocks_release,
         checks=tuple(rows),
         passed_checks=sum(1 for o in source.outcomes if o.status == "passed"),
     )
+
+
+_BASES = {"death": "deaths", "record": "records", "cell": "rows"}
+
+
+def _share(outcome: CheckOutcome, source: SourceResult, disclosure: Disclosure) -> str:
+    """The failing share, of the source's deaths for a death-level check and of its records otherwise, saying which."""
+    if outcome.status == "not_run" or disclosure.hides(outcome.failed):
+        return ""
+    share = percent(outcome.failed, source.base(outcome))
+    return f"{share} of {_BASES[outcome.level]}" if share else ""
 
 
 def _pair(comparison: Comparison) -> str:
@@ -288,7 +301,7 @@ def _side_files(sources: Sequence[SourceResult], result: ReconcileResult | None,
 def build_report_view(release: Release, disclosure: Disclosure) -> ReportView:
     """`release` is already disclosed (reports/disclosure.py); its gate decides the headline."""
     sources, result, titles = release.sources, release.reconciliation, release.titles
-    failures, warnings = verdict(sources, result, titles, disclosure, release.checks_gate)
+    failures, warnings = verdict(release, disclosure)
     empty = ReconcileResult()
     return ReportView(
         title="Triangulate discrepancy report" if result is not None else "Triangulate source checks",
@@ -305,4 +318,7 @@ def build_report_view(release: Release, disclosure: Disclosure) -> ReportView:
         notes=tuple((result or empty).notes),
         provenance=release.provenance,
         side_files=_side_files(sources, result, disclosure),
+        headlines=contrast_sentences(result or empty, titles, disclosure),
+        incoherent=coherence_rows(result or empty, disclosure),
+        rates=rate_rows(result or empty, disclosure),
     )

@@ -14,6 +14,7 @@ STATUS_LABELS = {
     "passed": "Passed",
     "failed": "Failed",
     "crashed": "Crashed",
+    "not_run": "Not run",
 }
 
 
@@ -45,6 +46,7 @@ class SourceView:
     passed: bool
     checks: tuple[CheckRow, ...]
     passed_checks: int
+    published: bool = False  # a published table: rows, not records and deaths
 
 
 @dataclass(frozen=True)
@@ -127,6 +129,29 @@ class UnmatchedRow:
 
 
 @dataclass(frozen=True)
+class CoherenceRow:
+    source: str
+    measure: str
+    period: str
+    place: str
+    parts: str
+    whole: str
+    sum_of_parts: str
+    location: str
+
+
+@dataclass(frozen=True)
+class RateRow:
+    measure: str
+    source: str
+    period: str
+    place: str
+    count: str
+    population: str
+    rate: str  # with its 95% interval; blank when the count is suppressed
+
+
+@dataclass(frozen=True)
 class SideFile:
     name: str  # a suffix: check-failures, unmatched
     header: tuple[str, ...]
@@ -149,3 +174,6 @@ class ReportView:
     notes: tuple[str, ...]
     provenance: Provenance
     side_files: tuple[SideFile, ...] = field(default_factory=tuple)
+    headlines: tuple[str, ...] = ()  # contrasts of rates, on the first screen
+    incoherent: tuple[CoherenceRow, ...] = ()
+    rates: tuple[RateRow, ...] = ()

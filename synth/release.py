@@ -124,7 +124,7 @@ sources:
   dfe_cla: {{kind: ssda903, path: [ssda903/header.csv, ssda903/episodes.csv]}}
   ncmd: {{kind: ncmd, path: ncmd/ncmd_deaths.csv}}
   csprp: {{kind: csprp, path: csprp/sins.csv}}
-  dfe_pub: {{kind: published, path: published/cla_ceased.csv}}
+  dfe_pub: {{kind: published, path: published/cla_ceased.csv, rounding: {{national: 10, regional: 10, local authority: 1}}}}
 measures: default
 linkage: {{death_date_days: 7}}
 """

@@ -1,0 +1,73 @@
+"""Published cells read strictly: a number (thousands separators allowed), an EES symbol, or blank.
+
+Anything else is unreadable and must be reported (`published.unreadable`), never taken as "not
+available". Vectorised: one regular expression pass per column.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .intervals import ROUNDS_TO_ZERO, SUPPRESSED, SYMBOLS
+
+_DIGITS = r"(?:\d{1,3}(?:,\d{3})+|\d+)"
+_NUMBER = rf"^(?P<whole>{_DIGITS})(?:\.(?P<fraction>\d+))?$"
+
+
+@dataclass(frozen=True)
+class Cells:
+    text: pd.Series  # stripped text, <NA> when blank
+    number: pd.Series  # float, NaN unless the cell is a number
+    decimals: pd.Series  # digits after the point (0 for a whole number)
+    symbol: pd.Series  # the EES symbol in lower case, or None
+    blank: pd.Series  # bool
+    unreadable: pd.Series  # bool: neither a number of the expected kind, a symbol, nor blank
+
+
+def read_cells(raw: pd.Series, *, whole: bool) -> Cells:
+    """`whole`: only non-negative whole numbers are readable (counts); otherwise decimals are too (rates)."""
+    text = raw.astype("string").str.strip()
+    blank = (text.isna() | (text == "")).fillna(True).to_numpy(dtype=bool)
+    lowered = text.str.lower()
+    is_symbol = lowered.isin(SYMBOLS).fillna(False).to_numpy(dtype=bool) & ~blank
+    parts = text.str.extract(_NUMBER)
+    shaped = parts["whole"].notna().to_numpy(dtype=bool)
+    has_fraction = parts["fraction"].notna().to_numpy(dtype=bool)
+    readable_number = shaped & ~has_fraction if whole else shaped
+    digits = (parts["whole"].str.replace(",", "", regex=False) + ("." + parts["fraction"]).fillna("")).where(
+        pd.Series(readable_number, index=raw.index)
+    )
+    number = pd.to_numeric(digits).to_numpy(dtype="float64", na_value=np.nan)
+    decimals = parts["fraction"].str.len().fillna(0).astype(int)
+    index = raw.index
+    return Cells(
+        text=text,
+        number=pd.Series(number, index=index),
+        decimals=pd.Series(decimals.to_numpy(), index=index),
+        symbol=pd.Series(np.where(is_symbol, lowered.fillna("").to_numpy(dtype=object), None), index=index, dtype=object),
+        blank=pd.Series(blank, index=index),
+        unreadable=pd.Series(~blank & ~is_symbol & ~readable_number, index=index),
+    )
+
+
+def cell_bounds(cells: Cells, bases: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Each count cell as [low, high] (NaN where not available or unreadable), vectorised.
+
+    The same reading as `intervals.cell_interval`: a whole number is rounded to its base only when
+    it is a multiple of it; `c` is at least 1; `k`/`low` is 1 to just under half the base.
+    """
+    number = cells.number.to_numpy(dtype="float64")
+    base = bases.to_numpy(dtype="int64")
+    rounded = (base > 1) & (np.mod(number, np.maximum(base, 1)) == 0)
+    half = base // 2
+    low = np.where(rounded, np.maximum(0, number - half), number)
+    high = np.where(rounded, number + base - half - 1, number)
+    symbol = cells.symbol.to_numpy(dtype=object)
+    suppressed = symbol == SUPPRESSED
+    small = np.isin(symbol, list(ROUNDS_TO_ZERO))
+    low = np.where(suppressed | small, np.where(small & (base <= 1), 0.0, 1.0), low)
+    high = np.where(suppressed, np.inf, np.where(small, np.where(base > 1, np.maximum(1, half - 1), 0.5), high))
+    return low, high

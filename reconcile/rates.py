@@ -1,0 +1,108 @@
+"""Rates per population, with exact confidence intervals, and contrasts between two rates.
+
+- A rate's 95% interval is Garwood's exact Poisson interval for the count (Garwood F., "Fiducial
+  limits for the Poisson distribution", Biometrika 28, 1936: lower chi2(0.025; 2k)/2, upper
+  chi2(0.975; 2k+2)/2), divided by the population and multiplied by `per`. A rounded or suppressed
+  count is an interval: the lower limit is taken at its lowest value, the upper at its highest.
+- A contrast is the ratio of two rates with the exact conditional interval: given both counts, the
+  first is binomial with n = k1 + k2, so a Clopper-Pearson interval (p_L, p_U) for its share gives
+  the ratio's limits p/(1-p) x D2/D1 (Breslow N.E. and Day N.E., Statistical Methods in Cancer
+  Research II, IARC 1987, section 2.3). Contrasts inform; they never gate.
+- The population for a count's period is the mid-year estimate inside the period (for a DfE year
+  ending 31 March Y, mid-(Y-1)); if several, the one nearest the period's middle; if none, the
+  nearest one.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+import pandas as pd
+from scipy.stats import beta, chi2
+
+from ..canonical.published import GEOGRAPHY, MID_YEAR, POPULATION
+from ..domain.intervals import Interval
+from ..domain.periods import Period
+from ..model.rates import Contrast, Rate
+from .measures import Measure, Values
+
+CONFIDENCE = 0.95
+_ALPHA = 1 - CONFIDENCE
+
+
+def garwood(low_count: float, high_count: float) -> tuple[float, float | None]:
+    """Exact Poisson limits for a count known to lie in [low_count, high_count]."""
+    lower = 0.0 if low_count <= 0 else float(chi2.ppf(_ALPHA / 2, 2 * math.floor(low_count)) / 2)
+    upper = None if math.isinf(high_count) else float(chi2.ppf(1 - _ALPHA / 2, 2 * math.ceil(high_count) + 2) / 2)
+    return lower, upper
+
+
+def _clopper_pearson(successes: float, trials: float) -> tuple[float, float]:
+    lower = 0.0 if successes <= 0 else float(beta.ppf(_ALPHA / 2, successes, trials - successes + 1))
+    upper = 1.0 if successes >= trials else float(beta.ppf(1 - _ALPHA / 2, successes + 1, trials - successes))
+    return lower, upper
+
+
+def rate_ratio_interval(left: Interval, left_population: float, right: Interval, right_population: float
+                        ) -> tuple[float, float | None]:  # fmt: skip
+    """The exact conditional interval for (k1/D1) / (k2/D2), widest over the counts' intervals."""
+    scale = right_population / left_population
+    k1, k2 = math.floor(left.low), math.ceil(right.high) if not math.isinf(right.high) else math.inf
+    lower = 0.0
+    if k1 > 0 and not math.isinf(k2):
+        p_low, _ = _clopper_pearson(k1, k1 + k2)
+        lower = p_low / (1 - p_low) * scale
+    k1_high, k2_low = left.high, math.floor(right.low)
+    if math.isinf(k1_high) or k2_low <= 0:
+        return lower, None
+    k1_high = math.ceil(k1_high)
+    _, p_high = _clopper_pearson(k1_high, k1_high + k2_low)
+    return lower, (p_high / (1 - p_high) * scale if p_high < 1 else None)
+
+
+def population_for(populations: pd.DataFrame, period: Period, geography: str) -> tuple[float, str] | None:
+    """The mid-year estimate a count of `period` in `geography` is divided by, and which mid-year it is."""
+    here = populations.loc[populations[GEOGRAPHY] == geography]
+    if here.empty:
+        return None
+    middle = period.start + (period.end - period.start) / 2
+    mid_years = here[MID_YEAR]
+    inside = here.loc[(mid_years >= period.start) & (mid_years <= period.end)]
+    candidates = inside if not inside.empty else here
+    distance = candidates[MID_YEAR].map(lambda day: abs((day - middle).days))
+    chosen = candidates.loc[distance.idxmin()]
+    return float(chosen[POPULATION]), f"mid-{chosen[MID_YEAR].year}"
+
+
+def rates_for(measure: Measure, source: str, values: Values, populations: pd.DataFrame, per: float) -> list[Rate]:
+    out = []
+    for (period, geography), count in sorted(values.items(), key=lambda item: (item[0][0], item[0][1])):
+        if count is None:
+            continue
+        found = population_for(populations, period, geography)
+        if found is None or found[0] <= 0:
+            continue
+        population, mid_year = found
+        low, high = garwood(count.low, count.high)
+        ci = (low / population * per, None if high is None else high / population * per)
+        out.append(Rate(measure.id, source, period.iso, period.label, geography, count, population, per,
+                        count.scale(per / population), ci, mid_year))  # fmt: skip
+    return out
+
+
+def contrasts_for(measure: Measure, rates: Sequence[Rate], kinds: Mapping[str, str]) -> list[Contrast]:
+    """For each contrast pair, every period and geography both sides have a rate for."""
+    out = []
+    for wanted_left, wanted_right in measure.contrast:
+        lefts = [r for r in rates if wanted_left in (r.source, kinds.get(r.source))]
+        rights = {(r.period, r.geography): r for r in rates if wanted_right in (r.source, kinds.get(r.source))}
+        for left in lefts:
+            right = rights.get((left.period, left.geography))
+            if right is None or right.source == left.source:
+                continue
+            ratio = Interval(left.rate.low / right.rate.high if right.rate.high else math.inf,
+                             left.rate.high / right.rate.low if right.rate.low else math.inf)  # fmt: skip
+            ci = rate_ratio_interval(left.count, left.denominator, right.count, right.denominator)
+            out.append(Contrast(measure.id, left.source, right.source, left.period, left.period_label, left.geography, ratio, ci))
+    return out

@@ -1,0 +1,85 @@
+"""View builders for published-figure sections: coherence of parts and wholes, rates and their contrasts."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ..domain.geography import la_label
+from ..model.rates import Contrast, Rate
+from ..model.reconciliation import ReconcileResult
+from .disclosure import Disclosure
+from .view_model import CoherenceRow, RateRow
+from .wording import interval_text
+
+
+def coherence_rows(result: ReconcileResult, disclosure: Disclosure) -> tuple[CoherenceRow, ...]:
+    """Every whole whose published parts cannot add up to it, with both numbers."""
+    return tuple(
+        CoherenceRow(
+            source=c.source,
+            measure=c.measure,
+            period=c.period_label,
+            place=la_label(c.geography),
+            parts=f"{c.parts_count} {c.parts}",
+            whole=interval_text(c.total, disclosure),
+            sum_of_parts=interval_text(c.sum_of_parts, disclosure),
+            location=c.location,
+        )
+        for c in result.coherence
+        if not c.coherent
+    )
+
+
+def rate_text(value: float, per: float) -> str:
+    return f"{value:,.1f} per {per:,.0f}"
+
+
+def ci_text(low: float, high: float | None, digits: int = 1) -> str:
+    return f"95% CI {low:,.{digits}f} to {high:,.{digits}f}" if high is not None else f"95% CI at least {low:,.{digits}f}"
+
+
+def _rate_words(rate: Rate) -> str:
+    low, high = rate.rate.low, rate.rate.high
+    shown = rate_text(low, rate.per) if low == high else f"{low:,.1f} to {high:,.1f} per {rate.per:,.0f}"
+    return f"{shown} ({ci_text(*rate.rate_ci)})"
+
+
+def rate_rows(result: ReconcileResult, disclosure: Disclosure) -> tuple[RateRow, ...]:
+    rows = []
+    for rate in result.rates:
+        hidden = disclosure.hides(rate.count.low) or disclosure.hides(rate.count.high)
+        rows.append(
+            RateRow(
+                measure=rate.measure,
+                source=rate.source,
+                period=rate.period_label,
+                place=la_label(rate.geography),
+                count=interval_text(rate.count, disclosure),
+                population=f"{rate.denominator:,.0f} ({rate.denominator_period})",
+                rate="" if hidden else _rate_words(rate),
+            )
+        )
+    return tuple(rows)
+
+
+def contrast_sentences(result: ReconcileResult, titles: Mapping[str, str], disclosure: Disclosure) -> tuple[str, ...]:
+    """The headline comparisons of rates, e.g. children in need died at 7.2 times the rate of all children."""
+    rates = {(r.measure, r.source, r.period, r.geography): r for r in result.rates}
+    out = []
+    for contrast in result.contrasts:
+        left = rates.get((contrast.measure, contrast.left, contrast.period, contrast.geography))
+        right = rates.get((contrast.measure, contrast.right, contrast.period, contrast.geography))
+        if left is None or right is None or any(disclosure.hides(v) for r in (left, right) for v in (r.count.low, r.count.high)):
+            continue
+        out.append(_contrast_words(contrast, left, right, titles))
+    return tuple(out)
+
+
+def _contrast_words(contrast: Contrast, left: Rate, right: Rate, titles: Mapping[str, str]) -> str:
+    ratio = contrast.rate_ratio
+    times = f"{ratio.low:,.1f}" if ratio.low == ratio.high else f"{ratio.low:,.1f} to {ratio.high:,.1f}"
+    return (
+        f"{titles.get(contrast.measure, contrast.measure)}, {la_label(contrast.geography)} {contrast.period_label}: "
+        f"{contrast.left} {_rate_words(left)} against {contrast.right} {_rate_words(right)}; "
+        f"{times} times the rate ({ci_text(*contrast.rate_ratio_ci)})."
+    )
