@@ -9,6 +9,7 @@ import datetime as dt
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ RECORD_KEYS = {"kind", "path", "columns", "la_code", "severity", "reference_date
 PUBLISHED_KEYS = {"kind", "path", "columns", "severity", "rounding", "rates"}
 DENOMINATOR_KEYS = {"kind", "path", "columns", "value", "filter"}
 RATE_KEYS = {"rate", "count", "denominator", "per"}
+PACKAGE_DATA = "triangulate:"
 TOP_KEYS = {"reference_date", "sources", "measures", "severity", "linkage", "geographies"}
 DEFAULT_LINK_DAYS = 7
 ROUNDING_FORMS = '"rounding: none" (exact counts) or "rounding: {national: 10, regional: 10, local authority: 1}"'
@@ -95,6 +97,9 @@ def _paths(value: Any, base: Path, name: str) -> tuple[Path, ...]:
         raise ConfigError(f"sources.{name}.path must be a file name or a list of them")
     resolved: list[Path] = []
     for item in items:
+        if item.startswith(PACKAGE_DATA):  # a table shipped with the tool, e.g. triangulate:ons_population_0_17_2012_2024.csv
+            resolved.append(_shipped(item[len(PACKAGE_DATA):], name))
+            continue
         candidate = Path(item) if Path(item).is_absolute() else base / item
         if any(char in item for char in "*?["):
             root = Path(candidate.anchor) if candidate.is_absolute() else base
@@ -105,6 +110,15 @@ def _paths(value: Any, base: Path, name: str) -> tuple[Path, ...]:
         else:
             resolved.append(candidate)
     return tuple(resolved)
+
+
+def _shipped(name: str, source: str) -> Path:
+    shipped = resources.files("triangulate").joinpath("data")
+    candidate = shipped.joinpath(name)
+    if "/" in name or not candidate.is_file():
+        tables = sorted(p.name for p in shipped.iterdir() if p.name.endswith(".csv"))
+        raise ConfigError(f"sources.{source}.path: the tool ships no table {name!r}; it ships {', '.join(tables)}")
+    return Path(str(candidate))
 
 
 def load_config(path: str | Path) -> RunConfig:

@@ -43,7 +43,9 @@ def selection_problem(source: PublishedSource, filters: Mapping[str, str], value
         if column not in frame.columns:
             return f"it has no column {column!r}; its columns are {', '.join(columns)}"
     for column, wanted in filters.items():
-        present = frame[column].astype("string").str.strip().dropna().unique().tolist()
+        # The values this column takes where the other filters hold: the ones the user most likely meant.
+        others = filtered(frame, {k: v for k, v in filters.items() if k != column})
+        present = (others if not others.empty else frame)[column].astype("string").str.strip().dropna().unique().tolist()
         if wanted.strip().casefold() not in {text.casefold() for text in present}:
             shown = ", ".join(repr(v) for v in present[:_SHOWN_VALUES]) + (" ..." if len(present) > _SHOWN_VALUES else "")
             return f"no row has {column} {wanted!r}; its values are {shown}"

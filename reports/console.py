@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..model.checks import CheckOutcome, SourceResult
 from ..model.reconciliation import ReconcileResult
 from ..model.release import Release
-from .wording import interval_text
+from .wording import interval_text, ratio_text
 
 _SAMPLE = 5
 _SHOWN_DISCREPANCIES = 20
@@ -72,10 +72,8 @@ def render_reconciliation(release: Release) -> str:
         label = "EMPTY (allowed)" if empty.allowed else "EMPTY"
         lines.append(f"  {label} {empty.measure}: {empty.left} with {empty.right} compared nothing: {empty.reason}")
     for contrast in result.contrasts:
-        low, high = contrast.rate_ratio_ci
         lines.append(f"  RATE RATIO {contrast.measure} {contrast.period_label} {contrast.geography}: {contrast.left} / "
-                     f"{contrast.right} = {interval_text(contrast.rate_ratio)} (95% CI {low:,.2f} to "
-                     f"{'unbounded' if high is None else f'{high:,.2f}'})")  # fmt: skip
+                     f"{contrast.right} = {ratio_text(contrast.rate_ratio, contrast.rate_ratio_ci)}")  # fmt: skip
     for trend in result.trends:
         if trend.opposite:
             lines.append(f"  OPPOSITE TRENDS {trend.measure}: {trend.sources[0]} {trend.directions[0]} ({trend.spans[0]}), "

@@ -31,7 +31,7 @@ def _source_suite(suites: ET.Element, source: SourceResult) -> None:
     for outcome in source.outcomes:
         if outcome.check_id in _ONE_CASE_EACH and outcome.failed:
             for location, cell in zip(outcome.locations, outcome.record_ids, strict=False):
-                case = ET.SubElement(suite, "testcase", classname=f"check.{source.name}", name=f"{outcome.check_id} {location}")
+                case = ET.SubElement(suite, "testcase", classname=f"check.{source.name}", name=f"{outcome.check_id} {location}: {cell}")
                 ET.SubElement(case, "failure", message=f"{outcome.message}: {cell}")
                 tests, failures = tests + 1, failures + (outcome.severity == "error")
             continue

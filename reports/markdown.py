@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..model.release import Release
-from .wording import interval_text
+from .wording import interval_text, ratio_text
 
 
 def _cell(text: object) -> str:
@@ -47,9 +47,8 @@ def render_markdown(release: Release) -> str:
                     f"{'unbounded' if high is None else f'{high:,.1f}'} |"
                 )
         for c in result.contrasts:
-            low, high = c.rate_ratio_ci
             lines.append(f"\nRate ratio `{c.measure}` {c.period_label} {c.geography}: {c.left} / {c.right} = "
-                         f"{interval_text(c.rate_ratio)} (95% CI {low:,.2f} to {'unbounded' if high is None else f'{high:,.2f}'}).")  # fmt: skip
+                         f"{ratio_text(c.rate_ratio, c.rate_ratio_ci)}.")  # fmt: skip
         for trend in result.trends:
             if trend.opposite:
                 lines.append(

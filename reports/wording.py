@@ -91,3 +91,10 @@ def hides_either(comparison: Comparison, disclosure: Disclosure) -> bool:
     """A difference would reveal a suppressed side, so it is not shown when either side is hidden."""
     return any(v is not None and (disclosure.hides(v.low) or disclosure.hides(v.high))
                for v in (comparison.left_value, comparison.right_value))  # fmt: skip
+
+
+def ratio_text(ratio: Interval, interval: tuple[float, float | None]) -> str:
+    """A rate ratio and its 95% interval to two decimals: `7.23 (95% CI 6.71 to 7.78)`."""
+    shown = f"{ratio.low:,.2f}" + ("" if ratio.is_exact else f" to {ratio.high:,.2f}")
+    low, high = interval
+    return f"{shown} (95% CI {low:,.2f} to {'unbounded' if high is None else f'{high:,.2f}'})"

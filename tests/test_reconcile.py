@@ -196,7 +196,7 @@ def test_every_reconcile_output_agrees_with_its_exit_code(clean_sample: Path, tm
     assert document["passed"] is True and document["gate"] == "reconcile"
     assert any(c["id"] == "missing.sex" and c["failed"] for s in document["sources"] for c in s["checks"])
     suites = [s.get("name") for s in ET.parse(tmp_path / "j.xml").getroot().iter("testsuite")]
-    assert suites == ["reconcile"]
+    assert suites == ["check.dfe_pub", "reconcile"]  # published tables gate `reconcile`; record sources do not
     assert (tmp_path / "s.md").read_text().startswith("## Triangulate: PASS")
     assert "PASS: the release can go ahead" in (tmp_path / "r.html").read_text()
     gated = run_cli("run", str(tmp_path / "release.yaml"), "--out", str(tmp_path / "run"))
