@@ -255,11 +255,9 @@ def test_issue_example_measure_with_an_explicit_period(clean_sample: Path, tmp_p
 
 
 def test_published_parts_are_checked_against_their_region_and_england(tmp_path: Path) -> None:
-    from triangulate.canonical.published import published_rows
-    from triangulate.config import parse_measures
+    from triangulate.canonical.published import PublishedSettings, published_rows
     from triangulate.readers.published import read_published
-    from triangulate.reconcile.engine import reconcile
-    from triangulate.reconcile.published import PublishedSource
+    from triangulate.reconcile.published import PublishedSource, coherence
 
     head = "time_period,time_identifier,geographic_level,region_name,new_la_code,number\n"
     rows = [
@@ -271,9 +269,9 @@ def test_published_parts_are_checked_against_their_region_and_england(tmp_path: 
     ]
     (tmp_path / "p.csv").write_text(head + "\n".join(rows) + "\n")
     frame = published_rows(read_published([tmp_path / "p.csv"]))
-    measures = parse_measures([{"id": "m", "select": {"pub": {"filter": {}, "value": "number"}}}])
-    result = reconcile({}, {"pub": "published"}, {"pub": PublishedSource("pub", frame, {})}, measures)
-    verdicts = {(c.geography, c.parts): c.coherent for c in result.coherence}
+    rounding = PublishedSettings({"national": 10, "regional": 10, "local authority": 1})
+    checks = coherence("pub", "m", PublishedSource("pub", frame, rounding), {}, "number")
+    verdicts = {(c.geography, c.parts): c.coherent for c in checks}
     assert verdicts == {
         ("England", "regional"): True,
         ("England", "local authority"): True,
