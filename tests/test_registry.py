@@ -110,7 +110,7 @@ def test_the_toy_kind_is_accepted_by_a_run_config_and_unknown_kinds_are_not(toy_
     config = load_config(tmp_path / "run.yaml")
     assert config.sources == (SourceOptions("mine", "toy", (tmp_path / "toy.csv",)),)
     unregister("toy")
-    with pytest.raises(ConfigError, match="kind must be one of cin, ssda903, ncmd, csprp, published, denominator, not .toy."):
+    with pytest.raises(ConfigError, match=r"kind must be one of cin, ssda903, ncmd, csprp, published, denominator, not .toy."):
         load_config(tmp_path / "run.yaml")
 
 
