@@ -95,28 +95,36 @@ def check(
 ) -> None:
     """Check one source's files and report every failing record id."""
     from .canonical.registry import SourceOptions
-    from .pipeline.outputs import write_outputs
+    from .pipeline.outputs import validate_targets, write_outputs
     from .pipeline.release import check_release
     from .reports.console import render_check_summary
     from .reports.disclosure import Disclosure
 
     disclosure = Disclosure.from_options(redact=redact, publish=publish)
+    validate_targets({"json": json_path, "html": html_path})
     config = None
     columns: dict[str, str] = {}
     severity: dict[str, str] = {}
+    values: dict[str, dict[str, str]] = {}
     if config_path is not None:
         from .config import load_config
 
         config = load_config(config_path)
         match = next((s for s in (*config.sources, *config.published) if s.kind == kind), None)
         if match is not None:
-            columns, severity = dict(match.columns), dict(match.severity)
+            columns, severity, values = dict(match.columns), dict(match.severity), {k: dict(v) for k, v in match.values.items()}
             la_code = la_code or match.la_code
+    if la_code is not None:
+        from .domain.geography import is_known_la
+
+        if not is_known_la(la_code):
+            raise UsageError(f"--la-code {la_code!r} is not an LA code on the shipped list (3-digit DfE or ONS code)")
     options = SourceOptions(
         name=kind,
         kind=kind,
         paths=paths,
         columns=columns,
+        values=values,
         la_code=la_code,
         reference_date=_parse_reference_date(reference_date),
         severity=severity,
@@ -186,11 +194,12 @@ def _release_targets(out_dir: Path | None, given: dict[str, Path | None], publis
 def _run_and_write(config_path: Path, targets: dict[str, Path | None], *, redact: bool, publish: bool, command: str):  # type: ignore[no-untyped-def]
     """Check, reconcile and write every output, with a progress line on a terminal; returns the release as disclosed."""
     from .config import load_config
-    from .pipeline.outputs import write_outputs
+    from .pipeline.outputs import validate_targets, write_outputs
     from .pipeline.release import run_release
     from .reports.disclosure import Disclosure
 
     disclosure = Disclosure.from_options(redact=redact, publish=publish)
+    validate_targets(targets)
     progress = Progress()
     try:
         release = run_release(load_config(config_path), progress, command=command)

@@ -39,6 +39,7 @@ class SourceOptions:
     kind: str
     paths: tuple[Path, ...]
     columns: Mapping[str, str] = field(default_factory=dict)  # their column name -> ours
+    values: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # our column -> their code -> ours
     la_code: str | None = None
     reference_date: dt.date | None = None
     severity: Mapping[str, str] = field(default_factory=dict)
@@ -57,6 +58,16 @@ class RawTable:
 
 
 @dataclass(frozen=True)
+class JointRule:
+    """A rule across a kind's raw tables (e.g. an SSDA903 episode whose child has no header row)."""
+
+    check_id: str
+    message: str
+    table: str  # the table whose rows fail
+    passes: Callable[[Frames], pd.Series]  # True where that table's row passes
+
+
+@dataclass(frozen=True)
 class SourceKind:
     name: str
     description: str
@@ -66,6 +77,7 @@ class SourceKind:
     count_records: Callable[[Frames], int]  # what "records" means for this kind (children, rows)
     # For kinds whose files carry their own reference date (the CIN header): file -> the date as written.
     file_reference_dates: Callable[[Frames], Mapping[str, str]] | None = None
+    joint_rules: tuple[JointRule, ...] = ()
 
 
 def _read_cin(options: SourceOptions) -> Frames:
@@ -115,6 +127,8 @@ for _kind in (
         "ssda903", "DfE SSDA903 children looked after return (header and episodes CSV)", _read_ssda903,
         (RawTable("header", ssda903_schema.HEADER, "CHILD"), RawTable("episodes", ssda903_schema.EPISODES, "CHILD")),
         ssda903_deaths, lambda frames: len(frames["header"]),
+        joint_rules=(JointRule("missing.header", "an episode's CHILD has no header row, so no date of birth or sex",
+                               "episodes", lambda f: f["episodes"]["CHILD"].isna() | f["episodes"]["CHILD"].isin(f["header"]["CHILD"])),),
     ),
     SourceKind(
         "ncmd", "National Child Mortality Database extract (CSV or .xlsx)", _extract_reader("deaths", ncmd_schema.SPEC),

@@ -1,4 +1,5 @@
-"""YAML for run configs: a safe loader that also refuses a key given twice and impossible dates."""
+"""YAML for run configs: a safe loader that also refuses a key given twice, non-scalar keys, impossible dates,
+and documents that expand beyond any run config (alias bombs)."""
 
 from __future__ import annotations
 
@@ -9,14 +10,48 @@ import yaml
 
 from ..errors import ConfigError
 
+MAX_CONFIG_BYTES = 1 << 20  # a run config is a few kilobytes
+MAX_ALIASES = 100  # anchors are handy; an alias bomb ("billion laughs" for YAML) is not
+MAX_NODES = 100_000
+
 
 class _UniqueKeyLoader(yaml.SafeLoader):
-    """safe_load that also refuses a key given twice (e.g. one source named twice)."""
+    """safe_load that also refuses a key given twice (e.g. one source named twice), a key that is not a
+    scalar, and more aliases or nodes than any run config needs (so an alias bomb cannot hang the run)."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.aliases = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            self.aliases += 1
+            if self.aliases > MAX_ALIASES:
+                mark = self.peek_event().start_mark
+                raise ConfigError(f"more than {MAX_ALIASES} YAML aliases; refused", where=f"line {mark.line + 1}")
+        return super().compose_node(parent, index)
+
+
+def _expanded_size(node: yaml.Node, sizes: dict[int, int]) -> int:
+    """How many nodes the document holds once every alias is expanded (an alias bomb's is astronomical)."""
+    if id(node) in sizes:
+        return sizes[id(node)]
+    sizes[id(node)] = 1  # a node that contains itself is counted once
+    if isinstance(node, yaml.SequenceNode):
+        total = 1 + sum(_expanded_size(child, sizes) for child in node.value)
+    elif isinstance(node, yaml.MappingNode):
+        total = 1 + sum(_expanded_size(k, sizes) + _expanded_size(v, sizes) for k, v in node.value)
+    else:
+        total = 1
+    sizes[id(node)] = min(total, MAX_NODES + 1)
+    return sizes[id(node)]
 
 
 def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
     seen: set[Any] = set()
     for key_node, _ in node.value:
+        if not isinstance(key_node, yaml.ScalarNode):
+            raise ConfigError("a key must be a plain name, not a list or mapping", where=f"line {key_node.start_mark.line + 1}")
         key = loader.construct_object(key_node, deep=deep)
         if key in seen:
             raise ConfigError(f"key {key!r} is given twice", where=f"line {key_node.start_mark.line + 1}")
@@ -37,15 +72,22 @@ _UniqueKeyLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_times
 
 def load_yaml(path: Path) -> Any:
     try:
+        if path.is_file() and path.stat().st_size > MAX_CONFIG_BYTES:
+            raise ConfigError(f"config is over {MAX_CONFIG_BYTES // 1024} KB; a run config is a few kilobytes", path=path)
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise ConfigError("config file not found", path=path) from None
-    except (UnicodeDecodeError, IsADirectoryError) as error:
-        raise ConfigError(f"config is not a UTF-8 text file ({type(error).__name__})", path=path) from None
+    except (UnicodeDecodeError, IsADirectoryError, PermissionError) as error:
+        raise ConfigError(f"config is not a readable UTF-8 text file ({type(error).__name__})", path=path) from None
     try:
         loader = _UniqueKeyLoader(text)
         try:
-            return loader.get_single_data()
+            node = loader.get_single_node()
+            if node is None:
+                return None
+            if _expanded_size(node, {}) > MAX_NODES:
+                raise ConfigError(f"expands to more than {MAX_NODES:,} YAML nodes (an alias bomb?); refused")
+            return loader.construct_document(node)
         finally:
             loader.dispose()
     except ConfigError as error:

@@ -17,13 +17,13 @@ from ..canonical.published import DenominatorOptions, PublishedSettings, RateSpe
 from ..canonical.registry import DENOMINATOR, PUBLISHED, SourceOptions, config_kinds
 from ..domain.catalogue import SEVERITIES, is_known_check
 from ..domain.dates import parse_one
-from ..domain.geography import GEOGRAPHY_LEVELS, PUBLISHED_LEVELS
+from ..domain.geography import GEOGRAPHY_LEVELS, PUBLISHED_LEVELS, is_known_la
 from ..errors import ConfigError
 from ..reconcile.measures import Measure
 from .loader import load_yaml
 from .measures import measures_for
 
-RECORD_KEYS = {"kind", "path", "columns", "la_code", "severity", "reference_date"}
+RECORD_KEYS = {"kind", "path", "columns", "values", "la_code", "severity", "reference_date"}
 PUBLISHED_KEYS = {"kind", "path", "columns", "severity", "rounding", "rates"}
 DENOMINATOR_KEYS = {"kind", "path", "columns", "value", "filter"}
 RATE_KEYS = {"rate", "count", "denominator", "per"}
@@ -189,13 +189,21 @@ def _source(name: str, kind: str, node: Mapping[str, Any], base: Path, reference
     if not isinstance(columns, Mapping) or not all(isinstance(k, str) and isinstance(v, str) for k, v in columns.items()):
         raise ConfigError(f"sources.{name}.columns must map their column names to ours")
     la_code = node.get("la_code")
-    if la_code is not None and not isinstance(la_code, str | int):
-        raise ConfigError(f"sources.{name}.la_code must be an LA code")
+    if la_code is not None and (not isinstance(la_code, str | int) or isinstance(la_code, bool) or not is_known_la(str(la_code))):
+        raise ConfigError(f"sources.{name}.la_code {la_code!r} is not an LA code on the shipped list (3-digit DfE or ONS code)")
+    values = node.get("values") or {}
+    if not isinstance(values, Mapping) or not all(
+        isinstance(column, str) and isinstance(codes, Mapping) and all(isinstance(k, str | int) and isinstance(v, str | int)
+                                                                       for k, v in codes.items())
+        for column, codes in values.items()
+    ):  # fmt: skip
+        raise ConfigError(f"sources.{name}.values must map a column to {{their code: our code}}, e.g. {{sex: {{Male: M}}}}")
     return SourceOptions(
         name=name,
         kind=kind,
         paths=_paths(node["path"], base, name),
         columns=dict(columns),
+        values={column: {str(k): str(v) for k, v in codes.items()} for column, codes in values.items()},
         la_code=str(la_code) if la_code else None,
         reference_date=_date(node.get("reference_date"), None, f"sources.{name}.reference_date") or reference_date,
         severity={**global_severity, **_severity(node.get("severity"), None, f"sources.{name}.severity")},

@@ -15,7 +15,17 @@ PUBLISHED_LEVELS = {"national": "england", "regional": "region", "local authorit
 
 
 def is_ons_la_code(codes: pd.Series) -> pd.Series:
-    return codes.astype("string").str.strip().str.fullmatch(ONS_LA_PATTERN).fillna(False).astype(bool)
+    """Shaped as an ONS LA code and on the shipped LA list (la_codes.csv)."""
+    text = codes.astype("string").str.strip()
+    shaped = text.str.fullmatch(ONS_LA_PATTERN).fillna(False).astype(bool)
+    return shaped & text.isin(set(la_lookup()["new_la_code"])).fillna(False).astype(bool)
+
+
+def is_known_la(code: str) -> bool:
+    """An LA code of either kind (DfE's 3-digit old_la_code or the ONS code) on the shipped LA list."""
+    lookup = la_lookup()
+    text = str(code).strip()
+    return text in set(lookup["new_la_code"]) or text in set(lookup["old_la_code"])
 
 
 @lru_cache(maxsize=1)

@@ -6,6 +6,7 @@ One loop over the source kind's registry entry; nothing here knows any particula
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,12 +16,14 @@ from ..canonical.records import locations
 from ..canonical.registry import Frames, RawTable, SourceKind, SourceOptions, source_kind
 from ..domain.catalogue import CATALOGUE, severity_for, spec_for
 from ..domain.dates import parse_dates
+from ..errors import crash_detail
 from ..expectations import load_suite_definition, run_suite
 from ..model.checks import CheckOutcome, InputFile, SourceResult
 from ..readers.files import existing_file, file_digest
 from ..schemas.base import FILE_COLUMN, LINE_COLUMN, SchemaFindings, run_schema
 
 DEATH_SUITE = "death_records"
+_CODES_SHOWN = 10
 _NOT_RUN = {
     "reference_date": "no reference date: give --reference-date, or reference_date in the run config "
     "(a CIN file takes it from its header)",
@@ -48,6 +51,7 @@ class _Failures:
     messages: dict[str, str] = field(default_factory=dict)  # from the rule that registered the id
     not_run: dict[str, str] = field(default_factory=dict)  # check id -> why it could not run
     death_level: set[str] = field(default_factory=set)  # checks that count deaths rather than records
+    seen_codes: dict[str, set[str]] = field(default_factory=dict)  # invalid.<field> -> the codes not on its list
 
     def ran(self, check_id: str) -> None:
         if check_id not in self.checks_run:
@@ -69,6 +73,9 @@ class _Failures:
             where = locations(failing[FILE_COLUMN], failing[LINE_COLUMN])
             ids = failing[table.id_column]
             self.add(check_id, ids.astype(object).where(ids.notna(), where), where)
+            field_name = check_id.partition(".")[2]
+            if check_id.startswith("invalid.") and field_name in failing:
+                self.seen_codes.setdefault(check_id, set()).update(failing[field_name].dropna().astype(str).str.strip())
         for check_id, detail in findings.crashed.items():
             self.ran(check_id)
             self.crashed[check_id] = detail
@@ -79,10 +86,25 @@ def check_source(options: SourceOptions) -> CheckedSource:
     for path in options.paths:
         existing_file(path)
     failures = _Failures()
-    frames = kind.read(options)
+    frames = _recoded(kind.read(options), options.values)
     for table in kind.tables:
         frame = frames[table.name]
         failures.add_schema(run_schema(frame, table.spec), table, frame)
+    ids = {table.name: table.id_column for table in kind.tables}
+    for rule in kind.joint_rules:
+        failures.messages.setdefault(rule.check_id, rule.message)
+        try:
+            passes = rule.passes(frames).fillna(False).astype(bool)
+        except Exception as error:  # noqa: BLE001 - a rule that crashes is reported as crashed, never as passed
+            failures.ran(rule.check_id)
+            failures.crashed[rule.check_id] = crash_detail(type(error).__name__)
+            continue
+        failing = frames[rule.table].loc[~passes]
+        where = locations(failing[FILE_COLUMN], failing[LINE_COLUMN])
+        failures.ran(rule.check_id)
+        if len(failing):
+            record = failing[ids[rule.table]]
+            failures.add(rule.check_id, record.astype(object).where(record.notna(), where), where)
     reference = pd.Timestamp(options.reference_date) if options.reference_date else None
     deaths = kind.to_deaths(frames, options.la_code, reference)
 
@@ -114,6 +136,22 @@ def check_source(options: SourceOptions) -> CheckedSource:
     return CheckedSource(result=result, deaths=deaths)
 
 
+def _recoded(frames: Frames, values: Mapping[str, Mapping[str, str]]) -> Frames:
+    """A real export's codes turned into the tool's (`values:` in the run config); unmapped codes stay as they are,
+    so the schema still reports them as `invalid.<field>`."""
+    if not values:
+        return frames
+    out = {}
+    for name, frame in frames.items():
+        recoded = frame.copy() if any(column in frame for column in values) else frame
+        for column, codes in values.items():
+            if column in recoded:
+                text = recoded[column].astype("string").str.strip()
+                recoded[column] = text.map(codes).fillna(text).astype(object).where(text.notna(), None)
+        out[name] = recoded
+    return out
+
+
 def _file_reference_dates(kind: SourceKind, frames: Frames) -> dict[str, dt.date]:
     """The reference date each file's own header gives, where the kind has one (CIN); these are what the checks use."""
     if kind.file_reference_dates is None:
@@ -139,7 +177,7 @@ def _outcome(check_id: str, failures: _Failures, options: SourceOptions) -> Chec
     return CheckOutcome(
         check_id=check_id,
         severity=severity_for(check_id, options.kind, options.severity),
-        message=_message(check_id, failures),
+        message=_message(check_id, failures) + _codes_seen(failures.seen_codes.get(check_id)),
         failed=len(record_ids),
         record_ids=record_ids,
         locations=tuple(bucket.keys()),
@@ -148,6 +186,14 @@ def _outcome(check_id: str, failures: _Failures, options: SourceOptions) -> Chec
         not_run=failures.not_run.get(check_id, ""),
         level="death" if check_id in failures.death_level else "record",
     )
+
+
+def _codes_seen(codes: set[str] | None) -> str:
+    """The codes an `invalid.<field>` check met: what a `values:` recoding in the run config needs to map."""
+    if not codes:
+        return ""
+    shown = sorted(codes)[:_CODES_SHOWN]
+    return f" (codes seen: {', '.join(repr(c[:40]) for c in shown)}{' ...' if len(codes) > _CODES_SHOWN else ''})"
 
 
 def _message(check_id: str, failures: _Failures) -> str:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from ..errors import UsageError
 from ..model.release import Release
 from ..reports.disclosure import Disclosure, disclose
 from ..reports.formats import OUTPUT_FORMATS
@@ -25,3 +27,37 @@ def write_outputs(
         files |= rendered.files
         stale += rendered.stale
     return shown, write_all_atomic(files, stale)
+
+
+def validate_targets(targets: Mapping[str, Path | None]) -> None:
+    """Before any work: every output path can be written, none is a folder, and no two outputs share a path."""
+    from ..reports.html import SIDE_FILES, side_file_name
+
+    claimed: dict[Path, str] = {}
+    for key, path in targets.items():
+        if path is None:
+            continue
+        flag = OUTPUT_FORMATS[key].flag
+        paths = [Path(path)]
+        if key == "html":
+            paths += [Path(path).with_name(side_file_name(Path(path), side)) for side in SIDE_FILES]
+        for candidate in paths:
+            resolved = candidate.resolve()
+            if resolved in claimed:
+                raise UsageError(f"{flag} {path} and {claimed[resolved]} would write the same file {candidate}")
+            claimed[resolved] = f"{flag} {path}"
+        _writable(Path(path), flag)
+
+
+def _writable(path: Path, flag: str) -> None:
+    if path.is_dir():
+        raise UsageError(f"{flag} {path}: is a folder; give a file name")
+    folder = path.parent
+    while not folder.exists():
+        folder = folder.parent
+    if not folder.is_dir():
+        raise UsageError(f"{flag} {path}: {folder} is a file, not a folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UsageError(f"{flag} {path}: cannot write in {folder}")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise UsageError(f"{flag} {path}: the file cannot be written")

@@ -16,7 +16,7 @@ from ..domain.dates import order_key
 from ..errors import InputError
 from ..schemas.base import FILE_COLUMN, LINE_COLUMN
 from ..schemas.cin import CHILD_ORDINAL
-from .files import MAX_XML_BYTES, existing_file, leading_bytes, within_size
+from .files import MAX_XML_BYTES, existing_file, within_size
 
 CHILD_FIELDS = (
     "LAchildID",
@@ -38,15 +38,12 @@ def _local(tag: object) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
-def _refuse_dtd(path: Path) -> None:
-    head = leading_bytes(path, 8192)
-    for encoding in ("utf-8", "utf-16"):
-        try:
-            text = head.decode(encoding, errors="ignore")
-        except LookupError:
-            continue
-        if "<!DOCTYPE" in text or "<!ENTITY" in text:
-            raise InputError("XML declares a DTD or entities, which a CIN census file never does; refused", path=path)
+def _refuse_dtd(tree: etree._ElementTree, path: Path) -> None:
+    """A census file never declares a DTD; one anywhere before the root is refused (entities are never resolved)."""
+    docinfo = tree.docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
+        raise InputError("XML declares a DTD or entities, which a CIN census file never does; refused", path=path,
+                         where="line 1")  # fmt: skip
 
 
 class _Columns:
@@ -67,7 +64,6 @@ class _Columns:
 
 def _read_file(path: Path, columns: _Columns, first_ordinal: int) -> int:
     within_size(path, MAX_XML_BYTES, "CIN census file")
-    _refuse_dtd(path)
     header: dict[str, str | None] = {name: None for name in HEADER_FIELDS}
     ordinal = first_ordinal
     data = columns.data
@@ -84,8 +80,12 @@ def _read_file(path: Path, columns: _Columns, first_ordinal: int) -> int:
         remove_comments=True,
         remove_pis=True,
     )
+    checked_dtd = False
     try:
         for _, element in context:
+            if not checked_dtd:
+                _refuse_dtd(element.getroottree(), path)
+                checked_dtd = True
             name = _local(element.tag)
             if name in HEADER_FIELDS and header[name] is None:
                 header[name] = columns.text(element.text)
@@ -126,8 +126,13 @@ def _read_file(path: Path, columns: _Columns, first_ordinal: int) -> int:
         if "Text node too long" in str(error.msg):
             raise InputError("a text value is longer than lxml's 10 MB limit", path=path, where=f"line {line}") from None
         raise InputError(f"malformed XML: {error.msg}", path=path, where=f"line {line}") from None
-    if ordinal == first_ordinal and header["ReferenceDate"] is None:
-        raise InputError("not a CIN census file (no Message/Header/CollectionDetails/ReferenceDate)", path=path)
+    if not checked_dtd and getattr(context, "root", None) is not None:
+        _refuse_dtd(context.root.getroottree(), path)
+    missing = [f"Header/{'CollectionDetails/ReferenceDate' if name == 'ReferenceDate' else 'Source/LEA'}"
+               for name in HEADER_FIELDS if header[name] is None]  # fmt: skip
+    if ordinal == first_ordinal or missing:
+        what = ", ".join([*missing, *(["Children/Child"] if ordinal == first_ordinal else [])])
+        raise InputError(f"not a CIN census file: no {what} element", path=path)
     return ordinal
 
 

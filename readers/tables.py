@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import warnings
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -15,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import InputError
-from ..schemas.base import FILE_COLUMN, LINE_COLUMN
+from ..schemas.base import FILE_COLUMN, LINE_COLUMN, SOURCE_FILE_ATTR
 from .files import (
     MAX_LINE_BYTES,
     MAX_TABLE_BYTES,
@@ -23,12 +24,13 @@ from .files import (
     existing_file,
     first_overlong_line,
     is_zip_container,
-    leading_bytes,
     within_size,
     workbook_within_limits,
 )
+from .text import clean_name, decode_file
 
 _DELIMITERS = (",", ";", "\t", "|")
+_UNNAMED = "_unnamed_"  # a header cell left blank, numbered by position
 _MAX_FIELD_BYTES = 1 << 20  # no legitimate cell in these extracts is anywhere near 1 MB
 
 
@@ -52,10 +54,12 @@ def read_table(
 
 
 def _rename(header: list[str], column_map: Mapping[str, str], path: Path) -> list[str]:
-    names = [column_map.get(name, name) for name in (h.strip() for h in header)]
+    """Header names as the tool knows them: invisible characters removed, `columns:` applied, blanks numbered."""
+    cleaned = [clean_name(h) for h in header]
+    names = [column_map.get(name, name) if name else f"{_UNNAMED}{position}" for position, name in enumerate(cleaned, start=1)]
     seen: set[str] = set()
     for position, name in enumerate(names, start=1):
-        if not name:
+        if name.startswith(_UNNAMED):
             continue
         if name in seen:
             raise InputError(f"column {name!r} appears twice in the header", path=path, where=f"line 1, column {position}")
@@ -63,57 +67,22 @@ def _rename(header: list[str], column_map: Mapping[str, str], path: Path) -> lis
     return names
 
 
-def _decode_sample(sample: bytes) -> str:
-    if sample.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return "utf-16"
-    if sample.startswith(b"\xef\xbb\xbf"):
-        return "utf-8-sig"
-    if b"\x00" in sample:
-        raise UnicodeError("binary")
-    try:
-        sample.decode("utf-8")
-    except UnicodeDecodeError as error:
-        # A multi-byte character cut by the sample boundary is still UTF-8.
-        if error.start < len(sample) - 4:
-            return "cp1252"
-    return "utf-8"
-
-
 def _read_csv(path: Path, column_map: Mapping[str, str]) -> pd.DataFrame:
-    try:
-        encoding = _decode_sample(leading_bytes(path, 1 << 16))
-    except UnicodeError:
-        raise InputError("not a text file (binary content)", path=path) from None
-    try:
-        with path.open("r", encoding=encoding, newline="") as handle:
-            header_line = handle.readline()
-    except UnicodeDecodeError:
-        encoding = "cp1252"
-        with path.open("r", encoding=encoding, newline="") as handle:
-            header_line = handle.readline()
+    text, _ = decode_file(path)
+    header_end = text.find("\n")
+    header_line = text if header_end < 0 else text[:header_end]
     if not header_line.strip():
         raise InputError("no header line", path=path, where="line 1")
     delimiter = max(_DELIMITERS, key=header_line.count)
     header = next(csv.reader([header_line], delimiter=delimiter))
     names = _rename(header, column_map, path)
     try:
-        frame = _parse_csv(path, encoding, delimiter, names)
-    except UnicodeDecodeError:
-        if encoding != "utf-8":
-            raise InputError("cannot decode as UTF-8 or Windows-1252", path=path) from None
-        frame = _parse_csv(path, "cp1252", delimiter, names)
-    return frame
-
-
-def _parse_csv(path: Path, encoding: str, delimiter: str, names: list[str]) -> pd.DataFrame:
-    try:
         with warnings.catch_warnings():
             # pandas only warns when a row is longer than the header, and drops the extra cells.
             warnings.simplefilter("error", pd.errors.ParserWarning)
             frame = pd.read_csv(
-                path,
+                io.StringIO(text),
                 sep=delimiter,
-                encoding=encoding,
                 header=None,
                 skiprows=1,
                 names=names,
@@ -125,24 +94,57 @@ def _parse_csv(path: Path, encoding: str, delimiter: str, names: list[str]) -> p
                 index_col=False,
                 quoting=csv.QUOTE_MINIMAL,
             )
-    except pd.errors.ParserWarning:
-        line = _first_ragged_line(path, encoding, delimiter, len(names))
-        raise InputError(f"row has more fields than the header's {len(names)}", path=path, where=f"line {line}") from None
-    except pd.errors.ParserError as error:
-        raise InputError(f"malformed CSV: {_short(error)}", path=path) from None
+    except (pd.errors.ParserWarning, pd.errors.ParserError):
+        line, problem = _first_structural_error(text, delimiter, len(names))
+        raise InputError(problem, path=path, where=f"line {line}") from None
     except pd.errors.EmptyDataError:
         frame = pd.DataFrame(columns=names, dtype=str)
-    frame[LINE_COLUMN] = pd.RangeIndex(2, len(frame) + 2)
+    frame[LINE_COLUMN] = _record_lines(text, delimiter, len(frame))
+    frame = _drop_unnamed(frame, path)
     return _tidy(frame, path.name)
 
 
-def _first_ragged_line(path: Path, encoding: str, delimiter: str, width: int) -> int | str:
-    with path.open("r", encoding=encoding, newline="") as handle:
-        reader = csv.reader(handle, delimiter=delimiter)
+def _record_lines(text: str, delimiter: str, records: int) -> pd.Series:
+    """The physical line each record starts on: 2, 3, ... unless a quoted field spans lines."""
+    body_lines = text.count("\n") - (1 if text.endswith("\n") else 0)
+    if body_lines == records:
+        return pd.Series(range(2, records + 2))
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    starts, previous = [], 1
+    next(reader, None)
+    previous = reader.line_num
+    for _ in reader:
+        starts.append(previous + 1)
+        previous = reader.line_num
+    return pd.Series(starts[:records] + list(range(previous + 1, previous + 1 + records - len(starts))))
+
+
+def _first_structural_error(text: str, delimiter: str, width: int) -> tuple[int | str, str]:
+    """Where the CSV breaks, in the project's words and at the physical line (pandas counts rows, not lines)."""
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter, strict=True)
+    start = 1
+    try:
         for row in reader:
             if len(row) > width:
-                return reader.line_num
-    return "?"
+                return start, f"row has {len(row)} fields, more than the header's {width}"
+            start = reader.line_num + 1
+    except csv.Error as error:
+        if "eof" in str(error).lower() or "unexpected end" in str(error).lower():
+            return start, "a quoted field is never closed (a \" opens here and no \" ends it)"
+        return start, f"malformed CSV row ({error})"
+    return "?", "malformed CSV"
+
+
+def _drop_unnamed(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """Columns with no name (Excel saves trailing empty columns as `,,,`) are dropped if they hold nothing."""
+    for column in [c for c in frame.columns if str(c).startswith(_UNNAMED)]:
+        held = frame[column].astype("string").str.strip().fillna("") != ""
+        if held.any():
+            position = int(str(column)[len(_UNNAMED):])
+            line = int(frame.loc[held, LINE_COLUMN].iloc[0])
+            raise InputError(f"column {position} has no name in the header but holds values", path=path, where=f"line {line}")
+        frame = frame.drop(columns=column)
+    return frame
 
 
 def _short(error: Exception) -> str:
@@ -163,6 +165,7 @@ def _tidy(frame: pd.DataFrame, file_label: str) -> pd.DataFrame:
     empty_rows = frame[data_columns].isna().all(axis=1) if data_columns else pd.Series(False, index=frame.index)
     frame = frame.loc[~empty_rows].reset_index(drop=True)
     frame[FILE_COLUMN] = file_label
+    frame.attrs[SOURCE_FILE_ATTR] = file_label
     return frame
 
 
@@ -193,16 +196,16 @@ def _read_workbook(path: Path, expected: set[str], column_map: Mapping[str, str]
             raise InputError(f"sheet {sheet_name!r} cannot be read ({_short(error)})", path=path) from None
         if not rows:
             continue
-        header = [column_map.get(str(h).strip(), str(h).strip()) for h in rows[0]]
+        header = [column_map.get(clean_name(str(_cell_text(h))), clean_name(str(_cell_text(h)))) for h in rows[0]]
         score = len(expected.intersection(header))
         if best is None or score > best[0]:
             best = (score, sheet_name, rows)
     if best is None:
         raise InputError("workbook has no data on any sheet", path=path)
     _, sheet_name, rows = best
-    names = _rename([str(h) for h in rows[0]], column_map, path)
+    names = _rename([str(_cell_text(h)) for h in rows[0]], column_map, path)
     body = [[_cell_text(cell) for cell in row] for row in rows[1:]]
     width = len(names)
     frame = pd.DataFrame([row[:width] + [""] * (width - len(row)) for row in body], columns=names, dtype=object)
     frame[LINE_COLUMN] = pd.RangeIndex(2, len(frame) + 2)
-    return _tidy(frame, f"{path.name}!{sheet_name}")
+    return _tidy(_drop_unnamed(frame, path), f"{path.name}!{sheet_name}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..model.checks import CheckOutcome, SourceResult
 from ..model.reconciliation import ReconcileResult
 from ..model.release import Release
-from .wording import interval_text, ratio_text
+from .wording import interval_text, ratio_text, visible
 
 _SAMPLE = 5
 _SHOWN_DISCREPANCIES = 20
@@ -28,7 +28,7 @@ def render_check_summary(result: SourceResult) -> str:
     passed = len(result.outcomes) - len(failing)
     if failing:
         lines.append(f"  {passed} other checks passed")
-    return "\n".join(lines)
+    return visible("\n".join(lines))
 
 
 def _outcome_lines(outcome: CheckOutcome) -> list[str]:
@@ -79,4 +79,4 @@ def render_reconciliation(release: Release) -> str:
             lines.append(f"  OPPOSITE TRENDS {trend.measure}: {trend.sources[0]} {trend.directions[0]} ({trend.spans[0]}), "
                          f"{trend.sources[1]} {trend.directions[1]} ({trend.spans[1]})")  # fmt: skip
     lines += [f"  note: {note}" for note in result.notes]
-    return "\n".join(lines)
+    return visible("\n".join(lines))

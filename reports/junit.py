@@ -8,7 +8,7 @@ from xml.etree import ElementTree as ET
 from ..model.checks import CheckOutcome, SourceResult
 from ..model.reconciliation import ReconcileResult
 from ..model.release import Release
-from .wording import interval_text
+from .wording import interval_text, visible
 
 _IDS_LISTED = 50
 _ONE_CASE_EACH = {"published.incoherent"}  # each failure is its own testcase, as a CI log lists them
@@ -21,6 +21,10 @@ def render_junit(release: Release) -> str:
         _source_suite(suites, source)
     if release.reconciliation is not None:
         _reconcile_suite(suites, release.reconciliation)
+    for element in suites.iter():  # inputs may hold characters XML 1.0 cannot carry
+        element.text = visible(element.text) if element.text else element.text
+        for name, value in element.attrib.items():
+            element.set(name, visible(value))
     ET.indent(suites)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
 

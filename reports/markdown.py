@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..model.release import Release
-from .wording import interval_text, ratio_text
+from .wording import interval_text, ratio_text, visible
 
 
 def _cell(text: object) -> str:
@@ -54,4 +54,4 @@ def render_markdown(release: Release) -> str:
                 lines.append(
                     f"\nOpposite trends in `{trend.measure}`: {trend.sources[0]} {trend.directions[0]}, {trend.sources[1]} {trend.directions[1]}."
                 )
-    return "\n".join(lines) + "\n"
+    return visible("\n".join(lines)) + "\n"

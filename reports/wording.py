@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 
 from ..domain.intervals import Interval
@@ -98,3 +99,14 @@ def ratio_text(ratio: Interval, interval: tuple[float, float | None]) -> str:
     shown = f"{ratio.low:,.2f}" + ("" if ratio.is_exact else f" to {ratio.high:,.2f}")
     low, high = interval
     return f"{shown} (95% CI {low:,.2f} to {'unbounded' if high is None else f'{high:,.2f}'})"
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+def visible(text: str) -> str:
+    """Control characters written as escapes: a terminal does not obey them and XML 1.0 can hold the result.
+
+    Record ids and cells come from the inputs; an id holding ESC must not recolour a steward's terminal.
+    """
+    return _CONTROL.sub(lambda found: f"\\x{ord(found[0]):02x}" if ord(found[0]) < 0x100 else f"\\u{ord(found[0]):04x}", text)

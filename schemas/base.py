@@ -21,6 +21,7 @@ from ..errors import InputError, crash_detail
 # Every raw frame carries where each row came from, so every finding can name its file and line.
 FILE_COLUMN = "_file"
 LINE_COLUMN = "_line"
+SOURCE_FILE_ATTR = "source_file"  # frame.attrs: the file a raw frame came from, even when it has no rows
 
 RowRule = Callable[[pd.DataFrame], pd.Series]  # True where the row passes
 
@@ -128,10 +129,11 @@ def add_absent_optional_columns(frame: pd.DataFrame, spec: TableSpec) -> pd.Data
 def run_schema(frame: pd.DataFrame, spec: TableSpec) -> SchemaFindings:
     absent = [name for name in spec.required_columns if name not in frame.columns]
     if absent:
-        label = str(frame[FILE_COLUMN].iloc[0]) if len(frame) and FILE_COLUMN in frame else spec.name
+        label = frame.attrs.get(SOURCE_FILE_ATTR) or (str(frame[FILE_COLUMN].iloc[0]) if len(frame) and FILE_COLUMN in frame else spec.name)
+        found = [ascii(c)[1:-1] for c in frame.columns if not str(c).startswith("_")]
         raise InputError(
-            f"required column(s) {', '.join(absent)} not found; is this a {spec.name} extract? "
-            "Map differently named columns with `columns:` in the run config",
+            f"required column(s) {', '.join(absent)} not found among {', '.join(found) or 'no columns'}; "
+            f"is this a {spec.name} extract? Map differently named columns with `columns:` in the run config",
             path=label,
             where="line 1",
         )
@@ -185,6 +187,6 @@ def duplicated_ids(frame: pd.DataFrame, keys: Iterable[str]) -> pd.Series:
 def register_la_code_rule(rules: RuleRegistry) -> None:
     """invalid.la_code, for the extracts that carry ONS LA codes (NCMD, CSPRP)."""
 
-    @rules.register("invalid.la_code", "la_code is not an ONS local authority code (E06/E07/E08/E09/E10 + 6 digits)")
+    @rules.register("invalid.la_code", "la_code is not the ONS code of an English local authority on the shipped LA list")
     def _ons_la_code(frame: pd.DataFrame) -> pd.Series:
         return frame["la_code"].isna() | is_ons_la_code(frame["la_code"])

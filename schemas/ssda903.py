@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..domain.definitions import LETTERS_OR_NUMBERS
+from ..domain.geography import la_lookup
 from .base import FieldSpec, RuleRegistry, TableSpec, duplicated_ids
 
 REASON_EPISODE_CEASED = (
@@ -16,6 +17,15 @@ LA_COLUMN = "LA"  # optional extension: an LA code per header row in a multi-LA 
 
 header_rules = RuleRegistry("ssda903 header")
 episode_rules = RuleRegistry("ssda903 episodes")
+
+
+@header_rules.register("invalid.LA", "the optional LA column holds neither a 3-digit DfE nor an ONS code of an English LA")
+def _known_la(frame: pd.DataFrame) -> pd.Series:
+    if LA_COLUMN not in frame:
+        return pd.Series(True, index=frame.index)
+    lookup = la_lookup()
+    known = set(lookup["old_la_code"]) | set(lookup["new_la_code"])
+    return frame[LA_COLUMN].isna() | frame[LA_COLUMN].astype("string").str.strip().isin(known).fillna(False)
 
 
 @header_rules.register("duplicate.record", "CHILD appears on two header rows")
