@@ -124,7 +124,7 @@ for _kind in (
         lambda frames: int(frames["census"][cin_schema.CHILD_ORDINAL].nunique()), _cin_reference_dates,
     ),
     SourceKind(
-        "ssda903", "DfE SSDA903 children looked after return (header and episodes CSV)", _read_ssda903,
+        "ssda903", "DfE SSDA903 children looked after return (header and episodes CSV, or the XML return)", _read_ssda903,
         (RawTable("header", ssda903_schema.HEADER, "CHILD"), RawTable("episodes", ssda903_schema.EPISODES, "CHILD")),
         ssda903_deaths, lambda frames: len(frames["header"]),
         joint_rules=(JointRule("missing.header", "an episode's CHILD has no header row, so no date of birth or sex",

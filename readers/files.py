@@ -19,7 +19,7 @@ MIB = 1 << 20
 MAX_TABLE_BYTES = int(os.environ.get("TRIANGULATE_MAX_TABLE_MB", "128")) * MIB  # one CSV extract
 MAX_WORKBOOK_BYTES = 128 * MIB  # one .xlsx, compressed
 MAX_WORKBOOK_UNPACKED_BYTES = 1024 * MIB  # its contents once unzipped: refuses zip bombs
-MAX_XML_BYTES = 1024 * MIB  # one CIN census file
+MAX_XML_BYTES = 1024 * MIB  # one CIN census or SSDA903 XML file
 MAX_LINE_BYTES = 4 * MIB  # one CSV line (a field over 1 MB is refused later anyway)
 
 

@@ -1,0 +1,179 @@
+"""Stream the SSDA903 return in its XML form (one EXPSSDA903 file) into the CSV form's two raw frames.
+
+    <EXPSSDA903>
+      <CHILD>
+        <HEADER><CHILDID/><UPN/><SEX/><DOB/><ETHNIC/> ... nested tables (AREVIEW, OC2, ...) </HEADER>
+        <EPISODE><DECOM/><RNE/><LS/><CIN/><PL/> ... <DEC/><REC/></EPISODE> ...
+      </CHILD> ...
+    </EXPSSDA903>
+
+The header frame has one row per CHILD, the episodes frame one row per EPISODE, with the same
+columns as header.csv and episodes.csv (`schemas/ssda903.py`): only two element names differ,
+`CHILDID` (the CSV's CHILD) and `PL` (the CSV's PLACE). Each episode row takes CHILD from its
+child's HEADER. Only the direct leaf elements of HEADER are read; its nested tables (reviews,
+missing episodes, OC2, OC3, adoption, permanence) are not needed for deaths and are ignored.
+Entities are never resolved and nothing is fetched: a DTD anywhere in the file is refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from lxml import etree
+
+from ..errors import InputError
+from ..schemas.base import FILE_COLUMN, LINE_COLUMN
+from ..schemas.ssda903 import EPISODES, HEADER
+from .files import MAX_XML_BYTES, existing_file, leading_bytes, within_size
+
+ROOT = "EXPSSDA903"
+# Element names of the XML return that differ from the CSV column names (every other one is the same).
+XML_NAMES = {"CHILDID": "CHILD", "PL": "PLACE"}
+HEADER_COLUMNS = HEADER.columns
+EPISODE_COLUMNS = EPISODES.columns
+
+_BOMS = {b"\xef\xbb\xbf": "utf-8", b"\xff\xfe": "utf-16-le", b"\xfe\xff": "utf-16-be"}
+
+
+def looks_like_xml(path: Path) -> bool:
+    """True when the file's first character, after an optional byte-order mark and whitespace, is `<`."""
+    head = leading_bytes(path, 512)
+    encoding = "latin-1"
+    for bom, name in _BOMS.items():
+        if head.startswith(bom):
+            head, encoding = head[len(bom) :], name
+            break
+    return head.decode(encoding, errors="ignore").lstrip().startswith("<")
+
+
+def _local(tag: object) -> str:
+    if not isinstance(tag, str):
+        return ""
+    return tag.rsplit("}", 1)[-1]
+
+
+def _text(value: str | None) -> object:
+    if value is None:
+        return pd.NA
+    value = value.strip()
+    return value if value else pd.NA
+
+
+@dataclass
+class _Rows:
+    columns: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        self.data: dict[str, list[object]] = {name: [] for name in (*self.columns, LINE_COLUMN)}
+
+    def add(self, values: Mapping[str, object], line: int) -> None:
+        for name in self.columns:
+            self.data[name].append(values.get(name, pd.NA))
+        self.data[LINE_COLUMN].append(line)
+
+    def frame(self, file_label: str) -> pd.DataFrame:
+        # Object columns holding str or pd.NA, exactly as the CSV reader's (no str-dtype inference).
+        columns = {name: pd.Series(self.data[name], dtype=object) for name in self.columns}
+        columns[LINE_COLUMN] = pd.Series(self.data[LINE_COLUMN], dtype="int64")
+        frame = pd.DataFrame(columns)
+        frame[FILE_COLUMN] = file_label
+        return frame
+
+
+def _fields(element: etree._Element, wanted: tuple[str, ...], names: Mapping[str, str]) -> dict[str, object]:
+    """The element's direct leaf children that are wanted columns, by CSV name; the first of a repeated one wins."""
+    values: dict[str, object] = {}
+    for field in element:
+        if len(field):  # a nested table (AREVIEW, OC2, ...), not a field
+            continue
+        tag = _local(field.tag)
+        name = names.get(tag, XML_NAMES.get(tag, tag))
+        if name in wanted and name not in values:
+            values[name] = _text(field.text)
+    return values
+
+
+def _refuse_doctype(tree: etree._ElementTree, path: Path) -> None:
+    info = tree.docinfo
+    if info.doctype or info.internalDTD is not None or info.externalDTD is not None:
+        raise InputError("XML declares a DTD, which an SSDA903 return never does; refused", path=path)
+
+
+def _not_a_return(root_tag: object, path: Path) -> InputError:
+    return InputError(f"not an SSDA903 XML return (root element is {_local(root_tag) or '?'}, expected {ROOT})", path=path)
+
+
+def read_ssda903_xml(raw_path: str | Path, column_map: Mapping[str, str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One XML return -> (header frame, episodes frame), as the CSV reader gives them."""
+    path = existing_file(raw_path)
+    within_size(path, MAX_XML_BYTES, "SSDA903 XML file")
+    names = dict(column_map or {})
+    headers, episodes = _Rows(HEADER_COLUMNS), _Rows(EPISODE_COLUMNS)
+    context = etree.iterparse(
+        str(path),
+        events=("start", "end"),
+        # Only the root and CHILD elements reach Python; everything inside a CHILD is read from it at its end.
+        tag=(f"{{*}}{ROOT}", "{*}CHILD"),
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+    )
+    first = True
+    children = 0
+    try:
+        for event, element in context:
+            if first:
+                first = False
+                tree = element.getroottree()
+                _refuse_doctype(tree, path)
+                if _local(tree.getroot().tag) != ROOT:
+                    raise _not_a_return(tree.getroot().tag, path)
+            if event != "end" or _local(element.tag) != "CHILD":
+                continue
+            parent = element.getparent()
+            if parent is None or parent.getparent() is not None:
+                continue  # a CHILD nested deeper than the root's children is not a record
+            children += 1
+            _read_child(element, headers, episodes, names)
+            element.clear(keep_tail=False)
+            while element.getprevious() is not None:
+                del parent[0]
+    except etree.XMLSyntaxError as error:
+        line = error.lineno or "?"
+        if "Text node too long" in str(error.msg):
+            raise InputError("a text value is longer than lxml's 10 MB limit", path=path, where=f"line {line}") from None
+        raise InputError(f"malformed XML: {error.msg}", path=path, where=f"line {line}") from None
+    if first:  # no root or CHILD element was ever seen: check what the file is
+        root = context.root
+        _refuse_doctype(root.getroottree(), path)
+        if _local(root.tag) != ROOT:
+            raise _not_a_return(root.tag, path)
+    if not children:
+        raise InputError(f"SSDA903 XML return has no CHILD elements under {ROOT}", path=path)
+    return headers.frame(path.name), episodes.frame(path.name)
+
+
+def _read_child(element: etree._Element, headers: _Rows, episodes: _Rows, names: Mapping[str, str]) -> None:
+    header: dict[str, object] | None = None
+    header_line = element.sourceline or 0
+    parts: list[etree._Element] = []
+    for part in element:
+        tag = _local(part.tag)
+        if tag == "HEADER" and header is None:
+            header = _fields(part, HEADER_COLUMNS, names)
+            header_line = part.sourceline or header_line
+        elif tag == "EPISODE":
+            parts.append(part)
+    header = header or {}
+    child_id = header.get("CHILD", pd.NA)
+    headers.add(header, header_line)
+    for part in parts:
+        episode = _fields(part, EPISODE_COLUMNS, names)
+        episode["CHILD"] = child_id
+        episodes.add(episode, part.sourceline or element.sourceline or 0)
