@@ -22,6 +22,7 @@ from ..errors import ConfigError
 from ..reconcile.measures import Measure
 from .loader import load_yaml
 from .measures import measures_for
+from .schema import check_shape
 
 RECORD_KEYS = {"kind", "path", "columns", "values", "la_code", "severity", "reference_date"}
 PUBLISHED_KEYS = {"kind", "path", "columns", "severity", "rounding", "rates"}
@@ -129,6 +130,10 @@ def load_config(path: str | Path) -> RunConfig:
     unknown = sorted(set(map(str, document)) - TOP_KEYS)
     if unknown:
         raise ConfigError(f"unknown key {unknown[0]!r}; expected one of {', '.join(sorted(TOP_KEYS))}", path=config_path)
+    try:
+        check_shape(document)
+    except ConfigError as error:
+        raise ConfigError(error.message, path=config_path) from None
     reference_date = _date(document.get("reference_date"), config_path, "reference_date")
     global_severity = _severity(document.get("severity"), config_path, "severity")
     sources_node = document.get("sources")
