@@ -246,6 +246,44 @@ def run(config_path: Path, out_dir: Path, redact: bool, publish: bool, **outputs
         raise ChecksFailed
 
 
+@cli.command()
+@click.argument("old_path", type=click.Path(path_type=Path))
+@click.argument("new_path", type=click.Path(path_type=Path))
+@click.option("--config", "config_path", type=click.Path(path_type=Path),
+              help="Revisions config: rounding, renamed columns and values, keys, indicators, tolerance.")
+@click.option("--json", "json_path", type=click.Path(path_type=Path), help="Write every changed cell as JSON.")
+@click.option("--html", "html_path", type=click.Path(path_type=Path), help="Write the HTML revisions report.")
+@click.option("--summary-md", "summary_md", type=click.Path(path_type=Path), help="Write a Markdown summary for a pull request.")
+@click.option("--tolerance-abs", type=float, help="A revision within this many units is not beyond tolerance (with --tolerance-rel).")
+@click.option("--tolerance-rel", type=float, help="A revision within this share of the old value (0.01 is 1%) is not beyond tolerance.")
+def revisions(old_path: Path, new_path: Path, config_path: Path | None, json_path: Path | None, html_path: Path | None,
+              summary_md: Path | None, tolerance_abs: float | None, tolerance_rel: float | None) -> None:  # fmt: skip
+    """What NEW revised in the figures OLD had already published: two vintages of one EES table."""
+    from dataclasses import replace
+
+    from .config.revisions import load_revisions_config, tolerance
+    from .pipeline.atomic import write_all_atomic
+    from .pipeline.outputs import validate_targets
+    from .pipeline.revisions import run_revisions
+    from .readers.files import existing_file
+    from .reports.revisions import render_revisions_html, render_revisions_json, render_revisions_markdown
+
+    validate_targets({"json": json_path, "html": html_path, "summary_md": summary_md})
+    config = load_revisions_config(config_path)
+    if tolerance_abs is not None or tolerance_rel is not None:
+        given = {"abs": tolerance_abs, "rel": tolerance_rel}
+        try:
+            config = replace(config, tolerance={**config.tolerance, **tolerance({k: v for k, v in given.items() if v is not None})})
+        except TriangulateError as error:
+            raise UsageError(f"--tolerance-{error.message.removeprefix('tolerance ')}") from None
+    found = run_revisions(existing_file(old_path), existing_file(new_path), config)
+    renderers = {json_path: render_revisions_json, html_path: render_revisions_html, summary_md: render_revisions_markdown}
+    write_all_atomic({Path(path): render(found) for path, render in renderers.items() if path is not None})
+    click.echo(render_revisions_markdown(found).rstrip())
+    if not found.passed:
+        raise ChecksFailed
+
+
 def main(argv: list[str] | None = None) -> None:
     """The one place where exceptions become exit codes."""
     try:

@@ -74,7 +74,10 @@ def _read_csv(path: Path, column_map: Mapping[str, str]) -> pd.DataFrame:
     if not header_line.strip():
         raise InputError("no header line", path=path, where="line 1")
     delimiter = max(_DELIMITERS, key=header_line.count)
-    header = next(csv.reader([header_line], delimiter=delimiter))
+    try:
+        header = next(csv.reader([header_line.rstrip("\r")], delimiter=delimiter, strict=True))
+    except csv.Error as error:
+        raise InputError(f"the header line is not a CSV row ({error})", path=path, where="line 1") from None
     names = _rename(header, column_map, path)
     try:
         with warnings.catch_warnings():

@@ -124,3 +124,16 @@ def trend_svg(series: Sequence[Series], title: str) -> str:
     axes.spines[["top", "right"]].set_visible(False)
     axes.legend(frameon=False, fontsize=9)
     return _svg(figure)
+
+
+def bars_svg(labels: Sequence[str], values: Sequence[float], title: str, ylabel: str) -> str:
+    """Horizontal bars, largest first: e.g. how many cells a new release revised in each LA."""
+    figure = _figure(7.0, max(2.0, 0.28 * len(labels) + 0.8))
+    axes = figure.add_subplot()
+    positions = list(range(len(labels)))[::-1]
+    axes.barh(positions, values, color=COLOURS[0], edgecolor=INK, linewidth=0.6)
+    axes.set_yticks(positions, [_literal(label) for label in labels], fontsize=8, color=INK)
+    axes.set_xlabel(_literal(ylabel), color=INK)
+    axes.set_title(_literal(title), fontsize=10, color=INK, loc="left")
+    axes.spines[["top", "right"]].set_visible(False)
+    return _svg(figure)

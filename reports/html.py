@@ -19,7 +19,7 @@ from .view_model import ReportView, SideFile
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _environment():  # type: ignore[no-untyped-def]
+def environment():  # type: ignore[no-untyped-def]
     from jinja2 import Environment, PackageLoader, StrictUndefined
 
     # Escaping is on for every template whatever its file name: choosing by extension has left
@@ -63,7 +63,7 @@ def render_html(view: ReportView, report_path: Path) -> str:
         )
         for t in view.trends
     ]
-    template = _environment().get_template("report.html.j2")
+    template = environment().get_template("report.html.j2")
     return template.render(
         view=view,
         waterfalls=waterfalls,

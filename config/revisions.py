@@ -1,0 +1,111 @@
+"""The `revisions` config: how two vintages of one EES table line up, and how they are rounded.
+
+```yaml
+rounding: {national: 10, regional: 10, local authority: 1}   # or none (the default: compared as written)
+columns: {number: children_count, Anypoint_episodes_rate: null}   # old name: new name (null: dropped on purpose)
+values: {population_type: {"Children looked after at 31 March each year": "Children looked after on 31 March each year"}}
+keys: [time_period, time_identifier, geographic_level, new_la_code, population_type]   # optional: detected otherwise
+indicators: [children_count, rate_per_10000]                                          # optional: detected otherwise
+tolerance: {abs: 0, rel: 0}
+```
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..domain.geography import PUBLISHED_LEVELS
+from ..errors import ConfigError
+from .loader import load_yaml
+
+KEYS = {"rounding", "columns", "values", "keys", "indicators", "tolerance"}
+
+
+@dataclass(frozen=True)
+class RevisionsConfig:
+    rounding: Mapping[str, int] = field(default_factory=dict)
+    columns: Mapping[str, str | None] = field(default_factory=dict)
+    values: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    keys: tuple[str, ...] | None = None
+    indicators: tuple[str, ...] | None = None
+    tolerance: Mapping[str, float] = field(default_factory=lambda: {"abs": 0.0, "rel": 0.0})
+
+
+def load_revisions_config(path: Path | None) -> RevisionsConfig:
+    if path is None:
+        return RevisionsConfig()
+    document = load_yaml(Path(path))
+    try:
+        return _parse(document if document is not None else {})
+    except ConfigError as error:
+        raise ConfigError(error.message, path=path) from None
+
+
+def _parse(document: Any) -> RevisionsConfig:
+    if not isinstance(document, Mapping):
+        raise ConfigError("a revisions config is a mapping")
+    unknown = sorted(set(map(str, document)) - KEYS)
+    if unknown:
+        raise ConfigError(f"unknown key {unknown[0]!r}; expected one of {', '.join(sorted(KEYS))}")
+    return RevisionsConfig(
+        rounding=_rounding(document.get("rounding", "none")),
+        columns=_columns(document.get("columns") or {}),
+        values=_values(document.get("values") or {}),
+        keys=_names(document.get("keys"), "keys"),
+        indicators=_names(document.get("indicators"), "indicators"),
+        tolerance=tolerance(document.get("tolerance") or {}),
+    )
+
+
+def _rounding(node: Any) -> dict[str, int]:
+    if node in ("none", None):
+        return {}
+    if not isinstance(node, Mapping):
+        raise ConfigError('rounding must be none or a base per geographic level, e.g. {national: 10, regional: 10, local authority: 1}')
+    out = {}
+    for level, base in node.items():
+        if str(level).strip().lower() not in PUBLISHED_LEVELS:
+            raise ConfigError(f"rounding: {level!r} is not a geographic level ({', '.join(PUBLISHED_LEVELS)})")
+        if isinstance(base, bool) or not isinstance(base, int) or base < 1:
+            raise ConfigError(f"rounding.{level}: the base must be a whole number of at least 1, not {base!r}")
+        out[str(level).strip().lower()] = base
+    return out
+
+
+def _columns(node: Any) -> dict[str, str | None]:
+    if not isinstance(node, Mapping) or not all(isinstance(k, str) and (v is None or isinstance(v, str)) for k, v in node.items()):
+        raise ConfigError("columns must map an old column's name to its new name, or to null when it was dropped")
+    return dict(node)
+
+
+def _values(node: Any) -> dict[str, dict[str, str]]:
+    if not isinstance(node, Mapping) or not all(
+        isinstance(c, str) and isinstance(m, Mapping) and all(isinstance(k, str | int) and isinstance(v, str | int) for k, v in m.items())
+        for c, m in node.items()
+    ):  # fmt: skip
+        raise ConfigError("values must map a column to {old value: new value}")
+    return {c: {str(k): str(v) for k, v in m.items()} for c, m in node.items()}
+
+
+def _names(node: Any, key: str) -> tuple[str, ...] | None:
+    if node is None:
+        return None
+    if not isinstance(node, list) or not node or not all(isinstance(n, str) and n for n in node):
+        raise ConfigError(f"{key} must be a non-empty list of column names")
+    return tuple(node)
+
+
+def tolerance(node: Any) -> dict[str, float]:
+    if not isinstance(node, Mapping) or set(map(str, node)) - {"abs", "rel"}:
+        raise ConfigError("tolerance takes abs and rel")
+    out = {}
+    for key in ("abs", "rel"):
+        value = node.get(key, 0)
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
+            raise ConfigError(f"tolerance {key} must be a number of at least 0, not {value!r}")
+        out[key] = float(value)
+    return out
