@@ -52,3 +52,24 @@ bench: install
 
 clean:
 	rm -rf $(VENV) $(OUT) test-output tests/browser/node_modules
+
+# Coverage-guided fuzzing of every reader and the run config (fuzz/README.md): each harness in
+# fuzz/fuzz_*.py runs FUZZ_SECONDS; not part of `make test` or CI. A crash is saved in
+# tests/fuzz_regressions/<harness>/, which `make test` replays; fuzz-<harness> runs one.
+FUZZ_SECONDS ?= 600
+FUZZ_STAMP := $(VENV)/.fuzz-installed
+FUZZ_HARNESSES := $(sort $(patsubst fuzz/fuzz_%.py,%,$(wildcard fuzz/fuzz_*.py)))
+FUZZ_TARGETS := $(addprefix fuzz-,$(FUZZ_HARNESSES))
+.PHONY: fuzz $(FUZZ_TARGETS)
+
+$(FUZZ_STAMP): $(STAMP) setup.cfg
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test,fuzz]'
+	touch $(FUZZ_STAMP)
+
+fuzz: $(FUZZ_STAMP)
+	@status=0; for harness in $(FUZZ_HARNESSES); do \
+	  $(BIN)/python fuzz/run.py $$harness --seconds $(FUZZ_SECONDS) || status=1; \
+	done; echo "Results of every run: $(OUT)/fuzz/summary.tsv"; exit $$status
+
+$(FUZZ_TARGETS): fuzz-%: $(FUZZ_STAMP)
+	$(BIN)/python fuzz/run.py $* --seconds $(FUZZ_SECONDS)

@@ -28,8 +28,35 @@ class Cells:
 
 
 def read_cells(raw: pd.Series, *, whole: bool) -> Cells:
-    """`whole`: only non-negative whole numbers are readable (counts); otherwise decimals are too (rates)."""
-    text = raw.astype("string").str.strip()
+    """`whole`: only non-negative whole numbers are readable (counts); otherwise decimals are too (rates).
+
+    Each distinct text is read once: a column of a national table repeats a few thousand values.
+    """
+    codes, distinct = pd.factorize(raw.astype("string"), use_na_sentinel=True)
+    read = _read_distinct(pd.Series(distinct, dtype="string"), whole)
+    present = codes >= 0
+    take = np.where(present, codes, 0)
+    index = raw.index
+
+    def spread(values: np.ndarray, missing: object) -> np.ndarray:
+        out = np.full(len(raw), missing, dtype=values.dtype if values.dtype != object else object)
+        if len(distinct):
+            out[present] = values[take[present]]
+        return out
+
+    text = pd.Series(spread(read["text"].to_numpy(dtype=object), None), index=index, dtype="string")
+    return Cells(
+        text=text,
+        number=pd.Series(spread(read["number"].to_numpy(dtype="float64"), np.nan), index=index),
+        decimals=pd.Series(spread(read["decimals"].to_numpy(dtype="int64"), 0), index=index),
+        symbol=pd.Series(spread(read["symbol"].to_numpy(dtype=object), None), index=index, dtype=object),
+        blank=pd.Series(spread(read["blank"].to_numpy(dtype=bool), True), index=index),
+        unreadable=pd.Series(spread(read["unreadable"].to_numpy(dtype=bool), False), index=index),
+    )
+
+
+def _read_distinct(raw: pd.Series, whole: bool) -> pd.DataFrame:
+    text = raw.str.strip()
     blank = (text.isna() | (text == "")).fillna(True).to_numpy(dtype=bool)
     lowered = text.str.lower()
     is_symbol = lowered.isin(SYMBOLS).fillna(False).to_numpy(dtype=bool) & ~blank
@@ -40,16 +67,16 @@ def read_cells(raw: pd.Series, *, whole: bool) -> Cells:
     digits = (parts["whole"].str.replace(",", "", regex=False) + ("." + parts["fraction"]).fillna("")).where(
         pd.Series(readable_number, index=raw.index)
     )
-    number = pd.to_numeric(digits).to_numpy(dtype="float64", na_value=np.nan)
-    decimals = parts["fraction"].str.len().fillna(0).astype(int)
-    index = raw.index
-    return Cells(
-        text=text,
-        number=pd.Series(number, index=index),
-        decimals=pd.Series(decimals.to_numpy(), index=index),
-        symbol=pd.Series(np.where(is_symbol, lowered.fillna("").to_numpy(dtype=object), None), index=index, dtype=object),
-        blank=pd.Series(blank, index=index),
-        unreadable=pd.Series(~blank & ~is_symbol & ~readable_number, index=index),
+    return pd.DataFrame(
+        {
+            "text": text.astype(object).where(text.notna(), None),
+            "number": pd.to_numeric(digits).to_numpy(dtype="float64", na_value=np.nan),
+            "decimals": parts["fraction"].str.len().fillna(0).astype("int64").to_numpy(),
+            "symbol": np.where(is_symbol, lowered.fillna("").to_numpy(dtype=object), None),
+            "blank": blank,
+            "unreadable": ~blank & ~is_symbol & ~readable_number,
+        },
+        index=raw.index,
     )
 
 

@@ -91,8 +91,9 @@ def workbook_within_limits(path: Path) -> None:
     try:
         with zipfile.ZipFile(path) as archive:
             unpacked = sum(member.file_size for member in archive.infolist())
-    except (zipfile.BadZipFile, OSError, ValueError):
-        raise InputError("not a readable .xlsx workbook (corrupt zip)", path=path) from None
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, RuntimeError, EOFError):
+        # NotImplementedError: a zip version or compression Python cannot read; RuntimeError: encrypted.
+        raise InputError("not a readable .xlsx workbook (corrupt or unsupported zip)", path=path) from None
     if unpacked > MAX_WORKBOOK_UNPACKED_BYTES:
         raise InputError(
             f"workbook unpacks to {unpacked / MIB:,.0f} MB, over the {MAX_WORKBOOK_UNPACKED_BYTES / MIB:,.0f} MB limit", path=path

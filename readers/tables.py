@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 import warnings
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -30,6 +31,7 @@ from .files import (
 from .text import clean_name, decode_file
 
 _DELIMITERS = (",", ";", "\t", "|")
+_LONE_CR = re.compile(r"\r(?!\n)")
 _UNNAMED = "_unnamed_"  # a header cell left blank, numbered by position
 _MAX_FIELD_BYTES = 1 << 20  # no legitimate cell in these extracts is anywhere near 1 MB
 
@@ -69,6 +71,8 @@ def _rename(header: list[str], column_map: Mapping[str, str], path: Path) -> lis
 
 def _read_csv(path: Path, column_map: Mapping[str, str]) -> pd.DataFrame:
     text, _ = decode_file(path)
+    # A lone carriage return ends a line (old Mac files; pandas reads it so): one rule for lines everywhere.
+    text = _LONE_CR.sub("\n", text)
     header_end = text.find("\n")
     header_line = text if header_end < 0 else text[:header_end]
     if not header_line.strip():

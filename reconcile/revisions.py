@@ -73,7 +73,8 @@ def _indicator(both: pd.DataFrame, keys: list[str], indicator: str, bases: pd.Se
     beyond = (kind != "") & ((kind != "revised") | exceeds)
     old_low, old_high = cell_bounds(old_cells, bases)
     new_low, new_high = cell_bounds(new_cells, bases)
-    key_records = both[keys].to_dict("records")
+    changed = np.flatnonzero(kind != "")
+    key_records = dict(zip(changed, both.loc[changed, keys].to_dict("records"), strict=True))
     cells = [
         CellRevision(
             key=key_records[i], indicator=indicator, old=str(old_text.iloc[i]), new=str(new_text.iloc[i]),
@@ -83,7 +84,7 @@ def _indicator(both: pd.DataFrame, keys: list[str], indicator: str, bases: pd.Se
             rel_change=None if np.isnan(relative[i]) else float(relative[i]),
             kind=str(kind[i]), beyond_tolerance=bool(beyond[i]),
         )
-        for i in np.flatnonzero(kind != "")
+        for i in changed
     ]  # fmt: skip
     compared = old_numeric & new_numeric
     stats = []
