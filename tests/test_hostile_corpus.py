@@ -26,6 +26,7 @@ HEADER = "CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB"
 EPISODES = "CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,HOME_POST,PL_POST,URN"
 EES = "time_period,time_identifier,geographic_level,country_code,country_name,measure,number"
 CIN = (DATA / "CIN_Census_2024.xml").read_text(encoding="utf-8")
+RETURN_903 = (DATA / "ssda903_xml" / "fake_903_excerpt.xml").read_text(encoding="ascii")
 ROUNDING = "{national: 10, regional: 10, local authority: 1}"
 
 
@@ -178,6 +179,13 @@ CASES = [
          1, "invalid.REC"),
     ssda("ssda: child twice in the header", {"h.csv": f"{HEADER}\nC1,1,01/01/2010,,,,\nC1,2,01/01/2011,,,,\n",
                                        "e.csv": f"{EPISODES}\nC1,01/01/2020,,,,,,01/06/2020,E2,,,,\n"}, 1, "duplicate.record"),
+    ssda("SSDA903 XML return", {"r.xml": RETURN_903}, 1, "ssda903"),
+    ssda("SSDA903 XML with a DTD after a long comment", {"r.xml": RETURN_903.replace("<EXPSSDA903>", "<!--" + "x" * 9500
+         + '-->\n<!DOCTYPE EXPSSDA903 [<!ENTITY e "x">]>\n<EXPSSDA903>', 1)}, 2, "r.xml", "DTD"),
+    ssda("SSDA903 XML with the wrong root", {"r.xml": RETURN_903.replace("EXPSSDA903", "EXPORT")}, 2, "r.xml"),
+    ssda("SSDA903 XML truncated", {"r.xml": RETURN_903[: len(RETURN_903) // 2]}, 2, "r.xml:line"),
+    ssda("SSDA903 OC3 table beside the return", {"r.xml": RETURN_903, "oc3.csv": "CHILD,DOB,IN_TOUCH,ACTIV,ACCOM\nC1,01/01/2003,DIED,,\n"},
+         1, "ssda903"),
     # --- Published tables ---
     published("published: 12a in a compared cell", "2020,Reporting year,National,E92000001,England,Deaths,12a\n", 1, "published.unreadable", "p.csv:2"),
     published("published: negative count", "2020,Reporting year,National,E92000001,England,Deaths,-50\n", 1, "published.unreadable"),
