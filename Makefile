@@ -9,7 +9,7 @@ CHROMIUM := /usr/bin/chromium
 AXE := tests/browser/node_modules/axe-core/axe.min.js
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test install browser lint bench clean
+.PHONY: demo test install browser postgres lint bench clean
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,16 @@ $(AXE): tests/browser/package.json tests/browser/package-lock.json
 
 browser: $(CHROMIUM) $(AXE)
 
+# The run history's tests start a throwaway server from Debian's PostgreSQL binaries (tests/postgres.py); the target
+# is whichever version's initdb is installed, and a name that does not exist (so it is installed) when none is.
+INITDB := $(or $(firstword $(wildcard /usr/lib/postgresql/*/bin/initdb)),/usr/lib/postgresql/VERSION/bin/initdb)
+
+$(INITDB):
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends postgresql >/dev/null
+
+postgres: $(INITDB)
+
 demo: install
 	rm -rf $(OUT)/sample
 	$(BIN)/triangulate synth --out $(OUT)/sample --seed 1
@@ -41,7 +51,7 @@ demo: install
 lint: install
 	$(BIN)/ruff check .
 
-test: install browser
+test: install browser postgres
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q
 

@@ -1,0 +1,11 @@
+"""The run history (issue 14): every run recorded in a SQLite or PostgreSQL database, listed and diffed.
+
+Nothing else in the project imports this package; the CLI wires it in.
+"""
+
+from __future__ import annotations
+
+from .errors import HistoryError
+from .store import History, RunSummary, open_history
+
+__all__ = ["History", "HistoryError", "RunSummary", "open_history"]

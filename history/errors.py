@@ -1,0 +1,31 @@
+"""HistoryError: the one error the history raises, so the CLI reports it as one line with exit code 2."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from ..errors import TriangulateError
+
+_PASSWORD = re.compile(r"(://[^:/@]*:)[^@]*@")
+
+
+class HistoryError(TriangulateError):
+    """The run history cannot be opened, upgraded, read or written."""
+
+
+def safe_url(url: str) -> str:
+    """The URL as it may be printed: never with its password."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        return _PASSWORD.sub(r"\1***@", url)
+
+
+def reason(error: BaseException) -> str:
+    """What went wrong, in a few words: the driver's first line only, since later lines may quote the data."""
+    cause = getattr(error, "orig", None) or error
+    first = (str(cause).strip().splitlines() or [""])[0][:200]
+    return f"{type(cause).__name__}: {first}" if first else type(cause).__name__

@@ -1,0 +1,135 @@
+"""The model's typed results as table rows: plain dicts for bulk inserts, one list per table."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from .. import __version__
+from ..domain.geography import ENGLAND
+from ..domain.intervals import Interval
+from ..model.checks import InputFile
+from ..model.release import Release
+from ..model.revisions import Revisions
+
+Row = dict[str, Any]
+
+
+def utc(moment: dt.datetime) -> dt.datetime:
+    """Times are stored in UTC (a naive time is taken as local, as Python does)."""
+    return moment.astimezone(dt.UTC)
+
+
+def bounds(value: Interval | None) -> tuple[float | None, float | None]:
+    """An interval as two columns: NULL low is not available, NULL high is no upper bound."""
+    if value is None:
+        return None, None
+    return value.low, None if math.isinf(value.high) else value.high
+
+
+def _sha256(text: str | None) -> str | None:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest() if text is not None else None
+
+
+def run_row(release: Release, started_at: dt.datetime, finished_at: dt.datetime, label: str | None) -> Row:
+    provenance = release.provenance
+    default = provenance.reference_date.isoformat() if provenance.reference_date else provenance.config_name
+    return {
+        "started_at": utc(started_at),
+        "finished_at": utc(finished_at),
+        "command": release.command,
+        "release": label or default,
+        "reference_date": provenance.reference_date,
+        "tool_version": dict(provenance.versions).get("triangulate", __version__),
+        "config_sha256": _sha256(provenance.config_text),
+        "passed": release.passed,
+        "gate": release.gate,
+    }
+
+
+def _input(source: str, file: InputFile, rows: Mapping[str, int] | None) -> Row:
+    return {"source": source, "path": file.path, "size": file.size, "sha256": file.sha256,
+            "rows": (rows or {}).get(file.path)}  # fmt: skip
+
+
+def input_rows(release: Release, rows: Mapping[str, int] | None) -> list[Row]:
+    """Every file the run read (sources and published tables), once each; `rows` maps a path to its row count."""
+    files = dict.fromkeys((*release.provenance.files, *release.published_files))
+    return [_input(source, file, rows) for source, file in files]
+
+
+def check_rows(release: Release) -> list[Row]:
+    return [
+        {"source": source.name, "kind": source.kind, "check_id": o.check_id, "severity": o.severity,
+         "status": o.status, "failed": o.failed, "record_ids": json.dumps(list(o.record_ids))}
+        for source in release.sources
+        for o in source.outcomes
+    ]
+
+
+def comparison_rows(release: Release) -> list[Row]:
+    out = []
+    for c in release.reconciliation.comparisons if release.reconciliation else ():
+        left_low, left_high = bounds(c.left_value)
+        right_low, right_high = bounds(c.right_value)
+        out.append({"measure": c.measure, "period": c.period, "geography": c.geography, "left": c.left, "right": c.right,
+                    "left_low": left_low, "left_high": left_high, "right_low": right_low, "right_high": right_high,
+                    "relation": c.relation, "tolerance": json.dumps(dict(c.tolerance), sort_keys=True),
+                    "status": c.status})  # fmt: skip
+    return out
+
+
+def published_sources(release: Release) -> set[str]:
+    return {s.name for s in release.sources if s.published} | {name for name, _ in release.published_files}
+
+
+def series_rows(release: Release) -> list[Row]:
+    """The national value of every source per measure and period (what the model keeps of each figure)."""
+    published = published_sources(release)
+    out = []
+    for point in release.reconciliation.series if release.reconciliation else ():
+        low, high = bounds(point.value)
+        per_low, per_high = bounds(point.per_12_months)
+        out.append({"source": point.source, "published": point.source in published, "measure": point.measure,
+                    "period": point.period, "geography": ENGLAND, "low": low, "high": high,
+                    "per_12_low": per_low, "per_12_high": per_high})  # fmt: skip
+    return out
+
+
+def bridge_rows(release: Release) -> list[Row]:
+    return [
+        {"source": b.source, "measure": b.measure, "period": b.period, "headline": b.headline, "harmonised": b.harmonised,
+         "steps": json.dumps([{"step": s.step, "count": s.count} for s in b.steps])}
+        for b in (release.reconciliation.bridges if release.reconciliation else ())
+    ]
+
+
+def revisions_run_row(found: Revisions, started_at: dt.datetime, finished_at: dt.datetime, label: str | None,
+                      config_text: str | None) -> Row:  # fmt: skip
+    return {
+        "started_at": utc(started_at),
+        "finished_at": utc(finished_at),
+        "command": "revisions",
+        "release": label or found.new.file.path.replace("\\", "/").rsplit("/", 1)[-1],
+        "reference_date": None,
+        "tool_version": __version__,
+        "config_sha256": _sha256(config_text),
+        "passed": found.passed,
+        "gate": "revisions",
+    }
+
+
+def vintage_rows(found: Revisions) -> list[Row]:
+    return [{**_input(name, v.file, None), "rows": v.rows} for name, v in (("old", found.old), ("new", found.new))]
+
+
+def revision_rows(found: Revisions) -> list[Row]:
+    return [
+        {"indicator": c.indicator, "key": json.dumps(dict(c.key), sort_keys=True), "old": c.old, "new": c.new,
+         "kind": c.kind, "change": c.change, "beyond_tolerance": c.beyond_tolerance}
+        for c in found.cells
+    ]

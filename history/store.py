@@ -1,0 +1,166 @@
+"""open_history and History: record a run with everything under it in one transaction, list runs, diff two.
+
+A run is written in ONE transaction, so a process killed at any moment leaves it wholly in or absent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from alembic.util.exc import CommandError
+from sqlalchemy.exc import SQLAlchemyError
+
+from ..model.release import Release
+from ..model.revisions import Revisions
+from . import migrate, rows, schema
+from .diff import diff_runs
+from .engine import create_engine
+from .errors import HistoryError, reason, safe_url
+
+UPGRADE_ATTEMPTS = 3  # two processes creating one new PostgreSQL history at once: the loser retries and finds it made
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    id: int
+    release: str
+    command: str
+    started_at: dt.datetime
+    finished_at: dt.datetime
+    passed: bool
+    failing_checks: int  # outcomes that did not pass: failed, crashed or not run
+    discrepancies: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"run_id": self.id, "release": self.release, "command": self.command,
+                "started_at": self.started_at.isoformat(), "finished_at": self.finished_at.isoformat(),
+                "passed": self.passed, "failing_checks": self.failing_checks, "discrepancies": self.discrepancies}  # fmt: skip
+
+
+def open_history(url: str) -> History:
+    """Open (creating or upgrading in place) the history at a SQLAlchemy URL or a bare SQLite path."""
+    shown = safe_url(url)
+    engine = create_engine(url)
+    try:
+        _upgrade(engine, shown)
+    except HistoryError:
+        engine.dispose()
+        raise
+    except (SQLAlchemyError, CommandError, OSError) as error:
+        engine.dispose()
+        raise HistoryError(f"cannot open history {shown}: {reason(error)}") from None
+    return History(engine, shown)
+
+
+def _upgrade(engine: sa.Engine, shown: str) -> None:
+    known, heads = migrate.known_revisions()
+    for attempt in range(UPGRADE_ATTEMPTS):
+        try:
+            with engine.begin() as connection:
+                stamped = migrate.current(connection)
+                unknown = sorted(set(stamped) - known)
+                if unknown:
+                    raise HistoryError(f"history {shown} has schema revision {', '.join(unknown)}, newer than this "
+                                       f"triangulate knows (head {', '.join(heads)}): upgrade triangulate to use it")  # fmt: skip
+                if not stamped and sa.inspect(connection).has_table(schema.runs.name):
+                    raise HistoryError(f"history {shown} has a runs table but no {migrate.VERSION_TABLE}: not a triangulate history")
+                if set(stamped) != set(heads):
+                    migrate.upgrade(connection)
+            return
+        except sa.exc.DBAPIError:
+            if attempt == UPGRADE_ATTEMPTS - 1:
+                raise
+            time.sleep(0.2 * (attempt + 1))
+
+
+class History:
+    """A run history in a database. Use open_history() to get one; close() (or `with`) releases it."""
+
+    def __init__(self, engine: sa.Engine, shown_url: str) -> None:
+        self._engine = engine
+        self.url = shown_url  # without its password
+
+    def __enter__(self) -> History:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def record(self, release: Release, started_at: dt.datetime, finished_at: dt.datetime,
+               inputs_rows: Mapping[str, int] | None = None, *, label: str | None = None) -> int:  # fmt: skip
+        """Record a run (the release as disclosed: its record ids are stored as given) and return its id.
+
+        `inputs_rows` maps an input's path to its row count; `label` is the release the run belongs to
+        (default: the reference date, else the config's name), which `diff` refers to.
+        """
+        return self._write(rows.run_row(release, started_at, finished_at, label), {
+            schema.inputs: rows.input_rows(release, inputs_rows),
+            schema.check_outcomes: rows.check_rows(release),
+            schema.comparisons: rows.comparison_rows(release),
+            schema.series: rows.series_rows(release),
+            schema.bridges: rows.bridge_rows(release),
+        })  # fmt: skip
+
+    def record_revisions(self, revisions: Revisions, started_at: dt.datetime, finished_at: dt.datetime, *,
+                         label: str | None = None, config_text: str | None = None) -> int:  # fmt: skip
+        """Record a `triangulate revisions` run: both vintages and every revised cell (label: the new file's name)."""
+        return self._write(rows.revisions_run_row(revisions, started_at, finished_at, label, config_text), {
+            schema.inputs: rows.vintage_rows(revisions),
+            schema.revisions: rows.revision_rows(revisions),
+        })  # fmt: skip
+
+    def _write(self, run: rows.Row, children: Mapping[sa.Table, list[rows.Row]]) -> int:
+        try:
+            with self._engine.begin() as connection:
+                run_id = int(connection.execute(schema.runs.insert(), run).inserted_primary_key[0])
+                for table, found in children.items():
+                    if found:
+                        connection.execute(table.insert(), [{**row, "run_id": run_id} for row in found])
+        except SQLAlchemyError as error:
+            raise HistoryError(f"cannot record the run in history {self.url}: {reason(error)}") from None
+        return run_id
+
+    def runs(self, limit: int | None = None) -> list[RunSummary]:
+        """Every run, newest first, with how many checks did not pass and how many comparisons disagree."""
+        failing = (sa.select(schema.check_outcomes.c.run_id, sa.func.count().label("n"))
+                   .where(schema.check_outcomes.c.status != "passed").group_by(schema.check_outcomes.c.run_id).subquery())  # fmt: skip
+        discrepant = (sa.select(schema.comparisons.c.run_id, sa.func.count().label("n"))
+                      .where(schema.comparisons.c.status == "discrepancy").group_by(schema.comparisons.c.run_id).subquery())  # fmt: skip
+        r = schema.runs.c
+        query = (
+            sa.select(r.id, r.release, r.command, r.started_at, r.finished_at, r.passed,
+                      sa.func.coalesce(failing.c.n, 0), sa.func.coalesce(discrepant.c.n, 0))
+            .outerjoin(failing, failing.c.run_id == r.id).outerjoin(discrepant, discrepant.c.run_id == r.id)
+            .order_by(r.id.desc()).limit(limit)
+        )  # fmt: skip
+        with self._reading() as connection:
+            found = connection.execute(query).all()
+        return [RunSummary(row[0], row[1], row[2], _utc(row[3]), _utc(row[4]), bool(row[5]), int(row[6]), int(row[7]))
+                for row in found]  # fmt: skip
+
+    def diff(self, from_ref: int | str | None = None, to_ref: int | str | None = None, *,
+             revision_tolerance: float = 0.0) -> dict[str, Any]:  # fmt: skip
+        """What changed between two runs (see history/diff.py); refs are run ids or release labels."""
+        with self._reading() as connection:
+            return diff_runs(connection, from_ref, to_ref, revision_tolerance)
+
+    @contextmanager
+    def _reading(self) -> Iterator[sa.Connection]:
+        try:
+            with self._engine.connect() as connection:
+                yield connection.execution_options(history_read_only=True)
+        except SQLAlchemyError as error:
+            raise HistoryError(f"cannot read history {self.url}: {reason(error)}") from None
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
