@@ -1,4 +1,4 @@
-"""Ctrl-C ends a run with exit 130 and leaves the previous outputs as they were; progress shows only on a terminal."""
+"""Ctrl-C or SIGTERM ends a run with exit 130 and leaves the previous outputs as they were, and no temporary file; progress shows only on a terminal."""
 
 import os
 import pty
@@ -7,6 +7,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+import pytest
 
 TRIANGULATE = [sys.executable, "-m", "triangulate.cli"]
 
@@ -55,3 +57,80 @@ def test_progress_shows_on_a_terminal_and_not_in_a_pipe(synthetic: Path, tmp_pat
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert piped.returncode == 1 and "step" not in piped.stderr
+
+
+# The run's own code, with each output's write slowed so a signal sent from outside surely lands
+# inside the write window (between the first temporary file and the renames).
+SLOW_WRITES = """
+import sys, time
+from triangulate.pipeline import atomic
+from triangulate.cli import main
+write = atomic._write_through
+
+def slow(handle, text):
+    write(handle, text)
+    time.sleep(0.25)
+
+atomic._write_through = slow
+main(sys.argv[1:])
+"""
+
+
+def test_sigterm_while_writing_leaves_no_temporary_file_and_the_previous_outputs(synthetic: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    previous = {name: f"previous {name}\n" for name in ("results.json", "junit.xml", "summary.md", "report.html")}
+    for name, text in previous.items():
+        (out / name).write_text(text)
+    process = subprocess.Popen(
+        [sys.executable, "-c", SLOW_WRITES, "run", str(synthetic / "release.yaml"), "--out", str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 300
+    while not any(p.name.endswith(".part") for p in out.iterdir()):
+        assert process.poll() is None and time.monotonic() < deadline, "the run never began to write"
+        time.sleep(0.001)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr
+    assert stderr.strip() == "triangulate: interrupted" and "Traceback" not in stderr
+    assert {p.name: p.read_text() for p in out.iterdir()} == previous  # untouched, and no .part files left
+
+
+def test_a_signal_while_writing_removes_every_temporary_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from triangulate.pipeline import atomic
+
+    for name in ("a.txt", "b.txt", "c.txt"):
+        (tmp_path / name).write_text(f"old {name}")
+    before = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
+    write = atomic._write_through
+
+    def write_then_signal(handle: int, text: str) -> None:
+        write(handle, text)
+        if text == "new b.txt":  # a.txt and b.txt exist as temporary files now; c.txt not yet
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    monkeypatch.setattr(atomic, "_write_through", write_then_signal)
+    with pytest.raises(atomic.Terminated):
+        atomic.write_all_atomic({tmp_path / name: f"new {name}" for name in ("a.txt", "b.txt", "c.txt")})
+    assert {p.name: p.read_text() for p in tmp_path.iterdir()} == {n: f"old {n}" for n in ("a.txt", "b.txt", "c.txt")}
+    assert (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)) == before
+
+
+def test_ctrl_c_during_the_renames_waits_for_all_of_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from triangulate.pipeline import atomic
+
+    for name in ("a.txt", "b.txt", "c.txt"):
+        (tmp_path / name).write_text(f"old {name}")
+    replace = os.replace
+
+    def replace_then_interrupt(source: Path, target: Path) -> None:
+        replace(source, target)
+        if Path(target).name == "a.txt":
+            os.kill(os.getpid(), signal.SIGINT)
+
+    monkeypatch.setattr(atomic.os, "replace", replace_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        atomic.write_all_atomic({tmp_path / name: f"new {name}" for name in ("a.txt", "b.txt", "c.txt")})
+    # The interruption is raised once the set is whole: every output new, no temporary file.
+    assert {p.name: p.read_text() for p in tmp_path.iterdir()} == {n: f"new {n}" for n in ("a.txt", "b.txt", "c.txt")}
