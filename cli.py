@@ -60,6 +60,13 @@ def cli() -> None:
     """Validate and reconcile England's child-death data (DfE, NCMD, CSPRP)."""
 
 
+def _history_options(command):  # type: ignore[no-untyped-def]
+    command = click.option("--release", "release_label", help="This release's label in the history [default: the reference date].")(command)
+    return click.option(
+        "--history", "history_url", help="Record the run in a history: a SQLAlchemy URL (sqlite:///h.db, postgresql+psycopg://...) or a SQLite file path."
+    )(command)
+
+
 def _disclosure_options(command):  # type: ignore[no-untyped-def]
     command = click.option(
         "--publish",
@@ -82,6 +89,7 @@ def _disclosure_options(command):  # type: ignore[no-untyped-def]
 @click.option("--config", "config_path", type=click.Path(path_type=Path), help="Run config for column mapping and severities.")
 @click.option("--html", "html_path", type=click.Path(path_type=Path), help="Write the per-source HTML report.")
 @_disclosure_options
+@_history_options
 def check(
     kind: str,
     paths: tuple[Path, ...],
@@ -92,6 +100,8 @@ def check(
     html_path: Path | None,
     redact: bool,
     publish: bool,
+    history_url: str | None,
+    release_label: str | None,
 ) -> None:
     """Check one source's files and report every failing record id."""
     from .canonical.registry import SourceOptions
@@ -129,7 +139,12 @@ def check(
         reference_date=_parse_reference_date(reference_date),
         severity=severity,
     )
-    release, _ = write_outputs(check_release(options, config), {"json": json_path, "html": html_path}, disclosure)
+    from .pipeline.memory import history_at, remember
+
+    started = dt.datetime.now(dt.UTC)
+    with history_at(history_url or (config.history if config else None)) as history:
+        release, _ = write_outputs(check_release(options, config), {"json": json_path, "html": html_path}, disclosure)
+        remember(history, release, started, release_label or (config.release if config else None))
     click.echo(render_check_summary(release.sources[0]))
     if not release.passed:
         raise ChecksFailed
@@ -191,7 +206,8 @@ def _release_targets(out_dir: Path | None, given: dict[str, Path | None], publis
     return targets
 
 
-def _run_and_write(config_path: Path, targets: dict[str, Path | None], *, redact: bool, publish: bool, command: str):  # type: ignore[no-untyped-def]
+def _run_and_write(config_path: Path, targets: dict[str, Path | None], *, redact: bool, publish: bool, command: str,
+                   history_url: str | None = None, release_label: str | None = None):  # type: ignore[no-untyped-def]  # fmt: skip
     """Check, reconcile and write every output, with a progress line on a terminal; returns the release as disclosed."""
     from .config import load_config
     from .pipeline.outputs import validate_targets, write_outputs
@@ -200,11 +216,19 @@ def _run_and_write(config_path: Path, targets: dict[str, Path | None], *, redact
 
     disclosure = Disclosure.from_options(redact=redact, publish=publish)
     validate_targets(targets)
+    from .pipeline.memory import history_at, remember
+
+    config = load_config(config_path)
     progress = Progress()
+    started = dt.datetime.now(dt.UTC)
     try:
-        release = run_release(load_config(config_path), progress, command=command)
-        progress("writing outputs")
-        return write_outputs(release, targets, disclosure)
+        with history_at(history_url or config.history) as history:
+            release = run_release(config, progress, command=command)
+            progress("writing outputs")
+            shown, written = write_outputs(release, targets, disclosure)
+            progress("recording the run in the history")
+            remember(history, shown, started, release_label or config.release)
+            return shown, written
     finally:
         progress.done()
 
@@ -213,12 +237,15 @@ def _run_and_write(config_path: Path, targets: dict[str, Path | None], *, redact
 @click.option("--config", "config_path", type=click.Path(path_type=Path), required=True, help="Run config (YAML).")
 @_release_output_options
 @_disclosure_options
-def reconcile(config_path: Path, redact: bool, publish: bool, **outputs: Path | None) -> None:
+@_history_options
+def reconcile(config_path: Path, redact: bool, publish: bool, history_url: str | None, release_label: str | None,
+              **outputs: Path | None) -> None:  # fmt: skip
     """Reconcile the sources' death counts; exit 1 on a discrepancy beyond tolerance, an empty comparison or a failing published table."""
     from .reports.console import render_check_summary, render_reconciliation
 
     targets = _release_targets(None, outputs)
-    release, _ = _run_and_write(config_path, targets, redact=redact, publish=publish, command="reconcile")
+    release, _ = _run_and_write(config_path, targets, redact=redact, publish=publish, command="reconcile",
+                                history_url=history_url, release_label=release_label)  # fmt: skip
     for result in release.gating_sources:  # published tables: their checks gate `reconcile` too
         click.echo(render_check_summary(result))
     click.echo(render_reconciliation(release))
@@ -232,12 +259,15 @@ def reconcile(config_path: Path, redact: bool, publish: bool, **outputs: Path | 
               help="Folder for every output not given a path of its own.")  # fmt: skip
 @_release_output_options
 @_disclosure_options
-def run(config_path: Path, out_dir: Path, redact: bool, publish: bool, **outputs: Path | None) -> None:
+@_history_options
+def run(config_path: Path, out_dir: Path, redact: bool, publish: bool, history_url: str | None, release_label: str | None,
+        **outputs: Path | None) -> None:  # fmt: skip
     """Check every source, reconcile, and write every output; exit 1 if either fails."""
     from .reports.console import render_check_summary, render_reconciliation
 
     targets = _release_targets(out_dir, outputs, publish)
-    release, written = _run_and_write(config_path, targets, redact=redact, publish=publish, command="run")
+    release, written = _run_and_write(config_path, targets, redact=redact, publish=publish, command="run",
+                                      history_url=history_url, release_label=release_label)  # fmt: skip
     for result in release.sources:
         click.echo(render_check_summary(result))
     click.echo(render_reconciliation(release))
@@ -256,8 +286,10 @@ def run(config_path: Path, out_dir: Path, redact: bool, publish: bool, **outputs
 @click.option("--summary-md", "summary_md", type=click.Path(path_type=Path), help="Write a Markdown summary for a pull request.")
 @click.option("--tolerance-abs", type=float, help="A revision within this many units is not beyond tolerance (with --tolerance-rel).")
 @click.option("--tolerance-rel", type=float, help="A revision within this share of the old value (0.01 is 1%) is not beyond tolerance.")
+@_history_options
 def revisions(old_path: Path, new_path: Path, config_path: Path | None, json_path: Path | None, html_path: Path | None,
-              summary_md: Path | None, tolerance_abs: float | None, tolerance_rel: float | None) -> None:  # fmt: skip
+              summary_md: Path | None, tolerance_abs: float | None, tolerance_rel: float | None, history_url: str | None,
+              release_label: str | None) -> None:  # fmt: skip
     """What NEW revised in the figures OLD had already published: two vintages of one EES table."""
     from dataclasses import replace
 
@@ -276,11 +308,65 @@ def revisions(old_path: Path, new_path: Path, config_path: Path | None, json_pat
             config = replace(config, tolerance={**config.tolerance, **tolerance({k: v for k, v in given.items() if v is not None})})
         except TriangulateError as error:
             raise UsageError(f"--tolerance-{error.message.removeprefix('tolerance ')}") from None
-    found = run_revisions(existing_file(old_path), existing_file(new_path), config)
-    renderers = {json_path: render_revisions_json, html_path: render_revisions_html, summary_md: render_revisions_markdown}
-    write_all_atomic({Path(path): render(found) for path, render in renderers.items() if path is not None})
+    from .pipeline.memory import history_at, remember_revisions
+
+    started = dt.datetime.now(dt.UTC)
+    with history_at(history_url) as history:
+        found = run_revisions(existing_file(old_path), existing_file(new_path), config)
+        renderers = {json_path: render_revisions_json, html_path: render_revisions_html, summary_md: render_revisions_markdown}
+        write_all_atomic({Path(path): render(found) for path, render in renderers.items() if path is not None})
+        remember_revisions(history, found, started, release_label)
     click.echo(render_revisions_markdown(found).rstrip())
     if not found.passed:
+        raise ChecksFailed
+
+
+@cli.group()
+def history() -> None:
+    """The run history: every recorded run, and what changed between two of them."""
+
+
+@history.command("list")
+@click.argument("url")
+@click.option("--json", "as_json", is_flag=True, help="Print the runs as JSON.")
+def history_list(url: str, as_json: bool) -> None:
+    """One line per run, newest first: release, when, verdict, counts."""
+    import json
+
+    from .pipeline.memory import history_at
+    from .reports.history import render_runs
+
+    with history_at(url) as store:
+        runs = [r.to_dict() for r in store.runs()]  # type: ignore[union-attr]
+    click.echo(json.dumps(runs, indent=2) if as_json else render_runs(runs))
+
+
+@history.command("diff")
+@click.argument("url")
+@click.option("--from", "from_ref", help="A run id or a release label [default: the latest run of an earlier release].")
+@click.option("--to", "to_ref", help="A run id or a release label [default: the latest run].")
+@click.option("--json", "json_path", type=click.Path(path_type=Path), help="Write the changes as JSON.")
+@click.option("--html", "html_path", type=click.Path(path_type=Path), help="Write the changes as an HTML page.")
+@click.option("--summary-md", "summary_md", type=click.Path(path_type=Path), help="Write a Markdown summary.")
+@click.option("--revision-tolerance", type=float, default=0.0, show_default=True,
+              help="A published figure that moves by more than this is revised beyond tolerance.")  # fmt: skip
+def history_diff(url: str, from_ref: str | None, to_ref: str | None, json_path: Path | None, html_path: Path | None,
+                 summary_md: Path | None, revision_tolerance: float) -> None:  # fmt: skip
+    """What changed since the last release: new and fixed failures, comparisons that moved, revised figures."""
+    from .pipeline.atomic import write_all_atomic
+    from .pipeline.memory import history_at
+    from .pipeline.outputs import validate_targets
+    from .reports.history import render_diff_html, render_diff_json, render_diff_markdown
+
+    if not revision_tolerance >= 0:
+        raise UsageError("--revision-tolerance must be a number of at least 0")
+    validate_targets({"json": json_path, "html": html_path, "summary_md": summary_md})
+    with history_at(url) as store:
+        diff = store.diff(from_ref, to_ref, revision_tolerance=revision_tolerance)  # type: ignore[union-attr]
+    renderers = {json_path: render_diff_json, html_path: render_diff_html, summary_md: render_diff_markdown}
+    write_all_atomic({Path(p): render(diff) for p, render in renderers.items() if p is not None})
+    click.echo(render_diff_markdown(diff).rstrip())
+    if not diff["passed"]:
         raise ChecksFailed
 
 

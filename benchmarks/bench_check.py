@@ -24,7 +24,7 @@ if sys.argv[1] == "parse":
     children = int(frame["_child"].nunique())
 else:
     from triangulate.canonical.registry import SourceOptions
-from triangulate.pipeline.check import check_source
+    from triangulate.pipeline.check import check_source
     children = check_source(SourceOptions("cin", "cin", tuple(files))).result.records
 seconds = time.perf_counter() - start
 print(json.dumps({"seconds": seconds, "children": children, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))

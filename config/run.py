@@ -29,7 +29,7 @@ PUBLISHED_KEYS = {"kind", "path", "columns", "severity", "rounding", "rates"}
 DENOMINATOR_KEYS = {"kind", "path", "columns", "value", "filter"}
 RATE_KEYS = {"rate", "count", "denominator", "per"}
 PACKAGE_DATA = "triangulate:"
-TOP_KEYS = {"reference_date", "sources", "measures", "severity", "linkage", "geographies"}
+TOP_KEYS = {"reference_date", "sources", "measures", "severity", "linkage", "geographies", "history", "release"}
 DEFAULT_LINK_DAYS = 7
 ROUNDING_FORMS = '"rounding: none" (exact counts) or "rounding: {national: 10, regional: 10, local authority: 1}"'
 
@@ -47,6 +47,8 @@ class RunConfig:
     measures_are_defaults: bool = True  # the shipped measures: one that fits no source is skipped, not an error
     link_days: int = DEFAULT_LINK_DAYS
     geographies: tuple[str, ...] = GEOGRAPHY_LEVELS
+    history: str | None = None  # a SQLAlchemy URL or a SQLite path; --history overrides it
+    release: str | None = None  # the release's label in the history; --release overrides it
 
     @property
     def kinds(self) -> dict[str, str]:
@@ -170,7 +172,19 @@ def load_config(path: str | Path) -> RunConfig:
         measures_are_defaults=document.get("measures", "default") in (None, "default"),
         link_days=link_days,
         geographies=geographies,
+        history=_history_url(document.get("history"), config_path),
+        release=str(document["release"]) if document.get("release") is not None else None,
     )
+
+
+def _history_url(value: Any, config_path: Path) -> str | None:
+    """A bare SQLite path is relative to the config's folder, like every other path in it."""
+    if value is None:
+        return None
+    text = str(value)
+    if "://" in text:
+        return text
+    return str(Path(text) if Path(text).is_absolute() else config_path.parent / text)
 
 
 def _kind(name: str, node: Any) -> str:

@@ -1,0 +1,52 @@
+"""Renderers for `triangulate history`: the list of runs, and what changed between two runs."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .wording import visible
+
+
+def render_runs(runs: list[dict[str, Any]]) -> str:
+    if not runs:
+        return "no runs recorded"
+    return visible("\n".join(
+        f"{r['run_id']:>5}  {r['release']:<16} {r['started_at'][:19]}  {'PASS' if r['passed'] else 'FAIL'}  "
+        f"{r['command']:<9} {r['failing_checks']} checks not passed, {r['discrepancies']} discrepancies"
+        for r in runs
+    ))  # fmt: skip
+
+
+def render_diff_json(diff: dict[str, Any]) -> str:
+    return json.dumps(diff, indent=2, ensure_ascii=False, default=str) + "\n"
+
+
+def _run(side: dict[str, Any]) -> str:
+    return f"run {side['run_id']} ({side['release']}, {str(side['started_at'])[:19]})"
+
+
+def render_diff_markdown(diff: dict[str, Any]) -> str:
+    lines = [f"## Triangulate: since the last release: {'PASS' if diff['passed'] else 'FAIL'}", "",
+             f"{_run(diff['from'])} → {_run(diff['to'])}."]  # fmt: skip
+    if diff["checks"]:
+        lines += ["", "| source | check | before | now | change |", "|---|---|---:|---:|---|"]
+        lines += [f"| {c['source']} | `{c['id']}` | {c['old_failed'] if c['old_failed'] is not None else '-'} | "
+                  f"{c['new_failed'] if c['new_failed'] is not None else '-'} | {c['change']} |" for c in diff["checks"]]  # fmt: skip
+    if diff["comparisons"]:
+        lines += ["", "| measure | period | geography | pair | before | now |", "|---|---|---|---|---|---|"]
+        lines += [f"| {c['measure']} | {c['period']} | {c['geography']} | {c['left']} / {c['right']} | {c['old_status'] or '-'} | "
+                  f"{c['new_status'] or '-'} |" for c in diff["comparisons"]]  # fmt: skip
+    if diff["published"]:
+        lines += ["", "| source | measure | period | before | now | beyond tolerance |", "|---|---|---|---|---|---|"]
+        lines += [f"| {p['source']} | {p['measure']} | {p['period']} | {p['old']} | {p['new']} | {'yes' if p['beyond_tolerance'] else 'no'} |"
+                  for p in diff["published"]]  # fmt: skip
+    if not (diff["checks"] or diff["comparisons"] or diff["published"]):
+        lines += ["", "Nothing changed."]
+    return visible("\n".join(lines)) + "\n"
+
+
+def render_diff_html(diff: dict[str, Any]) -> str:
+    from .html import environment
+
+    return environment().get_template("history.html.j2").render(d=diff, title_from=_run(diff["from"]), title_to=_run(diff["to"]))
