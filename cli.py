@@ -353,18 +353,12 @@ def history_list(url: str, as_json: bool) -> None:
 def history_diff(url: str, from_ref: str | None, to_ref: str | None, json_path: Path | None, html_path: Path | None,
                  summary_md: Path | None, revision_tolerance: float) -> None:  # fmt: skip
     """What changed since the last release: new and fixed failures, comparisons that moved, revised figures."""
-    from .pipeline.atomic import write_all_atomic
-    from .pipeline.memory import history_at
-    from .pipeline.outputs import validate_targets
-    from .reports.history import render_diff_html, render_diff_json, render_diff_markdown
+    from .pipeline.memory import diff_and_write
+    from .reports.history import render_diff_markdown
 
     if not revision_tolerance >= 0:
         raise UsageError("--revision-tolerance must be a number of at least 0")
-    validate_targets({"json": json_path, "html": html_path, "summary_md": summary_md})
-    with history_at(url) as store:
-        diff = store.diff(from_ref, to_ref, revision_tolerance=revision_tolerance)  # type: ignore[union-attr]
-    renderers = {json_path: render_diff_json, html_path: render_diff_html, summary_md: render_diff_markdown}
-    write_all_atomic({Path(p): render(diff) for p, render in renderers.items() if p is not None})
+    diff = diff_and_write(url, from_ref, to_ref, revision_tolerance, {"json": json_path, "html": html_path, "summary_md": summary_md})
     click.echo(render_diff_markdown(diff).rstrip())
     if not diff["passed"]:
         raise ChecksFailed

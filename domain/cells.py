@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .intervals import ROUNDS_TO_ZERO, SUPPRESSED, SYMBOLS
+from .intervals import ROUNDS_TO_ZERO, SUPPRESSED, SYMBOLS, Interval, cell_interval
 
 _DIGITS = r"(?:\d{1,3}(?:,\d{3})+|\d+)"
 _NUMBER = rf"^(?P<whole>{_DIGITS})(?:\.(?P<fraction>\d+))?$"
@@ -98,3 +98,17 @@ def cell_bounds(cells: Cells, bases: pd.Series) -> tuple[np.ndarray, np.ndarray]
     low = np.where(suppressed | small, np.where(small & (base <= 1), 0.0, 1.0), low)
     high = np.where(suppressed, np.inf, np.where(small, np.where(base > 1, np.maximum(1, half - 1), 0.5), high))
     return low, high
+
+
+def from_published(text: object, base: int) -> Interval | None:
+    """One cell's text as an interval; None when not available, or when unreadable (which the
+    published checks report as `published.unreadable`)."""
+    import pandas as pd
+
+    from .cells import read_cells
+
+    cells = read_cells(pd.Series([text], dtype=object), whole=False)
+    if bool(cells.unreadable.iloc[0]):
+        return None
+    symbol = cells.symbol.iloc[0]
+    return cell_interval(float(cells.number.iloc[0]), symbol if isinstance(symbol, str) else None, base)

@@ -74,17 +74,3 @@ def cell_interval(number: float | None, symbol: str | None, base: int) -> Interv
     if float(number).is_integer() and base > 1 and int(number) % base == 0:
         return from_rounded(int(number), base)
     return Interval.exact(number)
-
-
-def from_published(text: object, base: int) -> Interval | None:
-    """One cell's text as an interval; None when not available, or when unreadable (which the
-    published checks report as `published.unreadable`)."""
-    import pandas as pd
-
-    from .cells import read_cells
-
-    cells = read_cells(pd.Series([text], dtype=object), whole=False)
-    if bool(cells.unreadable.iloc[0]):
-        return None
-    symbol = cells.symbol.iloc[0]
-    return cell_interval(float(cells.number.iloc[0]), symbol if isinstance(symbol, str) else None, base)

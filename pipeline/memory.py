@@ -4,8 +4,10 @@ before an output is written), recorded after the outputs are complete, in one tr
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
 
 from ..model.release import Release
 from ..model.revisions import Revisions
@@ -36,3 +38,18 @@ def remember_revisions(history: object | None, revisions: Revisions, started: dt
     if history is None:
         return None
     return history.record_revisions(revisions, started, dt.datetime.now(dt.UTC), label=label)  # type: ignore[attr-defined]
+
+
+def diff_and_write(url: str, from_ref: str | None, to_ref: str | None, tolerance: float,
+                   targets: Mapping[str, Path | None]) -> dict[str, Any]:  # fmt: skip
+    """`history diff`: what changed between two runs, written as JSON, HTML and Markdown as asked."""
+    from ..reports.history import render_diff_html, render_diff_json, render_diff_markdown
+    from .atomic import write_all_atomic
+    from .outputs import validate_targets
+
+    validate_targets(targets)
+    with history_at(url) as store:
+        diff = store.diff(from_ref, to_ref, revision_tolerance=tolerance)  # type: ignore[union-attr]
+    renderers = {"json": render_diff_json, "html": render_diff_html, "summary_md": render_diff_markdown}
+    write_all_atomic({Path(path): renderers[key](diff) for key, path in targets.items() if path is not None})
+    return diff

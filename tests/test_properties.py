@@ -10,7 +10,8 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from triangulate.canonical.records import death_records
-from triangulate.domain.intervals import Interval, from_published, from_rounded
+from triangulate.domain.cells import from_published
+from triangulate.domain.intervals import Interval, from_rounded
 from triangulate.domain.periods import financial_year
 from triangulate.reconcile.bridge import build_bridge, harmonised
 from triangulate.reconcile.linkage import link

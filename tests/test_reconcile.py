@@ -5,7 +5,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from triangulate.domain.intervals import Interval, from_published
+from triangulate.domain.cells import from_published
+from triangulate.domain.intervals import Interval
 from triangulate.domain.periods import Period, financial_year
 from triangulate.synth import SynthSpec, write_synthetic
 
