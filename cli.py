@@ -210,13 +210,13 @@ def _run_and_write(config_path: Path, targets: dict[str, Path | None], *, redact
                    history_url: str | None = None, release_label: str | None = None):  # type: ignore[no-untyped-def]  # fmt: skip
     """Check, reconcile and write every output, with a progress line on a terminal; returns the release as disclosed."""
     from .config import load_config
-    from .pipeline.outputs import validate_targets, write_outputs
+    from .pipeline.outputs import validate_targets
     from .pipeline.release import run_release
     from .reports.disclosure import Disclosure
 
     disclosure = Disclosure.from_options(redact=redact, publish=publish)
     validate_targets(targets)
-    from .pipeline.memory import history_at, remember
+    from .pipeline.memory import history_at, write_and_remember
 
     config = load_config(config_path)
     progress = Progress()
@@ -224,11 +224,8 @@ def _run_and_write(config_path: Path, targets: dict[str, Path | None], *, redact
     try:
         with history_at(history_url or config.history) as history:
             release = run_release(config, progress, command=command)
-            progress("writing outputs")
-            shown, written = write_outputs(release, targets, disclosure)
-            progress("recording the run in the history")
-            remember(history, shown, started, release_label or config.release)
-            return shown, written
+            progress("writing outputs and recording the run")
+            return write_and_remember(history, release, targets, disclosure, started, release_label or config.release)
     finally:
         progress.done()
 

@@ -118,6 +118,39 @@ class History:
             schema.revisions: rows.revision_rows(revisions),
         })  # fmt: skip
 
+    @contextmanager
+    def recording(self, release: Release, started_at: dt.datetime, finished_at: dt.datetime, *,
+                  label: str | None = None) -> Iterator[dict[str, Any] | None]:  # fmt: skip
+        """Record a run in a transaction that commits when the block ends (after the caller has written its
+        outputs); inside, yields what changed since the latest run of an earlier release (None: no such run).
+
+        A run killed inside the block is absent from the history; one that finished it is wholly in it.
+        """
+        try:
+            with self._engine.begin() as connection:
+                run_id = self._insert(connection, rows.run_row(release, started_at, finished_at, label), {
+                    schema.inputs: rows.input_rows(release, None),
+                    schema.check_outcomes: rows.check_rows(release),
+                    schema.comparisons: rows.comparison_rows(release),
+                    schema.series: rows.series_rows(release),
+                    schema.bridges: rows.bridge_rows(release),
+                })  # fmt: skip
+                try:
+                    since: dict[str, Any] | None = diff_runs(connection, None, run_id, 0.0)
+                except HistoryError:
+                    since = None  # the first release in this history
+                yield since
+        except SQLAlchemyError as error:
+            raise HistoryError(f"cannot record the run in history {self.url}: {reason(error)}") from None
+
+    @staticmethod
+    def _insert(connection: sa.Connection, run: rows.Row, children: Mapping[sa.Table, list[rows.Row]]) -> int:
+        run_id = int(connection.execute(schema.runs.insert(), run).inserted_primary_key[0])
+        for table, found in children.items():
+            if found:
+                connection.execute(table.insert(), [{**row, "run_id": run_id} for row in found])
+        return run_id
+
     def _write(self, run: rows.Row, children: Mapping[sa.Table, list[rows.Row]]) -> int:
         try:
             with self._engine.begin() as connection:

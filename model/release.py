@@ -34,6 +34,7 @@ class Release:
     provenance: Provenance
     published_files: tuple[tuple[str, InputFile], ...] = ()  # source name, file; hashed when read
     titles: Mapping[str, str] = field(default_factory=dict)  # measure id -> its title, for people
+    since: Mapping[str, Any] | None = None  # what changed since the last release, from the run history
 
     @property
     def gate(self) -> str:
@@ -72,4 +73,5 @@ class Release:
             "sources": [s.to_dict() for s in self.sources],
             "published_files": [{"source": name, **f.to_dict()} for name, f in self.published_files],
             **reconciliation.to_dict(),
+            **({"since_last_release": dict(self.since)} if self.since is not None else {}),
         }

@@ -6,11 +6,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from ..model.release import Release
 from ..model.revisions import Revisions
+from ..reports.disclosure import Disclosure, disclose
+from .outputs import write_outputs
 
 
 @contextmanager
@@ -53,3 +56,14 @@ def diff_and_write(url: str, from_ref: str | None, to_ref: str | None, tolerance
     renderers = {"json": render_diff_json, "html": render_diff_html, "summary_md": render_diff_markdown}
     write_all_atomic({Path(path): renderers[key](diff) for key, path in targets.items() if path is not None})
     return diff
+
+
+def write_and_remember(history: object | None, release: Release, targets: Mapping[str, Path | None], disclosure: Disclosure,
+                       started: dt.datetime, label: str | None) -> tuple[Release, list[Path]]:  # fmt: skip
+    """Write every output and, with a history, record the run in a transaction that commits once they are written;
+    the report then says what changed since the last release."""
+    shown = disclose(release, disclosure)
+    if history is None:
+        return write_outputs(shown, targets, disclosure, disclosed=True)
+    with history.recording(shown, started, dt.datetime.now(dt.UTC), label=label) as since:  # type: ignore[attr-defined]
+        return write_outputs(replace(shown, since=since), targets, disclosure, disclosed=True)

@@ -14,10 +14,10 @@ from .atomic import write_all_atomic
 
 
 def write_outputs(
-    release: Release, targets: Mapping[str, Path | None], disclosure: Disclosure
+    release: Release, targets: Mapping[str, Path | None], disclosure: Disclosure, *, disclosed: bool = False
 ) -> tuple[Release, list[Path]]:
-    """Returns the release as disclosed (for the console) and the paths written."""
-    shown = disclose(release, disclosure)
+    """Returns the release as disclosed (for the console) and the paths written; `disclosed`: it already is."""
+    shown = release if disclosed else disclose(release, disclosure)
     files: dict[Path, str] = {}
     stale: list[Path] = []
     for key, path in targets.items():

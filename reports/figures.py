@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from ..domain.geography import la_label
+from ..domain.intervals import Interval
 from ..model.rates import Contrast, Rate
 from ..model.reconciliation import ReconcileResult
 from .disclosure import Disclosure
@@ -83,3 +85,40 @@ def _contrast_words(contrast: Contrast, left: Rate, right: Rate, titles: Mapping
         f"{contrast.left} {_rate_words(left)} against {contrast.right} {_rate_words(right)}; "
         f"{times} times the rate ({ci_text(*contrast.rate_ratio_ci)})."
     )
+
+
+def since_sentences(since: Mapping[str, Any] | None, disclosure: Disclosure) -> tuple[str, ...]:
+    """What changed since the last release, in a few sentences: failures new and fixed, comparisons that moved,
+    published figures revised (from the run history)."""
+    if not since:
+        return ()
+    lines = [f"Compared with run {since['from']['run_id']} of release {since['from']['release']}."]
+    for change, words in (("new", "Newly failing"), ("worse", "Failing more"), ("fixed", "Fixed"), ("better", "Failing less")):
+        found = [c for c in since["checks"] if c["change"] == change]
+        if found:
+            lines.append(f"{words}: " + ", ".join(
+                f"{c['source']} {c['id']} ({_count(c['old_failed'], disclosure)} → {_count(c['new_failed'], disclosure)})" for c in found
+            ) + ".")  # fmt: skip
+    moved = since["comparisons"]
+    national = [c for c in moved if c["geography"] == "England"]
+    for c in national:
+        lines.append(f"{c['measure']} {c['period']}, {c['left']} against {c['right']}: {c['old_status'] or 'not compared'} → "
+                     f"{c['new_status'] or 'not compared'}.")  # fmt: skip
+    if len(moved) > len(national):
+        lines.append(f"{len(moved) - len(national)} regional or local authority comparisons changed status.")
+    for p in since["published"]:
+        lines.append(f"{p['source']} revised {p['measure']} for {p['geography']}, {p['period']}: {_bounds(p['old'], disclosure)} → "
+                     f"{_bounds(p['new'], disclosure)}" + (" (beyond tolerance)." if p["beyond_tolerance"] else "."))  # fmt: skip
+    if len(lines) == 1:
+        lines.append("Nothing changed.")
+    return tuple(lines)
+
+
+def _count(value: int | None, disclosure: Disclosure) -> str:
+    return "-" if value is None else disclosure.count(value)
+
+
+def _bounds(value: list[float | None] | None, disclosure: Disclosure) -> str:
+    if not value or value[0] is None:
+        return "not available"
+    return interval_text(Interval(value[0], value[1] if value[1] is not None else float("inf")), disclosure)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..model.release import Release
+from .disclosure import Disclosure
 from .wording import interval_text, ratio_text, visible
 
 
@@ -15,6 +16,10 @@ def render_markdown(release: Release) -> str:
     sources, result = release.sources, release.reconciliation
     ungated = [s for s in sources if s.blocks_release and s not in release.gating_sources]
     lines = [f"## Triangulate: {'PASS' if release.passed else 'FAIL'}", ""]
+    if release.since:
+        from .figures import since_sentences
+
+        lines += ["### Since the last release", "", *(f"- {line}" for line in since_sentences(release.since, Disclosure())), ""]
     if ungated:
         lines += ["Record sources' checks below are reported but not gated here; `triangulate run` gates on them.", ""]
     if sources:

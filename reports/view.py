@@ -15,7 +15,7 @@ from ..model.checks import CheckOutcome, SourceResult
 from ..model.reconciliation import Bridge, Comparison, ReconcileResult
 from ..model.release import Release
 from .disclosure import Disclosure
-from .figures import coherence_rows, contrast_sentences, rate_rows
+from .figures import coherence_rows, contrast_sentences, rate_rows, since_sentences
 from .verdict import verdict
 from .view_model import (
     STATUS_LABELS,
@@ -321,4 +321,5 @@ def build_report_view(release: Release, disclosure: Disclosure) -> ReportView:
         headlines=contrast_sentences(result or empty, titles, disclosure),
         incoherent=coherence_rows(result or empty, disclosure),
         rates=rate_rows(result or empty, disclosure),
+        since=since_sentences(release.since, disclosure),
     )

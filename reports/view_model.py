@@ -177,3 +177,4 @@ class ReportView:
     headlines: tuple[str, ...] = ()  # contrasts of rates, on the first screen
     incoherent: tuple[CoherenceRow, ...] = ()
     rates: tuple[RateRow, ...] = ()
+    since: tuple[str, ...] = ()  # what changed since the last release (run history)

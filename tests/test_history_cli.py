@@ -70,6 +70,11 @@ def test_history_diff_lists_exactly_the_changes_between_two_releases(backend: st
     was = {(s["name"], c["id"]): c["failed"] for s in old["sources"] for c in s["checks"]}
     assert {k for k in failed if failed[k] != was.get(k)} == {("ncmd", "missing.sex")}
     assert "Since the last release" in (tmp_path / "d.html").read_text()
+    # `run`'s own report and summary say what changed since the last release, as the diff does.
+    report = (tmp_path / "two" / "report.html").read_text()
+    assert 'id="since"' in report and "ncmd missing.sex" in report and "dfe_pub revised lac_deaths for England" in report
+    assert "### Since the last release" in (tmp_path / "two" / "summary.md").read_text()
+    assert new["since_last_release"]["checks"] == diff["checks"]
 
 
 def test_a_history_that_cannot_be_opened_stops_the_run_before_any_output(clean_sample: Path, tmp_path: Path) -> None:
