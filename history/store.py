@@ -139,6 +139,8 @@ class History:
                     since: dict[str, Any] | None = diff_runs(connection, None, run_id, 0.0)
                 except HistoryError:
                     since = None  # the first release in this history
+                if since is not None:
+                    since["across_releases"] = across_releases(connection)
                 yield since
         except SQLAlchemyError as error:
             raise HistoryError(f"cannot record the run in history {self.url}: {reason(error)}") from None
@@ -193,6 +195,20 @@ class History:
                 yield connection.execution_options(history_read_only=True)
         except SQLAlchemyError as error:
             raise HistoryError(f"cannot read history {self.url}: {reason(error)}") from None
+
+
+def across_releases(connection: sa.Connection) -> list[dict[str, Any]]:
+    """Each release's figure per measure and source: its latest run's value per 12 months for the latest period it has."""
+    r, s = schema.runs.c, schema.series.c
+    latest = sa.select(sa.func.max(r.id).label("id")).where(r.command.in_(("run", "reconcile"))).group_by(r.release).subquery()
+    query = (sa.select(r.id, r.release, s.source, s.measure, s.period, s.per_12_low, s.per_12_high)
+             .join(latest, latest.c.id == r.id).join(schema.series, s.run_id == r.id).order_by(r.id, s.period))  # fmt: skip
+    newest: dict[tuple[int, str, str], dict[str, Any]] = {}
+    for row in connection.execute(query):
+        newest[(row.id, row.measure, row.source)] = {"run_id": row.id, "release": row.release, "measure": row.measure,
+                                                    "source": row.source, "period": row.period,
+                                                    "per_12_months": [row.per_12_low, row.per_12_high]}  # fmt: skip
+    return list(newest.values())
 
 
 def _utc(moment: dt.datetime) -> dt.datetime:

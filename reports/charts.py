@@ -137,3 +137,24 @@ def bars_svg(labels: Sequence[str], values: Sequence[float], title: str, ylabel:
     axes.set_title(_literal(title), fontsize=10, color=INK, loc="left")
     axes.spines[["top", "right"]].set_visible(False)
     return _svg(figure)
+
+
+def releases_svg(series: Sequence[Series], releases: Sequence[str], title: str) -> str:
+    """One line per source across releases (x: the releases in order), each point that release's latest figure."""
+    figure = _figure(7.0, 3.2)
+    axes = figure.add_subplot()
+    markers = ("o", "s", "^", "D")
+    for number, line in enumerate(series):
+        xs = [p[0] for p in line.points]
+        ys = [p[1] for p in line.points]
+        errors = [[p[1] - p[2] for p in line.points], [p[3] - p[1] for p in line.points]]
+        axes.errorbar(xs, ys, yerr=errors, color=COLOURS[number % len(COLOURS)], marker=markers[number % len(markers)],
+                      capsize=3, label=_literal(line.name))  # fmt: skip
+    axes.set_xticks(range(len(releases)), [_literal(r) for r in releases], fontsize=9, color=INK)
+    axes.set_ylabel("per 12 months", color=INK)
+    axes.set_xlabel("release", color=INK)
+    axes.set_title(_literal(title), fontsize=10, color=INK, loc="left")
+    axes.set_ylim(bottom=0)
+    axes.spines[["top", "right"]].set_visible(False)
+    axes.legend(frameon=False, fontsize=9)
+    return _svg(figure)

@@ -122,3 +122,27 @@ def _bounds(value: list[float | None] | None, disclosure: Disclosure) -> str:
     if not value or value[0] is None:
         return "not available"
     return interval_text(Interval(value[0], value[1] if value[1] is not None else float("inf")), disclosure)
+
+
+ReleaseChart = tuple[str, tuple[tuple[str, tuple[tuple[float, float, float, float], ...]], ...], tuple[str, ...]]
+
+
+def release_charts(since: Mapping[str, Any] | None, titles: Mapping[str, str], disclosure: Disclosure) -> tuple[ReleaseChart, ...]:
+    """Per measure, each source's figure (per 12 months, its latest period) in every release the history holds."""
+    points = (since or {}).get("across_releases") or []
+    releases = tuple(dict.fromkeys(p["release"] for p in sorted(points, key=lambda p: p["run_id"])))
+    if len(releases) < 2:
+        return ()
+    charts = []
+    for measure in dict.fromkeys(p["measure"] for p in points):
+        lines: dict[str, list[tuple[float, float, float, float]]] = {}
+        for p in points:
+            low, high = p["per_12_months"]
+            if p["measure"] != measure or low is None or disclosure.hides(low) or (high is not None and disclosure.hides(high)):
+                continue
+            top = high if high is not None else low
+            lines.setdefault(p["source"], []).append((float(releases.index(p["release"])), (low + top) / 2, low, top))
+        series = tuple((name, tuple(sorted(found))) for name, found in lines.items())
+        if series:
+            charts.append((titles.get(measure, measure), series, releases))
+    return tuple(charts)

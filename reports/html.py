@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 from markupsafe import Markup
 
-from .charts import Series, WaterfallBar, trend_svg, waterfall_svg
+from .charts import Series, WaterfallBar, releases_svg, trend_svg, waterfall_svg
 from .view_model import ReportView, SideFile
 
 # OWASP CSV injection: a cell starting with one of these is read as a formula by spreadsheets.
@@ -63,8 +63,13 @@ def render_html(view: ReportView, report_path: Path) -> str:
         )
         for t in view.trends
     ]
+    across = [
+        _chart(releases_svg([Series(name, points) for name, points in series], list(labels), f"{title}, across releases"))
+        for title, series, labels in view.release_charts
+    ]
     template = environment().get_template("report.html.j2")
     return template.render(
+        release_charts=across,
         view=view,
         waterfalls=waterfalls,
         trend_charts=trends,

@@ -15,7 +15,7 @@ from ..model.checks import CheckOutcome, SourceResult
 from ..model.reconciliation import Bridge, Comparison, ReconcileResult
 from ..model.release import Release
 from .disclosure import Disclosure
-from .figures import coherence_rows, contrast_sentences, rate_rows, since_sentences
+from .figures import coherence_rows, contrast_sentences, rate_rows, release_charts, since_sentences
 from .verdict import verdict
 from .view_model import (
     STATUS_LABELS,
@@ -322,4 +322,5 @@ def build_report_view(release: Release, disclosure: Disclosure) -> ReportView:
         incoherent=coherence_rows(result or empty, disclosure),
         rates=rate_rows(result or empty, disclosure),
         since=since_sentences(release.since, disclosure),
+        release_charts=release_charts(release.since, titles, disclosure),
     )

@@ -178,3 +178,5 @@ class ReportView:
     incoherent: tuple[CoherenceRow, ...] = ()
     rates: tuple[RateRow, ...] = ()
     since: tuple[str, ...] = ()  # what changed since the last release (run history)
+    # per measure: title, each source's (x, value, low, high) points, and the release labels along x
+    release_charts: tuple[tuple[str, tuple[tuple[str, tuple[tuple[float, float, float, float], ...]], ...], tuple[str, ...]], ...] = ()
