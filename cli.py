@@ -193,31 +193,17 @@ def _release_output_options(command):  # type: ignore[no-untyped-def]
     return command
 
 
-def _release_targets(out_dir: Path | None, given: dict[str, Path | None], publish: bool = False) -> dict[str, Path | None]:
-    """Each output's path: as given, else (with --out) its default name in OUT."""
-    from .reports.formats import OUTPUT_FORMATS
-
-    targets = {key: given.get(key) for key in OUTPUT_FORMATS}
-    if out_dir is not None:
-        # A run for publication writes only the suppressed report, unless another output is asked for by name.
-        for key, output in OUTPUT_FORMATS.items():
-            if targets[key] is None and (output.for_publication or not publish):
-                targets[key] = out_dir / output.default_name
-    return targets
-
-
 def _run_and_write(config_path: Path, targets: dict[str, Path | None], *, redact: bool, publish: bool, command: str,
                    history_url: str | None = None, release_label: str | None = None):  # type: ignore[no-untyped-def]  # fmt: skip
     """Check, reconcile and write every output, with a progress line on a terminal; returns the release as disclosed."""
     from .config import load_config
+    from .pipeline.memory import history_at, write_and_remember
     from .pipeline.outputs import validate_targets
     from .pipeline.release import run_release
     from .reports.disclosure import Disclosure
 
     disclosure = Disclosure.from_options(redact=redact, publish=publish)
     validate_targets(targets)
-    from .pipeline.memory import history_at, write_and_remember
-
     config = load_config(config_path)
     progress = Progress()
     started = dt.datetime.now(dt.UTC)
@@ -239,8 +225,9 @@ def reconcile(config_path: Path, redact: bool, publish: bool, history_url: str |
               **outputs: Path | None) -> None:  # fmt: skip
     """Reconcile the sources' death counts; exit 1 on a discrepancy beyond tolerance, an empty comparison or a failing published table."""
     from .reports.console import render_check_summary, render_reconciliation
+    from .reports.formats import default_targets
 
-    targets = _release_targets(None, outputs)
+    targets = default_targets(None, outputs)
     release, _ = _run_and_write(config_path, targets, redact=redact, publish=publish, command="reconcile",
                                 history_url=history_url, release_label=release_label)  # fmt: skip
     for result in release.gating_sources:  # published tables: their checks gate `reconcile` too
@@ -261,8 +248,9 @@ def run(config_path: Path, out_dir: Path, redact: bool, publish: bool, history_u
         **outputs: Path | None) -> None:  # fmt: skip
     """Check every source, reconcile, and write every output; exit 1 if either fails."""
     from .reports.console import render_check_summary, render_reconciliation
+    from .reports.formats import default_targets
 
-    targets = _release_targets(out_dir, outputs, publish)
+    targets = default_targets(out_dir, outputs, publish)
     release, written = _run_and_write(config_path, targets, redact=redact, publish=publish, command="run",
                                       history_url=history_url, release_label=release_label)  # fmt: skip
     for result in release.sources:
@@ -361,6 +349,17 @@ def history_diff(url: str, from_ref: str | None, to_ref: str | None, json_path: 
         raise ChecksFailed
 
 
+def _interrupted() -> None:
+    """Exit 130 once interrupted, whatever arrives next: a second Ctrl-C (or a signal a writer deferred and
+    re-raised) during the exit must not turn it into a death by signal."""
+    import signal
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.SIG_IGN)
+    click.echo("triangulate: interrupted", err=True)
+    sys.exit(EXIT_INTERRUPTED)
+
+
 def main(argv: list[str] | None = None) -> None:
     """The one place where exceptions become exit codes."""
     try:
@@ -370,12 +369,8 @@ def main(argv: list[str] | None = None) -> None:
     except TriangulateError as error:
         click.echo(f"triangulate: error: {error.one_line()}", err=True)
         sys.exit(error.exit_code)
-    except click.exceptions.Abort:
-        click.echo("triangulate: interrupted", err=True)
-        sys.exit(EXIT_INTERRUPTED)
-    except KeyboardInterrupt:
-        click.echo("triangulate: interrupted", err=True)
-        sys.exit(EXIT_INTERRUPTED)
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        _interrupted()
     except click.ClickException as error:
         click.echo(f"triangulate: error: {error.format_message()}", err=True)
         sys.exit(EXIT_BAD_INPUT)

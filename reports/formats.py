@@ -70,3 +70,14 @@ OUTPUT_FORMATS: dict[str, OutputFormat] = {
                      "Write the HTML discrepancy report (`run`: OUT/report.html unless given).", _html, for_publication=True),
     )
 }  # fmt: skip
+
+
+def default_targets(out_dir: Path | None, given: dict[str, Path | None], publish: bool = False) -> dict[str, Path | None]:
+    """Each output's path: as given, else (with --out) its default name in OUT."""
+    targets = {key: given.get(key) for key in OUTPUT_FORMATS}
+    if out_dir is not None:
+        # A run for publication writes only the suppressed report, unless another output is asked for by name.
+        for key, output in OUTPUT_FORMATS.items():
+            if targets[key] is None and (output.for_publication or not publish):
+                targets[key] = out_dir / output.default_name
+    return targets
