@@ -278,7 +278,8 @@ def revisions(old_path: Path, new_path: Path, config_path: Path | None, json_pat
     """What NEW revised in the figures OLD had already published: two vintages of one EES table."""
     from dataclasses import replace
 
-    from .config.revisions import load_revisions_config, tolerance
+    from .config.measures import tolerance_of
+    from .config.revisions import load_revisions_config
     from .pipeline.atomic import write_all_atomic
     from .pipeline.outputs import validate_targets
     from .pipeline.revisions import run_revisions
@@ -290,9 +291,10 @@ def revisions(old_path: Path, new_path: Path, config_path: Path | None, json_pat
     if tolerance_abs is not None or tolerance_rel is not None:
         given = {"abs": tolerance_abs, "rel": tolerance_rel}
         try:
-            config = replace(config, tolerance={**config.tolerance, **tolerance({k: v for k, v in given.items() if v is not None})})
+            chosen = tolerance_of({k: v for k, v in given.items() if v is not None}, "--tolerance-abs/--tolerance-rel")
         except TriangulateError as error:
-            raise UsageError(f"--tolerance-{error.message.removeprefix('tolerance ')}") from None
+            raise UsageError(error.message) from None
+        config = replace(config, tolerance={**config.tolerance, **chosen})
     from .pipeline.memory import history_at, remember_revisions
 
     started = dt.datetime.now(dt.UTC)

@@ -65,7 +65,8 @@ def _period_date(value: Any, where: str) -> dt.date:
         raise ConfigError(f"{where}: {value!r} is not a YYYY-MM-DD date") from None
 
 
-def _tolerance(node: Any, where: str) -> dict[str, float]:
+def tolerance_of(node: Any, where: str) -> dict[str, float]:
+    """The one tolerance rule: abs and rel, each a finite number of at least 0 (measures and `revisions`)."""
     node = node or {}
     if not isinstance(node, Mapping) or set(node) - {"abs", "rel"}:
         raise ConfigError(f"{where}: tolerance takes abs and rel")
@@ -181,7 +182,7 @@ def _compare(spec: Any, measure_tolerance: Any, where: str) -> CompareSpec:
     allow_empty = spec.get("allow_empty", False)
     if not isinstance(allow_empty, bool):
         raise ConfigError(f"{where}: allow_empty must be true or false")
-    tolerance = _tolerance(spec.get("tolerance", measure_tolerance), where)
+    tolerance = tolerance_of(spec.get("tolerance", measure_tolerance), where)
     return CompareSpec(_text(spec["left"], f"{where}.left"), _text(spec["right"], f"{where}.right"), relation, tolerance, allow_empty)
 
 

@@ -12,15 +12,15 @@ tolerance: {abs: 0, rel: 0}
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..domain.geography import PUBLISHED_LEVELS
 from ..errors import ConfigError
 from .loader import load_yaml
+from .measures import tolerance_of
+from .run import rounding_bases
 
 KEYS = {"rounding", "columns", "values", "keys", "indicators", "tolerance"}
 
@@ -52,28 +52,13 @@ def _parse(document: Any) -> RevisionsConfig:
     if unknown:
         raise ConfigError(f"unknown key {unknown[0]!r}; expected one of {', '.join(sorted(KEYS))}")
     return RevisionsConfig(
-        rounding=_rounding(document.get("rounding", "none")),
+        rounding=rounding_bases(document.get("rounding", "none") or "none", "rounding"),
         columns=_columns(document.get("columns") or {}),
         values=_values(document.get("values") or {}),
         keys=_names(document.get("keys"), "keys"),
         indicators=_names(document.get("indicators"), "indicators"),
-        tolerance=tolerance(document.get("tolerance") or {}),
+        tolerance=tolerance_of(document.get("tolerance") or {}, "tolerance"),
     )
-
-
-def _rounding(node: Any) -> dict[str, int]:
-    if node in ("none", None):
-        return {}
-    if not isinstance(node, Mapping):
-        raise ConfigError('rounding must be none or a base per geographic level, e.g. {national: 10, regional: 10, local authority: 1}')
-    out = {}
-    for level, base in node.items():
-        if str(level).strip().lower() not in PUBLISHED_LEVELS:
-            raise ConfigError(f"rounding: {level!r} is not a geographic level ({', '.join(PUBLISHED_LEVELS)})")
-        if isinstance(base, bool) or not isinstance(base, int) or base < 1:
-            raise ConfigError(f"rounding.{level}: the base must be a whole number of at least 1, not {base!r}")
-        out[str(level).strip().lower()] = base
-    return out
 
 
 def _columns(node: Any) -> dict[str, str | None]:
@@ -97,15 +82,3 @@ def _names(node: Any, key: str) -> tuple[str, ...] | None:
     if not isinstance(node, list) or not node or not all(isinstance(n, str) and n for n in node):
         raise ConfigError(f"{key} must be a non-empty list of column names")
     return tuple(node)
-
-
-def tolerance(node: Any) -> dict[str, float]:
-    if not isinstance(node, Mapping) or set(map(str, node)) - {"abs", "rel"}:
-        raise ConfigError("tolerance takes abs and rel")
-    out = {}
-    for key in ("abs", "rel"):
-        value = node.get(key, 0)
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
-            raise ConfigError(f"tolerance {key} must be a number of at least 0, not {value!r}")
-        out[key] = float(value)
-    return out

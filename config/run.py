@@ -233,21 +233,24 @@ def _published_settings(name: str, node: Mapping[str, Any]) -> PublishedSettings
     """Rounding is declared, never assumed: DfE rounds national and regional counts, the NCMD and CSPRP do not."""
     if "rounding" not in node:
         raise ConfigError(f"sources.{name}: a published source must declare its rounding: {ROUNDING_FORMS}")
-    levels = node["rounding"]
+    return PublishedSettings(rounding_bases(node["rounding"], f"sources.{name}.rounding"), _rates(name, node.get("rates")))
+
+
+def rounding_bases(levels: Any, where: str) -> dict[str, int]:
+    """The one reading of a declared rounding (published sources and `revisions`): `none`, or a base per level."""
     if levels == "none":
-        rounding: dict[str, int] = {}
-    elif isinstance(levels, Mapping) and levels:
-        rounding = {}
-        for level, base in levels.items():
-            level_name = str(level).strip().lower()
-            if level_name not in PUBLISHED_LEVELS:
-                raise ConfigError(f"sources.{name}.rounding: {level!r} is not a geographic level ({', '.join(PUBLISHED_LEVELS)})")
-            if not _whole(base) or base < 1:
-                raise ConfigError(f"sources.{name}.rounding.{level}: the base must be a whole number of at least 1, not {base!r}")
-            rounding[level_name] = int(base)
-    else:
-        raise ConfigError(f"sources.{name}.rounding must be {ROUNDING_FORMS}")
-    return PublishedSettings(rounding, _rates(name, node.get("rates")))
+        return {}
+    if not isinstance(levels, Mapping) or not levels:
+        raise ConfigError(f"{where} must be {ROUNDING_FORMS}")
+    rounding = {}
+    for level, base in levels.items():
+        level_name = str(level).strip().lower()
+        if level_name not in PUBLISHED_LEVELS:
+            raise ConfigError(f"{where}: {level!r} is not a geographic level ({', '.join(PUBLISHED_LEVELS)})")
+        if not _whole(base) or base < 1:
+            raise ConfigError(f"{where}.{level}: the base must be a whole number of at least 1, not {base!r}")
+        rounding[level_name] = int(base)
+    return rounding
 
 
 def _rates(name: str, node: Any) -> tuple[RateSpec, ...]:

@@ -17,6 +17,7 @@ from ..errors import InputError
 from ..schemas.base import FILE_COLUMN, LINE_COLUMN
 from ..schemas.cin import CHILD_ORDINAL
 from .files import MAX_XML_BYTES, existing_file, within_size
+from .xml import local, refuse_dtd, safe_iterparse, syntax_error
 
 CHILD_FIELDS = (
     "LAchildID",
@@ -32,18 +33,7 @@ HEADER_FIELDS = ("LEA", "ReferenceDate")
 RAW_COLUMNS = (*HEADER_FIELDS, *CHILD_FIELDS, *EPISODE_FIELDS, *PLAN_FIELDS)
 
 
-def _local(tag: object) -> str:
-    if not isinstance(tag, str):
-        return ""
-    return tag.rsplit("}", 1)[-1]
-
-
-def _refuse_dtd(tree: etree._ElementTree, path: Path) -> None:
-    """A census file never declares a DTD; one anywhere before the root is refused (entities are never resolved)."""
-    docinfo = tree.docinfo
-    if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
-        raise InputError("XML declares a DTD or entities, which a CIN census file never does; refused", path=path,
-                         where="line 1")  # fmt: skip
+WHAT = "a CIN census file"
 
 
 class _Columns:
@@ -68,25 +58,14 @@ def _read_file(path: Path, columns: _Columns, first_ordinal: int) -> int:
     ordinal = first_ordinal
     data = columns.data
     file_label = columns.text(path.name) if len(path.name) <= 12 else path.name
-    context = etree.iterparse(
-        str(path),
-        events=("end",),
-        # Only the elements read here reach Python; the rest stay inside lxml, which is most of the speed.
-        tag=("{*}Child", *(f"{{*}}{name}" for name in HEADER_FIELDS)),
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        huge_tree=False,
-        remove_comments=True,
-        remove_pis=True,
-    )
+    context = safe_iterparse(path, ("Child", *HEADER_FIELDS))
     checked_dtd = False
     try:
         for _, element in context:
             if not checked_dtd:
-                _refuse_dtd(element.getroottree(), path)
+                refuse_dtd(element.getroottree(), path, WHAT)
                 checked_dtd = True
-            name = _local(element.tag)
+            name = local(element.tag)
             if name in HEADER_FIELDS and header[name] is None:
                 header[name] = columns.text(element.text)
                 continue
@@ -96,10 +75,10 @@ def _read_file(path: Path, columns: _Columns, first_ordinal: int) -> int:
             child: dict[str, str | None] = dict.fromkeys(CHILD_FIELDS)
             episodes: list[tuple[int, dict[str, str | None]]] = []
             for part in element:
-                part_name = _local(part.tag)
+                part_name = local(part.tag)
                 if part_name == "ChildIdentifiers":
                     for field in part:
-                        field_name = _local(field.tag)
+                        field_name = local(field.tag)
                         if field_name in child:
                             child[field_name] = columns.text(field.text)
                 elif part_name == "CINdetails":
@@ -122,12 +101,9 @@ def _read_file(path: Path, columns: _Columns, first_ordinal: int) -> int:
                 while element.getprevious() is not None:
                     del parent[0]
     except etree.XMLSyntaxError as error:
-        line = error.lineno or "?"
-        if "Text node too long" in str(error.msg):
-            raise InputError("a text value is longer than lxml's 10 MB limit", path=path, where=f"line {line}") from None
-        raise InputError(f"malformed XML: {error.msg}", path=path, where=f"line {line}") from None
+        syntax_error(error, path)
     if not checked_dtd and getattr(context, "root", None) is not None:
-        _refuse_dtd(context.root.getroottree(), path)
+        refuse_dtd(context.root.getroottree(), path, WHAT)
     missing = [f"Header/{'CollectionDetails/ReferenceDate' if name == 'ReferenceDate' else 'Source/LEA'}"
                for name in HEADER_FIELDS if header[name] is None]  # fmt: skip
     if ordinal == first_ordinal or missing:
@@ -140,7 +116,7 @@ def _episode(details: etree._Element, columns: _Columns) -> dict[str, str | None
     episode: dict[str, str | None] = dict.fromkeys((*EPISODE_FIELDS, *PLAN_FIELDS))
     latest_plan: tuple[str, str | None] | None = None
     for field in details:
-        field_name = _local(field.tag)
+        field_name = local(field.tag)
         if field_name in EPISODE_FIELDS:
             episode[field_name] = columns.text(field.text)
         elif field_name == "ChildProtectionPlans":

@@ -28,6 +28,7 @@ from ..errors import InputError
 from ..schemas.base import FILE_COLUMN, LINE_COLUMN
 from ..schemas.ssda903 import EPISODES, HEADER
 from .files import MAX_XML_BYTES, existing_file, leading_bytes, within_size
+from .xml import local, refuse_dtd, safe_iterparse, syntax_error
 
 ROOT = "EXPSSDA903"
 # Element names of the XML return that differ from the CSV column names (every other one is the same).
@@ -47,12 +48,6 @@ def looks_like_xml(path: Path) -> bool:
             head, encoding = head[len(bom) :], name
             break
     return head.decode(encoding, errors="ignore").lstrip().startswith("<")
-
-
-def _local(tag: object) -> str:
-    if not isinstance(tag, str):
-        return ""
-    return tag.rsplit("}", 1)[-1]
 
 
 def _text(value: str | None) -> object:
@@ -89,21 +84,15 @@ def _fields(element: etree._Element, wanted: tuple[str, ...], names: Mapping[str
     for field in element:
         if len(field):  # a nested table (AREVIEW, OC2, ...), not a field
             continue
-        tag = _local(field.tag)
+        tag = local(field.tag)
         name = names.get(tag, XML_NAMES.get(tag, tag))
         if name in wanted and name not in values:
             values[name] = _text(field.text)
     return values
 
 
-def _refuse_doctype(tree: etree._ElementTree, path: Path) -> None:
-    info = tree.docinfo
-    if info.doctype or info.internalDTD is not None or info.externalDTD is not None:
-        raise InputError("XML declares a DTD, which an SSDA903 return never does; refused", path=path)
-
-
 def _not_a_return(root_tag: object, path: Path) -> InputError:
-    return InputError(f"not an SSDA903 XML return (root element is {_local(root_tag) or '?'}, expected {ROOT})", path=path)
+    return InputError(f"not an SSDA903 XML return (root element is {local(root_tag) or '?'}, expected {ROOT})", path=path)
 
 
 def read_ssda903_xml(raw_path: str | Path, column_map: Mapping[str, str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -112,18 +101,8 @@ def read_ssda903_xml(raw_path: str | Path, column_map: Mapping[str, str] | None 
     within_size(path, MAX_XML_BYTES, "SSDA903 XML file")
     names = dict(column_map or {})
     headers, episodes = _Rows(HEADER_COLUMNS), _Rows(EPISODE_COLUMNS)
-    context = etree.iterparse(
-        str(path),
-        events=("start", "end"),
-        # Only the root and CHILD elements reach Python; everything inside a CHILD is read from it at its end.
-        tag=(f"{{*}}{ROOT}", "{*}CHILD"),
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        huge_tree=False,
-        remove_comments=True,
-        remove_pis=True,
-    )
+    # Only the root and CHILD elements reach Python; everything inside a CHILD is read from it at its end.
+    context = safe_iterparse(path, (ROOT, "CHILD"), events=("start", "end"))
     first = True
     children = 0
     try:
@@ -131,10 +110,10 @@ def read_ssda903_xml(raw_path: str | Path, column_map: Mapping[str, str] | None 
             if first:
                 first = False
                 tree = element.getroottree()
-                _refuse_doctype(tree, path)
-                if _local(tree.getroot().tag) != ROOT:
+                refuse_dtd(tree, path, "an SSDA903 return")
+                if local(tree.getroot().tag) != ROOT:
                     raise _not_a_return(tree.getroot().tag, path)
-            if event != "end" or _local(element.tag) != "CHILD":
+            if event != "end" or local(element.tag) != "CHILD":
                 continue
             parent = element.getparent()
             if parent is None or parent.getparent() is not None:
@@ -145,14 +124,11 @@ def read_ssda903_xml(raw_path: str | Path, column_map: Mapping[str, str] | None 
             while element.getprevious() is not None:
                 del parent[0]
     except etree.XMLSyntaxError as error:
-        line = error.lineno or "?"
-        if "Text node too long" in str(error.msg):
-            raise InputError("a text value is longer than lxml's 10 MB limit", path=path, where=f"line {line}") from None
-        raise InputError(f"malformed XML: {error.msg}", path=path, where=f"line {line}") from None
+        syntax_error(error, path)
     if first:  # no root or CHILD element was ever seen: check what the file is
         root = context.root
-        _refuse_doctype(root.getroottree(), path)
-        if _local(root.tag) != ROOT:
+        refuse_dtd(root.getroottree(), path, "an SSDA903 return")
+        if local(root.tag) != ROOT:
             raise _not_a_return(root.tag, path)
     if not children:
         raise InputError(f"SSDA903 XML return has no CHILD elements under {ROOT}", path=path)
@@ -164,7 +140,7 @@ def _read_child(element: etree._Element, headers: _Rows, episodes: _Rows, names:
     header_line = element.sourceline or 0
     parts: list[etree._Element] = []
     for part in element:
-        tag = _local(part.tag)
+        tag = local(part.tag)
         if tag == "HEADER" and header is None:
             header = _fields(part, HEADER_COLUMNS, names)
             header_line = part.sourceline or header_line

@@ -102,7 +102,12 @@ def waterfall_svg(bars: Sequence[WaterfallBar], title: str) -> str:
 
 
 def trend_svg(series: Sequence[Series], title: str) -> str:
-    """One line per source, per 12 months; a published interval is drawn as an error bar."""
+    """One line per source, per 12 months, by the middle of each period; a published interval is an error bar."""
+    return _lines_svg(series, title, "deaths per 12 months", "middle of the period", None)
+
+
+def _lines_svg(series: Sequence[Series], title: str, ylabel: str, xlabel: str, xticks: Sequence[str] | None) -> str:
+    """The one line chart: a line per source with error bars; `xticks` names categorical x positions 0, 1, ..."""
     figure = _figure(7.0, 3.4)
     axes = figure.add_subplot()
     markers = ("o", "s", "^", "D")
@@ -114,11 +119,14 @@ def trend_svg(series: Sequence[Series], title: str) -> str:
         axes.errorbar(
             xs, ys, yerr=errors, color=colour, marker=markers[number % len(markers)], capsize=3, label=_literal(line.name)
         )
-    from matplotlib.ticker import MaxNLocator
+    if xticks is None:
+        from matplotlib.ticker import MaxNLocator
 
-    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
-    axes.set_ylabel("deaths per 12 months", color=INK)
-    axes.set_xlabel("middle of the period", color=INK)
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    else:
+        axes.set_xticks(range(len(xticks)), [_literal(label) for label in xticks], fontsize=9, color=INK)
+    axes.set_ylabel(ylabel, color=INK)
+    axes.set_xlabel(xlabel, color=INK)
     axes.set_title(_literal(title), fontsize=10, color=INK, loc="left")
     axes.set_ylim(bottom=0)
     axes.spines[["top", "right"]].set_visible(False)
@@ -141,20 +149,4 @@ def bars_svg(labels: Sequence[str], values: Sequence[float], title: str, ylabel:
 
 def releases_svg(series: Sequence[Series], releases: Sequence[str], title: str) -> str:
     """One line per source across releases (x: the releases in order), each point that release's latest figure."""
-    figure = _figure(7.0, 3.2)
-    axes = figure.add_subplot()
-    markers = ("o", "s", "^", "D")
-    for number, line in enumerate(series):
-        xs = [p[0] for p in line.points]
-        ys = [p[1] for p in line.points]
-        errors = [[p[1] - p[2] for p in line.points], [p[3] - p[1] for p in line.points]]
-        axes.errorbar(xs, ys, yerr=errors, color=COLOURS[number % len(COLOURS)], marker=markers[number % len(markers)],
-                      capsize=3, label=_literal(line.name))  # fmt: skip
-    axes.set_xticks(range(len(releases)), [_literal(r) for r in releases], fontsize=9, color=INK)
-    axes.set_ylabel("per 12 months", color=INK)
-    axes.set_xlabel("release", color=INK)
-    axes.set_title(_literal(title), fontsize=10, color=INK, loc="left")
-    axes.set_ylim(bottom=0)
-    axes.spines[["top", "right"]].set_visible(False)
-    axes.legend(frameon=False, fontsize=9)
-    return _svg(figure)
+    return _lines_svg(series, title, "per 12 months", "release", releases)
