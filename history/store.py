@@ -63,12 +63,15 @@ def _upgrade(engine: sa.Engine, shown: str) -> None:
     for attempt in range(UPGRADE_ATTEMPTS):
         try:
             with engine.begin() as connection:
+                # The runs table is looked for BEFORE the stamp is read: under READ COMMITTED each statement sees
+                # what has committed by then, so a runs table seen here means its stamp is visible below.
+                has_runs = sa.inspect(connection).has_table(schema.runs.name)
                 stamped = migrate.current(connection)
                 unknown = sorted(set(stamped) - known)
                 if unknown:
                     raise HistoryError(f"history {shown} has schema revision {', '.join(unknown)}, newer than this "
                                        f"triangulate knows (head {', '.join(heads)}): upgrade triangulate to use it")  # fmt: skip
-                if not stamped and sa.inspect(connection).has_table(schema.runs.name):
+                if not stamped and has_runs:
                     raise HistoryError(f"history {shown} has a runs table but no {migrate.VERSION_TABLE}: not a triangulate history")
                 if set(stamped) != set(heads):
                     migrate.upgrade(connection)
