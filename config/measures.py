@@ -16,9 +16,9 @@ from ..domain.periods import Period
 from ..errors import ConfigError
 from ..reconcile.measures import RELATIONS, CompareSpec, Measure, RateRequest, Selector, selected_sources, sources_named
 
-MEASURE_KEYS = {"id", "title", "period", "select", "compare", "trend", "tolerance", "contrast"}
+MEASURE_KEYS = {"id", "title", "definition", "period", "select", "compare", "trend", "tolerance", "contrast"}
 SELECT_KEYS = {"where", "filter", "value", "rate"}
-COMPARE_KEYS = {"left", "right", "relation", "tolerance", "allow_empty"}
+COMPARE_KEYS = {"left", "right", "relation", "tolerance", "allow_empty", "reason"}
 RATE_KEYS = {"per", "denominator"}
 PERIOD_KEYS = {"start", "end"}
 
@@ -106,7 +106,8 @@ def parse_measures(node: Any, origin: str = "") -> tuple[Measure, ...]:
             raise ConfigError(f"{where}: trend takes exactly two sources")
         contrast = tuple(_contrast(spec, where) for spec in _list(item.get("contrast"), f"{where}.contrast"))
         title = _text(item.get("title", measure_id), f"{where}.title")
-        measures.append(Measure(measure_id, title, period, explicit, select, compares, trend, contrast))
+        definition = _words(item.get("definition"), f"{where}.definition")
+        measures.append(Measure(measure_id, title, period, explicit, select, compares, trend, contrast, definition))
     return tuple(measures)
 
 
@@ -114,6 +115,15 @@ def _text(value: Any, where: str) -> str:
     if isinstance(value, bool) or not isinstance(value, str | int) or str(value) == "":
         raise ConfigError(f"{where} must be a name, not {value!r}")
     return str(value)
+
+
+def _words(value: Any, where: str) -> str:
+    """Free text for people (a definition, a reason): optional, but text when given."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ConfigError(f"{where} must be text, not {value!r}")
+    return " ".join(value.split())
 
 
 def _mapping(value: Any, where: str) -> Mapping[Any, Any]:
@@ -175,7 +185,7 @@ def _rate(node: Any, where: str) -> RateRequest:
 
 def _compare(spec: Any, measure_tolerance: Any, where: str) -> CompareSpec:
     if not isinstance(spec, Mapping) or set(spec) - COMPARE_KEYS or not {"left", "right"} <= set(spec):
-        raise ConfigError(f"{where}: each compare needs left and right (and optional relation, tolerance, allow_empty)")
+        raise ConfigError(f"{where}: each compare needs left and right (and optional relation, tolerance, allow_empty, reason)")
     relation = str(spec.get("relation", "=="))
     if relation not in RELATIONS:
         raise ConfigError(f"{where}: relation must be one of {', '.join(RELATIONS)}")
@@ -183,7 +193,9 @@ def _compare(spec: Any, measure_tolerance: Any, where: str) -> CompareSpec:
     if not isinstance(allow_empty, bool):
         raise ConfigError(f"{where}: allow_empty must be true or false")
     tolerance = tolerance_of(spec.get("tolerance", measure_tolerance), where)
-    return CompareSpec(_text(spec["left"], f"{where}.left"), _text(spec["right"], f"{where}.right"), relation, tolerance, allow_empty)
+    reason = _words(spec.get("reason"), f"{where}.reason")
+    return CompareSpec(_text(spec["left"], f"{where}.left"), _text(spec["right"], f"{where}.right"), relation, tolerance, allow_empty,
+                       reason)  # fmt: skip
 
 
 def _contrast(spec: Any, where: str) -> tuple[str, str]:

@@ -27,6 +27,36 @@ class Provenance:
 
 
 @dataclass(frozen=True)
+class Expectation:
+    """One expected relation between two sources' counts, and why it is expected (from the measure's YAML)."""
+
+    left: str
+    relation: str  # ==, <= or >=
+    right: str
+    reason: str = ""
+    tolerance: Mapping[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"left": self.left, "relation": self.relation, "right": self.right, "reason": self.reason,
+                "tolerance": dict(self.tolerance)}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class MeasureNote:
+    """A measure in words: its title, what it counts, which sources in config order, and what is expected of them."""
+
+    id: str
+    title: str
+    definition: str = ""
+    sources: tuple[str, ...] = ()  # the configured sources it selects, in the config's order
+    expectations: tuple[Expectation, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "title": self.title, "definition": self.definition, "sources": list(self.sources),
+                "expectations": [e.to_dict() for e in self.expectations]}  # fmt: skip
+
+
+@dataclass(frozen=True)
 class Release:
     command: str  # check, reconcile or run
     sources: tuple[SourceResult, ...]
@@ -35,6 +65,8 @@ class Release:
     published_files: tuple[tuple[str, InputFile], ...] = ()  # source name, file; hashed when read
     titles: Mapping[str, str] = field(default_factory=dict)  # measure id -> its title, for people
     since: Mapping[str, Any] | None = None  # what changed since the last release, from the run history
+    measures: tuple[MeasureNote, ...] = ()  # each measure in words, in config order
+    death_rules: Mapping[str, str] = field(default_factory=dict)  # source name -> what that source counts as a death
 
     @property
     def gate(self) -> str:
@@ -73,5 +105,6 @@ class Release:
             "sources": [s.to_dict() for s in self.sources],
             "published_files": [{"source": name, **f.to_dict()} for name, f in self.published_files],
             **reconciliation.to_dict(),
+            "measures": [m.to_dict() for m in self.measures],
             **({"since_last_release": dict(self.since)} if self.since is not None else {}),
         }

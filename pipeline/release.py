@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..canonical.counted import counts_as_death
 from ..canonical.published import DenominatorOptions, denominator_rows
 from ..canonical.registry import PUBLISHED, SourceOptions
 from ..config import RunConfig
 from ..errors import UsageError
 from ..model.checks import InputFile, SourceResult
-from ..model.release import Provenance, Release
+from ..model.release import Expectation, MeasureNote, Provenance, Release
 from ..readers.files import existing_file
 from ..readers.published import read_published
 from ..reconcile.engine import reconcile
@@ -60,7 +61,19 @@ def run_release(
         provenance=config_provenance(config, started, tuple(c.result for c in checked), tables),
         published_files=tables,
         titles={m.id: m.title for m in config.measures},
+        measures=measure_notes(config),
+        death_rules={name: counts_as_death(kind) for name, kind in config.kinds.items()},
     )
+
+
+def measure_notes(config: RunConfig) -> tuple[MeasureNote, ...]:
+    """Each measure in words, with the configured sources it selects in config order (by name or by kind)."""
+    notes = []
+    for measure in config.measures:
+        chosen = tuple(name for name, kind in config.kinds.items() if name in measure.select or kind in measure.select)
+        expectations = tuple(Expectation(c.left, c.relation, c.right, c.reason, c.tolerance) for c in measure.compare)
+        notes.append(MeasureNote(measure.id, measure.title, measure.definition, chosen, expectations))
+    return tuple(notes)
 
 
 def read_denominator(options: DenominatorOptions) -> tuple[pd.DataFrame, tuple[InputFile, ...]]:

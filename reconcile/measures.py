@@ -37,6 +37,7 @@ class CompareSpec:
     relation: str
     tolerance: Mapping[str, float]
     allow_empty: bool = False  # a comparison that finds no common period or geography is reported, not gating
+    reason: str = ""  # why the relation is expected, in words (shown with the comparison)
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ class Measure:
     compare: tuple[CompareSpec, ...]
     trend: tuple[str, ...]
     contrast: tuple[tuple[str, str], ...] = ()  # (left, right): the ratio of their rates, which informs, never gates
+    definition: str = ""  # what is counted, by which date, which records: in words, for the report
 
 
 def sources_named(wanted: str, kinds: Mapping[str, str]) -> list[str]:

@@ -14,6 +14,7 @@ import hmac
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
 from ..domain.intervals import SUPPRESSED
 from ..errors import UsageError
@@ -24,10 +25,27 @@ REDACT_KEY_ENV = "TRIANGULATE_REDACT_KEY"
 SMALLEST_SHOWN = 6
 
 
+class Cell(NamedTuple):
+    """One figure an output can show: a source's count for a measure, period (ISO) and place.
+
+    `figure` names which: "value" (the harmonised or published count), "headline", a bridge step's id,
+    or a linkage count ("only_left", "only_right", "period_shifts", "matched").
+    """
+
+    source: str
+    measure: str
+    period: str
+    geography: str
+    figure: str = "value"
+
+
 @dataclass(frozen=True)
 class Disclosure:
     redact_key: bytes | None = field(default=None, repr=False)  # never printed, never written
     publish: bool = False
+    # With --publish: figures withheld although not 1 to 5 themselves (secondary suppression), so that no
+    # suppressed figure can be recovered by differencing what is shown (reports/suppression.py decides them).
+    withheld: frozenset[Cell] = frozenset()
 
     @classmethod
     def from_options(cls, *, redact: bool, publish: bool) -> Disclosure:
@@ -55,6 +73,10 @@ class Disclosure:
 
     def hides(self, value: float | None) -> bool:
         return self.publish and value is not None and 0 < value < SMALLEST_SHOWN
+
+    def hides_cell(self, cell: Cell, value: float | None = None) -> bool:
+        """Whether this figure is shown as `c`: small itself, or withheld so that no small one can be recovered."""
+        return self.hides(value) or (self.publish and cell in self.withheld)
 
     def count(self, value: float) -> str:
         """A count as shown, with thousands separators: `c` for 1-5 when publishing."""
