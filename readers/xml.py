@@ -19,6 +19,30 @@ def local(tag: object) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
+class TagCodes(dict[object, int]):
+    """Element tag -> integer code by local name, whatever the namespace; -1 for a name not listed.
+
+    A tag string is split once, the first time it is seen, so a parse loop can look codes up per element
+    without a Python call (`codes[element.tag]`): CIN files may or may not carry a namespace. A name in
+    `namespaced` gets that code instead when its tag does carry one.
+    """
+
+    LIMIT = 10_000  # tags remembered: a hostile file could give every element a different name
+
+    def __init__(self, names: dict[str, int], namespaced: dict[str, int] | None = None) -> None:
+        super().__init__()
+        self._names = names
+        self._namespaced = namespaced or {}
+
+    def __missing__(self, tag: object) -> int:
+        name = local(tag)
+        namespaced = isinstance(tag, str) and tag.startswith("{") and name in self._namespaced
+        code = (self._namespaced if namespaced else self._names).get(name, -1)
+        if len(self) < self.LIMIT:
+            self[tag] = code
+        return code
+
+
 def safe_iterparse(path: Path, tags: Sequence[str], events: Sequence[str] = ("end",)) -> Any:
     """Only the named elements (any namespace) reach Python; the rest stay inside lxml, which is most of the speed."""
     return etree.iterparse(
