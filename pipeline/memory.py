@@ -13,7 +13,7 @@ from typing import Any
 from ..model.release import Release
 from ..model.revisions import Revisions
 from ..reports.disclosure import Disclosure, disclose
-from .outputs import write_outputs
+from .outputs import Written, write_outputs
 
 
 @contextmanager
@@ -59,7 +59,7 @@ def diff_and_write(url: str, from_ref: str | None, to_ref: str | None, tolerance
 
 
 def write_and_remember(history: object | None, release: Release, targets: Mapping[str, Path | None], disclosure: Disclosure,
-                       started: dt.datetime, label: str | None) -> tuple[Release, list[Path]]:  # fmt: skip
+                       started: dt.datetime, label: str | None) -> Written:  # fmt: skip
     """Write every output and, with a history, record the run in a transaction that commits once they are written;
     the report then says what changed since the last release."""
     shown = disclose(release, disclosure)

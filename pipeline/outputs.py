@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import NamedTuple
 
 from ..errors import UsageError
 from ..model.release import Release
@@ -13,11 +14,19 @@ from ..reports.formats import OUTPUT_FORMATS
 from .atomic import write_all_atomic
 
 
+class Written(NamedTuple):
+    release: Release  # as disclosed: what the console prints from
+    paths: list[Path]
+    disclosure: Disclosure  # with the figures --publish withholds decided: the console prints with it
+
+
 def write_outputs(
     release: Release, targets: Mapping[str, Path | None], disclosure: Disclosure, *, disclosed: bool = False
-) -> tuple[Release, list[Path]]:
-    """Returns the release as disclosed (for the console) and the paths written; `disclosed`: it already is."""
+) -> Written:
+    """Disclose the release (unless `disclosed`: it already is), decide once which figures --publish withholds,
+    render every output with that one disclosure, and write the set; the console is printed from what it returns."""
     shown = release if disclosed else disclose(release, disclosure)
+    disclosure = disclosure.for_release(shown)
     files: dict[Path, str] = {}
     stale: list[Path] = []
     for key, path in targets.items():
@@ -26,7 +35,7 @@ def write_outputs(
         rendered = OUTPUT_FORMATS[key].render(shown, disclosure, Path(path))
         files |= rendered.files
         stale += rendered.stale
-    return shown, write_all_atomic(files, stale)
+    return Written(shown, write_all_atomic(files, stale), disclosure)
 
 
 def validate_targets(targets: Mapping[str, Path | None]) -> None:

@@ -23,6 +23,27 @@ _NAMESPACES = re.compile(r'\s+xmlns(:xlink)?="http://www\.w3\.org/[^"]*"')
 
 INK = "#1b1b1b"
 COLOURS = ("#1f4e79", "#b3470f", "#2e6b30", "#6a3d9a")  # each at least 4.5:1 against white
+# One colour and one marker per source for the whole report: the Okabe-Ito palette (distinguishable with the common
+# colour-vision deficiencies), its light hues darkened so that each line has at least 3:1 contrast against white.
+OKABE_ITO = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#000000", "#2B8CC4", "#B07800", "#7A5A00")
+MARKERS = (("o", "circle"), ("s", "square"), ("^", "triangle"), ("D", "diamond"), ("v", "down triangle"),
+           ("P", "plus"), ("X", "cross"), ("h", "hexagon"))  # fmt: skip
+LINESTYLES = ("-", "--", "-.", ":")
+
+
+def source_styles(names: Sequence[str]) -> tuple[tuple[str, str, str], ...]:
+    """(source, colour, marker name) for each source, in the order given: the one map every chart uses."""
+    return tuple((name, OKABE_ITO[i % len(OKABE_ITO)], MARKERS[i % len(MARKERS)][1]) for i, name in enumerate(names))
+
+
+def _style(name: str, number: int, styles: dict[str, tuple[str, str]] | None) -> tuple[str, str, str]:
+    """colour, matplotlib marker and line style of a source: from the report's map, else by position."""
+    marker_codes = {label: code for code, label in MARKERS}
+    if styles and name in styles:
+        colour, marker = styles[name]
+        position = [label for _, label in MARKERS].index(marker) if marker in marker_codes else number
+        return colour, marker_codes.get(marker, "o"), LINESTYLES[position % len(LINESTYLES)]
+    return OKABE_ITO[number % len(OKABE_ITO)], MARKERS[number % len(MARKERS)][0], LINESTYLES[number % len(LINESTYLES)]
 HEADLINE, ADJUSTMENT_DOWN, ADJUSTMENT_UP, TOTAL = "#1f4e79", "#9e2a2b", "#2e6b30", "#4d4d4d"
 
 
@@ -101,36 +122,60 @@ def waterfall_svg(bars: Sequence[WaterfallBar], title: str) -> str:
     return _svg(figure)
 
 
-def trend_svg(series: Sequence[Series], title: str) -> str:
-    """One line per source, per 12 months, by the middle of each period; a published interval is an error bar."""
-    return _lines_svg(series, title, "deaths per 12 months", "middle of the period", None)
+def trend_svg(series: Sequence[Series], title: str, ticks: Sequence[tuple[float, str]] = (),
+              styles: dict[str, tuple[str, str]] | None = None) -> str:  # fmt: skip
+    """One line per source, per 12 months, at the middle of each period, each tick the period's label (`2019-20`,
+    as the tables write it); a single period is a point; a published interval is an error bar."""
+    return _lines_svg(series, title, "deaths per 12 months", "", None, ticks, styles)
 
 
-def _lines_svg(series: Sequence[Series], title: str, ylabel: str, xlabel: str, xticks: Sequence[str] | None) -> str:
-    """The one line chart: a line per source with error bars; `xticks` names categorical x positions 0, 1, ..."""
-    figure = _figure(7.0, 3.4)
+def _ticks(ticks: Sequence[tuple[float, str]]) -> tuple[list[float], list[str]]:
+    """Period labels at the periods' middles, dropping a label that would overlap the one before it."""
+    positions: list[float] = []
+    labels: list[str] = []
+    for x, label in sorted(ticks):
+        if positions and x - positions[-1] < 0.5:
+            continue
+        positions.append(x)
+        labels.append(label)
+    return positions, labels
+
+
+def _lines_svg(series: Sequence[Series], title: str, ylabel: str, xlabel: str, xticks: Sequence[str] | None,
+               ticks: Sequence[tuple[float, str]] = (), styles: dict[str, tuple[str, str]] | None = None) -> str:  # fmt: skip
+    """The one line chart: a line per source with error bars; `xticks` names categorical x positions 0, 1, ...;
+    `ticks` puts period labels at year-fraction positions; `styles` is the report's source -> (colour, marker)."""
+    figure = _figure(7.0, 3.0)
     axes = figure.add_subplot()
-    markers = ("o", "s", "^", "D")
+    # Along a time axis each source is nudged sideways a little, so equal figures do not hide each other.
+    dodge = min(0.06, 0.3 / max(len(series), 1)) if ticks else 0.0
     for number, line in enumerate(series):
-        xs = [p[0] for p in line.points]
+        xs = [p[0] + dodge * (number - (len(series) - 1) / 2) for p in line.points]
         ys = [p[1] for p in line.points]
         errors = [[p[1] - p[2] for p in line.points], [p[3] - p[1] for p in line.points]]
-        colour = COLOURS[number % len(COLOURS)]
-        axes.errorbar(
-            xs, ys, yerr=errors, color=colour, marker=markers[number % len(markers)], capsize=3, label=_literal(line.name)
-        )
-    if xticks is None:
+        colour, marker, linestyle = _style(line.name, number, styles)
+        axes.errorbar(xs, ys, yerr=errors, color=colour, marker=marker, markersize=6, linestyle=linestyle, capsize=3,
+                      label=_literal(line.name))  # fmt: skip
+    if xticks is not None:
+        axes.set_xticks(range(len(xticks)), [_literal(label) for label in xticks], fontsize=9, color=INK)
+    elif ticks:
+        positions, labels = _ticks(ticks)
+        long = len(labels) > 6 or max(len(label) for label in labels) > 8
+        axes.set_xticks(positions, [_literal(label) for label in labels], fontsize=9, color=INK,
+                        rotation=30 if long else 0, ha="right" if long else "center")  # fmt: skip
+        axes.set_xlim(min(positions) - 0.6, max(positions) + 0.6)
+    else:
         from matplotlib.ticker import MaxNLocator
 
         axes.xaxis.set_major_locator(MaxNLocator(integer=True))
-    else:
-        axes.set_xticks(range(len(xticks)), [_literal(label) for label in xticks], fontsize=9, color=INK)
     axes.set_ylabel(ylabel, color=INK)
-    axes.set_xlabel(xlabel, color=INK)
+    if xlabel:
+        axes.set_xlabel(xlabel, color=INK)
     axes.set_title(_literal(title), fontsize=10, color=INK, loc="left")
-    axes.set_ylim(bottom=0)
+    tallest = max((p[3] for line in series for p in line.points), default=0.0)
+    axes.set_ylim(bottom=0, top=max(tallest * 1.12, 1.0))  # room above the highest point, which is never clipped
     axes.spines[["top", "right"]].set_visible(False)
-    axes.legend(frameon=False, fontsize=9)
+    axes.legend(frameon=False, fontsize=9, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return _svg(figure)
 
 
@@ -147,6 +192,7 @@ def bars_svg(labels: Sequence[str], values: Sequence[float], title: str, ylabel:
     return _svg(figure)
 
 
-def releases_svg(series: Sequence[Series], releases: Sequence[str], title: str) -> str:
+def releases_svg(series: Sequence[Series], releases: Sequence[str], title: str,
+                 styles: dict[str, tuple[str, str]] | None = None) -> str:  # fmt: skip
     """One line per source across releases (x: the releases in order), each point that release's latest figure."""
-    return _lines_svg(series, title, "per 12 months", "release", releases)
+    return _lines_svg(series, title, "per 12 months", "release", releases, (), styles)

@@ -1,77 +1,121 @@
-"""Short plain-text summaries for a person reading a terminal or CI log."""
+"""Short plain-text summaries for a person reading a terminal or CI log.
+
+Both take the release as disclosed and the run's one Disclosure (pipeline/outputs.py): with
+`--publish` no record id, no file:line and no count of 1 to 5 reaches a build log, and every figure
+secondary suppression withholds is `c` here as in every other output.
+"""
 
 from __future__ import annotations
 
+from ..domain.intervals import SUPPRESSED
 from ..model.checks import CheckOutcome, SourceResult
-from ..model.reconciliation import ReconcileResult
+from ..model.reconciliation import Comparison, ReconcileResult
 from ..model.release import Release
-from .wording import interval_text, ratio_text, visible
+from .disclosure import Disclosure, left_cell, plural, right_cell
+from .wording import ratio_text, visible
 
 _SAMPLE = 5
 _SHOWN_DISCREPANCIES = 20
 _SHOWN_CELLS = 20
+AS_RECORDED = Disclosure()
+RELATIONS = {">=": "at least", "<=": "at most", "==": "equal to"}
 
 
-def render_check_summary(result: SourceResult) -> str:
+def counted(number: int, one: str, many: str, disclosure: Disclosure) -> str:
+    """`1 record`, `2,000 records`, `c records`: a withheld count always takes the plural, which reveals nothing."""
+    hidden = disclosure.hides(number)
+    return f"{disclosure.count(number)} {plural(number, one, many, hidden)}"
+
+
+def tally(number: int, one: str, many: str) -> str:
+    """A tally of checks or comparisons (never of children): shown as it is."""
+    return f"{number:,} {plural(number, one, many)}"
+
+
+def expectation(c: Comparison) -> str:
+    """What the measure expects, as an expectation: `expected: csprp at least dfe_cla`."""
+    allowed = [
+        f"{c.tolerance['abs']:g}" if c.tolerance.get("abs") else "",
+        f"{100 * c.tolerance['rel']:g}%" if c.tolerance.get("rel") else "",
+    ]
+    within = " or ".join(a for a in allowed if a)
+    return f"expected: {c.left} {RELATIONS.get(c.relation, c.relation)} {c.right}" + (
+        f", within a tolerance of {within}" if within else ""
+    )
+
+
+def outcome(c: Comparison, disclosure: Disclosure) -> str:
+    """What was observed: `csprp 48, dfe_cla 49`."""
+    return (
+        f"{c.left} {disclosure.figure(left_cell(c), c.left_value)}, {c.right} {disclosure.figure(right_cell(c), c.right_value)}"
+    )
+
+
+def render_check_summary(result: SourceResult, disclosure: Disclosure = AS_RECORDED) -> str:
     verdict = "FAIL" if result.blocks_release else "PASS"
     if result.published:
-        what = f"{result.records:,} rows"
+        what = counted(result.records, "row", "rows", disclosure)
     else:
         reference = result.reference_date.isoformat() if result.reference_date else "not given"
-        what = f"{result.records} records, {result.deaths} deaths, reference date {reference}"
+        what = (f"{counted(result.records, 'record', 'records', disclosure)}, {counted(result.deaths, 'death', 'deaths', disclosure)}, "
+                f"reference date {reference}")  # fmt: skip
     lines = [f"{verdict}  {result.name} ({result.kind}): {what}"]
     failing = result.failing
     if not failing:
-        lines.append(f"  all {len(result.outcomes)} checks passed")
-    for outcome in failing:
-        lines += _outcome_lines(outcome)
+        total = len(result.outcomes)
+        lines.append(f"  all {tally(total, 'check', 'checks')} passed" if total != 1 else "  its 1 check passed")
+    for found in failing:
+        lines += _outcome_lines(found, disclosure)
     passed = len(result.outcomes) - len(failing)
     if failing:
-        lines.append(f"  {passed} other checks passed")
+        lines.append(f"  {tally(passed, 'other check', 'other checks')} passed")
     return visible("\n".join(lines))
 
 
-def _outcome_lines(outcome: CheckOutcome) -> list[str]:
-    label = {"crashed": "CRASHED", "not_run": "NOT RUN"}.get(outcome.status, outcome.severity.upper())
-    if outcome.status == "not_run":
-        return [f"  {label:<8} {outcome.check_id:<32} {'-':>7}  {outcome.message} [{outcome.not_run}]"]
-    if outcome.crashed:
-        return [f"  {label:<8} {outcome.check_id:<32} {outcome.failed:>7}  {outcome.message} [{outcome.detail}]"]
-    if outcome.level == "cell":
+def _outcome_lines(found: CheckOutcome, disclosure: Disclosure) -> list[str]:
+    label = {"crashed": "CRASHED", "not_run": "NOT RUN"}.get(found.status, found.severity.upper())
+    count = disclosure.count(found.failed)
+    if found.status == "not_run":
+        return [f"  {label:<8} {found.check_id:<32} {'-':>7}  {found.message} [{found.not_run}]"]
+    if found.crashed:
+        return [f"  {label:<8} {found.check_id:<32} {count:>7}  {found.message} [{found.detail}]"]
+    head = f"  {label:<8} {found.check_id:<32} {count:>7}  {found.message}"
+    if found.level == "cell":
         # Published cells: one line each (file:line and the cell), as a steward fixes them one by one.
-        head = f"  {label:<8} {outcome.check_id:<32} {outcome.failed:>7}  {outcome.message}"
-        cells = [f"      {where}: {cell}" for where, cell in zip(outcome.locations, outcome.record_ids, strict=False)]
-        more = [f"      and {outcome.failed - _SHOWN_CELLS} more"] if outcome.failed > _SHOWN_CELLS else []
+        cells = [f"      {where}: {cell}" for where, cell in zip(found.locations, found.record_ids, strict=False)]
+        more = [f"      and {found.failed - _SHOWN_CELLS:,} more"] if cells and found.failed > _SHOWN_CELLS else []
         return [head, *cells[:_SHOWN_CELLS], *more]
-    # Record ids arrive already disclosed: hashed with --redact, withheld with --publish.
-    shown = ", ".join(outcome.record_ids[:_SAMPLE])
-    more = f" and {outcome.failed - _SAMPLE} more" if outcome.failed > _SAMPLE else ""
-    detail = f": {shown}{more}" if shown else ""
-    return [f"  {label:<8} {outcome.check_id:<32} {outcome.failed:>7}  {outcome.message}{detail}"]
+    # Record ids arrive already disclosed: hashed with --redact, withheld with --publish (and then no "and N more").
+    shown = ", ".join(found.record_ids[:_SAMPLE])
+    more = f" and {found.failed - _SAMPLE:,} more" if shown and found.failed > _SAMPLE else ""
+    return [head + (f": {shown}{more}" if shown else "")]
 
 
-def render_reconciliation(release: Release) -> str:
+def render_reconciliation(release: Release, disclosure: Disclosure = AS_RECORDED) -> str:
     """The reconciliation in a few lines: its verdict, each discrepancy (first 20), opposite trends and notes."""
     result = release.reconciliation or ReconcileResult()
     summary = result.summary()
     lines = [
-        f"{'PASS' if result.passed else 'FAIL'}  reconciliation: {summary['comparisons']} comparisons, {summary['agree']} agree, "
-        f"{summary['within_tolerance']} within tolerance, {summary['discrepancy']} discrepancies, "
-        f"{summary['not_comparable']} not comparable"
+        f"{'PASS' if result.passed else 'FAIL'}  reconciliation: {tally(summary['comparisons'], 'comparison', 'comparisons')}, "
+        f"{summary['agree']:,} agree, {summary['within_tolerance']:,} within tolerance, "
+        f"{tally(summary['discrepancy'], 'discrepancy', 'discrepancies')}, {summary['not_comparable']:,} not comparable"
     ]
-    for comparison in result.discrepancies[:_SHOWN_DISCREPANCIES]:
-        why = f" ({comparison.explanation})" if comparison.explanation else ""
-        lines.append(
-            f"  DISCREPANCY {comparison.measure} {comparison.period_label} {comparison.geography}: "
-            f"{comparison.left} {interval_text(comparison.left_value)} {comparison.relation} "
-            f"{comparison.right} {interval_text(comparison.right_value)}{why}"
-        )
+    for c in result.discrepancies[:_SHOWN_DISCREPANCIES]:
+        difference = disclosure.difference(c)
+        facts = [f"difference {difference}" if difference and difference != SUPPRESSED else "", disclosure.explain(c)]
+        why = "; ".join(f for f in facts if f)
+        lines.append(f"  DISCREPANCY {c.measure} {c.period_label} {c.geography}: {outcome(c, disclosure)} "
+                     f"({expectation(c)}){f'; {why}' if why else ''}")  # fmt: skip
     if len(result.discrepancies) > _SHOWN_DISCREPANCIES:
-        lines.append(f"  and {len(result.discrepancies) - _SHOWN_DISCREPANCIES} more discrepancies (see the JSON)")
+        lines.append(f"  and {len(result.discrepancies) - _SHOWN_DISCREPANCIES:,} more discrepancies (see the JSON)")
     for empty in result.empty:
         label = "EMPTY (allowed)" if empty.allowed else "EMPTY"
         lines.append(f"  {label} {empty.measure}: {empty.left} with {empty.right} compared nothing: {empty.reason}")
     for contrast in result.contrasts:
+        if hides_rates(
+            result, contrast.measure, contrast.period, contrast.geography, (contrast.left, contrast.right), disclosure
+        ):
+            continue
         lines.append(f"  RATE RATIO {contrast.measure} {contrast.period_label} {contrast.geography}: {contrast.left} / "
                      f"{contrast.right} = {ratio_text(contrast.rate_ratio, contrast.rate_ratio_ci)}")  # fmt: skip
     for trend in result.trends:
@@ -80,3 +124,12 @@ def render_reconciliation(release: Release) -> str:
                          f"{trend.sources[1]} {trend.directions[1]} ({trend.spans[1]})")  # fmt: skip
     lines += [f"  note: {note}" for note in result.notes]
     return visible("\n".join(lines))
+
+
+def hides_rates(result: ReconcileResult, measure: str, period: str, geography: str, sources: tuple[str, ...],
+                disclosure: Disclosure) -> bool:  # fmt: skip
+    """A rate (or a ratio of rates) gives its count away when the count is withheld: it is not shown then."""
+    from .disclosure import Cell
+
+    counts = {r.source: r.count for r in result.rates if (r.measure, r.period, r.geography) == (measure, period, geography)}
+    return any(disclosure.hides_value(Cell(s, measure, period, geography), counts.get(s)) for s in sources)

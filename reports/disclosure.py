@@ -1,24 +1,29 @@
 """What an output may disclose: record ids as they are, as keyed hashes, or not at all.
 
-`disclose` applies it to the whole release once, before any output is rendered.
+`disclose` applies it to the whole release once, before any output is rendered, and
+`Disclosure.for_release` decides, once, which figures every output withholds.
 
 `--redact` replaces each record id with an HMAC-SHA256 keyed hash; the key comes from the
 environment and is never written anywhere. `--publish` applies the DfE small-number convention:
-counts of 1 to 5 are shown as `c`, and no record ids appear at all.
+counts of 1 to 5 are shown as `c`, and so is every figure from which one could be recovered by
+differencing (secondary suppression, reports/suppression.py); no record ids or file:line
+locations appear at all.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
-from ..domain.intervals import SUPPRESSED
+from ..domain.geography import ENGLAND
+from ..domain.intervals import SUPPRESSED, Interval
 from ..errors import UsageError
-from ..model.reconciliation import Unmatched
+from ..model.reconciliation import Comparison, Unmatched
 from ..model.release import Release
 
 REDACT_KEY_ENV = "TRIANGULATE_REDACT_KEY"
@@ -29,7 +34,8 @@ class Cell(NamedTuple):
     """One figure an output can show: a source's count for a measure, period (ISO) and place.
 
     `figure` names which: "value" (the harmonised or published count), "headline", a bridge step's id,
-    or a linkage count ("only_left", "only_right", "period_shifts", "matched").
+    or a linkage count ("only_left", "only_right", "period_shifts", "matched"), whose source is the pair
+    `pair_source(left, right)`.
     """
 
     source: str
@@ -39,12 +45,26 @@ class Cell(NamedTuple):
     figure: str = "value"
 
 
+def pair_source(left: str, right: str) -> str:
+    """The `source` of a linkage count's cell: the two linked sources, `left / right`."""
+    return f"{left} / {right}"
+
+
+def linkage_figure(left: str, right: str, measure: str, period: str, figure: str) -> Cell:
+    return Cell(pair_source(left, right), measure, period, ENGLAND, figure)
+
+
+def is_small(value: float | None) -> bool:
+    """A count of 1 to 5 (either sign: a bridge step that adds deaths is negative)."""
+    return value is not None and not math.isinf(value) and 0 < abs(value) < SMALLEST_SHOWN
+
+
 @dataclass(frozen=True)
 class Disclosure:
     redact_key: bytes | None = field(default=None, repr=False)  # never printed, never written
     publish: bool = False
-    # With --publish: figures withheld although not 1 to 5 themselves (secondary suppression), so that no
-    # suppressed figure can be recovered by differencing what is shown (reports/suppression.py decides them).
+    # With --publish: every figure shown as `c`: counts of 1 to 5 themselves, and the figures withheld so that
+    # none of them can be recovered by differencing what is shown (secondary suppression, reports/suppression.py).
     withheld: frozenset[Cell] = frozenset()
 
     @classmethod
@@ -56,6 +76,14 @@ class Disclosure:
                 raise UsageError(f"--redact needs a key of at least 16 characters in the {REDACT_KEY_ENV} environment variable")
             key = text.encode("utf-8")
         return cls(key, publish)
+
+    def for_release(self, release: Release) -> Disclosure:
+        """This disclosure with `withheld` decided for the release (only with --publish): call once per run."""
+        if not self.publish:
+            return self
+        from .suppression import withheld_cells
+
+        return replace(self, withheld=withheld_cells(release))
 
     @property
     def shows_record_ids(self) -> bool:
@@ -78,6 +106,14 @@ class Disclosure:
         """Whether this figure is shown as `c`: small itself, or withheld so that no small one can be recovered."""
         return self.hides(value) or (self.publish and cell in self.withheld)
 
+    def hides_value(self, cell: Cell, value: Interval | float | None) -> bool:
+        """`hides_cell` for an interval too: withheld when either bound is 1 to 5 or the cell is withheld."""
+        if not self.publish:
+            return False
+        if isinstance(value, Interval):
+            return cell in self.withheld or is_small(value.low) or is_small(value.high)
+        return cell in self.withheld or is_small(value)
+
     def count(self, value: float) -> str:
         """A count as shown, with thousands separators: `c` for 1-5 when publishing."""
         if self.hides(value):
@@ -86,12 +122,78 @@ class Disclosure:
             return f"{value:,.1f}"
         return f"{int(value):,}"
 
+    # --- a comparison's figures and words, as every renderer but the HTML view writes them ---------------------
+
+    def figure(self, cell: Cell, value: Interval | None) -> str:
+        """A figure as shown: `48`, `45 to 54`, `at least 10`, `not available`, or `c`."""
+        if value is None:
+            return "not available"
+        if self.hides_value(cell, value):
+            return SUPPRESSED
+        # Decided shown: its bounds are written as they are (a published rounded 10 is `5 to 14`).
+        low, high = value.to_list()
+        if high == low:
+            return Disclosure().count(low)  # type: ignore[arg-type]
+        if high is None:
+            return f"at least {Disclosure().count(low)}"  # type: ignore[arg-type]
+        return f"{Disclosure().count(low)} to {Disclosure().count(high)}"  # type: ignore[arg-type]
+
+    def sides_hidden(self, c: Comparison) -> bool:
+        """Either side of a comparison is withheld: its difference (and per-12-month figures) then reveal it."""
+        return self.hides_value(left_cell(c), c.left_value) or self.hides_value(right_cell(c), c.right_value)
+
+    def difference(self, c: Comparison) -> str:
+        """The difference left minus right, `+3`, `-1 to +8`; `c` when it would reveal a withheld or small count."""
+        if c.difference is None:
+            return ""
+        low, high = c.difference.to_list()
+        if self.publish and (self.sides_hidden(c) or is_small(low) or is_small(high)):
+            return SUPPRESSED
+        if high == low:
+            return f"{low:+,g}"
+        return f"{low:+,g} to {high:+,g}" if high is not None else f"{low:+,g} or more"
+
+    def explain(self, c: Comparison) -> str:
+        """What record linkage found behind a national disagreement, with no count or plural giving a hidden one away."""
+        parts = []
+        for number, figure, side, other in (
+            (c.only_left, "only_left", c.left, c.right),
+            (c.only_right, "only_right", c.right, c.left),
+        ):
+            if number:
+                shown, hidden = self._linkage(c, number, figure)
+                parts.append(f"{shown} {plural(number, 'death', 'deaths', hidden)} in {side} "
+                             f"{plural(number, 'has', 'have', hidden)} no {other} record")  # fmt: skip
+        if c.period_shifts:
+            shown, hidden = self._linkage(c, c.period_shifts, "period_shifts")
+            parts.append(f"{shown} {plural(c.period_shifts, 'death', 'deaths', hidden)} "
+                         f"{plural(c.period_shifts, 'is', 'are', hidden)} dated in different periods by the two sources")  # fmt: skip
+        return "; ".join(parts)
+
+    def _linkage(self, c: Comparison, number: int, figure: str) -> tuple[str, bool]:
+        hidden = self.hides_value(linkage_figure(c.left, c.right, c.measure, c.period, figure), number)
+        return ("some" if hidden else f"{number:,}"), hidden
+
+
+def left_cell(c: Comparison) -> Cell:
+    return Cell(c.left, c.measure, c.left_period, c.geography)
+
+
+def right_cell(c: Comparison) -> Cell:
+    return Cell(c.right, c.measure, c.right_period, c.geography)
+
+
+def plural(number: float, one: str, many: str, hidden: bool = False) -> str:
+    """The word for a count: always the plural when the count is withheld, so grammar cannot reveal a 1."""
+    return many if hidden or number != 1 else one
+
 
 def disclose(release: Release, disclosure: Disclosure) -> Release:
     """The release as the options allow it to be shown: the one place every output goes through.
 
-    `--redact` turns every record id into its keyed hash; `--publish` withholds record ids
-    altogether (counts stay, so the report can still say how many). Locations (file:line) name no child.
+    `--redact` turns every record id into its keyed hash; `--publish` withholds record ids and the
+    file:line locations of failing records and cells altogether (counts stay, so the report can
+    still say how many, through the disclosure).
     """
     if disclosure.redact_key is None and not disclosure.publish:
         return release
@@ -99,8 +201,14 @@ def disclose(release: Release, disclosure: Disclosure) -> Release:
     def ids(values: tuple[str, ...]) -> tuple[str, ...]:
         return () if disclosure.publish else tuple(disclosure.record_id(value) for value in values)
 
+    def where(values: tuple[str, ...]) -> tuple[str, ...]:
+        return () if disclosure.publish else values
+
     sources = tuple(
-        replace(source, outcomes=tuple(replace(o, record_ids=ids(o.record_ids)) for o in source.outcomes))
+        replace(
+            source,
+            outcomes=tuple(replace(o, record_ids=ids(o.record_ids), locations=where(o.locations)) for o in source.outcomes),
+        )
         for source in release.sources
     )
     result = release.reconciliation
@@ -111,12 +219,17 @@ def disclose(release: Release, disclosure: Disclosure) -> Release:
                 replace(b, steps=tuple(replace(s, record_ids=ids(s.record_ids)) for s in b.steps)) for b in result.bridges
             ),
             unmatched=tuple(_unmatched(u, ids, disclosure.publish) for u in result.unmatched),
+            coherence=tuple(replace(c, location="") for c in result.coherence) if disclosure.publish else result.coherence,
         )
     return replace(release, sources=sources, reconciliation=result)
 
 
 def _unmatched(found: Unmatched, ids: Callable[[tuple[str, ...]], tuple[str, ...]], withhold: bool) -> Unmatched:
-    shifts = () if withhold else tuple(replace(p, left_id=ids((p.left_id,))[0], right_id=ids((p.right_id,))[0]) for p in found.period_shifts)
+    shifts = (
+        ()
+        if withhold
+        else tuple(replace(p, left_id=ids((p.left_id,))[0], right_id=ids((p.right_id,))[0]) for p in found.period_shifts)
+    )
     return replace(
         found,
         only_left=ids(found.only_left),

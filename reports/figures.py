@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..domain.geography import la_label
+from ..domain.geography import ENGLAND, la_label
 from ..domain.intervals import Interval
+from ..domain.periods import Period
 from ..model.rates import Contrast, Rate
 from ..model.reconciliation import ReconcileResult
-from .disclosure import Disclosure
+from .disclosure import Cell, Disclosure
 from .view_model import CoherenceRow, RateRow
-from .wording import interval_text
+from .wording import count_words, figure_text, hides_figure, interval_text
 
 
 def coherence_rows(result: ReconcileResult, disclosure: Disclosure) -> tuple[CoherenceRow, ...]:
@@ -23,7 +24,7 @@ def coherence_rows(result: ReconcileResult, disclosure: Disclosure) -> tuple[Coh
             period=c.period_label,
             place=la_label(c.geography),
             parts=f"{c.parts_count} {c.parts}",
-            whole=interval_text(c.total, disclosure),
+            whole=figure_text(c.total, disclosure, Cell(c.source, c.measure, c.period, c.geography)),
             sum_of_parts=interval_text(c.sum_of_parts, disclosure),
             location=c.location,
         )
@@ -49,14 +50,15 @@ def _rate_words(rate: Rate) -> str:
 def rate_rows(result: ReconcileResult, disclosure: Disclosure) -> tuple[RateRow, ...]:
     rows = []
     for rate in result.rates:
-        hidden = disclosure.hides(rate.count.low) or disclosure.hides(rate.count.high)
+        cell = Cell(rate.source, rate.measure, rate.period, rate.geography)
+        hidden = hides_figure(rate.count, disclosure, cell)
         rows.append(
             RateRow(
                 measure=rate.measure,
                 source=rate.source,
                 period=rate.period_label,
                 place=la_label(rate.geography),
-                count=interval_text(rate.count, disclosure),
+                count=figure_text(rate.count, disclosure, cell),
                 population=f"{rate.denominator:,.0f} ({rate.denominator_period})",
                 rate="" if hidden else _rate_words(rate),
             )
@@ -71,7 +73,9 @@ def contrast_sentences(result: ReconcileResult, titles: Mapping[str, str], discl
     for contrast in result.contrasts:
         left = rates.get((contrast.measure, contrast.left, contrast.period, contrast.geography))
         right = rates.get((contrast.measure, contrast.right, contrast.period, contrast.geography))
-        if left is None or right is None or any(disclosure.hides(v) for r in (left, right) for v in (r.count.low, r.count.high)):
+        if left is None or right is None or any(
+            hides_figure(r.count, disclosure, Cell(r.source, r.measure, r.period, r.geography)) for r in (left, right)
+        ):
             continue
         out.append(_contrast_words(contrast, left, right, titles))
     return tuple(out)
@@ -102,16 +106,29 @@ def since_sentences(since: Mapping[str, Any] | None, disclosure: Disclosure) -> 
     moved = since["comparisons"]
     national = [c for c in moved if c["geography"] == "England"]
     for c in national:
-        lines.append(f"{c['measure']} {c['period']}, {c['left']} against {c['right']}: {c['old_status'] or 'not compared'} → "
-                     f"{c['new_status'] or 'not compared'}.")  # fmt: skip
+        lines.append(f"{c['measure']} {_label(c['period'])}, {c['left']} against {c['right']}: {_status(c['old_status'])} → "
+                     f"{_status(c['new_status'])}.")  # fmt: skip
     if len(moved) > len(national):
-        lines.append(f"{len(moved) - len(national)} regional or local authority comparisons changed status.")
+        lines.append(count_words(len(moved) - len(national), "regional or local authority comparison changed status.",
+                                 "regional or local authority comparisons changed status."))  # fmt: skip
     for p in since["published"]:
-        lines.append(f"{p['source']} revised {p['measure']} for {p['geography']}, {p['period']}: {_bounds(p['old'], disclosure)} → "
+        lines.append(f"{p['source']} revised {p['measure']} for {p['geography']}, {_label(p['period'])}: {_bounds(p['old'], disclosure)} → "
                      f"{_bounds(p['new'], disclosure)}" + (" (beyond tolerance)." if p["beyond_tolerance"] else "."))  # fmt: skip
     if len(lines) == 1:
         lines.append("Nothing changed.")
     return tuple(lines)
+
+
+def _label(period: str) -> str:
+    """A period as the tables write it (2022-23); anything that is not an ISO period as it is."""
+    try:
+        return Period.from_iso(period).label
+    except ValueError:
+        return period
+
+
+def _status(status: str | None) -> str:
+    return (status or "not compared").replace("_", " ")
 
 
 def _count(value: int | None, disclosure: Disclosure) -> str:
@@ -140,6 +157,8 @@ def release_charts(since: Mapping[str, Any] | None, titles: Mapping[str, str], d
             low, high = p["per_12_months"]
             if p["measure"] != measure or low is None or disclosure.hides(low) or (high is not None and disclosure.hides(high)):
                 continue
+            if disclosure.hides_cell(Cell(p["source"], p["measure"], p["period"], ENGLAND)):
+                continue  # withheld in this release: not drawn in any release either
             top = high if high is not None else low
             lines.setdefault(p["source"], []).append((float(releases.index(p["release"])), (low + top) / 2, low, top))
         series = tuple((name, tuple(sorted(found))) for name, found in lines.items())

@@ -1,7 +1,8 @@
 """The one table of output formats: each format's flag, default file name and renderer.
 
-Every renderer receives the release already disclosed (reports/disclosure.py), so a format
-added here cannot show more than `--redact` or `--publish` allow.
+Every renderer receives the release already disclosed (reports/disclosure.py) and the run's one
+Disclosure, with the figures `--publish` withholds decided once (`Disclosure.for_release`), so a
+format added here cannot show more than `--redact` or `--publish` allow.
 """
 
 from __future__ import annotations
@@ -36,19 +37,19 @@ class OutputFormat:
 def _json(release: Release, disclosure: Disclosure, path: Path) -> Rendered:
     from .json_report import render_json
 
-    return Rendered({path: render_json(release)})
+    return Rendered({path: render_json(release, disclosure)})
 
 
 def _junit(release: Release, disclosure: Disclosure, path: Path) -> Rendered:
     from .junit import render_junit
 
-    return Rendered({path: render_junit(release)})
+    return Rendered({path: render_junit(release, disclosure)})
 
 
 def _markdown(release: Release, disclosure: Disclosure, path: Path) -> Rendered:
     from .markdown import render_markdown
 
-    return Rendered({path: render_markdown(release)})
+    return Rendered({path: render_markdown(release, disclosure)})
 
 
 def _html(release: Release, disclosure: Disclosure, path: Path) -> Rendered:

@@ -1,19 +1,23 @@
 """The HTML discrepancy report: one self-contained file, rendered by Jinja2 with autoescaping on.
 
-Side files (CSV) hold the full lists of record ids; the report links to them by relative name.
+Side files (CSV) hold the full lists of record ids (not with --publish), every input file with its size and checksum,
+and each measure's period x source table; the report links to them by relative name.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 from urllib.parse import quote
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
-from .charts import Series, WaterfallBar, releases_svg, trend_svg, waterfall_svg
+from .charts import Series, releases_svg, trend_svg
+from .glossary import glossary_anchor
 from .view_model import ReportView, SideFile
+from .wording import KIND_LABELS
 
 # OWASP CSV injection: a cell starting with one of these is read as a formula by spreadsheets.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -24,16 +28,30 @@ def environment():  # type: ignore[no-untyped-def]
 
     # Escaping is on for every template whatever its file name: choosing by extension has left
     # other tools' reports unescaped when their template names did not match.
-    return Environment(
+    environment = Environment(
         loader=PackageLoader("triangulate.reports", "templates"),
         autoescape=True,
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    environment.filters["first_upper"] = first_upper
+    environment.filters["breakable"] = breakable
+    return environment
 
 
-SIDE_FILES = ("check-failures", "unmatched")
+def breakable(text: str) -> Markup:
+    """An id that may wrap after each `.` or `_` (not mid-word) in a narrow column: escaped, then `<wbr>` added."""
+    return Markup(re.sub(r"([._])", r"\1<wbr>", str(escape(text))))  # noqa: S704  (escaped first)
+
+
+def first_upper(text: str) -> str:
+    """A sentence's first letter in capitals, the rest as written (Jinja's `capitalize` lowers the rest)."""
+    return text[:1].upper() + text[1:]
+
+
+# Side files with fixed names (a measure's table is `report.<measure>.csv`, see reports/grids.py).
+SIDE_FILES = ("check-failures", "unmatched", "provenance")
 
 
 def side_file_name(report: Path, side: SideFile | str) -> str:
@@ -54,28 +72,38 @@ def _chart(svg: str) -> Markup:
 
 
 def render_html(view: ReportView, report_path: Path) -> str:
-    waterfalls = [
-        _chart(waterfall_svg([WaterfallBar(*bar) for bar in b.bars], b.heading)) if b.bars else None for b in view.bridges
-    ]
-    trends = [
-        _chart(
-            trend_svg([Series(name, tuple((p.x, p.value, p.low, p.high) for p in points)) for name, points in t.series], t.title)
-        )
+    styles = {name: (colour, marker) for name, colour, marker in view.palette}
+    trends = {
+        t.measure: _chart(trend_svg([Series(name, tuple((p.x, p.value, p.low, p.high) for p in points)) for name, points in t.series],
+                                    t.title, t.ticks, styles))
         for t in view.trends
-    ]
+    }  # fmt: skip
     across = [
-        _chart(releases_svg([Series(name, points) for name, points in series], list(labels), f"{title}, across releases"))
+        _chart(releases_svg([Series(name, points) for name, points in series], list(labels), f"{title}, across releases", styles))
         for title, series, labels in view.release_charts
     ]
     template = environment().get_template("report.html.j2")
     return template.render(
         release_charts=across,
         view=view,
-        waterfalls=waterfalls,
+        styles=styles,
+        bridges={b.measure: b for b in view.bridges},
+        trends={t.measure: t for t in view.trends},
         trend_charts=trends,
+        glossary_ids=_glossary_ids(view),
+        kinds=KIND_LABELS,
         side_links={side.name: "./" + quote(side_file_name(report_path, side)) for side in view.side_files},
         side_names={side.name: side_file_name(report_path, side) for side in view.side_files},
     )
+
+
+def _glossary_ids(view: ReportView) -> dict[str, str]:
+    """Each check id the glossary explains -> its entry's anchor (a family's members each have their own)."""
+    anchors = {entry.anchor for entry in view.glossary} | {a for entry in view.glossary for a in entry.also}
+    ids = {row.check_id for row in view.check_grid} | {s.check_id for source in view.sources for s in source.checks}
+    ids |= {step.step for table in view.bridges for step in table.steps} | {s.step for e in view.explained for s in e.steps}
+    ids |= {s for e in view.explained for s in e.unchanged} | {s for table in view.bridges for s in table.unchanged}
+    return {check_id: glossary_anchor(check_id) for check_id in ids if glossary_anchor(check_id) in anchors}
 
 
 def neutralise(value: str) -> str:

@@ -1,16 +1,125 @@
-"""JSON renderings of the result model: renderers only render."""
+"""JSON renderings of the result model: renderers only render.
+
+With `--publish` (when JSON is asked for by name) every count of 1 to 5 and every figure secondary
+suppression withholds is the string "c", EES's symbol: a count `"failed": "c"`, an interval
+`["c", "c"]` (both bounds, whatever they were), and what is computed from a withheld figure with
+it (per 12 months, a difference, a rate and its interval, a ratio of rates) likewise.
+"""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
+from ..domain.geography import ENGLAND
+from ..domain.intervals import SUPPRESSED, Interval
+from ..model.checks import SourceResult
+from ..model.reconciliation import ReconcileResult
 from ..model.release import Release
+from .disclosure import Cell, Disclosure, is_small, left_cell, linkage_figure, right_cell
+
+AS_RECORDED = Disclosure()
+HIDDEN = [SUPPRESSED, SUPPRESSED]
 
 
-def render_json(release: Release) -> str:
-    return dumps(release.to_dict())
+def render_json(release: Release, disclosure: Disclosure = AS_RECORDED) -> str:
+    document = release.to_dict()
+    if disclosure.publish:
+        if release.command == "check":
+            _source(document, release.sources[0], disclosure)
+        else:
+            _published(document, release, disclosure)
+    return dumps(document)
 
 
 def dumps(document: dict[str, Any]) -> str:
     return json.dumps(document, indent=2, ensure_ascii=False, default=str) + "\n"
+
+
+def _count(value: Any, disclosure: Disclosure, cell: Cell | None = None) -> Any:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        hidden = disclosure.hides_value(cell, value) if cell is not None else is_small(value)
+        return SUPPRESSED if hidden else value
+    return value
+
+
+def _bounds(value: Any) -> Any:
+    """An interval list with a bound of 1 to 5 (a difference, a sum of parts) as ["c", "c"]."""
+    if isinstance(value, list) and any(isinstance(v, int | float) and is_small(v) for v in value):
+        return list(HIDDEN)
+    return value
+
+
+def _source(document: dict[str, Any], source: SourceResult, disclosure: Disclosure) -> None:
+    document["records"] = _count(document["records"], disclosure)
+    document["deaths"] = _count(document["deaths"], disclosure)
+    for check in document["checks"]:
+        check["failed"] = _count(check["failed"], disclosure)
+
+
+def _published(document: dict[str, Any], release: Release, disclosure: Disclosure) -> None:
+    for shown, source in zip(document["sources"], release.sources, strict=True):
+        _source(shown, source, disclosure)
+    result = release.reconciliation or ReconcileResult()
+    for shown, c in zip(document["comparisons"], result.comparisons, strict=True):
+        left, right = disclosure.hides_value(left_cell(c), c.left_value), disclosure.hides_value(right_cell(c), c.right_value)
+        for side, hidden in (("left", left), ("right", right)):
+            if hidden:
+                shown[f"{side}_value"] = shown[f"{side}_per_12_months"] = list(HIDDEN)
+        if shown["difference"] is not None and (left or right):
+            shown["difference"] = list(HIDDEN)
+        shown["difference"] = _bounds(shown["difference"])
+        shown["explanation"] = disclosure.explain(c)
+    for shown, b in zip(document["bridges"], result.bridges, strict=True):
+        at = Cell(b.source, b.measure, b.period, ENGLAND)
+        shown["headline"] = _count(b.headline, disclosure, at._replace(figure="headline"))
+        shown["harmonised"] = _count(b.harmonised, disclosure, at)
+        for step, model in zip(shown["steps"], b.steps, strict=True):
+            step["count"] = _count(model.count, disclosure, at._replace(figure=model.step))
+    for shown, u in zip(document["unmatched"], result.unmatched, strict=True):
+
+        def linked(figure: str, number: int, u: Any = u) -> Any:
+            return _count(number, disclosure, linkage_figure(u.left, u.right, u.measure, u.period, figure))
+
+        shown["matched"] = linked("matched", u.matched)
+        withheld = shown.get("record_ids_withheld") or {}
+        for figure, number in withheld.items():
+            withheld[figure] = linked(figure, number)
+    hidden_series: set[tuple[str, str]] = set()
+    for shown, p in zip(document["series"], result.series, strict=True):
+        if p.value is not None and disclosure.hides_value(Cell(p.source, p.measure, p.period, ENGLAND), p.value):
+            shown["value"] = shown["per_12_months"] = list(HIDDEN)
+            hidden_series.add((p.measure, p.source))
+    for shown, t in zip(document["trends"], result.trends, strict=True):
+        # Per 12 months, first and last: withheld for a source any of whose national figures is withheld.
+        shown["per_12_months"] = [list(HIDDEN) if (t.measure, source) in hidden_series else values
+                                  for source, values in zip(t.sources, shown["per_12_months"], strict=True)]  # fmt: skip
+    for shown, k in zip(document["coherence"], result.coherence, strict=True):
+        if disclosure.hides_value(Cell(k.source, k.measure, k.period, k.geography), k.total):
+            shown["total"] = list(HIDDEN)
+        shown["sum_of_parts"] = _bounds(shown["sum_of_parts"])
+    counts: dict[tuple[str, str, str, str], Interval] = {}
+    for shown, r in zip(document["rates"], result.rates, strict=True):
+        counts[(r.source, r.measure, r.period, r.geography)] = r.count
+        if disclosure.hides_value(Cell(r.source, r.measure, r.period, r.geography), r.count):
+            shown["count"] = shown["rate"] = shown["rate_ci"] = list(HIDDEN)
+    for shown, k in zip(document["contrasts"], result.contrasts, strict=True):
+        sides = [Cell(s, k.measure, k.period, k.geography) for s in (k.left, k.right)]
+        if any(disclosure.hides_value(cell, counts.get(tuple(cell[:4]))) for cell in sides):  # type: ignore[arg-type]
+            shown["rate_ratio"] = shown["rate_ratio_ci"] = list(HIDDEN)
+    if "since_last_release" in document:
+        _since(document["since_last_release"], disclosure)
+
+
+def _since(since: dict[str, Any], disclosure: Disclosure) -> None:
+    """What changed since the last release, from the history: an earlier run may have been recorded with its ids."""
+    for check in since.get("checks", []):
+        check["new_record_ids"], check["fixed_record_ids"] = [], []
+        check["old_failed"], check["new_failed"] = (
+            _count(check["old_failed"], disclosure),
+            _count(check["new_failed"], disclosure),
+        )
+    for figure in since.get("published", []):
+        figure["old"], figure["new"] = _bounds(figure["old"]), _bounds(figure["new"])
+    for point in since.get("across_releases", []):
+        point["per_12_months"] = _bounds(point["per_12_months"])

@@ -1,57 +1,93 @@
-"""A short Markdown summary for CI step summaries."""
+"""A short Markdown summary for CI step summaries: the verdict in words first, then the tables."""
 
 from __future__ import annotations
 
+from ..domain.intervals import SUPPRESSED
+from ..model.checks import SourceResult
 from ..model.release import Release
-from .disclosure import Disclosure
+from .console import expectation, hides_rates, outcome, tally
+from .disclosure import Cell, Disclosure
+from .verdict import verdict
 from .wording import interval_text, ratio_text, visible
+
+AS_RECORDED = Disclosure()
 
 
 def _cell(text: object) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def render_markdown(release: Release) -> str:
+def _failing(source: SourceResult, disclosure: Disclosure) -> str:
+    shown = [f"`{o.check_id}` ({'not run' if o.status == 'not_run' else disclosure.count(o.failed)})" for o in source.failing]
+    return _cell(", ".join(shown) or "none")
+
+
+def render_markdown(release: Release, disclosure: Disclosure = AS_RECORDED) -> str:
     """PASS/FAIL is the release's gate (for `reconcile`, the comparisons only, as its exit code)."""
     sources, result = release.sources, release.reconciliation
     ungated = [s for s in sources if s.blocks_release and s not in release.gating_sources]
     lines = [f"## Triangulate: {'PASS' if release.passed else 'FAIL'}", ""]
+    failures, warnings = verdict(release, disclosure)
+    if failures:
+        lines += ["**What fails:**", "", *(f"- {_cell(line)}" for line in failures), ""]
+    if warnings:
+        lines += ["**To watch:**", "", *(f"- {_cell(line)}" for line in warnings), ""]
     if release.since:
         from .figures import since_sentences
 
-        lines += ["### Since the last release", "", *(f"- {line}" for line in since_sentences(release.since, Disclosure())), ""]
+        lines += ["### Since the last release", "", *(f"- {line}" for line in since_sentences(release.since, disclosure)), ""]
     if ungated:
         lines += ["Record sources' checks below are reported but not gated here; `triangulate run` gates on them.", ""]
-    if sources:
+    records = [s for s in sources if not s.published]
+    tables = [s for s in sources if s.published]
+    if records:
         lines += ["| source | records | deaths | checks not passed |", "|---|---:|---:|---|"]
-    for source in sources:
-        failing = ", ".join(f"`{o.check_id}` ({'not run' if o.status == 'not_run' else o.failed})" for o in source.failing)
-        deaths = "" if source.published else str(source.deaths)
-        lines.append(f"| {_cell(source.name)} | {source.records} | {deaths} | {_cell(failing or 'none')} |")
+        lines += [f"| {_cell(s.name)} | {disclosure.count(s.records)} | {disclosure.count(s.deaths)} | {_failing(s, disclosure)} |"
+                  for s in records]  # fmt: skip
+        lines.append("")
+    if tables:
+        lines += ["| published table | rows | checks not passed |", "|---|---:|---|"]
+        lines += [f"| {_cell(s.name)} | {disclosure.count(s.records)} | {_failing(s, disclosure)} |" for s in tables]
+        lines.append("")
     if result is not None:
         summary = result.summary()
-        lines += ["", f"{summary['comparisons']} comparisons: {summary['agree']} agree, {summary['within_tolerance']} within tolerance, "
-                  f"{summary['discrepancy']} discrepancies, {summary['not_comparable']} not comparable."]  # fmt: skip
+        lines += [f"{tally(summary['comparisons'], 'comparison', 'comparisons')}: {summary['agree']:,} agree, "
+                  f"{summary['within_tolerance']:,} within tolerance, {tally(summary['discrepancy'], 'discrepancy', 'discrepancies')}, "
+                  f"{summary['not_comparable']:,} not comparable."]  # fmt: skip
         if result.discrepancies:
-            lines += ["", "| measure | period | geography | left | right | status | why |", "|---|---|---|---|---|---|---|"]
+            lines += [
+                "",
+                "| measure | period | geography | observed | expected | difference | why |",
+                "|---|---|---|---|---|---:|---|",
+            ]
             for c in result.discrepancies[:30]:
-                lines.append(
-                    f"| {c.measure} | {c.period_label} | {_cell(c.geography)} | {c.left} {interval_text(c.left_value)} | "
-                    f"{c.right} {interval_text(c.right_value)} | {c.status} | {_cell(c.explanation)} |"
-                )
+                lines.append(f"| {c.measure} | {c.period_label} | {_cell(c.geography)} | {_cell(outcome(c, disclosure))} | "
+                             f"{_cell(expectation(c).removeprefix('expected: '))} | {disclosure.difference(c)} | "
+                             f"{_cell(disclosure.explain(c))} |")  # fmt: skip
+            if len(result.discrepancies) > 30:
+                lines.append(f"\nand {len(result.discrepancies) - 30:,} more discrepancies (see the JSON).")
         for empty in result.empty:
             lines.append(f"\n{'Allowed empty' if empty.allowed else 'EMPTY'} comparison in `{empty.measure}`: "
                          f"{empty.left} and {empty.right}: {_cell(empty.reason)}.")  # fmt: skip
         if result.rates:
-            lines += ["", "| measure | source | period | geography | count | population | rate | 95% CI |", "|---|---|---|---|---:|---:|---:|---|"]
+            lines += [
+                "",
+                "| measure | source | period | geography | count | population | rate | 95% CI |",
+                "|---|---|---|---|---:|---:|---:|---|",
+            ]
             for r in result.rates[:60]:
-                low, high = r.rate_ci
-                lines.append(
-                    f"| {r.measure} | {r.source} | {r.period_label} | {_cell(r.geography)} | {interval_text(r.count)} | "
-                    f"{r.denominator:,.0f} | {interval_text(r.rate.scale(1))} per {r.per:,.0f} | {low:,.1f} to "
-                    f"{'unbounded' if high is None else f'{high:,.1f}'} |"
-                )
+                cell = Cell(r.source, r.measure, r.period, r.geography)
+                if disclosure.hides_value(cell, r.count):
+                    rate = ci = SUPPRESSED
+                else:
+                    low, high = r.rate_ci
+                    rate = f"{interval_text(r.rate.scale(1))} per {r.per:,.0f}"
+                    ci = f"{low:,.1f} to {'unbounded' if high is None else f'{high:,.1f}'}"
+                lines.append(f"| {r.measure} | {r.source} | {r.period_label} | {_cell(r.geography)} | {disclosure.figure(cell, r.count)} | "
+                             f"{r.denominator:,.0f} | {rate} | {ci} |")  # fmt: skip
         for c in result.contrasts:
+            if hides_rates(result, c.measure, c.period, c.geography, (c.left, c.right), disclosure):
+                continue
             lines.append(f"\nRate ratio `{c.measure}` {c.period_label} {c.geography}: {c.left} / {c.right} = "
                          f"{ratio_text(c.rate_ratio, c.rate_ratio_ci)}.")  # fmt: skip
         for trend in result.trends:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from ..domain.geography import ENGLAND
 from ..model.checks import SourceResult
 from ..model.reconciliation import ReconcileResult
 from ..model.release import Release
 from .disclosure import Disclosure
-from .wording import gap_words, hides_either, interval_text, listed
+from .facts import disagreement_sentence, discrepancy_facts
+from .wording import count_words, listed
 
 
 def verdict(release: Release, disclosure: Disclosure) -> tuple[list[str], list[str]]:
@@ -28,7 +27,7 @@ def verdict(release: Release, disclosure: Disclosure) -> tuple[list[str], list[s
     result = release.reconciliation
     if result is None:
         return failures, warnings
-    disagreements = _disagreements(result, release.titles, disclosure)
+    disagreements = _disagreements(release, result, disclosure)
     for empty in result.empty:
         line = (f"{empty.left} and {empty.right} could not be compared on "
                 f"{release.titles.get(empty.measure, empty.measure).lower()}: {empty.reason}.")  # fmt: skip
@@ -66,25 +65,18 @@ def _source_sentences(source: SourceResult, disclosure: Disclosure) -> tuple[lis
     return failures, warnings
 
 
-def _disagreements(result: ReconcileResult, titles: Mapping[str, str], disclosure: Disclosure) -> list[str]:
-    disagreements = []
-    for c in result.discrepancies:
-        if c.geography != ENGLAND:
-            continue
-        gap = "" if hides_either(c, disclosure) else gap_words(c.difference)
-        sentence = f"{c.left} and {c.right} disagree on {titles.get(c.measure, c.measure).lower()} in {c.period_label}{gap}"
-        sentence += (
-            f" ({c.left} {interval_text(c.left_value, disclosure)}, {c.right} {interval_text(c.right_value, disclosure)};"
-            f" expected {c.left} {c.relation} {c.right})"
-        )
-        explained = c.explain(disclosure.count)
-        disagreements.append(sentence + (f"; {explained}." if explained else "."))
+def _disagreements(release: Release, result: ReconcileResult, disclosure: Disclosure) -> list[str]:
+    """Each national discrepancy in one sentence, written from the same facts as its bridge (reports/facts.py)."""
+    disagreements = [
+        disagreement_sentence(discrepancy_facts(c, result, release), disclosure)
+        for c in result.discrepancies
+        if c.geography == ENGLAND
+    ]
     local = [c for c in result.discrepancies if c.geography != ENGLAND]
     if local:
         places = len({(c.geography, c.measure, c.period) for c in local})
-        disagreements.append(f"{places} regional or local authority comparisons show a discrepancy (listed under each measure).")
+        disagreements.append(
+            f"{count_words(places, 'regional or local authority comparison shows', 'regional or local authority comparisons show')}"
+            " a discrepancy (listed under each measure)."
+        )
     return disagreements
-
-
-def count_words(number: int, one: str, many: str) -> str:
-    return f"{number} {one if number == 1 else many}"

@@ -50,50 +50,144 @@ class SourceView:
 
 
 @dataclass(frozen=True)
-class MatrixCell:
-    pair: str
+class GridCell:
+    text: str  # the harmonised (or published) count as shown; "" when the source has no figure for the period
+    change: str = ""  # "51 → 47": the source's own headline to the harmonised count, when they differ
+    rate: str = ""  # "4.1 per 100,000", where a rate is configured
+    flagged: bool = False  # in a national discrepancy
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One comparison's result, written as an outcome (what was observed), never as the expectation."""
+
+    pair: str  # "csprp and dfe_cla"
     status: str
     status_label: str
+    text: str  # "csprp 48, dfe_cla 49"
     difference: str
     explanation: str
 
 
 @dataclass(frozen=True)
-class MatrixRow:
+class GridRow:
     period: str
-    values: tuple[str, ...]  # one per source, in MeasureMatrix.sources order
-    cells: tuple[MatrixCell, ...]
+    cells: tuple[GridCell, ...]  # one per source, in MeasureGrid.sources order
+    outcomes: tuple[Outcome, ...] = ()
 
 
 @dataclass(frozen=True)
-class MeasureMatrix:
+class ExpectationLine:
+    text: str  # "csprp should be at least dfe_cla's count"
+    reason: str
+    unmatched_rule: str  # which unmatched deaths the relation expects, in words
+
+
+@dataclass(frozen=True)
+class SourceColumn:
+    name: str
+    kind: str  # the kind's label: SSDA903, NCMD, ...
+    colour: str  # the source's one colour in every chart
+    marker: str  # the chart marker's name, for the key
+
+
+@dataclass(frozen=True)
+class MeasureGrid:
+    """A measure as a period x source table: every source's count, whether or not anything was compared with it."""
+
     measure: str
     title: str
-    sources: tuple[str, ...]
-    rows: tuple[MatrixRow, ...]
-    elsewhere: tuple[str, ...]  # discrepancies in regions and LAs, as sentences
+    definition: str
+    sources: tuple[SourceColumn, ...]  # in the measure's config order
+    rows: tuple[GridRow, ...]
+    expectations: tuple[ExpectationLine, ...] = ()
+    elsewhere: tuple[str, ...] = ()  # discrepancies in regions and LAs, as sentences
+    side_file: str = ""  # the CSV side file's name suffix
+    has_changes: bool = False  # some headline differs from its harmonised count
+    has_rates: bool = False
+    has_flags: bool = False
 
 
 @dataclass(frozen=True)
-class BridgeLine:
-    step: str
+class StepRow:
+    step: str  # a check id where the step is one (linked to the glossary)
     description: str
-    change: str
-    sample: Sample
+    values: tuple[str, ...]  # one per column
+    anchor: str = ""  # the glossary entry's id, when it has one
 
 
 @dataclass(frozen=True)
-class BridgeView:
-    heading: str
+class BridgeRow:
     source: str
+    period: str
     headline: str
-    lines: tuple[BridgeLine, ...]
+    changes: tuple[str, ...]  # one per BridgeTable.steps
     harmonised: str
-    compared_with: str
-    other_value: str
-    gap: str  # the other source's value minus this harmonised count
-    bars: tuple[tuple[str, float, bool], ...]  # label, value, is_total; empty when counts are suppressed
-    chart_alt: str
+
+
+@dataclass(frozen=True)
+class BridgeTable:
+    """A measure's bridges, one row per source and period: headline, each step that changed something, harmonised."""
+
+    measure: str
+    title: str
+    steps: tuple[StepRow, ...]  # the columns (values unused)
+    rows: tuple[BridgeRow, ...]
+    unchanged: tuple[str, ...] = ()  # steps that removed nothing anywhere in the measure
+
+
+@dataclass(frozen=True)
+class LinkRow:
+    label: str
+    values: tuple[str, str]  # left, right
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Explained:
+    """One national discrepancy: both sides' bridges and the record linkage, in one table, and THE sentence."""
+
+    heading: str
+    anchor: str
+    sources: tuple[str, str]
+    expected: str
+    reason: str
+    outcome: str
+    explanation: str  # the same sentence the verdict prints (reports/facts.explain_discrepancy)
+    steps: tuple[StepRow, ...]  # headline, steps, harmonised: values (left, right)
+    linkage: tuple[LinkRow, ...]
+    expected_only: str  # the rule that expects some unmatched deaths, or ""
+    unchanged: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class UnmatchedRow:
+    measure: str
+    period: str
+    pair: str
+    source: str  # the source the deaths are in
+    other: str  # the source they are missing from
+    count: str
+    sample: Sample
+    rule: str = ""  # for expected non-matches: the measure's reason
+
+
+@dataclass(frozen=True)
+class ShiftRow:
+    measure: str
+    period: str
+    pair: str
+    count: str
+
+
+@dataclass(frozen=True)
+class Unmatched:
+    gaps: tuple[UnmatchedRow, ...] = ()  # deaths that should be in both sources and are not
+    shifts: tuple[ShiftRow, ...] = ()
+    expected: tuple[UnmatchedRow, ...] = ()  # deaths in one source only, as the measure's relation expects
+
+    def __bool__(self) -> bool:
+        return bool(self.gaps or self.shifts or self.expected)
 
 
 @dataclass(frozen=True)
@@ -113,19 +207,37 @@ class TrendView:
     series: tuple[tuple[str, tuple[TrendPoint, ...]], ...]
     flag: str
     chart_alt: str
+    ticks: tuple[tuple[float, str], ...] = ()  # (period middle, period label)
+    per_12_rows: tuple[GridRow, ...] = ()  # only when some period is not 12 months long
+    sources: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
-class UnmatchedRow:
-    pair: str
-    measure: str
-    period: str
-    matched: str
-    only_left: str
-    only_right: str
-    shifts: str
-    left_sample: Sample
-    right_sample: Sample
+class GlossaryEntry:
+    check_id: str
+    anchor: str
+    catches: str
+    matters: str
+    also: tuple[str, ...] = ()  # anchors of the other members of a family entry (missing.<field>)
+
+
+@dataclass(frozen=True)
+class CheckGridRow:
+    check_id: str
+    anchor: str
+    severity: str
+    counts: tuple[str, ...]  # one per source in ReportView.check_sources order; "" where it did not fail
+
+
+@dataclass(frozen=True)
+class Briefing:
+    """The first page: the verdict in one sentence, each measure's grid, three findings, what changed."""
+
+    sentence: str
+    findings: tuple[str, ...]
+    since: tuple[str, ...] = ()
+    latest_periods: int = 3  # the first page's grids show the latest periods only; the measures show them all
+    measures: int = 6  # and the first measures only, so that the page stays one page
 
 
 @dataclass(frozen=True)
@@ -167,16 +279,24 @@ class ReportView:
     disclosure: str
     shows_record_ids: bool
     sources: tuple[SourceView, ...]
-    matrices: tuple[MeasureMatrix, ...]
-    bridges: tuple[BridgeView, ...]
-    trends: tuple[TrendView, ...]
-    unmatched: tuple[UnmatchedRow, ...]
-    notes: tuple[str, ...]
     provenance: Provenance
+    briefing: Briefing = Briefing("", ())
+    grids: tuple[MeasureGrid, ...] = ()
+    bridges: tuple[BridgeTable, ...] = ()
+    explained: tuple[Explained, ...] = ()
+    trends: tuple[TrendView, ...] = ()
+    unmatched: Unmatched = Unmatched()
+    notes: tuple[str, ...] = ()
     side_files: tuple[SideFile, ...] = field(default_factory=tuple)
-    headlines: tuple[str, ...] = ()  # contrasts of rates, on the first screen
+    headlines: tuple[str, ...] = ()  # contrasts of rates
     incoherent: tuple[CoherenceRow, ...] = ()
     rates: tuple[RateRow, ...] = ()
     since: tuple[str, ...] = ()  # what changed since the last release (run history)
     # per measure: title, each source's (x, value, low, high) points, and the release labels along x
     release_charts: tuple[tuple[str, tuple[tuple[str, tuple[tuple[float, float, float, float], ...]], ...], tuple[str, ...]], ...] = ()
+    palette: tuple[tuple[str, str, str], ...] = ()  # source, colour, marker: one per source for every chart
+    death_rules: tuple[tuple[tuple[str, ...], str], ...] = ()  # sources, what they count as a death
+    glossary: tuple[GlossaryEntry, ...] = ()
+    check_sources: tuple[str, ...] = ()
+    check_grid: tuple[CheckGridRow, ...] = ()
+    files_summary: str = ""

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
-from ..domain.intervals import Interval
+from ..domain.geography import ENGLAND
+from ..domain.intervals import SUPPRESSED, Interval
 from ..domain.periods import Period
 from ..model.reconciliation import Comparison
-from .disclosure import Disclosure
+from .disclosure import Cell, Disclosure, pair_source
 
 AS_RECORDED = Disclosure()
 
@@ -110,3 +111,80 @@ def visible(text: str) -> str:
     Record ids and cells come from the inputs; an id holding ESC must not recolour a steward's terminal.
     """
     return _CONTROL.sub(lambda found: f"\\x{ord(found[0]):02x}" if ord(found[0]) < 0x100 else f"\\u{ord(found[0]):04x}", text)
+
+
+# --- figures through the disclosure, plurals that reveal nothing, expectations in words -------------------------
+
+KIND_LABELS = {"cin": "CIN census", "ssda903": "SSDA903", "ncmd": "NCMD", "csprp": "CSPRP", "published": "published",
+               "denominator": "population"}  # fmt: skip
+
+
+def kind_label(kind: str) -> str:
+    return KIND_LABELS.get(kind, kind)
+
+
+def hides_figure(value: Interval | float | None, disclosure: Disclosure, cell: Cell) -> bool:
+    """Whether a figure is withheld: small itself (either bound), or withheld as a cell (secondary suppression)."""
+    if value is None:
+        return disclosure.hides_cell(cell)
+    if not isinstance(value, Interval):
+        return disclosure.hides_cell(cell, abs(value))  # a bridge step that adds deaths is negative
+    return disclosure.hides_cell(cell, abs(value.low)) or disclosure.hides_cell(cell, abs(value.high))
+
+
+def figure_text(value: Interval | float | None, disclosure: Disclosure, cell: Cell) -> str:
+    """The one way a source's figure for a measure, period and place is shown: `c` when withheld, else in words."""
+    if value is not None and hides_figure(value, disclosure, cell):
+        return SUPPRESSED
+    if value is None:
+        return "not available"
+    return interval_text(value if isinstance(value, Interval) else Interval.exact(value), disclosure)
+
+
+def linkage_cell(left: str, right: str, measure: str, period: str, figure: str) -> Cell:
+    """A linkage count's cell: it belongs to the pair of sources (`pair_source`), nationally."""
+    return Cell(pair_source(left, right), measure, period, ENGLAND, figure)
+
+
+def hides_difference(comparison: Comparison, disclosure: Disclosure) -> bool:
+    """A difference is withheld when either side is, and (publishing) when it is itself 1 to 5."""
+    c = comparison
+    sides = ((Cell(c.left, c.measure, c.left_period, c.geography), c.left_value),
+             (Cell(c.right, c.measure, c.right_period, c.geography), c.right_value))  # fmt: skip
+    if any(value is not None and hides_figure(value, disclosure, cell) for cell, value in sides):
+        return True
+    return c.difference is not None and (hides_figure(c.difference, disclosure, Cell("", c.measure, c.period, c.geography, "difference")))
+
+
+def counted(number: int, one: str, many: str, hidden: bool = False, shown: str = "") -> str:
+    """`1 death`, `2 deaths`, or `some deaths` when the number is withheld: a plural must not reveal a hidden count."""
+    if hidden:
+        return f"some {many}"
+    return f"{shown or f'{number:,}'} {one if number == 1 else many}"
+
+
+def count_words(number: int, one: str, many: str) -> str:
+    """`1 check fails`, `2 checks fail`: the number and the words that agree with it."""
+    return f"{number:,} {one if number == 1 else many}"
+
+
+def verb(number: int, hidden: bool, one: str = "is", many: str = "are") -> str:
+    return many if hidden or number != 1 else one
+
+
+RELATION_WORDS = {">=": "should be at least", "<=": "should be no more than", "==": "should equal"}
+
+
+def expectation_text(left: str, relation: str, right: str, tolerance: Mapping[str, float] | None = None) -> str:
+    """An expected relation as an expectation, not an outcome: `csprp should be at least dfe_cla's count`."""
+    text = f"{left} {RELATION_WORDS.get(relation, relation)} {right}'s count"
+    allowed = [f"{tolerance['abs']:g}" if tolerance and tolerance.get("abs") else "",
+               f"{100 * tolerance['rel']:g}%" if tolerance and tolerance.get("rel") else ""]  # fmt: skip
+    allowed = [a for a in allowed if a]
+    if allowed:
+        text += f", within {' or '.join(allowed)}"
+    return text
+
+
+def period_shift_words(number: int, hidden: bool, shown: str = "") -> str:
+    return f"{counted(number, 'death', 'deaths', hidden, shown)} {verb(number, hidden)} dated in different periods by the two sources"

@@ -55,7 +55,7 @@ def test_other_delimiters_are_read(tmp_path: Path, delimiter: str) -> None:
     (tmp_path / "n.csv").write_text(NCMD_HEADER.replace(",", delimiter) + "\n" + delimiter.join(row) + "\n")
     result = check("ncmd", tmp_path / "n.csv")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "1 records" in result.stdout
+    assert "1 record," in result.stdout
 
 
 @pytest.mark.parametrize("encoding", ["cp1252", "utf-8-sig", "utf-16"])

@@ -24,20 +24,36 @@ def _document(path: Path) -> lxml.html.HtmlElement:
 def test_report_has_every_section_a_steward_needs(demo_report: Path) -> None:
     page = _document(demo_report / "report.html")
     headings = [h.text_content().strip() for h in page.iter("h2")]
-    for section in ("Verdict", "Checks on each source", "Reconciliation matrix", "Bridges for each discrepancy", "Trends",
-                    "Unmatched records", "Provenance"):  # fmt: skip
+    for section in ("Summary", "Verdict in full", "Discrepancies explained", "Each measure: definition, counts, bridges, trend",
+                    "Checks on each source", "Unmatched records", "Glossary of checks", "Provenance"):  # fmt: skip
         assert section in headings
     verdict = page.get_element_by_id("verdict").getparent().text_content()
     assert "FAIL" in verdict and "disagree on deaths of looked-after children" in verdict
-    assert len(page.findall(".//svg")) >= 2  # at least one waterfall and one trend chart
-    assert all(th.get("scope") in ("col", "row") for th in page.iter("th"))
+    first = page.get_element_by_id("first-page").text_content()
+    assert "Do not release yet" in first and "What matters most" in first
+    assert len(page.findall(".//figure//svg")) == 4  # a trend chart per measure
+    assert all(th.get("scope") in ("col", "row", "rowgroup") for th in page.iter("th"))
+    # Every check id the report links to has its glossary entry, saying what it catches and why it matters.
+    anchors = {a.get("href")[1:] for a in page.iter("a") if (a.get("href") or "").startswith("#g-")}
+    entries = [page.get_element_by_id(anchor).xpath("ancestor-or-self::tr")[0] for anchor in anchors]
+    assert anchors and all(len(entry.findall("td")) == 2 and entry.xpath("ancestor::section[@aria-labelledby='glossary']")
+                           for entry in entries)  # fmt: skip
+    # No empty section or table; the provenance's 470 files are folded away and written in full beside the report.
+    assert all(table.xpath(".//tbody/tr") for table in page.iter("table"))
+    assert all(len(section) > 1 for section in page.iter("section"))
+    files = page.xpath("//table[caption='Input files']")[0]
+    assert files.xpath("ancestor::details")
+    with (demo_report / "report.provenance.csv").open(encoding="utf-8") as handle:
+        provenance = list(csv.DictReader(handle))
+    assert len(provenance) >= len(files.xpath(".//tbody/tr")) and all(re.fullmatch(r"[0-9a-f]{64}", r["sha256"]) for r in provenance)
 
 
 def test_no_url_points_outside_the_file(demo_report: Path) -> None:
     html = demo_report / "report.html"
     page = _document(html)
     side_files = {"./" + p.name for p in demo_report.glob("report.*.csv")}
-    assert len(side_files) == 2
+    assert side_files == {f"./report.{name}.csv" for name in ("check-failures", "unmatched", "provenance", "lac_deaths", "cin_deaths",
+                                                              "cpp_deaths", "abuse_neglect_deaths")}  # fmt: skip
     for element in page.iter():
         for attribute in URL_ATTRIBUTES:
             value = element.get(attribute)
@@ -55,11 +71,13 @@ def test_payloads_in_input_fields_show_as_text(payload_report: Path) -> None:
     samples = " ".join(cell.text_content() for cell in page.find_class("ids"))
     assert SCRIPT in samples and ATTRIBUTE in samples  # NCMD record ids, shown as text
     assert ATTRIBUTE + SCRIPT in samples  # a CIN LAchildID from the XML
-    headings = " ".join(h.text_content() for h in page.iter("h3"))
-    assert "ncmd" + SCRIPT in headings  # the source name
+    headers = " ".join(th.text_content() for th in page.iter("th"))
+    assert "ncmd" + SCRIPT in headers  # the source name, in the tables' headers
     assert ATTRIBUTE.replace("/", "") + ".csv" in page.text_content()  # the file name in the provenance table
     side = (payload_report / "report.check-failures.csv").read_text(encoding="utf-8")
     assert SCRIPT in side
+    provenance = (payload_report / "report.provenance.csv").read_text(encoding="utf-8")
+    assert ATTRIBUTE.replace("/", "") + ".csv" in provenance
 
 
 def test_side_files_hold_every_failing_id_and_neutralise_formulas(demo_report: Path, synthetic: Path) -> None:
@@ -98,7 +116,10 @@ def test_publish_suppresses_small_numbers_and_shows_no_record_ids(synthetic: Pat
         shutil.copy(side, tmp_path / side.name)
     result = run_cli("run", str(synthetic / "release.yaml"), "--out", str(tmp_path), "--publish")
     assert result.returncode == 1, result.stderr
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.html"]  # no ids beside it, old side files gone
+    # No ids beside it, and the old side files that held them are gone; the tables and the provenance stay.
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "report.abuse_neglect_deaths.csv", "report.cin_deaths.csv", "report.cpp_deaths.csv", "report.html", "report.lac_deaths.csv",
+        "report.provenance.csv"]  # fmt: skip
     html = (tmp_path / "report.html").read_text(encoding="utf-8")
     results = json.loads((demo_report / "results.json").read_text())
     ids = {i for s in results["sources"] for c in s["checks"] for i in c["record_ids"]}
@@ -108,7 +129,10 @@ def test_publish_suppresses_small_numbers_and_shows_no_record_ids(synthetic: Pat
     cells = [td.text_content().strip() for td in page.iter("td") if "num" in (td.get("class") or "")]
     assert "c" in cells
     assert not any(re.fullmatch(r"[+-]?[1-5]", cell) for cell in cells)
-    assert not re.search(r"\b[1-5] deaths? (in|is|are)\b", page.text_content())  # explanations too
+    assert not re.search(r"\b[1-5] deaths? (in|is|are|that)\b", page.text_content())  # explanations too
+    assert not re.search(r"\bc deaths?\b", page.text_content())  # nor a plural that gives a hidden count away
+    tables = " ".join((tmp_path / f"report.{m}.csv").read_text() for m in ("lac_deaths", "cin_deaths", "cpp_deaths"))
+    assert not re.search(r"(^|,)[1-5](,|$)", tables, re.M)
 
 
 def test_suppression_covers_signed_changes_and_leaves_large_counts() -> None:

@@ -1,0 +1,210 @@
+"""Each measure as a period x source table: every source's count with its headline, whether or not it was compared.
+
+The same grid is the first page's table for the measure, the matrix under the measure's definition, and the
+measure's CSV side file. Every figure passes through the disclosure with its cell.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+
+from ..domain.geography import ENGLAND, la_label
+from ..model.rates import Rate
+from ..model.reconciliation import Bridge, Comparison, ReconcileResult, SeriesPoint
+from ..model.release import MeasureNote, Release
+from .disclosure import Cell, Disclosure
+from .facts import discrepancy_facts, expectation_for, expected_side, explain_discrepancy, source_kinds
+from .view_model import STATUS_LABELS, ExpectationLine, GridCell, GridRow, MeasureGrid, Outcome, SideFile, SourceColumn
+from .wording import (
+    difference_text,
+    expectation_text,
+    figure_text,
+    hides_difference,
+    hides_figure,
+    kind_label,
+    period_label,
+)
+
+RESERVED = ("check-failures", "unmatched", "provenance")
+
+
+def measure_ids(release: Release) -> tuple[str, ...]:
+    """Every measure the release has figures for, in config order, then any the config did not describe."""
+    result = release.reconciliation
+    found = [p.measure for p in result.series] + [b.measure for b in result.bridges] if result else []
+    return tuple(dict.fromkeys([*(m.id for m in release.measures if m.id in found), *found]))
+
+
+def _sources(note: MeasureNote | None, points: Sequence[SeriesPoint], bridges: Sequence[Bridge]) -> tuple[str, ...]:
+    present = [p.source for p in points] + [b.source for b in bridges]
+    configured = [name for name in (note.sources if note else ()) if name in present]
+    return tuple(dict.fromkeys([*configured, *present]))
+
+
+def rate_words(rate: Rate) -> str:
+    low, high = rate.rate.low, rate.rate.high
+    shown = f"{low:,.1f}" if low == high else f"{low:,.1f} to {high:,.1f}"
+    return f"{shown} per {rate.per:,.0f}"
+
+
+def side_file_names(measures: Sequence[str]) -> dict[str, str]:
+    """A safe, unique side-file suffix per measure: letters, digits, - and _ only, never a reserved name."""
+    names: dict[str, str] = {}
+    for measure in measures:
+        base = re.sub(r"[^A-Za-z0-9_-]+", "-", measure).strip("-")[:60] or "measure"
+        if base in RESERVED:
+            base = f"measure-{base}"
+        name, number = base, 2
+        while name in names.values():
+            name, number = f"{base}-{number}", number + 1
+        names[measure] = name
+    return names
+
+
+def measure_grids(release: Release, disclosure: Disclosure, palette: Mapping[str, tuple[str, str]]) -> tuple[MeasureGrid, ...]:
+    result = release.reconciliation
+    if result is None:
+        return ()
+    notes = {m.id: m for m in release.measures}
+    kinds = source_kinds(release)
+    files = side_file_names(measure_ids(release))
+    grids = []
+    for measure in measure_ids(release):
+        note = notes.get(measure)
+        points = [p for p in result.series if p.measure == measure]
+        bridges = [b for b in result.bridges if b.measure == measure]
+        sources = _sources(note, points, bridges)
+        periods = sorted({p.period for p in points} | {b.period for b in bridges})
+        value = {(p.source, p.period): p for p in points}
+        bridge = {(b.source, b.period): b for b in bridges}
+        rates = {(r.source, r.period): r for r in result.rates if r.measure == measure and r.geography == ENGLAND}
+        national = [c for c in result.comparisons if c.measure == measure and c.geography == ENGLAND]
+        flagged = {(side, c.period) for c in national if c.failed for side in (c.left, c.right)}
+        rows = []
+        for period in periods:
+            cells = tuple(_cell(measure, s, period, value.get((s, period)), bridge.get((s, period)), rates.get((s, period)), disclosure,
+                                (s, period) in flagged)
+                          for s in sources)  # fmt: skip
+            outcomes = tuple(_outcome(c, result, release, disclosure) for c in national if c.period == period)
+            rows.append(GridRow(period_label(period), cells, outcomes))
+        title = release.titles.get(measure, note.title if note else measure)
+        grids.append(
+            MeasureGrid(
+                measure=measure,
+                title=title,
+                definition=note.definition if note else "",
+                sources=tuple(SourceColumn(s, kind_label(kinds.get(s, "")), *palette.get(s, ("#1b1b1b", "circle"))) for s in sources),
+                rows=tuple(rows),
+                expectations=_expectations(note, kinds),
+                elsewhere=_elsewhere(result, measure, disclosure),
+                side_file=files[measure],
+                has_changes=any(cell.change for row in rows for cell in row.cells),
+                has_rates=any(cell.rate for row in rows for cell in row.cells),
+                has_flags=bool(flagged),
+            )
+        )
+    return tuple(grids)
+
+
+def _cell(measure: str, source: str, period: str, point: SeriesPoint | None, bridge: Bridge | None, rate: Rate | None,
+          disclosure: Disclosure, flagged: bool = False) -> GridCell:  # fmt: skip
+    cell = Cell(source, measure, period, ENGLAND, "value")
+    if point is not None and point.value is not None:
+        text = figure_text(point.value, disclosure, cell)
+    elif bridge is not None:
+        text = figure_text(bridge.harmonised, disclosure, cell)
+    else:
+        return GridCell("")
+    change = ""
+    if bridge is not None and bridge.headline != bridge.harmonised:
+        change = f"{figure_text(bridge.headline, disclosure, cell._replace(figure='headline'))} → {text}"
+    shown_rate = ""
+    if rate is not None and not hides_figure(rate.count, disclosure, cell):
+        shown_rate = rate_words(rate)
+    return GridCell(text, change, shown_rate, flagged)
+
+
+def _outcome(c: Comparison, result: ReconcileResult, release: Release, disclosure: Disclosure) -> Outcome:
+    facts = discrepancy_facts(c, result, release)
+    cells = Cell(c.left, c.measure, c.left_period, c.geography), Cell(c.right, c.measure, c.right_period, c.geography)
+    left, right = figure_text(c.left_value, disclosure, cells[0]), figure_text(c.right_value, disclosure, cells[1])
+    if c.right_period != c.left_period:
+        right += f" ({period_label(c.right_period)})"
+    hidden = hides_difference(c, disclosure)
+    return Outcome(
+        pair=f"{c.left} and {c.right}",
+        status=c.status,
+        status_label=STATUS_LABELS[c.status],
+        text=f"{c.left} {left}, {c.right} {right}",
+        difference="" if hidden else difference_text(c.difference),
+        explanation=explain_discrepancy(facts, disclosure) if c.failed else "",
+    )
+
+
+def unmatched_rule(relation: str, left: str, right: str) -> str:
+    side = expected_side(relation)
+    if side is None:
+        return "every death should be in both sources, so any death in one source only is a gap"
+    more, fewer = (left, right) if side == "left" else (right, left)
+    return f"deaths in {more} with no {fewer} record are expected; deaths in {fewer} with no {more} record are gaps"
+
+
+def _named(side: str, note: MeasureNote, kinds: Mapping[str, str]) -> str:
+    """An expectation's side (a source name or a kind) as the configured sources it stands for."""
+    names = [name for name in note.sources if side in (name, kinds.get(name))]
+    return " and ".join(names)
+
+
+def _expectations(note: MeasureNote | None, kinds: Mapping[str, str]) -> tuple[ExpectationLine, ...]:
+    """Each expected relation between configured sources, in their names (a side the config lacks is left out)."""
+    if note is None:
+        return ()
+    out = []
+    for e in note.expectations:
+        left, right = _named(e.left, note, kinds), _named(e.right, note, kinds)
+        if left and right:
+            # Published figures are not linked record by record, so no unmatched deaths are expected of them.
+            linked = not any(kinds.get(name) == "published" for side in (e.left, e.right) for name in note.sources
+                             if side in (name, kinds.get(name)))  # fmt: skip
+            out.append(ExpectationLine(expectation_text(left, e.relation, right, e.tolerance), e.reason,
+                                       unmatched_rule(e.relation, left, right) if linked else ""))  # fmt: skip
+    return tuple(out)
+
+
+def _elsewhere(result: ReconcileResult, measure: str, disclosure: Disclosure) -> tuple[str, ...]:
+    out = []
+    for c in result.comparisons:
+        if c.measure != measure or c.geography == ENGLAND or not c.failed:
+            continue
+        left = figure_text(c.left_value, disclosure, Cell(c.left, c.measure, c.left_period, c.geography))
+        right = figure_text(c.right_value, disclosure, Cell(c.right, c.measure, c.right_period, c.geography))
+        out.append(f"{la_label(c.geography)}, {c.period_label}: {c.left} {left}, {c.right} {right} "
+                   f"(expected: {expectation_text(c.left, c.relation, c.right, c.tolerance)})")  # fmt: skip
+    return tuple(out)
+
+
+def grid_side_file(grid: MeasureGrid) -> SideFile:
+    """The grid as a CSV a steward can open: period, each source's count, then each headline that differs."""
+    changed = [i for i, _ in enumerate(grid.sources) if any(row.cells[i].change for row in grid.rows)]
+    rated = [i for i, _ in enumerate(grid.sources) if any(row.cells[i].rate for row in grid.rows)]
+    header = ("period", *(s.name for s in grid.sources), *(f"{grid.sources[i].name} headline" for i in changed),
+              *(f"{grid.sources[i].name} rate" for i in rated))  # fmt: skip
+    rows = tuple(
+        (row.period, *(_plain(c.text) for c in row.cells), *(_plain(row.cells[i].change.split(" → ")[0]) for i in changed),
+         *(row.cells[i].rate for i in rated))
+        for row in grid.rows
+    )  # fmt: skip
+    return SideFile(grid.side_file, header, rows)
+
+
+def _plain(text: str) -> str:
+    """`1,000` as 1000 for a spreadsheet; intervals (`45 to 54`) and `c` as they are."""
+    return text.replace(",", "")
+
+
+def linked_expectation(release: Release, c: Comparison) -> str:
+    """The reason the measure gives for the comparison's expected relation ('' when it gives none)."""
+    notes = {m.id: m for m in release.measures}
+    found = expectation_for(notes.get(c.measure), c.left, c.right, source_kinds(release))
+    return found.reason if found else ""
