@@ -15,6 +15,7 @@ from pathlib import Path
 
 import click
 
+from .cli_options import OutputsCommand, validating
 from .errors import EXIT_BAD_INPUT, EXIT_CHECKS_FAILED, EXIT_INTERRUPTED, EXIT_OK, TriangulateError, UsageError
 from .pipeline.progress import Progress
 
@@ -90,6 +91,7 @@ def _disclosure_options(command):  # type: ignore[no-untyped-def]
 @click.option("--html", "html_path", type=click.Path(path_type=Path), help="Write the per-source HTML report.")
 @_disclosure_options
 @_history_options
+@validating
 def check(
     kind: str,
     paths: tuple[Path, ...],
@@ -102,6 +104,7 @@ def check(
     publish: bool,
     history_url: str | None,
     release_label: str | None,
+    jobs: int,
 ) -> None:
     """Check one source's files and report every failing record id."""
     from .canonical.registry import SourceOptions
@@ -143,9 +146,9 @@ def check(
 
     started = dt.datetime.now(dt.UTC)
     with history_at(history_url or (config.history if config else None)) as history:
-        release, _ = write_outputs(check_release(options, config), {"json": json_path, "html": html_path}, disclosure)
+        release, _, disclosure = write_outputs(check_release(options, config, jobs=jobs), {"json": json_path, "html": html_path}, disclosure)
         remember(history, release, started, release_label or (config.release if config else None))
-    click.echo(render_check_summary(release.sources[0]))
+    click.echo(render_check_summary(release.sources[0], disclosure))
     if not release.passed:
         raise ChecksFailed
 
@@ -184,17 +187,8 @@ def synth(
     )
 
 
-def _release_output_options(command):  # type: ignore[no-untyped-def]
-    """--json, --junit, --summary-md and --html, shared by `reconcile` and `run`."""
-    from .reports.formats import OUTPUT_FORMATS
-
-    for output in reversed(OUTPUT_FORMATS.values()):
-        command = click.option(output.flag, output.key, type=click.Path(path_type=Path), help=output.help)(command)
-    return command
-
-
 def _run_and_write(config_path: Path, targets: dict[str, Path | None], *, redact: bool, publish: bool, command: str,
-                   history_url: str | None = None, release_label: str | None = None):  # type: ignore[no-untyped-def]  # fmt: skip
+                   history_url: str | None = None, release_label: str | None = None, jobs: int = 1):  # type: ignore[no-untyped-def]  # fmt: skip
     """Check, reconcile and write every output, with a progress line on a terminal; returns the release as disclosed."""
     from .config import load_config
     from .pipeline.memory import history_at, write_and_remember
@@ -209,53 +203,53 @@ def _run_and_write(config_path: Path, targets: dict[str, Path | None], *, redact
     started = dt.datetime.now(dt.UTC)
     try:
         with history_at(history_url or config.history) as history:
-            release = run_release(config, progress, command=command)
+            release = run_release(config, progress, command=command, jobs=jobs)
             progress("writing outputs and recording the run")
             return write_and_remember(history, release, targets, disclosure, started, release_label or config.release)
     finally:
         progress.done()
 
 
-@cli.command()
+@cli.command(cls=OutputsCommand)  # with --json, --junit, --summary-md, --html
 @click.option("--config", "config_path", type=click.Path(path_type=Path), required=True, help="Run config (YAML).")
-@_release_output_options
 @_disclosure_options
 @_history_options
+@validating
 def reconcile(config_path: Path, redact: bool, publish: bool, history_url: str | None, release_label: str | None,
-              **outputs: Path | None) -> None:  # fmt: skip
+              jobs: int, **outputs: Path | None) -> None:  # fmt: skip
     """Reconcile the sources' death counts; exit 1 on a discrepancy beyond tolerance, an empty comparison or a failing published table."""
     from .reports.console import render_check_summary, render_reconciliation
     from .reports.formats import default_targets
 
     targets = default_targets(None, outputs)
-    release, _ = _run_and_write(config_path, targets, redact=redact, publish=publish, command="reconcile",
-                                history_url=history_url, release_label=release_label)  # fmt: skip
+    release, _, disclosure = _run_and_write(config_path, targets, redact=redact, publish=publish, command="reconcile",
+                                history_url=history_url, release_label=release_label, jobs=jobs)  # fmt: skip
     for result in release.gating_sources:  # published tables: their checks gate `reconcile` too
-        click.echo(render_check_summary(result))
-    click.echo(render_reconciliation(release))
+        click.echo(render_check_summary(result, disclosure))
+    click.echo(render_reconciliation(release, disclosure))
     if not release.passed:
         raise ChecksFailed
 
 
-@cli.command()
+@cli.command(cls=OutputsCommand)  # with --json, --junit, --summary-md, --html
 @click.argument("config_path", type=click.Path(path_type=Path))
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("triangulate-out"), show_default=True,
               help="Folder for every output not given a path of its own.")  # fmt: skip
-@_release_output_options
 @_disclosure_options
 @_history_options
+@validating
 def run(config_path: Path, out_dir: Path, redact: bool, publish: bool, history_url: str | None, release_label: str | None,
-        **outputs: Path | None) -> None:  # fmt: skip
+        jobs: int, **outputs: Path | None) -> None:  # fmt: skip
     """Check every source, reconcile, and write every output; exit 1 if either fails."""
     from .reports.console import render_check_summary, render_reconciliation
     from .reports.formats import default_targets
 
     targets = default_targets(out_dir, outputs, publish)
-    release, written = _run_and_write(config_path, targets, redact=redact, publish=publish, command="run",
-                                      history_url=history_url, release_label=release_label)  # fmt: skip
+    release, written, disclosure = _run_and_write(config_path, targets, redact=redact, publish=publish, command="run",
+                                      history_url=history_url, release_label=release_label, jobs=jobs)  # fmt: skip
     for result in release.sources:
-        click.echo(render_check_summary(result))
-    click.echo(render_reconciliation(release))
+        click.echo(render_check_summary(result, disclosure))
+    click.echo(render_reconciliation(release, disclosure))
     click.echo("wrote " + ", ".join(str(p) for p in written))
     if not release.passed:
         raise ChecksFailed

@@ -8,7 +8,7 @@ the CLI's `--source` choices, the run config's `kind:` values and the check stag
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -78,6 +78,15 @@ class SourceKind:
     # For kinds whose files carry their own reference date (the CIN header): file -> the date as written.
     file_reference_dates: Callable[[Frames], Mapping[str, str]] | None = None
     joint_rules: tuple[JointRule, ...] = ()
+    # True where each file can be read and checked on its own (CIN: one file per LA) and the source is those
+    # files end to end: reading a file alone gives its rows as reading every file gives them, `count_records`
+    # adds up over files, and no rule relates rows of two files but rows of one of `file_groups`.
+    # An SSDA903 source's files are tables of one return, read together: False.
+    files_independent: bool = False
+    # The groups the frames' rows belong to, where a rule spans the rows of one group (CIN: one LA's census,
+    # whose duplicate.record rule spans every file of that LA and reference date): files checked apart that share
+    # a group are rechecked together.
+    file_groups: Callable[[Frames], frozenset[Hashable]] | None = None
 
 
 def _read_cin(options: SourceOptions) -> Frames:
@@ -93,6 +102,12 @@ def _cin_reference_dates(frames: Frames) -> Mapping[str, str]:
     census = frames["census"]
     dates = census.groupby(FILE_COLUMN, observed=True, sort=False)["ReferenceDate"].first().dropna()
     return {str(name): str(value) for name, value in dates.items()}
+
+
+def _cin_censuses(frames: Frames) -> frozenset[Hashable]:
+    """The censuses a CIN file (or several) holds: each header's LA and reference date."""
+    census = frames["census"]
+    return frozenset(zip(census["LEA"].astype(object), census["ReferenceDate"].astype(object), strict=True))
 
 
 def _extract_reader(table: str, spec: TableSpec) -> Reader:
@@ -122,6 +137,7 @@ for _kind in (
         "cin", "DfE children in need census (XML, one file per LA)", _read_cin,
         (RawTable("census", cin_schema.SPEC, "LAchildID"),), cin_deaths,
         lambda frames: int(frames["census"][cin_schema.CHILD_ORDINAL].nunique()), _cin_reference_dates,
+        files_independent=True, file_groups=_cin_censuses,
     ),
     SourceKind(
         "ssda903", "DfE SSDA903 children looked after return (header and episodes CSV, or the XML return)", _read_ssda903,

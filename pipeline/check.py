@@ -1,15 +1,20 @@
 """Check one source: read -> raw frames (Pandera) -> canonical deaths (GX) -> SourceResult.
 
-One loop over the source kind's registry entry; nothing here knows any particular source.
+One loop over the source kind's registry entry; nothing here knows any particular source. A source whose
+files are independent (`SourceKind.files_independent`) is checked file by file: each file is a `Piece` (its
+findings, its few death records, its counts) and its raw frames are dropped, so memory grows with the deaths,
+not the records. The pieces merge in input order into exactly what one check of every file would give;
+pipeline/parallel.py checks the pieces on several cores.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Hashable, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..canonical.records import locations
@@ -17,13 +22,16 @@ from ..canonical.registry import Frames, RawTable, SourceKind, SourceOptions, so
 from ..domain.catalogue import CATALOGUE, severity_for, spec_for
 from ..domain.dates import parse_dates
 from ..errors import crash_detail
-from ..expectations import load_suite_definition, run_suite
+from ..expectations import SuiteFindings, load_suite_definition, run_suite
 from ..model.checks import CheckOutcome, InputFile, SourceResult
 from ..readers.files import existing_file, file_digest
 from ..schemas.base import FILE_COLUMN, LINE_COLUMN, SchemaFindings, run_schema
 
 DEATH_SUITE = "death_records"
 _CODES_SHOWN = 10
+# Files of a source whose files are independent are read and checked in runs of about this many bytes: big
+# enough to share each run's fixed costs (every distinct date is parsed once a run), small enough to bound memory.
+CHUNK_BYTES = 64 * 2**20
 _NOT_RUN = {
     "reference_date": "no reference date: give --reference-date, or reference_date in the run config "
     "(a CIN file takes it from its header)",
@@ -42,7 +50,7 @@ def input_file(path: Path) -> InputFile:
 
 
 @dataclass
-class _Failures:
+class Failures:
     """Failing records per check id, in first-seen order, without repeats."""
 
     by_check: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -80,35 +88,190 @@ class _Failures:
             self.ran(check_id)
             self.crashed[check_id] = detail
 
+    def merge(self, other: Failures) -> None:
+        """Another file's failures after these, as if both files had been checked together."""
+        for check_id in other.checks_run:
+            self.ran(check_id)
+        for check_id, bucket in other.by_check.items():
+            mine = self.by_check.setdefault(check_id, {})
+            for location, record_id in bucket.items():
+                mine.setdefault(location, record_id)
+        for check_id, detail in other.crashed.items():
+            self.crashed.setdefault(check_id, detail)
+        for check_id, message in other.messages.items():
+            self.messages.setdefault(check_id, message)
+        for check_id, codes in other.seen_codes.items():
+            self.seen_codes.setdefault(check_id, set()).update(codes)
+
+
+@dataclass
+class Piece:
+    """A run of files of a source whose files are independent (or a whole source), checked up to the GX suite:
+    all the check stage keeps of it once its raw frames are dropped."""
+
+    failures: Failures
+    deaths: pd.DataFrame
+    records: int
+    written_dates: dict[str, str]  # file -> its reference date as written (CIN headers)
+    rows: dict[str, int]  # raw table -> rows
+    groups: frozenset[Hashable]  # pieces that share a group are rechecked together (SourceKind.file_groups)
+    files: tuple[InputFile, ...]
+
 
 def check_source(options: SourceOptions) -> CheckedSource:
-    kind: SourceKind = source_kind(options.kind)
+    """One source in this process, piece by piece where its files are independent; GX in this process too (the CLI
+    uses pipeline/parallel.py and the GX worker instead)."""
+    kind = source_kind(options.kind)
     for path in options.paths:
         existing_file(path)
-    failures = _Failures()
+    pieces = [check_piece(part) for part in source_parts(kind, options)]
+    deaths, failures = merge_pieces(kind, options, pieces)
+    return finish_source(options, kind, pieces, deaths, failures, run_suite(deaths, DEATH_SUITE))
+
+
+def source_parts(kind: SourceKind, options: SourceOptions, workers: int = 1) -> list[SourceOptions]:
+    """What is checked as one piece: the whole source, unless its files are independent; then runs of files of up
+    to CHUNK_BYTES, in order (and at least four pieces a worker with several, so the workers finish together)."""
+    if not kind.files_independent or len(options.paths) < 2:
+        return [options]
+    sizes = [_size(path) for path in options.paths]
+    target = CHUNK_BYTES if workers == 1 else max(1, min(CHUNK_BYTES, sum(sizes) // (4 * workers)))
+    parts: list[list[Path]] = [[]]
+    filled = 0
+    for path, size in zip(options.paths, sizes, strict=True):
+        if parts[-1] and filled + size > target:
+            parts.append([])
+            filled = 0
+        parts[-1].append(path)
+        filled += size
+    return [replace(options, paths=tuple(part)) for part in parts]
+
+
+def _size(path: Path) -> int:
+    try:
+        return Path(path).stat().st_size
+    except OSError:  # a missing file is reported, in order, by whoever reads it
+        return 0
+
+
+def input_bytes(options: SourceOptions) -> int:
+    return sum(_size(path) for path in options.paths)
+
+
+def check_piece(options: SourceOptions) -> Piece:
+    """Read and check one piece: raw frames, their Pandera findings, canonical deaths; the raw frames are dropped."""
+    kind = source_kind(options.kind)
     frames = _recoded(kind.read(options), options.values)
+    (failures,) = _check_frames(kind, frames, None, 1)
+    reference = pd.Timestamp(options.reference_date) if options.reference_date else None
+    return Piece(
+        failures=failures,
+        deaths=kind.to_deaths(frames, options.la_code, reference),
+        records=kind.count_records(frames),
+        written_dates=dict(kind.file_reference_dates(frames)) if kind.file_reference_dates else {},
+        rows={name: len(frame) for name, frame in frames.items()},
+        groups=kind.file_groups(frames) if kind.file_groups else frozenset(),
+        files=tuple(input_file(Path(p)) for p in options.paths),
+    )
+
+
+def _check_frames(kind: SourceKind, frames: Frames, parts: Mapping[str, np.ndarray] | None, count: int) -> list[Failures]:
+    """Every raw-table and joint rule on the frames; the findings of each row go to its part (`parts`: the part of
+    each row of each table, when the frames hold several files that are rechecked together)."""
+    out = [Failures() for _ in range(count)]
+
+    def split(table: str, rows: pd.Index) -> list[pd.Index]:
+        if parts is None:
+            return [rows]
+        owners = parts[table][frames[table].index.get_indexer(rows)]
+        return [rows[owners == part] for part in range(count)]
+
     for table in kind.tables:
         frame = frames[table.name]
-        failures.add_schema(run_schema(frame, table.spec), table, frame)
+        findings = run_schema(frame, table.spec)
+        failing = {check_id: split(table.name, rows) for check_id, rows in findings.failing_rows.items()}
+        for part, failures in enumerate(out):
+            mine = SchemaFindings({check_id: rows[part] for check_id, rows in failing.items()}, findings.crashed)
+            failures.add_schema(mine, table, frame)
     ids = {table.name: table.id_column for table in kind.tables}
     for rule in kind.joint_rules:
-        failures.messages.setdefault(rule.check_id, rule.message)
         try:
             passes = rule.passes(frames).fillna(False).astype(bool)
         except Exception as error:  # noqa: BLE001 - a rule that crashes is reported as crashed, never as passed
-            failures.ran(rule.check_id)
-            failures.crashed[rule.check_id] = crash_detail(type(error).__name__)
+            for failures in out:
+                failures.messages.setdefault(rule.check_id, rule.message)
+                failures.ran(rule.check_id)
+                failures.crashed[rule.check_id] = crash_detail(type(error).__name__)
             continue
-        failing = frames[rule.table].loc[~passes]
-        where = locations(failing[FILE_COLUMN], failing[LINE_COLUMN])
-        failures.ran(rule.check_id)
-        if len(failing):
-            record = failing[ids[rule.table]]
-            failures.add(rule.check_id, record.astype(object).where(record.notna(), where), where)
-    reference = pd.Timestamp(options.reference_date) if options.reference_date else None
-    deaths = kind.to_deaths(frames, options.la_code, reference)
+        table = frames[rule.table]
+        for part, rows in enumerate(split(rule.table, table.loc[~passes].index)):
+            failures = out[part]
+            failures.messages.setdefault(rule.check_id, rule.message)
+            failures.ran(rule.check_id)
+            failing = table.loc[rows]
+            if len(failing):
+                where = locations(failing[FILE_COLUMN], failing[LINE_COLUMN])
+                record = failing[ids[rule.table]]
+                failures.add(rule.check_id, record.astype(object).where(record.notna(), where), where)
+    return out
 
-    suite = run_suite(deaths, DEATH_SUITE)
+
+def merge_pieces(kind: SourceKind, options: SourceOptions, pieces: list[Piece]) -> tuple[pd.DataFrame, Failures]:
+    """The pieces in input order, as one source: their deaths end to end and their failures merged. Files of a
+    group (two files of one LA's census, say) are first rechecked together, so a rule across them still holds."""
+    for members in _sharing(pieces):
+        _recheck(kind, options, [pieces[m] for m in members])
+    failures = Failures()
+    for piece in pieces:
+        failures.merge(piece.failures)
+    for check_id in failures.crashed:  # as in one run over every file: a rule that raised names no rows
+        failures.by_check.pop(check_id, None)
+    frames = [piece.deaths for piece in pieces]
+    deaths = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    return deaths, failures
+
+
+def _sharing(pieces: list[Piece]) -> list[list[int]]:
+    """Pieces that share a group, directly or through others: each such set, in input order, if it has two or more."""
+    owner: dict[Hashable, int] = {}
+    parent = list(range(len(pieces)))
+
+    def root(position: int) -> int:
+        while parent[position] != position:
+            parent[position] = parent[parent[position]]
+            position = parent[position]
+        return position
+
+    for position, piece in enumerate(pieces):
+        for group in piece.groups:
+            if group in owner:
+                parent[root(position)] = root(owner[group])
+            else:
+                owner[group] = position
+    sets: dict[int, list[int]] = {}
+    for position in range(len(pieces)):
+        sets.setdefault(root(position), []).append(position)
+    return [members for members in sets.values() if len(members) > 1]
+
+
+def _recheck(kind: SourceKind, options: SourceOptions, members: list[Piece]) -> None:
+    """Read pieces that share a group together and check them again; each piece's failures become its part of it."""
+    paths = tuple(f.path for member in members for f in member.files)
+    frames = _recoded(kind.read(replace(options, paths=tuple(Path(p) for p in paths))), options.values)
+    parts = {name: np.repeat(np.arange(len(members)), [m.rows.get(name, 0) for m in members]) for name in frames}
+    for member, failures in zip(members, _check_frames(kind, frames, parts, len(members)), strict=True):
+        member.failures = failures
+
+
+def finish_source(
+    options: SourceOptions,
+    kind: SourceKind,
+    pieces: list[Piece],
+    deaths: pd.DataFrame,
+    failures: Failures,
+    suite: SuiteFindings,
+) -> CheckedSource:
+    """The GX suite's findings on the source's deaths added to its raw tables' findings: the SourceResult."""
     for expectation in load_suite_definition(DEATH_SUITE)["expectations"]:
         meta = expectation["meta"]
         if meta["check_id"] not in failures.checks_run:  # an id a raw-table rule also raises counts records
@@ -122,15 +285,19 @@ def check_source(options: SourceOptions) -> CheckedSource:
         failures.add(check_id, failing["record_id"], failing["location"])
     failures.crashed.update(suite.crashed)
 
-    per_file = _file_reference_dates(kind, frames)
+    written: dict[str, str] = {}
+    for piece in pieces:
+        for name, date in piece.written_dates.items():
+            written.setdefault(name, date)
+    per_file = _file_reference_dates(written)
     result = SourceResult(
         name=options.name,
         kind=options.kind,
-        records=kind.count_records(frames),
+        records=sum(piece.records for piece in pieces),
         deaths=len(deaths),
         reference_date=_reference_date(options, per_file),
         file_reference_dates=_differing(per_file),
-        files=tuple(input_file(Path(p)) for p in options.paths),
+        files=tuple(f for piece in pieces for f in piece.files),
         outcomes=tuple(_outcome(check_id, failures, options) for check_id in failures.checks_run),
     )
     return CheckedSource(result=result, deaths=deaths)
@@ -152,11 +319,10 @@ def _recoded(frames: Frames, values: Mapping[str, Mapping[str, str]]) -> Frames:
     return out
 
 
-def _file_reference_dates(kind: SourceKind, frames: Frames) -> dict[str, dt.date]:
+def _file_reference_dates(written: Mapping[str, str]) -> dict[str, dt.date]:
     """The reference date each file's own header gives, where the kind has one (CIN); these are what the checks use."""
-    if kind.file_reference_dates is None:
+    if not written:
         return {}
-    written = kind.file_reference_dates(frames)
     parsed = parse_dates(pd.Series(list(written.values()), dtype=object)).values
     return {name: value.date() for name, value in zip(written, parsed, strict=True) if not pd.isna(value)}
 
@@ -171,7 +337,7 @@ def _reference_date(options: SourceOptions, per_file: dict[str, dt.date]) -> dt.
     return max(per_file.values()) if per_file else options.reference_date
 
 
-def _outcome(check_id: str, failures: _Failures, options: SourceOptions) -> CheckOutcome:
+def _outcome(check_id: str, failures: Failures, options: SourceOptions) -> CheckOutcome:
     bucket = failures.by_check.get(check_id, {})
     record_ids = tuple(dict.fromkeys(bucket.values()))
     return CheckOutcome(
@@ -196,7 +362,7 @@ def _codes_seen(codes: set[str] | None) -> str:
     return f" (codes seen: {', '.join(repr(c[:40]) for c in shown)}{' ...' if len(codes) > _CODES_SHOWN else ''})"
 
 
-def _message(check_id: str, failures: _Failures) -> str:
+def _message(check_id: str, failures: Failures) -> str:
     """The catalogue's wording, else the registering rule's; a rule with an id the catalogue lacks still reports."""
     if check_id in CATALOGUE:
         return CATALOGUE[check_id].message

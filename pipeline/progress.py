@@ -1,7 +1,8 @@
 """A one-line progress display on stderr, for people watching a terminal, never for CI logs.
 
 It shows only when stderr is a terminal, and only once a run has taken longer than a couple of
-seconds, so quick runs and piped or captured output stay clean.
+seconds, so quick runs and piped or captured output stay clean. A label that goes on with the previous
+one's stage and a count in brackets ("checking dfe_cin (40 of 155 files)") updates that step.
 """
 
 from __future__ import annotations
@@ -20,10 +21,14 @@ class Progress:
         self.started = time.monotonic()
         self.delay = delay
         self.steps = 0
+        self.stage = ""
         self.shown = False
 
     def __call__(self, label: str) -> None:
-        self.steps += 1
+        stage = label.split(" (", 1)[0]
+        if stage != self.stage or stage == label:
+            self.steps += 1
+        self.stage = stage
         if not self.enabled or time.monotonic() - self.started < self.delay:
             return
         elapsed = time.monotonic() - self.started

@@ -14,42 +14,48 @@ from ..canonical.published import DenominatorOptions, denominator_rows
 from ..canonical.registry import PUBLISHED, SourceOptions
 from ..config import RunConfig
 from ..errors import UsageError
+from ..expectations.worker import suite_worker
 from ..model.checks import InputFile, SourceResult
 from ..model.release import Expectation, MeasureNote, Provenance, Release
 from ..readers.files import existing_file
 from ..readers.published import read_published
 from ..reconcile.engine import reconcile
-from .check import check_source, input_file
+from .check import input_file
+from .parallel import check_sources
 from .published import check_published_source
 
 
 def run_release(
-    config: RunConfig, progress: Callable[[str], None] = lambda _: None, *, command: str = "run"
+    config: RunConfig, progress: Callable[[str], None] = lambda _: None, *, command: str = "run", jobs: int = 1
 ) -> Release:
-    """`command` is `run` (gated on checks and comparisons) or `reconcile` (comparisons and published tables)."""
+    """`command` is `run` (gated on checks and comparisons) or `reconcile` (comparisons and published tables).
+
+    The sources are checked on `jobs` processes. Their GX suites run in the suite worker meanwhile, while this
+    process checks the published figures and reconciles (which needs only the deaths); they are collected last."""
     started = dt.datetime.now(dt.UTC)
-    checked = []
-    for options in config.sources:
-        progress(f"checking {options.name}")
-        checked.append(check_source(options))
-    progress("checking published figures")
-    published = [
-        check_published_source(options, config.settings[options.name], config.measures, config.kinds)
-        for options in config.published
-    ]
-    denominators = {d.name: read_denominator(d) for d in config.denominators}
-    progress("reconciling")
-    result = reconcile(
-        {c.result.name: c.deaths for c in checked},
-        config.kinds,
-        {p.result.name: p.source for p in published},
-        config.measures,
-        link_days=config.link_days,
-        geographies=config.geographies,
-        reference_date=config.reference_date,
-        denominators={name: rows for name, (rows, _) in denominators.items()},
-        strict=not config.measures_are_defaults,
-    )
+    with suite_worker() as suites:
+        pending = check_sources(config.sources, jobs, suites, progress)
+        progress("checking published figures")
+        published = [
+            check_published_source(options, config.settings[options.name], config.measures, config.kinds)
+            for options in config.published
+        ]
+        denominators = {d.name: read_denominator(d) for d in config.denominators}
+        progress("reconciling")
+        result = reconcile(
+            {p.options.name: p.deaths for p in pending},
+            config.kinds,
+            {p.result.name: p.source for p in published},
+            config.measures,
+            link_days=config.link_days,
+            geographies=config.geographies,
+            reference_date=config.reference_date,
+            denominators={name: rows for name, (rows, _) in denominators.items()},
+            strict=not config.measures_are_defaults,
+        )
+        if pending:
+            progress("checking death records (Great Expectations)")
+        checked = [p.result() for p in pending]
     result = replace(result, coherence=tuple(c for p in published for c in p.coherence))
     results = (*(c.result for c in checked), *(p.result for p in published))
     tables = tuple((p.result.name, f) for p in published for f in p.result.files)
@@ -81,7 +87,7 @@ def read_denominator(options: DenominatorOptions) -> tuple[pd.DataFrame, tuple[I
     return denominator_rows(read_published(options.paths, options.columns), options), files
 
 
-def check_release(options: SourceOptions, config: RunConfig | None = None) -> Release:
+def check_release(options: SourceOptions, config: RunConfig | None = None, *, jobs: int = 1) -> Release:
     """`triangulate check`: one source's checks, as a release gated on them alone.
 
     A published table needs the run config: its rounding is declared there, and its measures say which cells count.
@@ -92,7 +98,9 @@ def check_release(options: SourceOptions, config: RunConfig | None = None) -> Re
         named = replace(options, name=declared.name, severity={**declared.severity, **options.severity})
         result = check_published_source(named, config.settings[declared.name], config.measures, config.kinds).result
     else:
-        result = check_source(options).result
+        with suite_worker() as suites:
+            (pending,) = check_sources([options], jobs, suites)
+            result = pending.result().result
     provenance = Provenance(
         run_at=started,
         reference_date=result.reference_date,
