@@ -14,6 +14,10 @@ dies (its exit is noticed at once) or one that takes longer than TRIANGULATE_SUI
 (default 600) reports every check of that suite as crashed. Ctrl-C is the main process's alone (the
 worker ignores SIGINT); the worker is stopped and reaped when the command ends, however it ends, and
 exits by itself if the main process dies (its pipe closes).
+
+As with any spawned process, a script that runs the CLI in-process (`triangulate.cli.main([...])`) must do
+so under `if __name__ == "__main__":`; otherwise the worker, importing the script, fails to start and every
+check of the suite is reported as crashed.
 """
 
 from __future__ import annotations

@@ -50,9 +50,10 @@ from .check import (
 )
 
 Progress = Callable[[str], None]
-# A worker process costs about two seconds to start (its imports): worth it for about this much input (CIN XML
-# checks at roughly 30 MB a second on one core), so a small input is checked in this process whatever --jobs says.
-BYTES_PER_WORKER = 16 * 2**20
+# A worker process costs one to two seconds of a core to start (its imports), while the GX worker's import is
+# taking another: measured on two cores, a second worker paid for itself from about 64 MB of CIN XML, not at
+# 41 MB. So one worker per 32 MB of input at most; a smaller input is checked in this process whatever --jobs says.
+BYTES_PER_WORKER = 32 * 2**20
 
 
 @dataclass

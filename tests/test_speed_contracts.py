@@ -45,20 +45,21 @@ def _gx_imported(*args: str, cwd: Path) -> tuple[bool, int]:
 
 
 @pytest.fixture(scope="module")
-def default_sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """`triangulate synth --out DIR --seed 1`: three years, 465 CIN files, about 40 MB."""
+def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One year of 120,000 CIN children in 155 files, about 70 MB: enough input that --jobs 2 starts two workers."""
     out = tmp_path_factory.mktemp("speed") / "sample"
-    assert run_cli("synth", "--out", str(out), "--seed", "1").returncode == 0
+    made = run_cli("synth", "--out", str(out), "--seed", "1", "--years", "1", "--children", "120000", "--no-xlsx")
+    assert made.returncode == 0, made.stderr
     return out
 
 
-def test_run_writes_the_same_bytes_with_one_job_or_two(default_sample: Path, tmp_path: Path) -> None:
-    config = load_config(default_sample / "release.yaml")
+def test_run_writes_the_same_bytes_with_one_job_or_two(sample: Path, tmp_path: Path) -> None:
+    config = load_config(sample / "release.yaml")
     assert plan_workers(config.sources, 2) == 2  # --jobs 2 really checks the files on two worker processes
     outputs = {}
     for jobs in ("1", "2"):
         out = tmp_path / f"jobs{jobs}"
-        result = run_cli("run", str(default_sample / "release.yaml"), "--out", str(out), "--jobs", jobs)
+        result = run_cli("run", str(sample / "release.yaml"), "--out", str(out), "--jobs", jobs)
         assert result.returncode == 1, result.stderr  # the sample carries injected defects
         outputs[jobs] = {p.relative_to(out): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
     # The only difference allowed: when each run started (nothing fixes it for tests): results.json `run_at` and
@@ -173,13 +174,13 @@ socket.create_connection = socket.getaddrinfo = socket.gethostbyname = attempt
 """
 
 
-def test_workers_make_no_network_attempt_and_none_outlives_the_run(default_sample: Path, tmp_path: Path) -> None:
+def test_workers_make_no_network_attempt_and_none_outlives_the_run(sample: Path, tmp_path: Path) -> None:
     (tmp_path / "site").mkdir()
     (tmp_path / "site" / "sitecustomize.py").write_text(SITECUSTOMIZE)
     (tmp_path / "log").mkdir()
     mark = uuid.uuid4().hex
     environment = {**os.environ, "PYTHONPATH": str(tmp_path / "site"), "NET_LOG": str(tmp_path / "log"), "SPEED_MARK": mark}
-    result = subprocess.run([*TRIANGULATE, "run", str(default_sample / "release.yaml"), "--out", str(tmp_path / "out"),
+    result = subprocess.run([*TRIANGULATE, "run", str(sample / "release.yaml"), "--out", str(tmp_path / "out"),
                              "--jobs", "2"], capture_output=True, text=True, timeout=600, env=environment)  # fmt: skip
     assert result.returncode == 1, result.stderr
     logs = sorted(p.name for p in (tmp_path / "log").iterdir())
@@ -188,9 +189,9 @@ def test_workers_make_no_network_attempt_and_none_outlives_the_run(default_sampl
     assert _processes_marked(mark) == []
 
 
-def test_ctrl_c_stops_every_worker(default_sample: Path, tmp_path: Path) -> None:
+def test_ctrl_c_stops_every_worker(sample: Path, tmp_path: Path) -> None:
     mark = uuid.uuid4().hex
-    process = subprocess.Popen([*TRIANGULATE, "run", str(default_sample / "release.yaml"), "--out", str(tmp_path / "out"),
+    process = subprocess.Popen([*TRIANGULATE, "run", str(sample / "release.yaml"), "--out", str(tmp_path / "out"),
                                 "--jobs", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                env={**os.environ, "SPEED_MARK": mark})  # fmt: skip
     deadline = time.monotonic() + 120
