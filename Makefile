@@ -56,6 +56,8 @@ test: install browser postgres
 	$(BIN)/pytest -q
 
 bench: install
+	$(BIN)/python benchmarks/bench_speed.py
+	$(BIN)/python benchmarks/bench_cin_reader.py
 	$(BIN)/python benchmarks/bench_check.py
 	$(BIN)/python benchmarks/bench_reconcile.py
 	$(BIN)/python benchmarks/bench_national.py
