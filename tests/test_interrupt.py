@@ -51,7 +51,8 @@ def test_progress_shows_on_a_terminal_and_not_in_a_pipe(synthetic: Path, tmp_pat
     process.wait(timeout=300)
     os.close(controller)
     assert process.returncode == 1
-    assert b"triangulate: step" in shown and b"reconciling" in shown
+    # Which steps show depends on how long each takes (nothing shows in the first 2 s); the last always does.
+    assert b"triangulate: step" in shown and b"writing outputs" in shown
     piped = subprocess.run(
         [*TRIANGULATE, "run", str(synthetic / "release.yaml"), "--out", str(tmp_path / "pipe")],
         capture_output=True, text=True, timeout=300,
