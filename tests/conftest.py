@@ -2,12 +2,21 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
 from xml.sax.saxutils import escape as xml_escape
 
 import pytest
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A suite started in the background by a non-interactive shell inherits SIGINT ignored, and so would every
+    command the tests start: the Ctrl-C tests would then test nothing. Children of a process with a handler get
+    the default back at exec, so each CLI run sees SIGINT as a user's terminal delivers it."""
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 DATA = Path(__file__).parent / "data"
 PEERS = sorted(DATA.glob("CIN_Census_*.xml"))
