@@ -11,6 +11,7 @@ from ..errors import UsageError
 from ..model.release import Release
 from ..reports.disclosure import Disclosure, disclose
 from ..reports.formats import OUTPUT_FORMATS
+from ..reports.suppression import for_release
 from .atomic import write_all_atomic
 
 
@@ -26,7 +27,7 @@ def write_outputs(
     """Disclose the release (unless `disclosed`: it already is), decide once which figures --publish withholds,
     render every output with that one disclosure, and write the set; the console is printed from what it returns."""
     shown = release if disclosed else disclose(release, disclosure)
-    disclosure = disclosure.for_release(shown)
+    disclosure = for_release(disclosure, shown)
     files: dict[Path, str] = {}
     stale: list[Path] = []
     for key, path in targets.items():

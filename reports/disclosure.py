@@ -1,7 +1,7 @@
 """What an output may disclose: record ids as they are, as keyed hashes, or not at all.
 
 `disclose` applies it to the whole release once, before any output is rendered, and
-`Disclosure.for_release` decides, once, which figures every output withholds.
+`suppression.for_release` decides, once, which figures every output withholds.
 
 `--redact` replaces each record id with an HMAC-SHA256 keyed hash; the key comes from the
 environment and is never written anywhere. `--publish` applies the DfE small-number convention:
@@ -76,14 +76,6 @@ class Disclosure:
                 raise UsageError(f"--redact needs a key of at least 16 characters in the {REDACT_KEY_ENV} environment variable")
             key = text.encode("utf-8")
         return cls(key, publish)
-
-    def for_release(self, release: Release) -> Disclosure:
-        """This disclosure with `withheld` decided for the release (only with --publish): call once per run."""
-        if not self.publish:
-            return self
-        from .suppression import withheld_cells
-
-        return replace(self, withheld=withheld_cells(release))
 
     @property
     def shows_record_ids(self) -> bool:

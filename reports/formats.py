@@ -1,7 +1,7 @@
 """The one table of output formats: each format's flag, default file name and renderer.
 
 Every renderer receives the release already disclosed (reports/disclosure.py) and the run's one
-Disclosure, with the figures `--publish` withholds decided once (`Disclosure.for_release`), so a
+Disclosure, with the figures `--publish` withholds decided once (`suppression.for_release`), so a
 format added here cannot show more than `--redact` or `--publish` allow.
 """
 

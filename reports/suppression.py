@@ -38,7 +38,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -47,7 +47,7 @@ from ..domain.intervals import Interval
 from ..domain.periods import Period
 from ..model.reconciliation import ReconcileResult
 from ..model.release import Release
-from .disclosure import Cell, is_small, pair_source
+from .disclosure import Cell, Disclosure, is_small, pair_source
 
 LONDON = "London"
 LONDON_PARTS = ("Inner London", "Outer London")
@@ -335,6 +335,13 @@ def _determined(matrix: np.ndarray, cells: list[Cell]) -> list[Cell]:
     rank = int((singular > 1e-9 * max(float(singular.max(initial=0.0)), 1.0)).sum())
     weight = (basis[:rank] ** 2).sum(axis=0)
     return [cells[j] for j in np.flatnonzero(weight > 1 - 1e-9)]
+
+
+def for_release(disclosure: Disclosure, release: Release) -> Disclosure:
+    """The disclosure with `withheld` decided for the release (only with --publish): call once per run."""
+    if not disclosure.publish:
+        return disclosure
+    return replace(disclosure, withheld=withheld_cells(release))
 
 
 def withheld_cells(release: Release) -> frozenset[Cell]:
