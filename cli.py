@@ -72,7 +72,7 @@ def _disclosure_options(command):  # type: ignore[no-untyped-def]
     command = click.option(
         "--publish",
         is_flag=True,
-        help="For publication: no record ids in any output, counts 1-5 shown as c in the report, no side files; `run` then writes only the report.",
+        help="For publication: no record ids or file:line locations in any output, counts 1-5 (and figures they could be recovered from) shown as c, no side files of record ids; `run` then writes only the report.",
     )(command)
     return click.option(
         "--redact",

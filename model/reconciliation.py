@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,23 +72,6 @@ class Comparison:
     def failed(self) -> bool:
         return self.status == "discrepancy"
 
-    @property
-    def explanation(self) -> str:
-        return self.explain(str)
-
-    def explain(self, count: Callable[[int], str]) -> str:
-        """The linkage findings in words; `count` shows each number (a renderer may suppress small ones)."""
-        parts = []
-        for number, side, other in ((self.only_left, self.left, self.right), (self.only_right, self.right, self.left)):
-            if number:
-                parts.append(f"{count(number)} {_deaths(number)} in {side} {'has' if number == 1 else 'have'} no {other} record")
-        if self.period_shifts:
-            verb = "is" if self.period_shifts == 1 else "are"
-            parts.append(
-                f"{count(self.period_shifts)} {_deaths(self.period_shifts)} {verb} dated in different periods by the two sources"
-            )
-        return "; ".join(parts)
-
     def to_dict(self) -> dict[str, Any]:
         def interval(value: Interval | None) -> list[float | None] | None:
             return value.to_list() if value is not None else None
@@ -111,12 +93,7 @@ class Comparison:
             "relation": self.relation,
             "tolerance": self.tolerance,
             "status": self.status,
-            "explanation": self.explanation,
         }
-
-
-def _deaths(number: int) -> str:
-    return "death" if number == 1 else "deaths"
 
 
 @dataclass(frozen=True)

@@ -63,10 +63,14 @@ class Release:
     reconciliation: ReconcileResult | None
     provenance: Provenance
     published_files: tuple[tuple[str, InputFile], ...] = ()  # source name, file; hashed when read
-    titles: Mapping[str, str] = field(default_factory=dict)  # measure id -> its title, for people
     since: Mapping[str, Any] | None = None  # what changed since the last release, from the run history
     measures: tuple[MeasureNote, ...] = ()  # each measure in words, in config order
     death_rules: Mapping[str, str] = field(default_factory=dict)  # source name -> what that source counts as a death
+
+    @property
+    def titles(self) -> dict[str, str]:
+        """Measure id -> its title, for people (from `measures`)."""
+        return {m.id: m.title for m in self.measures}
 
     @property
     def gate(self) -> str:

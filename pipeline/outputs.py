@@ -34,6 +34,10 @@ def write_outputs(
         if path is None:
             continue
         rendered = OUTPUT_FORMATS[key].render(shown, disclosure, Path(path))
+        for file in rendered.files:  # a measure's table is named only now, after the run: nothing is written yet
+            clash = next((other for other in files if other.resolve() == file.resolve()), None)
+            if clash is not None:
+                raise UsageError(f"{OUTPUT_FORMATS[key].flag} {path} would write {file}, which another output also writes")
         files |= rendered.files
         stale += rendered.stale
     return Written(shown, write_all_atomic(files, stale), disclosure)

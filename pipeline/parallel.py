@@ -51,9 +51,10 @@ from .check import (
 
 Progress = Callable[[str], None]
 # A worker process costs one to two seconds of a core to start (its imports), while the GX worker's import is
-# taking another: measured on two cores, a second worker paid for itself from about 64 MB of CIN XML, not at
-# 41 MB. So one worker per 32 MB of input at most; a smaller input is checked in this process whatever --jobs says.
-BYTES_PER_WORKER = 32 * 2**20
+# taking another. Measured on two cores (2026-12-01): two workers lost at 113 MB of CIN XML in 155 small files
+# (5.7-6.6 s against 6.2-6.8 s in this process), broke even at 102 MB in 40 files, and won from 203 MB (7.7-8.6 s
+# against 9.5-10.4 s). So one worker per 64 MB of input at most; less is checked in this process whatever --jobs says.
+BYTES_PER_WORKER = 64 * 2**20
 
 
 @dataclass

@@ -66,7 +66,6 @@ def run_release(
         reconciliation=result,
         provenance=config_provenance(config, started, tuple(c.result for c in checked), tables),
         published_files=tables,
-        titles={m.id: m.title for m in config.measures},
         measures=measure_notes(config),
         death_rules={name: counts_as_death(kind) for name, kind in config.kinds.items()},
     )

@@ -19,7 +19,6 @@ import math
 from collections.abc import Mapping, Sequence
 
 import pandas as pd
-from scipy.stats import beta, chi2
 
 from ..canonical.published import GEOGRAPHY, MID_YEAR, POPULATION
 from ..domain.intervals import Interval
@@ -32,15 +31,23 @@ _ALPHA = 1 - CONFIDENCE
 
 
 def garwood(low_count: float, high_count: float) -> tuple[float, float | None]:
-    """Exact Poisson limits for a count known to lie in [low_count, high_count]."""
-    lower = 0.0 if low_count <= 0 else float(chi2.ppf(_ALPHA / 2, 2 * math.floor(low_count)) / 2)
-    upper = None if math.isinf(high_count) else float(chi2.ppf(1 - _ALPHA / 2, 2 * math.ceil(high_count) + 2) / 2)
+    """Exact Poisson limits for a count known to lie in [low_count, high_count].
+
+    chi2.ppf(q, 2k) / 2 is the inverse regularised gamma function gammaincinv(k, q); scipy.special is imported
+    here, when a rate is asked for, because scipy.stats costs most of a second on every `check` that has none.
+    """
+    from scipy.special import gammaincinv
+
+    lower = 0.0 if low_count <= 0 else float(gammaincinv(math.floor(low_count), _ALPHA / 2))
+    upper = None if math.isinf(high_count) else float(gammaincinv(math.ceil(high_count) + 1, 1 - _ALPHA / 2))
     return lower, upper
 
 
 def _clopper_pearson(successes: float, trials: float) -> tuple[float, float]:
-    lower = 0.0 if successes <= 0 else float(beta.ppf(_ALPHA / 2, successes, trials - successes + 1))
-    upper = 1.0 if successes >= trials else float(beta.ppf(1 - _ALPHA / 2, successes + 1, trials - successes))
+    from scipy.special import betaincinv  # beta.ppf(q, a, b) is betaincinv(a, b, q); imported when needed (garwood)
+
+    lower = 0.0 if successes <= 0 else float(betaincinv(successes, trials - successes + 1, _ALPHA / 2))
+    upper = 1.0 if successes >= trials else float(betaincinv(successes + 1, trials - successes, 1 - _ALPHA / 2))
     return lower, upper
 
 

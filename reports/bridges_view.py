@@ -14,7 +14,7 @@ from .facts import DiscrepancyFacts, Side, discrepancy_facts, expected_text, exp
 from .glossary import glossary_anchor, has_entry
 from .grids import measure_ids
 from .view_model import BridgeRow, BridgeTable, Explained, LinkRow, StepRow
-from .wording import figure_text, hides_figure, period_label
+from .wording import figure_text, period_label
 
 
 def step_change(bridge: Bridge, step: str, disclosure: Disclosure) -> str:
@@ -87,7 +87,7 @@ def _linkage_rows(facts: DiscrepancyFacts, disclosure: Disclosure) -> tuple[Link
     if facts.shifts:
         if directed:
             shifted = (count(facts.left.shifted_in, "period_shifts"), count(facts.right.shifted_in, "period_shifts"))
-            hidden = hides_figure(facts.shifts, disclosure, facts.cell("period_shifts"))
+            hidden = disclosure.hides_value(facts.cell("period_shifts"), facts.shifts)
             shifted = ("c", "c") if hidden else shifted
             rows.append(LinkRow("dated in this period here, in another by the other source", shifted))
         else:

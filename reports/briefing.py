@@ -12,7 +12,7 @@ from ..model.release import Release
 from .disclosure import Cell, Disclosure
 from .facts import discrepancy_facts, expected_text, explain_discrepancy, hides_a_side, value_text
 from .view_model import Briefing
-from .wording import count_words, figure_text, hides_figure, listed, period_label
+from .wording import count_words, figure_text, listed, period_label
 
 FINDINGS = 3
 SINCE_LINES = 3
@@ -95,13 +95,15 @@ def _bridge_finding(release: Release, disclosure: Disclosure) -> list[tuple[int,
     share, b = best
     cell = Cell(b.source, b.measure, b.period, ENGLAND, "headline")
     steps = [s for s in b.steps if s.count > 0]
-    if hides_figure(b.headline, disclosure, cell) or any(hides_figure(s.count, disclosure, cell._replace(figure=s.step)) for s in steps):
-        return []
+    quoted = [(cell, b.headline), (cell._replace(figure="value"), b.harmonised),
+              *((cell._replace(figure=s.step), s.count) for s in steps)]  # fmt: skip
+    if any(disclosure.hides_value(at, value) for at, value in quoted):
+        return []  # the finding quotes every one of these figures
     parts = listed([f"{figure_text(s.count, disclosure, cell._replace(figure=s.step))} {s.description.removeprefix('minus ')}"
                     for s in sorted(steps, key=lambda s: -s.count)])  # fmt: skip
     harmonised = figure_text(b.harmonised, disclosure, cell._replace(figure="value"))
     title = release.titles.get(b.measure, b.measure).lower()
-    removed = figure_text(sum(s.count for s in steps), disclosure, cell._replace(figure="removed"))
+    removed = disclosure.count(sum(s.count for s in steps))  # the sum of steps quoted beside it: reveals nothing more
     return [(70, f"{share:.0%} of {b.source}'s own count of {title} in {b.period_label} ({removed} of "
                  f"{figure_text(b.headline, disclosure, cell)}) is outside the harmonised definition: {parts}; "
                  f"the harmonised count is {harmonised}. Figures quoted from {b.source}'s own count are not comparable "

@@ -12,6 +12,7 @@ from ..model.checks import CheckOutcome, SourceResult
 from ..model.reconciliation import Comparison, ReconcileResult
 from ..model.release import Release
 from .disclosure import Disclosure, left_cell, plural, right_cell
+from .facts import comparison_explanation
 from .wording import ratio_text, visible
 
 _SAMPLE = 5
@@ -102,7 +103,7 @@ def render_reconciliation(release: Release, disclosure: Disclosure = AS_RECORDED
     ]
     for c in result.discrepancies[:_SHOWN_DISCREPANCIES]:
         difference = disclosure.difference(c)
-        facts = [f"difference {difference}" if difference and difference != SUPPRESSED else "", disclosure.explain(c)]
+        facts = [f"difference {difference}" if difference and difference != SUPPRESSED else "", comparison_explanation(c, release, disclosure)]
         why = "; ".join(f for f in facts if f)
         lines.append(f"  DISCREPANCY {c.measure} {c.period_label} {c.geography}: {outcome(c, disclosure)} "
                      f"({expectation(c)}){f'; {why}' if why else ''}")  # fmt: skip

@@ -134,37 +134,22 @@ class Disclosure:
         """Either side of a comparison is withheld: its difference (and per-12-month figures) then reveal it."""
         return self.hides_value(left_cell(c), c.left_value) or self.hides_value(right_cell(c), c.right_value)
 
+    def hides_difference(self, c: Comparison) -> bool:
+        """A difference is withheld (publishing) when either side is, or when it is itself 1 to 5 either way."""
+        if not self.publish or c.difference is None:
+            return False
+        return self.sides_hidden(c) or is_small(c.difference.low) or is_small(c.difference.high)
+
     def difference(self, c: Comparison) -> str:
         """The difference left minus right, `+3`, `-1 to +8`; `c` when it would reveal a withheld or small count."""
         if c.difference is None:
             return ""
-        low, high = c.difference.to_list()
-        if self.publish and (self.sides_hidden(c) or is_small(low) or is_small(high)):
+        if self.hides_difference(c):
             return SUPPRESSED
+        low, high = c.difference.to_list()
         if high == low:
             return f"{low:+,g}"
         return f"{low:+,g} to {high:+,g}" if high is not None else f"{low:+,g} or more"
-
-    def explain(self, c: Comparison) -> str:
-        """What record linkage found behind a national disagreement, with no count or plural giving a hidden one away."""
-        parts = []
-        for number, figure, side, other in (
-            (c.only_left, "only_left", c.left, c.right),
-            (c.only_right, "only_right", c.right, c.left),
-        ):
-            if number:
-                shown, hidden = self._linkage(c, number, figure)
-                parts.append(f"{shown} {plural(number, 'death', 'deaths', hidden)} in {side} "
-                             f"{plural(number, 'has', 'have', hidden)} no {other} record")  # fmt: skip
-        if c.period_shifts:
-            shown, hidden = self._linkage(c, c.period_shifts, "period_shifts")
-            parts.append(f"{shown} {plural(c.period_shifts, 'death', 'deaths', hidden)} "
-                         f"{plural(c.period_shifts, 'is', 'are', hidden)} dated in different periods by the two sources")  # fmt: skip
-        return "; ".join(parts)
-
-    def _linkage(self, c: Comparison, number: int, figure: str) -> tuple[str, bool]:
-        hidden = self.hides_value(linkage_figure(c.left, c.right, c.measure, c.period, figure), number)
-        return ("some" if hidden else f"{number:,}"), hidden
 
 
 def left_cell(c: Comparison) -> Cell:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from ..domain.geography import ENGLAND
 from ..domain.intervals import Interval
 from ..model.reconciliation import Bridge, Comparison, ReconcileResult, Unmatched
 from ..model.release import Expectation, MeasureNote, Release
@@ -18,8 +19,6 @@ from .wording import (
     expectation_text,
     figure_text,
     gap_words,
-    hides_difference,
-    hides_figure,
     linkage_cell,
     period_label,
     period_shift_words,
@@ -140,7 +139,7 @@ def value_text(facts: DiscrepancyFacts, side: Side, disclosure: Disclosure) -> s
 
 def hides_a_side(facts: DiscrepancyFacts, disclosure: Disclosure) -> bool:
     c = facts.comparison
-    return any(hides_figure(s.value, disclosure, s.cell(c.measure, c.geography)) for s in (facts.left, facts.right) if s.value is not None)
+    return any(disclosure.hides_value(s.cell(c.measure, c.geography), s.value) for s in (facts.left, facts.right) if s.value is not None)
 
 
 def outcome_text(facts: DiscrepancyFacts, disclosure: Disclosure) -> str:
@@ -155,7 +154,7 @@ def expected_text(facts: DiscrepancyFacts) -> str:
 
 
 def _count(facts: DiscrepancyFacts, number: int, figure: str, disclosure: Disclosure) -> tuple[str, bool]:
-    hidden = hides_figure(number, disclosure, facts.cell(figure))
+    hidden = disclosure.hides_value(facts.cell(figure), number)
     return ("c" if hidden else f"{number:,}"), hidden
 
 
@@ -196,10 +195,17 @@ def explain_discrepancy(facts: DiscrepancyFacts, disclosure: Disclosure) -> str:
     return f"the cause is {lead}: " + "; ".join(parts)
 
 
+def comparison_explanation(c: Comparison, release: Release, disclosure: Disclosure) -> str:
+    """What every output says behind a national comparison that is not exact: `explain_discrepancy`; else nothing."""
+    if c.geography != ENGLAND or c.status not in ("discrepancy", "within_tolerance"):
+        return ""
+    return explain_discrepancy(discrepancy_facts(c, release.reconciliation or ReconcileResult(), release), disclosure)
+
+
 def disagreement_sentence(facts: DiscrepancyFacts, disclosure: Disclosure) -> str:
     """The verdict's line for a national discrepancy: what disagrees, the outcome, the expectation, and why."""
     c = facts.comparison
-    gap = "" if hides_difference(c, disclosure) else gap_words(c.difference)
+    gap = "" if disclosure.hides_difference(c) else gap_words(c.difference)
     return (f"{c.left} and {c.right} disagree on {facts.title.lower()} in {c.period_label}{gap} "
             f"({outcome_text(facts, disclosure).removesuffix(': discrepancy')}; expected: {expected_text(facts)}); "
             f"{explain_discrepancy(facts, disclosure)}.")  # fmt: skip

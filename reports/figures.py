@@ -12,7 +12,7 @@ from ..model.rates import Contrast, Rate
 from ..model.reconciliation import ReconcileResult
 from .disclosure import Cell, Disclosure
 from .view_model import CoherenceRow, RateRow
-from .wording import count_words, figure_text, hides_figure, interval_text
+from .wording import count_words, figure_text, interval_text
 
 
 def coherence_rows(result: ReconcileResult, disclosure: Disclosure) -> tuple[CoherenceRow, ...]:
@@ -51,7 +51,7 @@ def rate_rows(result: ReconcileResult, disclosure: Disclosure) -> tuple[RateRow,
     rows = []
     for rate in result.rates:
         cell = Cell(rate.source, rate.measure, rate.period, rate.geography)
-        hidden = hides_figure(rate.count, disclosure, cell)
+        hidden = disclosure.hides_value(cell, rate.count)
         rows.append(
             RateRow(
                 measure=rate.measure,
@@ -74,7 +74,7 @@ def contrast_sentences(result: ReconcileResult, titles: Mapping[str, str], discl
         left = rates.get((contrast.measure, contrast.left, contrast.period, contrast.geography))
         right = rates.get((contrast.measure, contrast.right, contrast.period, contrast.geography))
         if left is None or right is None or any(
-            hides_figure(r.count, disclosure, Cell(r.source, r.measure, r.period, r.geography)) for r in (left, right)
+            disclosure.hides_value(Cell(r.source, r.measure, r.period, r.geography), r.count) for r in (left, right)
         ):
             continue
         out.append(_contrast_words(contrast, left, right, titles))

@@ -20,8 +20,6 @@ from .wording import (
     difference_text,
     expectation_text,
     figure_text,
-    hides_difference,
-    hides_figure,
     kind_label,
     period_label,
 )
@@ -120,7 +118,7 @@ def _cell(measure: str, source: str, period: str, point: SeriesPoint | None, bri
     if bridge is not None and bridge.headline != bridge.harmonised:
         change = f"{figure_text(bridge.headline, disclosure, cell._replace(figure='headline'))} → {text}"
     shown_rate = ""
-    if rate is not None and not hides_figure(rate.count, disclosure, cell):
+    if rate is not None and not disclosure.hides_value(cell, rate.count):
         shown_rate = rate_words(rate)
     return GridCell(text, change, shown_rate, flagged)
 
@@ -131,7 +129,7 @@ def _outcome(c: Comparison, result: ReconcileResult, release: Release, disclosur
     left, right = figure_text(c.left_value, disclosure, cells[0]), figure_text(c.right_value, disclosure, cells[1])
     if c.right_period != c.left_period:
         right += f" ({period_label(c.right_period)})"
-    hidden = hides_difference(c, disclosure)
+    hidden = disclosure.hides_difference(c)
     return Outcome(
         pair=f"{c.left} and {c.right}",
         status=c.status,

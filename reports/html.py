@@ -7,6 +7,7 @@ and each measure's period x source table; the report links to them by relative n
 from __future__ import annotations
 
 import csv
+import glob
 import io
 import re
 from pathlib import Path
@@ -58,11 +59,30 @@ def side_file_name(report: Path, side: SideFile | str) -> str:
     return f"{report.stem}.{side if isinstance(side, str) else side.name}.csv"
 
 
+GRID_HEADER_START = "period,"  # a measure's table (reports/grids.py) begins with its period column
+
+
 def stale_side_files(view: ReportView, report_path: Path) -> list[Path]:
-    """Side files an earlier run left beside this report that this report does not have (e.g. with --publish)."""
-    current = {side.name for side in view.side_files}
-    paths = [report_path.with_name(side_file_name(report_path, name)) for name in SIDE_FILES if name not in current]
-    return [path for path in paths if path.is_file()]
+    """Side files an earlier run left beside this report that this report does not have (e.g. with --publish, or a
+    run with other measures): the fixed ones by name, a measure's table by name and by its header (a file of the
+    steward's own called `report.<anything>.csv` is left alone)."""
+    current = {side_file_name(report_path, side) for side in view.side_files}
+    fixed = {side_file_name(report_path, name) for name in SIDE_FILES}
+    stale = []
+    for path in sorted(report_path.parent.glob(f"{glob.escape(report_path.stem)}.*.csv")):
+        if path.name in current or not path.is_file():
+            continue
+        if path.name in fixed or _first_line(path).startswith(GRID_HEADER_START):
+            stale.append(path)
+    return stale
+
+
+def _first_line(path: Path) -> str:
+    try:
+        with path.open("rb") as file:
+            return file.readline(200).decode("utf-8", "replace")
+    except OSError:
+        return ""
 
 
 def _chart(svg: str) -> Markup:

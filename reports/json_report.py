@@ -17,6 +17,7 @@ from ..model.checks import SourceResult
 from ..model.reconciliation import ReconcileResult
 from ..model.release import Release
 from .disclosure import Cell, Disclosure, is_small, left_cell, linkage_figure, right_cell
+from .facts import comparison_explanation
 
 AS_RECORDED = Disclosure()
 HIDDEN = [SUPPRESSED, SUPPRESSED]
@@ -24,6 +25,9 @@ HIDDEN = [SUPPRESSED, SUPPRESSED]
 
 def render_json(release: Release, disclosure: Disclosure = AS_RECORDED) -> str:
     document = release.to_dict()
+    comparisons = (release.reconciliation or ReconcileResult()).comparisons
+    for shown, c in zip(document.get("comparisons", ()), comparisons, strict=True):
+        shown["explanation"] = comparison_explanation(c, release, disclosure)
     if disclosure.publish:
         if release.command == "check":
             _source(document, release.sources[0], disclosure)
@@ -66,10 +70,8 @@ def _published(document: dict[str, Any], release: Release, disclosure: Disclosur
         for side, hidden in (("left", left), ("right", right)):
             if hidden:
                 shown[f"{side}_value"] = shown[f"{side}_per_12_months"] = list(HIDDEN)
-        if shown["difference"] is not None and (left or right):
+        if disclosure.hides_difference(c):
             shown["difference"] = list(HIDDEN)
-        shown["difference"] = _bounds(shown["difference"])
-        shown["explanation"] = disclosure.explain(c)
     for shown, b in zip(document["bridges"], result.bridges, strict=True):
         at = Cell(b.source, b.measure, b.period, ENGLAND)
         shown["headline"] = _count(b.headline, disclosure, at._replace(figure="headline"))

@@ -11,6 +11,7 @@ from ..model.release import Release
 from .console import counted, expectation
 from .console import outcome as observed
 from .disclosure import Disclosure
+from .facts import comparison_explanation
 from .wording import visible
 
 _IDS_LISTED = 50
@@ -24,7 +25,7 @@ def render_junit(release: Release, disclosure: Disclosure = AS_RECORDED) -> str:
     for source in release.gating_sources:
         _source_suite(suites, source, disclosure)
     if release.reconciliation is not None:
-        _reconcile_suite(suites, release.reconciliation, disclosure)
+        _reconcile_suite(suites, release, disclosure)
     for element in suites.iter():  # inputs may hold characters XML 1.0 cannot carry
         element.text = visible(element.text) if element.text else element.text
         for name, value in element.attrib.items():
@@ -74,7 +75,8 @@ def _unit(outcome: CheckOutcome) -> tuple[str, str]:
     return {"death": ("death", "deaths"), "cell": ("cell", "cells")}.get(outcome.level, ("record", "records"))
 
 
-def _reconcile_suite(suites: ET.Element, result: ReconcileResult, disclosure: Disclosure) -> None:
+def _reconcile_suite(suites: ET.Element, release: Release, disclosure: Disclosure) -> None:
+    result = release.reconciliation or ReconcileResult()
     suite = ET.SubElement(suites, "testsuite", name="reconcile")
     for comparison in result.comparisons:
         name = f"{comparison.measure} {comparison.period_label} {comparison.geography}: {comparison.left} {comparison.relation} {comparison.right}"
@@ -83,7 +85,7 @@ def _reconcile_suite(suites: ET.Element, result: ReconcileResult, disclosure: Di
             failure = ET.SubElement(
                 case, "failure", message=f"discrepancy: {observed(comparison, disclosure)} ({expectation(comparison)})"
             )
-            failure.text = disclosure.explain(comparison)
+            failure.text = comparison_explanation(comparison, release, disclosure)
         elif comparison.status == "not_comparable":
             ET.SubElement(case, "skipped", message="not comparable: suppressed or not available")
     for empty in result.empty:

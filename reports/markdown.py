@@ -7,6 +7,7 @@ from ..model.checks import SourceResult
 from ..model.release import Release
 from .console import expectation, hides_rates, outcome, tally
 from .disclosure import Cell, Disclosure
+from .facts import comparison_explanation
 from .verdict import verdict
 from .wording import interval_text, ratio_text, visible
 
@@ -63,7 +64,7 @@ def render_markdown(release: Release, disclosure: Disclosure = AS_RECORDED) -> s
             for c in result.discrepancies[:30]:
                 lines.append(f"| {c.measure} | {c.period_label} | {_cell(c.geography)} | {_cell(outcome(c, disclosure))} | "
                              f"{_cell(expectation(c).removeprefix('expected: '))} | {disclosure.difference(c)} | "
-                             f"{_cell(disclosure.explain(c))} |")  # fmt: skip
+                             f"{_cell(comparison_explanation(c, release, disclosure))} |")  # fmt: skip
             if len(result.discrepancies) > 30:
                 lines.append(f"\nand {len(result.discrepancies) - 30:,} more discrepancies (see the JSON).")
         for empty in result.empty:

@@ -36,7 +36,7 @@ from .view_model import (
     TrendPoint,
     TrendView,
 )
-from .wording import count_words, hides_figure, percent, period_label, period_middle, rate_text
+from .wording import count_words, percent, period_label, period_middle, rate_text
 
 
 def _source_view(source: SourceResult, disclosure: Disclosure) -> SourceView:
@@ -113,7 +113,7 @@ def _trends(release: Release, disclosure: Disclosure, palette: Sequence[str]) ->
         points = [p for p in result.series if p.measure == measure and p.per_12_months is not None]
         by_source: dict[str, list[TrendPoint]] = {}
         for p in sorted(points, key=lambda p: (rank.get(p.source, 99), p.period)):
-            if hides_figure(p.value, disclosure, Cell(p.source, measure, p.period, ENGLAND)):
+            if disclosure.hides_value(Cell(p.source, measure, p.period, ENGLAND), p.value):
                 continue  # a withheld count is not drawn, nor shown as a rate that reveals it
             rate = p.per_12_months
             high = rate.high if rate.high != float("inf") else rate.low
@@ -151,7 +151,7 @@ def _per_12_rows(points: Sequence[SeriesPoint], sources: Sequence[str], disclosu
         cells = []
         for source in sources:
             p = found.get((source, period))
-            hidden = p is not None and hides_figure(p.value, disclosure, Cell(source, p.measure, period, ENGLAND))
+            hidden = p is not None and disclosure.hides_value(Cell(source, p.measure, period, ENGLAND), p.value)
             cells.append(GridCell("" if p is None or p.per_12_months is None else "c" if hidden else rate_text(p.per_12_months)))
         rows.append(GridRow(period_label(period), tuple(cells)))
     return tuple(rows)

@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping, Sequence
 
 from ..domain.geography import ENGLAND
-from ..domain.intervals import SUPPRESSED, Interval
+from ..domain.intervals import Interval
 from ..domain.periods import Period
 from ..model.reconciliation import Comparison
 from .disclosure import Cell, Disclosure, pair_source
@@ -123,37 +123,14 @@ def kind_label(kind: str) -> str:
     return KIND_LABELS.get(kind, kind)
 
 
-def hides_figure(value: Interval | float | None, disclosure: Disclosure, cell: Cell) -> bool:
-    """Whether a figure is withheld: small itself (either bound), or withheld as a cell (secondary suppression)."""
-    if value is None:
-        return disclosure.hides_cell(cell)
-    if not isinstance(value, Interval):
-        return disclosure.hides_cell(cell, abs(value))  # a bridge step that adds deaths is negative
-    return disclosure.hides_cell(cell, abs(value.low)) or disclosure.hides_cell(cell, abs(value.high))
-
-
 def figure_text(value: Interval | float | None, disclosure: Disclosure, cell: Cell) -> str:
-    """The one way a source's figure for a measure, period and place is shown: `c` when withheld, else in words."""
-    if value is not None and hides_figure(value, disclosure, cell):
-        return SUPPRESSED
-    if value is None:
-        return "not available"
-    return interval_text(value if isinstance(value, Interval) else Interval.exact(value), disclosure)
+    """A source's figure for a measure, period and place as every output shows it (`Disclosure.figure`)."""
+    return disclosure.figure(cell, value if value is None or isinstance(value, Interval) else Interval.exact(value))
 
 
 def linkage_cell(left: str, right: str, measure: str, period: str, figure: str) -> Cell:
     """A linkage count's cell: it belongs to the pair of sources (`pair_source`), nationally."""
     return Cell(pair_source(left, right), measure, period, ENGLAND, figure)
-
-
-def hides_difference(comparison: Comparison, disclosure: Disclosure) -> bool:
-    """A difference is withheld when either side is, and (publishing) when it is itself 1 to 5."""
-    c = comparison
-    sides = ((Cell(c.left, c.measure, c.left_period, c.geography), c.left_value),
-             (Cell(c.right, c.measure, c.right_period, c.geography), c.right_value))  # fmt: skip
-    if any(value is not None and hides_figure(value, disclosure, cell) for cell, value in sides):
-        return True
-    return c.difference is not None and (hides_figure(c.difference, disclosure, Cell("", c.measure, c.period, c.geography, "difference")))
 
 
 def counted(number: int, one: str, many: str, hidden: bool = False, shown: str = "") -> str:

@@ -80,7 +80,7 @@ def release(*, discrepancy: bool = True) -> Release:
         ("dfe_cla", InputFile("ssda903/episodes.csv", 2048, "a" * 64)),), (("triangulate", "0"),))  # fmt: skip
     result = ReconcileResult(comparisons=comparisons, bridges=bridges, unmatched=unmatched, series=series)
     return Release("run", (_source("dfe_cla", "ssda903", 2), _source("ncmd", "ncmd"), _source("csprp", "csprp")), result, provenance,
-                   titles={"lac_deaths": note.title}, measures=(note,),
+                   measures=(note,),
                    death_rules={"dfe_cla": "an episode that ceased with reason E2 (died).", "ncmd": "each row.", "csprp": "a notification."})  # fmt: skip
 
 
@@ -172,7 +172,7 @@ def test_non_matches_the_measure_expects_are_listed_apart_from_gaps() -> None:
         Unmatched("csprp", "dfe_cla", "lac_deaths", Y23, "2022-23", 47, (), ("S1",), ("C1", "C2")),  # >=: csprp only is expected
         Unmatched("ncmd", "dfe_cla", "lac_deaths", Y23, "2022-23", 47, (), ("N1",), ()),  # ==: anything only in one is a gap
     )
-    rel = Release(rel.command, rel.sources, ReconcileResult(unmatched=unmatched), rel.provenance, rel.titles, measures=(note,))
+    rel = Release(rel.command, rel.sources, ReconcileResult(unmatched=unmatched), rel.provenance, measures=(note,))
     found = unmatched_view(rel, Disclosure())
     assert [(r.source, r.other, r.count, r.rule) for r in found.expected] == [("csprp", "dfe_cla", "1", REASON)]
     assert [(r.source, r.other, r.count) for r in found.gaps] == [("dfe_cla", "csprp", "2"), ("ncmd", "dfe_cla", "1")]
@@ -182,7 +182,7 @@ def test_for_no_more_than_the_other_side_is_expected() -> None:
     rel = release()
     note = MeasureNote("lac_deaths", "t", "", ("ncmd", "csprp"), (Expectation("csprp", "<=", "ncmd", "Not every death is notified."),))
     unmatched = (Unmatched("csprp", "ncmd", "lac_deaths", Y23, "2022-23", 4, (), ("S1",), tuple(f"N{i}" for i in range(51))),)
-    rel = Release(rel.command, rel.sources, ReconcileResult(unmatched=unmatched), rel.provenance, rel.titles, measures=(note,))
+    rel = Release(rel.command, rel.sources, ReconcileResult(unmatched=unmatched), rel.provenance, measures=(note,))
     found = unmatched_view(rel, Disclosure())
     assert [(r.source, r.count, r.rule) for r in found.expected] == [("ncmd", "51", "Not every death is notified.")]
     assert [(r.source, r.count) for r in found.gaps] == [("csprp", "1")]

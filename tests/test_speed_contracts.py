@@ -46,9 +46,9 @@ def _gx_imported(*args: str, cwd: Path) -> tuple[bool, int]:
 
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One year of 120,000 CIN children in 155 files, about 70 MB: enough input that --jobs 2 starts two workers."""
+    """One year of 240,000 CIN children in 155 files, about 135 MB: enough input that --jobs 2 starts two workers."""
     out = tmp_path_factory.mktemp("speed") / "sample"
-    made = run_cli("synth", "--out", str(out), "--seed", "1", "--years", "1", "--children", "120000", "--no-xlsx")
+    made = run_cli("synth", "--out", str(out), "--seed", "1", "--years", "1", "--children", "240000", "--no-xlsx")
     assert made.returncode == 0, made.stderr
     return out
 
