@@ -43,6 +43,7 @@ class SourceOptions:
     la_code: str | None = None
     reference_date: dt.date | None = None
     severity: Mapping[str, str] = field(default_factory=dict)
+    coverage: tuple[tuple[dt.date, dt.date], ...] = ()  # declared `coverage:` (domain/periods.py Span); () not declared
 
 
 Frames = Mapping[str, pd.DataFrame]  # raw table name -> raw frame of strings with file and line

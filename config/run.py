@@ -24,7 +24,7 @@ from .loader import load_yaml
 from .measures import measures_for
 from .schema import check_shape
 
-RECORD_KEYS = {"kind", "path", "columns", "values", "la_code", "severity", "reference_date"}
+RECORD_KEYS = {"kind", "path", "columns", "values", "la_code", "severity", "reference_date", "coverage"}
 PUBLISHED_KEYS = {"kind", "path", "columns", "severity", "rounding", "rates"}
 DENOMINATOR_KEYS = {"kind", "path", "columns", "value", "filter"}
 RATE_KEYS = {"rate", "count", "denominator", "per"}
@@ -226,7 +226,21 @@ def _source(name: str, kind: str, node: Mapping[str, Any], base: Path, reference
         la_code=str(la_code) if la_code else None,
         reference_date=_date(node.get("reference_date"), None, f"sources.{name}.reference_date") or reference_date,
         severity={**global_severity, **_severity(node.get("severity"), None, f"sources.{name}.severity")},
+        coverage=_coverage(node.get("coverage"), name),
     )
+
+
+def _coverage(value: Any, name: str) -> tuple[tuple[dt.date, dt.date], ...]:
+    """`coverage: {from: 2022-04-01, to: 2023-03-31}`: the dates a return can have deaths for (one collection year)."""
+    if value is None:
+        return ()
+    key = f"sources.{name}.coverage"
+    if not isinstance(value, Mapping) or set(map(str, value)) != {"from", "to"}:
+        raise ConfigError(f"{key} must be {{from: YYYY-MM-DD, to: YYYY-MM-DD}}, the first and last day the source covers")
+    start, end = _date(value["from"], None, f"{key}.from"), _date(value["to"], None, f"{key}.to")
+    if start is None or end is None or start > end:
+        raise ConfigError(f"{key}: from ({start}) must be a date on or before to ({end})")
+    return ((start, end),)
 
 
 def _published_settings(name: str, node: Mapping[str, Any]) -> PublishedSettings:

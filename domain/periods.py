@@ -76,3 +76,40 @@ def period_key(kind: str, dates: pd.Series) -> pd.Series:
     if kind == "calendar_year":
         return dates.dt.year
     raise ValueError(kind)
+
+
+# --- what a source covers ---------------------------------------------------------------------------------------
+# A source's coverage is the spans of dates it can have deaths for: a CIN census covers its collection year, a
+# return declared with `coverage:` the span declared. A period is counted for a source only inside its coverage;
+# an empty coverage means not known (every period, a year with no death being a zero).
+Span = tuple[dt.date, dt.date]  # first and last day, inclusive
+
+
+def census_year(reference_date: dt.date) -> Span:
+    """The collection year a census dated `reference_date` covers: the 12 months ending on it (DfE: 1 April to 31 March)."""
+    end = reference_date
+    try:
+        start = end.replace(year=end.year - 1) + dt.timedelta(days=1)
+    except ValueError:  # 29 February: the year before has none
+        start = dt.date(end.year - 1, 3, 1)
+    return start, end
+
+
+def merged_spans(spans: list[Span] | tuple[Span, ...]) -> tuple[Span, ...]:
+    """Spans sorted, with overlapping or adjoining ones (one ends the day before the next starts) made one."""
+    out: list[Span] = []
+    for start, end in sorted(spans):
+        if out and start <= out[-1][1] + dt.timedelta(days=1):
+            out[-1] = (out[-1][0], max(out[-1][1], end))
+        else:
+            out.append((start, end))
+    return tuple(out)
+
+
+def covers(spans: tuple[Span, ...], period: Period) -> bool:
+    """Whether a source with this coverage can count the whole period (an empty coverage: not known, so yes)."""
+    return not spans or any(start <= period.start and period.end <= end for start, end in spans)
+
+
+def spans_label(spans: tuple[Span, ...]) -> str:
+    return ", ".join(Period(start, end).label for start, end in spans)

@@ -73,6 +73,9 @@ class SourceResult:
     file_reference_dates: tuple[tuple[str, dt.date], ...] = ()
     # A published table: its checks are about the very figures compared, so even `reconcile` gates on them.
     published: bool = False
+    # The spans of dates the source can have deaths for (domain/periods.py `Span`): declared `coverage:`, or a
+    # CIN census's collection years; empty when not known (then every period is counted, a year without deaths 0).
+    coverage: tuple[tuple[dt.date, dt.date], ...] = ()
 
     @property
     def failing(self) -> tuple[CheckOutcome, ...]:
@@ -99,6 +102,7 @@ class SourceResult:
             "reference_date": self.reference_date.isoformat() if self.reference_date else None,
             **({"reference_dates": {name: day.isoformat() for name, day in self.file_reference_dates}}
                if self.file_reference_dates else {}),
+            **({"coverage": [[start.isoformat(), end.isoformat()] for start, end in self.coverage]} if self.coverage else {}),
             "passed": not self.blocks_release,
             "files": [f.to_dict() for f in self.files],
             "checks": [o.to_dict() for o in self.outcomes],

@@ -21,6 +21,7 @@ from ..canonical.records import locations
 from ..canonical.registry import Frames, RawTable, SourceKind, SourceOptions, source_kind
 from ..domain.catalogue import CATALOGUE, severity_for, spec_for
 from ..domain.dates import parse_dates
+from ..domain.periods import Span, census_year, merged_spans
 from ..errors import crash_detail
 from ..expectations import SuiteFindings, load_suite_definition, run_suite
 from ..model.checks import CheckOutcome, InputFile, SourceResult
@@ -285,11 +286,7 @@ def finish_source(
         failures.add(check_id, failing["record_id"], failing["location"])
     failures.crashed.update(suite.crashed)
 
-    written: dict[str, str] = {}
-    for piece in pieces:
-        for name, date in piece.written_dates.items():
-            written.setdefault(name, date)
-    per_file = _file_reference_dates(written)
+    per_file = _file_reference_dates(written_dates(pieces))
     result = SourceResult(
         name=options.name,
         kind=options.kind,
@@ -299,8 +296,31 @@ def finish_source(
         file_reference_dates=_differing(per_file),
         files=tuple(f for piece in pieces for f in piece.files),
         outcomes=tuple(_outcome(check_id, failures, options) for check_id in failures.checks_run),
+        coverage=source_coverage(options, per_file),
     )
     return CheckedSource(result=result, deaths=deaths)
+
+
+def written_dates(pieces: list[Piece]) -> dict[str, str]:
+    """Each file's reference date as its header writes it (CIN), the first piece's where a file is in two."""
+    written: dict[str, str] = {}
+    for piece in pieces:
+        for name, date in piece.written_dates.items():
+            written.setdefault(name, date)
+    return written
+
+
+def source_coverage(options: SourceOptions, per_file: Mapping[str, dt.date]) -> tuple[Span, ...]:
+    """What the source can count: its declared `coverage:`, else the collection years of the censuses its files'
+    headers date (CIN), else not known (empty)."""
+    if options.coverage:
+        return merged_spans(options.coverage)
+    return merged_spans([census_year(day) for day in set(per_file.values())])
+
+
+def pending_coverage(options: SourceOptions, pieces: list[Piece]) -> tuple[Span, ...]:
+    """`source_coverage` before the source is finished (reconciling needs it while the GX suite still runs)."""
+    return source_coverage(options, _file_reference_dates(written_dates(pieces)))
 
 
 def _recoded(frames: Frames, values: Mapping[str, Mapping[str, str]]) -> Frames:

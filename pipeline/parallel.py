@@ -25,6 +25,7 @@ from multiprocessing.process import BaseProcess
 import pandas as pd
 
 from ..canonical.registry import SourceKind, SourceOptions, source_kind, source_kinds
+from ..domain.periods import Span
 from ..expectations import run_suite
 from ..expectations.worker import (
     Duplex,
@@ -46,6 +47,7 @@ from .check import (
     finish_source,
     input_bytes,
     merge_pieces,
+    pending_coverage,
     source_parts,
 )
 
@@ -67,6 +69,10 @@ class PendingSource:
     deaths: pd.DataFrame
     failures: Failures
     suite: PendingSuite | None
+
+    @property
+    def coverage(self) -> tuple[Span, ...]:
+        return pending_coverage(self.options, self.pieces)
 
     def result(self) -> CheckedSource:
         suite = self.suite.result() if self.suite is not None else run_suite(self.deaths, DEATH_SUITE)

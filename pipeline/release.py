@@ -52,6 +52,7 @@ def run_release(
             reference_date=config.reference_date,
             denominators={name: rows for name, (rows, _) in denominators.items()},
             strict=not config.measures_are_defaults,
+            coverage={p.options.name: p.coverage for p in pending},
         )
         if pending:
             progress("checking death records (Great Expectations)")

@@ -13,7 +13,7 @@ import pandas as pd
 
 from ..domain.geography import ENGLAND, GEOGRAPHY_LEVELS, region_of
 from ..domain.intervals import Interval
-from ..domain.periods import Period, periods_for
+from ..domain.periods import Period, Span, covers, periods_for, spans_label
 from ..errors import ConfigError
 from ..model.rates import Contrast, Rate
 from ..model.reconciliation import Bridge, Comparison, EmptyComparison, ReconcileResult, SeriesPoint, TrendFlag, Unmatched
@@ -52,19 +52,22 @@ def reconcile(
     reference_date: dt.date | None = None,
     denominators: Mapping[str, pd.DataFrame] | None = None,
     strict: bool = True,
+    coverage: Mapping[str, tuple[Span, ...]] | None = None,
 ) -> ReconcileResult:
     """Compare every measure across sources; periods not yet over at the reference date are not reported.
 
     `strict`: a measure's filter that selects nothing from a published table is an error (exit 2);
     for the shipped default measures it is a note, since they are written for every kind of run.
+    `coverage`: per record-level source, the spans of dates it can have deaths for; it is counted (and bridged,
+    linked, compared) only in periods inside them. A source with none given is counted in every period.
     """
     found = _Collected()
     for measure in measures:
-        values, records, periods = _measure_values(
-            measure, deaths, kinds, published, found, reference_date, geographies, strict
+        values, records, counted = _measure_values(
+            measure, deaths, kinds, published, found, reference_date, geographies, strict, coverage or {}
         )
         for spec in measure.compare:
-            _compare_spec(measure, spec, kinds, values, records, periods, link_days, found)
+            _compare_spec(measure, spec, kinds, values, records, counted, link_days, found)
         found.series += national_series(measure.id, values)
         if len(measure.trend) == 2:
             trend = trend_flag(measure, measure.trend, kinds, values)
@@ -86,19 +89,25 @@ def reconcile(
 
 def _measure_values(measure: Measure, deaths: Mapping[str, pd.DataFrame], kinds: Mapping[str, str],
                     published: Mapping[str, PublishedSource], found: _Collected, reference_date: dt.date | None,
-                    geographies: Sequence[str], strict: bool) -> tuple[dict[str, Values], dict[str, pd.DataFrame], list[Period]]:  # fmt: skip
+                    geographies: Sequence[str], strict: bool, coverage: Mapping[str, tuple[Span, ...]],
+                    ) -> tuple[dict[str, Values], dict[str, pd.DataFrame], dict[str, list[Period]]]:  # fmt: skip
     values: dict[str, Values] = {}
     records: dict[str, pd.DataFrame] = {}
+    counted: dict[str, list[Period]] = {}
     selectors = selected_sources(measure, kinds)
     selected = {name: select_records(deaths[name], selector.where) for name, selector in selectors.items() if name in deaths}
     # Every record-level source is counted over the same periods: a year with no deaths in one
-    # source but deaths in another is a zero to compare, not a year to skip.
+    # source but deaths in another is a zero to compare, not a year to skip, unless it lies outside
+    # what the source covers (a single year's return, a census's collection year).
     periods = sorted(set().union(*(_periods(measure, frame, reference_date) for frame in selected.values())))
     for name, selector in selectors.items():
         if name in selected:
+            spans = coverage.get(name, ())
+            counted[name] = [p for p in periods if covers(spans, p)]
+            _note_uncovered(name, spans, [p for p in periods if p not in counted[name]], found)
             records[name] = harmonised(selected[name])
-            found.bridges += [build_bridge(name, measure.id, selected[name], period) for period in periods]
-            values[name] = _counts(records[name], periods, geographies)
+            found.bridges += [build_bridge(name, measure.id, selected[name], period) for period in counted[name]]
+            values[name] = _counts(records[name], counted[name], geographies)
         elif name in published:
             problem = selection_problem(published[name], selector.filter, selector.value)
             if problem is not None:
@@ -109,11 +118,21 @@ def _measure_values(measure: Measure, deaths: Mapping[str, pd.DataFrame], kinds:
             values[name] = published_values(
                 published[name], selector.filter, selector.value, found.notes, measure.id, reference_date, geographies
             )
-    return values, records, periods
+    return values, records, counted
+
+
+def _note_uncovered(name: str, spans: tuple[Span, ...], left_out: list[Period], found: _Collected) -> None:
+    if not left_out:
+        return
+    labels = ", ".join(p.label for p in left_out[:6]) + (" ..." if len(left_out) > 6 else "")
+    note = f"{name}: covers {spans_label(spans)} only, so it is not counted or compared in {labels}"
+    if note not in found.notes:
+        found.notes.append(note)
 
 
 def _compare_spec(measure: Measure, spec: CompareSpec, kinds: Mapping[str, str], values: Mapping[str, Values],
-                  records: Mapping[str, pd.DataFrame], periods: list[Period], link_days: int, found: _Collected) -> None:  # fmt: skip
+                  records: Mapping[str, pd.DataFrame], counted: Mapping[str, list[Period]], link_days: int,
+                  found: _Collected) -> None:  # fmt: skip
     """Every pair of sources the spec names; a pair whose values share no period or geography is an empty comparison."""
     lefts, rights = names_with_values(spec.left, kinds, values), names_with_values(spec.right, kinds, values)
     for left in lefts:
@@ -122,7 +141,8 @@ def _compare_spec(measure: Measure, spec: CompareSpec, kinds: Mapping[str, str],
                 continue
             pair = compare_pair(measure, spec, left, right, values[left], values[right], records.keys())
             if left in records and right in records:
-                links = unmatched_records(measure, left, right, records[left], records[right], link_days, periods)
+                both = [p for p in counted[left] if p in counted[right]]  # linked only where both count
+                links = unmatched_records(measure, left, right, records[left], records[right], link_days, both)
                 found.unmatched += links
                 pair = [explain(c, links) for c in pair]
             found.comparisons += pair
