@@ -99,11 +99,14 @@ class Disclosure:
         return self.hides(value) or (self.publish and cell in self.withheld)
 
     def hides_value(self, cell: Cell, value: Interval | float | None) -> bool:
-        """`hides_cell` for an interval too: withheld when either bound is 1 to 5 or the cell is withheld."""
+        """`hides_cell` for an interval too: withheld when the cell is, or when it is an exact count of 1 to 5.
+
+        An interval that is not exact is a published figure as published (a rounded 10 is `5 to 14`, a `c` at least
+        1): public already, so the small-number rule has nothing to protect in it."""
         if not self.publish:
             return False
         if isinstance(value, Interval):
-            return cell in self.withheld or is_small(value.low) or is_small(value.high)
+            return cell in self.withheld or (value.is_exact and is_small(value.low))
         return cell in self.withheld or is_small(value)
 
     def count(self, value: float) -> str:

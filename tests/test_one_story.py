@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from triangulate.domain.intervals import Interval
 from triangulate.errors import UsageError
 from triangulate.pipeline.outputs import write_outputs
 from triangulate.reports.console import render_reconciliation
@@ -42,9 +43,12 @@ def test_a_figure_is_written_one_way_whichever_output_writes_it() -> None:
     cell = Cell("dfe_cla", "lac_deaths", Y23, "E92000001")
     for disclosure in (Disclosure(), Disclosure(publish=True), Disclosure(publish=True, withheld=frozenset({cell}))):
         for value in (0, 3, 49, 1234.0):
-            from triangulate.domain.intervals import Interval
-
             assert figure_text(value, disclosure, cell) == disclosure.figure(cell, Interval.exact(value))
+    published = Cell("dfe_pub", "lac_deaths", Y23, "E92000001")
+    # A published rounded 10 is public as published; an exact count of 3 is not.
+    assert figure_text(Interval(5, 14), Disclosure(publish=True), published) == "5 to 14"
+    assert figure_text(Interval.exact(3), Disclosure(publish=True), published) == "c"
+    assert figure_text(Interval(5, 14), Disclosure(publish=True, withheld=frozenset({published})), published) == "c"
 
 
 def test_a_measure_table_left_by_an_earlier_run_is_removed_and_a_stewards_own_file_kept(tmp_path: Path) -> None:
