@@ -10,6 +10,10 @@ import pandas as pd
 ONS_LA_PATTERN = r"E(06|07|08|09|10)\d{6}"  # unitary, district, metropolitan, London borough, county
 ENGLAND = "England"
 GEOGRAPHY_LEVELS = ("england", "region", "local_authority")  # the levels a comparison is made at
+# England's nine regions include London; the LA lookup places each London borough in Inner or Outer London
+# (E13000001, E13000002), which DfE also publishes beside London itself: London = Inner + Outer London.
+LONDON = "London"
+LONDON_PARTS = ("Inner London", "Outer London")
 # EES geographic_level values and the level each is compared at; other levels are not compared.
 PUBLISHED_LEVELS = {"national": "england", "regional": "region", "local authority": "local_authority"}
 
@@ -57,5 +61,16 @@ def to_ons_code(codes: pd.Series) -> pd.Series:
     return mapped.where(~is_ons, text).astype(object).where(lambda s: s.notna(), None)
 
 
+def ons_code(code: str) -> str | None:
+    """One LA code of either kind as its ONS code (None when not on the shipped list)."""
+    return to_ons_code(pd.Series([code], dtype=object)).iloc[0]
+
+
 def region_of(ons_codes: pd.Series) -> pd.Series:
     return ons_codes.map(la_field("region_name"))
+
+
+def london_of(regions: pd.Series) -> pd.Series:
+    """London where a region (as `region_of` names it) is Inner or Outer London, else <NA>: a second region key,
+    so a record source is counted for London as well as for its two parts."""
+    return regions.where(regions.isin(LONDON_PARTS)).map(lambda _: LONDON, na_action="ignore")

@@ -13,6 +13,7 @@ from ..canonical.counted import counts_as_death
 from ..canonical.published import DenominatorOptions, denominator_rows
 from ..canonical.registry import PUBLISHED, SourceOptions
 from ..config import RunConfig
+from ..domain.geography import ons_code
 from ..errors import UsageError
 from ..expectations.worker import suite_worker
 from ..model.checks import InputFile, SourceResult
@@ -53,6 +54,7 @@ def run_release(
             denominators={name: rows for name, (rows, _) in denominators.items()},
             strict=not config.measures_are_defaults,
             coverage={p.options.name: p.coverage for p in pending},
+            one_la={o.name: code for o in config.sources if o.la_code and (code := ons_code(o.la_code))},
         )
         if pending:
             progress("checking death records (Great Expectations)")

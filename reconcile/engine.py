@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from ..domain.geography import ENGLAND, GEOGRAPHY_LEVELS, region_of
+from ..domain.geography import ENGLAND, GEOGRAPHY_LEVELS, la_label, london_of, region_of
 from ..domain.intervals import Interval
 from ..domain.periods import Period, Span, covers, periods_for, spans_label
 from ..errors import ConfigError
@@ -53,6 +53,7 @@ def reconcile(
     denominators: Mapping[str, pd.DataFrame] | None = None,
     strict: bool = True,
     coverage: Mapping[str, tuple[Span, ...]] | None = None,
+    one_la: Mapping[str, str] | None = None,
 ) -> ReconcileResult:
     """Compare every measure across sources; periods not yet over at the reference date are not reported.
 
@@ -60,14 +61,16 @@ def reconcile(
     for the shipped default measures it is a note, since they are written for every kind of run.
     `coverage`: per record-level source, the spans of dates it can have deaths for; it is counted (and bridged,
     linked, compared) only in periods inside them. A source with none given is counted in every period.
+    `one_la`: record-level sources that are one LA's return (`la_code:` declared) -> that LA's ONS code: counted and
+    compared for that LA only, never as England's or a region's figure.
     """
     found = _Collected()
     for measure in measures:
         values, records, counted = _measure_values(
-            measure, deaths, kinds, published, found, reference_date, geographies, strict, coverage or {}
+            measure, deaths, kinds, published, found, reference_date, geographies, strict, coverage or {}, one_la or {}
         )
         for spec in measure.compare:
-            _compare_spec(measure, spec, kinds, values, records, counted, link_days, found)
+            _compare_spec(measure, spec, kinds, values, records, counted, link_days, found, one_la or {})
         found.series += national_series(measure.id, values)
         if len(measure.trend) == 2:
             trend = trend_flag(measure, measure.trend, kinds, values)
@@ -90,7 +93,7 @@ def reconcile(
 def _measure_values(measure: Measure, deaths: Mapping[str, pd.DataFrame], kinds: Mapping[str, str],
                     published: Mapping[str, PublishedSource], found: _Collected, reference_date: dt.date | None,
                     geographies: Sequence[str], strict: bool, coverage: Mapping[str, tuple[Span, ...]],
-                    ) -> tuple[dict[str, Values], dict[str, pd.DataFrame], dict[str, list[Period]]]:  # fmt: skip
+                    one_la: Mapping[str, str]) -> tuple[dict[str, Values], dict[str, pd.DataFrame], dict[str, list[Period]]]:  # fmt: skip
     values: dict[str, Values] = {}
     records: dict[str, pd.DataFrame] = {}
     counted: dict[str, list[Period]] = {}
@@ -107,7 +110,11 @@ def _measure_values(measure: Measure, deaths: Mapping[str, pd.DataFrame], kinds:
             _note_uncovered(name, spans, [p for p in periods if p not in counted[name]], found)
             records[name] = harmonised(selected[name])
             found.bridges += [build_bridge(name, measure.id, selected[name], period) for period in counted[name]]
-            values[name] = _counts(records[name], counted[name], geographies)
+            if name in one_la:
+                values[name] = _one_la_counts(records[name], counted[name], one_la[name], geographies)
+                _note(f"{name}: one LA's return ({la_label(one_la[name])}), so it is compared for that LA only", found)
+            else:
+                values[name] = _counts(records[name], counted[name], geographies)
         elif name in published:
             problem = selection_problem(published[name], selector.filter, selector.value)
             if problem is not None:
@@ -125,24 +132,32 @@ def _note_uncovered(name: str, spans: tuple[Span, ...], left_out: list[Period], 
     if not left_out:
         return
     labels = ", ".join(p.label for p in left_out[:6]) + (" ..." if len(left_out) > 6 else "")
-    note = f"{name}: covers {spans_label(spans)} only, so it is not counted or compared in {labels}"
-    if note not in found.notes:
+    _note(f"{name}: covers {spans_label(spans)} only, so it is not counted or compared in {labels}", found)
+
+
+def _note(note: str, found: _Collected) -> None:
+    if note not in found.notes:  # once per run, not once per measure
         found.notes.append(note)
 
 
 def _compare_spec(measure: Measure, spec: CompareSpec, kinds: Mapping[str, str], values: Mapping[str, Values],
                   records: Mapping[str, pd.DataFrame], counted: Mapping[str, list[Period]], link_days: int,
-                  found: _Collected) -> None:  # fmt: skip
+                  found: _Collected, one_la: Mapping[str, str]) -> None:  # fmt: skip
     """Every pair of sources the spec names; a pair whose values share no period or geography is an empty comparison."""
     lefts, rights = names_with_values(spec.left, kinds, values), names_with_values(spec.right, kinds, values)
     for left in lefts:
         for right in rights:
             if left == right:
                 continue
-            pair = compare_pair(measure, spec, left, right, values[left], values[right], records.keys())
+            # A record-level source has a true zero where it has no death, except where it does not look (one LA's return).
+            complete = [name for name in records if name not in one_la]
+            pair = compare_pair(measure, spec, left, right, values[left], values[right], complete)
             if left in records and right in records:
                 both = [p for p in counted[left] if p in counted[right]]  # linked only where both count
-                links = unmatched_records(measure, left, right, records[left], records[right], link_days, both)
+                lr, rr = records[left], records[right]
+                for la in {one_la.get(left), one_la.get(right)} - {None}:  # one LA's return: link that LA's deaths
+                    lr, rr = lr[lr["la_code"] == la], rr[rr["la_code"] == la]
+                links = unmatched_records(measure, left, right, lr, rr, link_days, both)
                 found.unmatched += links
                 pair = [explain(c, links) for c in pair]
             found.comparisons += pair
@@ -186,7 +201,8 @@ def _counts(records: pd.DataFrame, periods: list[Period], levels: Sequence[str])
     """Deaths per period and geography; every geography a source covers gets a value, zero included."""
     keys = []
     if "region" in levels:
-        keys.append(region_of(records["la_code"]))
+        regions = region_of(records["la_code"])
+        keys += [regions, london_of(regions)]  # London is a region too: Inner + Outer London
     if "local_authority" in levels:
         keys.append(records["la_code"])
     values: Values = {}
@@ -198,3 +214,11 @@ def _counts(records: pd.DataFrame, periods: list[Period], levels: Sequence[str])
             for geography in key.dropna().unique():
                 values[(period, str(geography))] = Interval.exact(int(counts.get(geography, 0)))
     return values
+
+
+def _one_la_counts(records: pd.DataFrame, periods: list[Period], la: str, levels: Sequence[str]) -> Values:
+    """One LA's return: its deaths per period at that LA, zero included (deaths given another LA are not its own)."""
+    if "local_authority" not in levels:
+        return {}
+    return {(period, la): Interval.exact(int((period.contains(records["date_of_death"]) & (records["la_code"] == la)).sum()))
+            for period in periods}  # fmt: skip

@@ -42,15 +42,13 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..domain.geography import ENGLAND, la_field
+from ..domain.geography import ENGLAND, LONDON, LONDON_PARTS, la_field
 from ..domain.intervals import Interval
 from ..domain.periods import Period
 from ..model.reconciliation import ReconcileResult
 from ..model.release import Release
 from .disclosure import Cell, Disclosure, is_small, pair_source
 
-LONDON = "London"
-LONDON_PARTS = ("Inner London", "Outer London")
 _ORDER = {"agreement": 0, "bridge": 1, "linkage": 2, "hierarchy": 3}
 
 

@@ -86,3 +86,42 @@ def test_census_years_and_spans() -> None:
     assert covers(spans, financial_year(2023)) and covers(spans, financial_year(2020))
     assert not covers(spans, financial_year(2021))  # the gap: no census for 2020-21
     assert covers((), financial_year(2021))  # not known: every period
+
+
+def test_one_las_return_is_compared_for_that_la_only(clean_sample: Path, tmp_path: Path) -> None:
+    """An SSDA903 return declared as one LA's (`la_code:`) is not England's figure: compared at that LA only."""
+    import pandas as pd
+
+    copy_of(clean_sample, tmp_path)
+    before = _reconciled(tmp_path)
+    header = pd.read_csv(tmp_path / "ssda903" / "header.csv", dtype=str, keep_default_na=False)
+    episodes = pd.read_csv(tmp_path / "ssda903" / "episodes.csv", dtype=str, keep_default_na=False)
+    died = episodes.loc[episodes["REC"] == "E2", "CHILD"]
+    old_code = header.loc[header["CHILD"].isin(died), "LA"].value_counts().index[0]  # the LA with most deaths
+    children = header.loc[header["LA"] == old_code, "CHILD"]
+    header.loc[header["LA"] == old_code].drop(columns="LA").to_csv(tmp_path / "ssda903" / "header.csv", index=False)
+    episodes.loc[episodes["CHILD"].isin(children)].to_csv(tmp_path / "ssda903" / "episodes.csv", index=False)
+    config = yaml.safe_load((tmp_path / "release.yaml").read_text())
+    config["sources"]["dfe_cla"]["la_code"] = old_code
+    (tmp_path / "release.yaml").write_text(yaml.safe_dump(config))
+    after = _reconciled(tmp_path)
+    from triangulate.domain.geography import ons_code
+
+    la = ons_code(old_code)
+    with_cla = [c for c in after["comparisons"] if "dfe_cla" in (c["left"], c["right"])]
+    assert with_cla and {c["geography"] for c in with_cla} == {la}  # never England, a region, or another LA
+    was = {(c["measure"], c["period"], c["left"], c["right"]): c["right_value"] for c in before["comparisons"] if c["geography"] == la}
+    for c in with_cla:  # the LA's figure is what it was when the return was part of a national extract
+        assert c["right_value"] == was[(c["measure"], c["period"], c["left"], c["right"])]
+    assert any(n.startswith("dfe_cla: one LA's return") for n in after["notes"])
+    # Linked against that LA's deaths only: the deaths both have are the LA's, and none elsewhere is "only in ncmd".
+    linked = [u for u in after["unmatched"] if (u["left"], u["right"]) == ("ncmd", "dfe_cla") and u["measure"] == "lac_deaths"]
+    assert linked
+    def count(value: int | list) -> int:
+        return len(value) if isinstance(value, list) else value
+
+    for u in linked:
+        u = {key: count(value) if key in ("only_left", "only_right", "period_shifts") else value for key, value in u.items()}
+        at_la = next(c for c in with_cla if (c["left"], c["measure"], c["period"]) == ("ncmd", "lac_deaths", u["period"]))
+        assert u["matched"] + u["only_left"] + u["period_shifts"] >= at_la["left_value"][0]
+        assert u["matched"] + u["only_left"] <= at_la["left_value"][0] + u["period_shifts"]

@@ -110,6 +110,23 @@ def test_local_authority_counts_add_up_to_england(with_discrepancies) -> None:
         assert sum(c["left_value"][0] for c in las) == england["left_value"][0]
 
 
+def test_a_record_source_counts_london_as_inner_plus_outer_london(with_discrepancies) -> None:
+    """London (E12000007) is a region of England: a record source's London is its Inner + Outer London, never a 0
+    for want of a borough mapped to London itself (a published London row is compared with it)."""
+    out, _ = with_discrepancies
+    document = json.loads((out / "r.json").read_text())
+    pair = [c for c in document["comparisons"] if c["measure"] == "lac_deaths" and c["left"] == "ncmd" and c["right"] == "dfe_cla"]
+    checked = 0
+    for period in {c["period"] for c in pair}:
+        at = {c["geography"]: c for c in pair if c["period"] == period}
+        for side in ("left_value", "right_value"):
+            assert at["London"][side][0] == at["Inner London"][side][0] + at["Outer London"][side][0] > 0
+            checked += 1
+        regions = [g for g in at if g != "England" and not re.fullmatch(r"E\d{8}", g) and g not in ("Inner London", "Outer London")]
+        assert len(regions) == 9 and sum(at[g]["right_value"][0] for g in regions) == at["England"]["right_value"][0]
+    assert checked >= 4
+
+
 def test_trend_is_judged_over_the_periods_both_sources_cover() -> None:
     from triangulate.domain.geography import ENGLAND
     from triangulate.reconcile.measures import Measure
