@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..domain.dates import parse_dates
-from ..domain.geography import ENGLAND
+from ..domain.geography import ENGLAND, to_ons_code
 from ..domain.periods import Period, calendar_year, financial_year
 from ..errors import InputError
 from ..schemas.base import FILE_COLUMN, LINE_COLUMN
@@ -115,21 +115,57 @@ def _first_present(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.Series:
     return found.astype(str)
 
 
+def _la_codes(frame: pd.DataFrame) -> pd.Series:
+    """Each row's ONS LA code: `new_la_code` as written, else DfE's 3-digit `old_la_code` mapped through the
+    shipped LA list (None where neither gives one)."""
+    new = _text(frame, "new_la_code").astype(object)
+    return new.where(new.notna(), to_ons_code(_text(frame, "old_la_code"))).where(lambda s: s.notna(), None)
+
+
+def old_code_alone(rows: pd.DataFrame) -> pd.Series:
+    """LA rows that name their place by DfE's `old_la_code` alone (no `new_la_code`)."""
+    only_old = _text(rows, "new_la_code").isna() & _text(rows, "old_la_code").notna()
+    return (only_old & (rows[LEVEL] == "local authority")).fillna(False).astype(bool)
+
+
+def unmapped_old_codes(rows: pd.DataFrame) -> pd.Series:
+    """LA rows named by an `old_la_code` alone that the shipped LA list lacks (`invalid.old_la_code`)."""
+    return old_code_alone(rows) & _la_codes(rows).isna().to_numpy(dtype=bool)
+
+
 def _codes(frame: pd.DataFrame) -> pd.Series:
     """The ONS code of each row's place where the file gives one (E92 England, E12 region, E13 Inner/Outer London, LA)."""
     level = frame[LEVEL]
-    region = _first_present(frame, ("region_code",))
-    local = _first_present(frame, ("new_la_code",))
-    code = local.where(level != "regional", region).where(level != "national", "E92000001")
-    return code.where(code != "None", None).astype(object)
+    region = _text(frame, "region_code").astype(object)
+    code = _la_codes(frame).where(level != "regional", region).where(level != "national", "E92000001")
+    return code.where(code.notna(), None).astype(object)
 
 
 def _geographies(frame: pd.DataFrame) -> pd.Series:
     level = frame[LEVEL]
     region = _first_present(frame, ("region_name", "region_code"))
-    local = _first_present(frame, ("new_la_code", "old_la_code", "la_name"))
+    named = pd.DataFrame({"code": _la_codes(frame), "la_name": _text(frame, "la_name").astype(object)}, index=frame.index)
+    # An old code the list lacks is an unknown place, not a new one: it is reported and never compared.
+    local = _first_present(named, ("code", "la_name")).where(~unmapped_old_codes(frame), None)
     geography = local.where(level != "regional", region)
     return geography.where(level != "national", ENGLAND).astype(object)
+
+
+def cell_keys(rows: pd.DataFrame) -> pd.DataFrame:
+    """What makes two rows the same published cell: period, place and level. A row whose place is unknown (an
+    unmapped old LA code) is a key of its own."""
+    place = rows[GEOGRAPHY].astype(object)
+    place = place.where(place.notna(), "#line " + rows[LINE_COLUMN].astype(str) + " " + rows[FILE_COLUMN].astype(str))
+    return pd.DataFrame({"period": pd.factorize(rows[PERIOD])[0], "place": place, "level": rows[LEVEL]}, index=rows.index)
+
+
+def disagreeing(rows: pd.DataFrame, said: pd.Series) -> pd.Series:
+    """Rows that share their cell (`cell_keys`) with a row saying something else (`published.duplicate`)."""
+    if rows.empty:
+        return pd.Series(False, index=rows.index)
+    keys = cell_keys(rows)
+    counts = keys.assign(said=said).groupby(list(keys.columns), sort=False, dropna=False)["said"].transform("nunique")
+    return (counts > 1).astype(bool)
 
 
 MID_YEAR, POPULATION = "_mid_year", "_population"

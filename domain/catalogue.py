@@ -58,6 +58,9 @@ _SPECS = (
               why="A cell that is not a number or a documented symbol cannot be compared, and would otherwise vanish silently."),
     CheckSpec("published.rounding", "a published count that is not a multiple of the rounding declared for its level",
               why="The figure does not follow the rounding the release declares, so either the declaration or the figure is wrong."),
+    CheckSpec("published.duplicate", "several rows of a published table give different figures for one place and period",
+              why="The release states two figures for the same children (or the measure's filter matches several rows per "
+              "place and period); nothing says which is right, so neither is compared."),
     CheckSpec("published.rate_inconsistent", "a published rate that no count in the count's interval can produce",
               why="The rate and its count disagree, so at least one of them is wrong in the release."),
     CheckSpec("published.incoherent", "published parts that cannot add up to their published whole",

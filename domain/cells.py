@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .intervals import ROUNDS_TO_ZERO, SUPPRESSED, SYMBOLS, Interval, cell_interval
+from .intervals import ROUNDS_TO_ZERO, SUPPRESSED, SYMBOLS, Interval
 
 _DIGITS = r"(?:\d{1,3}(?:,\d{3})+|\d+)"
 _NUMBER = rf"^(?P<whole>{_DIGITS})(?:\.(?P<fraction>\d+))?$"
@@ -80,11 +80,20 @@ def _read_distinct(raw: pd.Series, whole: bool) -> pd.DataFrame:
     )
 
 
-def cell_bounds(cells: Cells, bases: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Each count cell as [low, high] (NaN where not available or unreadable), vectorised.
+def readings(cells: Cells) -> pd.Series:
+    """What each cell says, so that two cells saying the same thing compare equal (`1,000` and `1000`, `LOW` and `low`)."""
+    said = "t:" + cells.text.fillna("").astype(object)
+    said = said.mask(cells.symbol.notna(), "s:" + cells.symbol.astype(str))
+    return said.mask(cells.number.notna(), "n:" + cells.number.astype(str)).astype(object)
+
+
+def cell_bounds(cells: Cells, bases: pd.Series, *, count: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Each cell as [low, high] (NaN where not available or unreadable), vectorised.
 
     The same reading as `intervals.cell_interval`: a whole number is rounded to its base only when
-    it is a multiple of it; `c` is at least 1; `k`/`low` is 1 to just under half the base.
+    it is a multiple of it; `c` is at least 1. `count`: `k`/`low` is a count that rounds to 0 but is
+    not 0, so 1 to the largest whole number that rounds to 0 at the base (NaN where none does, see
+    `low_contradicts`); otherwise the older reading ([1, under half the base], or [0, 0.5] unrounded).
     """
     number = cells.number.to_numpy(dtype="float64")
     base = bases.to_numpy(dtype="int64")
@@ -95,20 +104,32 @@ def cell_bounds(cells: Cells, bases: pd.Series) -> tuple[np.ndarray, np.ndarray]
     symbol = cells.symbol.to_numpy(dtype=object)
     suppressed = symbol == SUPPRESSED
     small = np.isin(symbol, list(ROUNDS_TO_ZERO))
+    if count:
+        # Half rounds up (as `from_rounded` reads 60 to 10 as 55-64), so base - half - 1 is the largest to round to 0.
+        largest = (base - half - 1).astype("float64")
+        low = np.where(suppressed, 1.0, np.where(small, np.where(largest >= 1, 1.0, np.nan), low))
+        high = np.where(suppressed, np.inf, np.where(small, np.where(largest >= 1, largest, np.nan), high))
+        return low, high
     low = np.where(suppressed | small, np.where(small & (base <= 1), 0.0, 1.0), low)
     high = np.where(suppressed, np.inf, np.where(small, np.where(base > 1, np.maximum(1, half - 1), 0.5), high))
     return low, high
 
 
+def low_contradicts(cells: Cells, bases: pd.Series) -> pd.Series:
+    """Count cells `k`/`low` where nothing but 0 rounds to 0 at the base (unrounded, or to 2): not a count."""
+    small = cells.symbol.isin(ROUNDS_TO_ZERO).to_numpy(dtype=bool)
+    base = bases.to_numpy(dtype="int64")
+    return pd.Series(small & (base - base // 2 - 1 < 1), index=cells.symbol.index)
+
+
+def count_intervals(cells: Cells, bases: pd.Series) -> list[Interval | None]:
+    """Each count cell as an Interval, None where not available, unreadable or a `low` that contradicts its base."""
+    low, high = cell_bounds(cells, bases, count=True)
+    return [None if np.isnan(a) else Interval(float(a), float(b)) for a, b in zip(low.tolist(), high.tolist(), strict=True)]
+
+
 def from_published(text: object, base: int) -> Interval | None:
-    """One cell's text as an interval; None when not available, or when unreadable (which the
-    published checks report as `published.unreadable`)."""
-    import pandas as pd
-
-    from .cells import read_cells
-
+    """One count cell's text as an interval; None when not available, unreadable (which the published
+    checks report as `published.unreadable`) or `low` where only 0 rounds to 0 (`published.rounding`)."""
     cells = read_cells(pd.Series([text], dtype=object), whole=False)
-    if bool(cells.unreadable.iloc[0]):
-        return None
-    symbol = cells.symbol.iloc[0]
-    return cell_interval(float(cells.number.iloc[0]), symbol if isinstance(symbol, str) else None, base)
+    return count_intervals(cells, pd.Series([base]))[0]

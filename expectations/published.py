@@ -14,11 +14,22 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..canonical.published import LEVEL, PublishedSettings
-from ..domain.cells import cell_bounds, read_cells
+from ..canonical.published import (
+    GEOGRAPHY,
+    LEVEL,
+    PERIOD,
+    PublishedSettings,
+    RateSpec,
+    cell_keys,
+    disagreeing,
+    unmapped_old_codes,
+)
+from ..domain.cells import cell_bounds, low_contradicts, read_cells, readings
+from ..domain.geography import PUBLISHED_LEVELS, la_label
 from ..schemas.base import FILE_COLUMN, LINE_COLUMN
 
-PUBLISHED_CHECKS = ("published.unreadable", "published.rounding", "published.rate_inconsistent")
+PUBLISHED_CHECKS = ("published.unreadable", "published.rounding", "published.duplicate", "published.rate_inconsistent")
+INVALID_OLD_CODE = "invalid.old_la_code"
 _TOLERANCE = 1e-9
 
 
@@ -50,11 +61,53 @@ def check_published(rows: pd.DataFrame, settings: PublishedSettings, counted: Se
         if is_count:
             number = cells.number.to_numpy()
             off_base = (bases.to_numpy() > 1) & ~np.isnan(number) & (np.mod(np.nan_to_num(number), bases.to_numpy()) != 0)
+            # `low` where only 0 rounds to 0 contradicts the declared rounding just as 25 rounded to 10 does.
+            off_base |= low_contradicts(cells, bases).to_numpy()
             findings += _found("published.rounding", pd.Series(off_base, index=rows.index) & mask, rows, where, column)
     for rate in settings.rates:
         if all(c in rows for c in (rate.rate, rate.count, rate.denominator)):
-            findings += _found("published.rate_inconsistent", _inconsistent(rows, rate, bases), rows, where, rate.rate)
-    return [finding for _, finding in sorted(findings, key=lambda item: item[0])]
+            findings += _found("published.rate_inconsistent", _inconsistent(rows, rate, bases)[1], rows, where, rate.rate)
+    if "old_la_code" in rows:
+        findings += _found(INVALID_OLD_CODE, unmapped_old_codes(rows), rows, where, "old_la_code")
+    findings += _duplicates(rows, counted, where)
+    unique = {(position, finding): None for position, finding in findings}  # a row two measures select is one finding
+    return [finding for _, finding in sorted(unique, key=lambda item: item[0])]
+
+
+def rates_not_run(rows: pd.DataFrame, settings: PublishedSettings) -> str:
+    """Why `published.rate_inconsistent` had nothing to check ('' when it checked at least one rate)."""
+    if not settings.rates:
+        return "no rates declared for this source"
+    present = [rate for rate in settings.rates if all(c in rows for c in (rate.rate, rate.count, rate.denominator))]
+    if not present:
+        missing = sorted({c for r in settings.rates for c in (r.rate, r.count, r.denominator) if c not in rows})
+        return f"the declared rates' columns are not in this file: {', '.join(missing)}"
+    bases = rows[LEVEL].map(settings.base).fillna(1).astype("int64")
+    if not any(_inconsistent(rows, rate, bases)[0].any() for rate in present):
+        return "no row has a rate with its count and denominator to check it against"
+    return ""
+
+
+def _duplicates(rows: pd.DataFrame, counted: Sequence[tuple[pd.Series, str]], where: pd.Series) -> list[tuple[int, CellFinding]]:
+    """Rows of one cell (period, place, level) that give different figures for a compared column: each row fails."""
+    positions = pd.Series(np.arange(len(rows)), index=rows.index)
+    compared = rows[LEVEL].isin(PUBLISHED_LEVELS) & rows[GEOGRAPHY].notna()
+    out: list[tuple[int, CellFinding]] = []
+    for mask, column in counted:
+        if column not in rows:
+            continue
+        chosen = rows.loc[mask.to_numpy(dtype=bool) & compared.to_numpy(dtype=bool)]
+        conflict = disagreeing(chosen, readings(read_cells(chosen[column], whole=True)))
+        failing = chosen.loc[conflict]
+        if failing.empty:
+            continue
+        keys = cell_keys(failing)
+        texts = failing[column].astype("string").fillna("").map(repr)
+        together = texts.groupby([keys[k] for k in keys.columns], sort=False).transform(lambda group: ", ".join(group))
+        for label, text, period, place, others in zip(failing.index, texts, failing[PERIOD], failing[GEOGRAPHY], together, strict=True):
+            cell = f"{column}: {text}; {la_label(str(place))} {period.label} has rows that disagree: {others}"
+            out.append((int(positions[label]), CellFinding("published.duplicate", where.loc[label], cell)))
+    return out
 
 
 def _found(check_id: str, mask: pd.Series, rows: pd.DataFrame, where: pd.Series, column: str) -> list[tuple[int, CellFinding]]:
@@ -66,13 +119,14 @@ def _found(check_id: str, mask: pd.Series, rows: pd.DataFrame, where: pd.Series,
     ]
 
 
-def _inconsistent(rows: pd.DataFrame, rate, bases: pd.Series) -> pd.Series:  # type: ignore[no-untyped-def]
-    """A rate that no count in the count's interval can produce, rounded to the decimals the cell shows.
+def _inconsistent(rows: pd.DataFrame, rate: RateSpec, bases: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Rows whose rate can be checked, and those whose rate no count in the count's interval can produce, rounded
+    to the decimals the cell shows.
 
     Either rounding of halves is accepted: the count may lie anywhere in [rate - h, rate + h] x D / per.
     """
     rate_cells = read_cells(rows[rate.rate], whole=False)
-    low, high = cell_bounds(read_cells(rows[rate.count], whole=True), bases)
+    low, high = cell_bounds(read_cells(rows[rate.count], whole=True), bases, count=True)
     denominator = read_cells(rows[rate.denominator], whole=True).number.to_numpy()
     value = rate_cells.number.to_numpy()
     half = 0.5 * np.power(10.0, -rate_cells.decimals.to_numpy())
@@ -82,4 +136,4 @@ def _inconsistent(rows: pd.DataFrame, rate, bases: pd.Series) -> pd.Series:  # t
     comparable = ~np.isnan(value) & ~np.isnan(low) & ~np.isnan(denominator) & (denominator > 0)
     with np.errstate(invalid="ignore"):
         possible = np.maximum(smallest, low) <= np.minimum(largest, high)
-    return pd.Series(comparable & ~possible, index=rows.index)
+    return pd.Series(comparable, index=rows.index), pd.Series(comparable & ~possible, index=rows.index)

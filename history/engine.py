@@ -28,10 +28,11 @@ def database_url(text: str) -> URL:
     return url
 
 
-def create_engine(text: str) -> sa.Engine:
+def create_engine(text: str, *, create: bool = True) -> sa.Engine:
+    """`create=False` for a command that only reads: a SQLite file that is not there is refused, never made."""
     url = database_url(text)
     if url.get_backend_name() == "sqlite":
-        return _sqlite_engine(url, text)
+        return _sqlite_engine(url, text, create)
     options: dict[str, Any] = {}
     if url.get_backend_name() == "postgresql":
         options["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_S}
@@ -41,9 +42,12 @@ def create_engine(text: str) -> sa.Engine:
         raise HistoryError(f"history {safe_url(text)}: no database driver for it ({error})") from None
 
 
-def _sqlite_engine(url: URL, text: str) -> sa.Engine:
+def _sqlite_engine(url: URL, text: str, create: bool) -> sa.Engine:
     database = url.database or ""
     if database and database != ":memory:" and not database.startswith("file:"):
+        if not create and not Path(database).expanduser().is_file():
+            # SQLite makes the file on connecting: a reader must not leave an empty history behind.
+            raise HistoryError(f"no history at {safe_url(text)}")
         folder = Path(database).parent
         if not folder.is_dir():
             raise HistoryError(f"history {safe_url(text)}: folder {folder} does not exist")

@@ -43,12 +43,16 @@ class RunSummary:
                 "passed": self.passed, "failing_checks": self.failing_checks, "discrepancies": self.discrepancies}  # fmt: skip
 
 
-def open_history(url: str) -> History:
-    """Open (creating or upgrading in place) the history at a SQLAlchemy URL or a bare SQLite path."""
+def open_history(url: str, *, create: bool = True) -> History:
+    """Open (creating or upgrading in place) the history at a SQLAlchemy URL or a bare SQLite path.
+
+    `create=False` is for the commands that only read (`history list`, `history diff`): a history that is not
+    there is `no history at URL`, and nothing is created.
+    """
     shown = safe_url(url)
-    engine = create_engine(url)
+    engine = create_engine(url, create=create)
     try:
-        _upgrade(engine, shown)
+        _upgrade(engine, shown, create)
     except HistoryError:
         engine.dispose()
         raise
@@ -58,7 +62,12 @@ def open_history(url: str) -> History:
     return History(engine, shown)
 
 
-def _upgrade(engine: sa.Engine, shown: str) -> None:
+def require_history(url: str) -> None:
+    """Stop with `no history at URL` unless a history is there; creates nothing."""
+    open_history(url, create=False).close()
+
+
+def _upgrade(engine: sa.Engine, shown: str, create: bool = True) -> None:
     known, heads = migrate.known_revisions()
     for attempt in range(UPGRADE_ATTEMPTS):
         try:
@@ -73,6 +82,8 @@ def _upgrade(engine: sa.Engine, shown: str) -> None:
                                        f"triangulate knows (head {', '.join(heads)}): upgrade triangulate to use it")  # fmt: skip
                 if not stamped and has_runs:
                     raise HistoryError(f"history {shown} has a runs table but no {migrate.VERSION_TABLE}: not a triangulate history")
+                if not stamped and not create:
+                    raise HistoryError(f"no history at {shown}")  # an empty database: left as it is (rolled back)
                 if set(stamped) != set(heads):
                     migrate.upgrade(connection)
             return
@@ -187,9 +198,18 @@ class History:
 
     def diff(self, from_ref: int | str | None = None, to_ref: int | str | None = None, *,
              revision_tolerance: float = 0.0) -> dict[str, Any]:  # fmt: skip
-        """What changed between two runs (see history/diff.py); refs are run ids or release labels."""
+        """What changed between two runs (see history/diff.py); refs are run ids or release labels.
+
+        Each side also says whether that run passed its own gate, since `passed` here is about the changes only.
+        """
         with self._reading() as connection:
-            return diff_runs(connection, from_ref, to_ref, revision_tolerance)
+            found = diff_runs(connection, from_ref, to_ref, revision_tolerance)
+            r = schema.runs.c
+            ids = (found["from"]["run_id"], found["to"]["run_id"])
+            gates = {row.id: row.passed for row in connection.execute(sa.select(r.id, r.passed).where(r.id.in_(ids)))}
+        for side in ("from", "to"):
+            found[side]["passed"] = bool(gates[found[side]["run_id"]])
+        return found
 
     @contextmanager
     def _reading(self) -> Iterator[sa.Connection]:

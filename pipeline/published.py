@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..canonical.published import PublishedSettings, published_rows
+from ..canonical.published import PublishedSettings, old_code_alone, published_rows
 from ..canonical.registry import SourceOptions
 from ..domain.catalogue import severity_for, spec_for
-from ..expectations.published import PUBLISHED_CHECKS, CellFinding, check_published
+from ..expectations.published import INVALID_OLD_CODE, PUBLISHED_CHECKS, CellFinding, check_published, rates_not_run
 from ..model.checks import CheckOutcome, SourceResult
 from ..model.reconciliation import CoherenceCheck
 from ..readers.files import existing_file
@@ -51,6 +51,14 @@ def check_published_source(
     findings = check_published(rows, settings, [(pd.Series(mask, index=rows.index), column) for mask, column in counted])
     sums = tuple(c for measure, selector in selections for c in coherence(options.name, measure.id, source, selector.filter, selector.value))
     findings += [_incoherent(c) for c in sums if not c.coherent]
+    # A check with nothing to check is not run, never passed; not run does not block the gate (a warning).
+    not_run = {
+        "published.rate_inconsistent": rates_not_run(rows, settings),
+        INCOHERENT: "" if sums else "no whole with its parts in this file",
+        "published.duplicate": "" if selections else "no measure selects figures from this source",
+    }
+    # Listed where an LA row names its place by old_la_code alone: the only rows it can check.
+    listed = (*PUBLISHED_CHECKS, INCOHERENT, *((INVALID_OLD_CODE,) if old_code_alone(rows).any() else ()))
     result = SourceResult(
         name=options.name,
         kind="published",
@@ -58,7 +66,7 @@ def check_published_source(
         deaths=0,
         reference_date=options.reference_date,
         files=tuple(input_file(Path(p)) for p in options.paths),
-        outcomes=tuple(_outcome(check_id, findings, options) for check_id in (*PUBLISHED_CHECKS, INCOHERENT)),
+        outcomes=tuple(_outcome(check_id, findings, options, not_run.get(check_id, "")) for check_id in listed),
         published=True,
     )
     return CheckedPublished(result, source, sums)
@@ -73,7 +81,7 @@ def _incoherent(check: CoherenceCheck) -> CellFinding:
     return CellFinding(INCOHERENT, check.location, cell)
 
 
-def _outcome(check_id: str, findings: Sequence[CellFinding], options: SourceOptions) -> CheckOutcome:
+def _outcome(check_id: str, findings: Sequence[CellFinding], options: SourceOptions, not_run: str = "") -> CheckOutcome:
     mine = [f for f in findings if f.check_id == check_id]
     return CheckOutcome(
         check_id=check_id,
@@ -83,4 +91,5 @@ def _outcome(check_id: str, findings: Sequence[CellFinding], options: SourceOpti
         record_ids=tuple(f.cell for f in mine),
         locations=tuple(f.location for f in mine),
         level="cell",
+        not_run=not_run,
     )

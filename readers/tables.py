@@ -12,6 +12,7 @@ import io
 import re
 import warnings
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -188,6 +189,46 @@ def _cell_text(value: object) -> object:
     return str(value)
 
 
+_HEADER_SEARCH_ROWS = 10  # how far down a sheet a header under title rows is looked for
+
+
+@dataclass(frozen=True)
+class _Sheet:
+    name: str
+    rows: list[list[object]]
+    first: int  # expected columns in the first row
+    later: int  # ... in the best of the next rows, where a header under title rows would be
+    later_row: int  # that row's 1-based number (0 when no later row has more than the first)
+
+    @property
+    def score(self) -> int:
+        return max(self.first, self.later)
+
+
+def _header_score(row: list[object], expected: set[str], column_map: Mapping[str, str]) -> int:
+    names = {column_map.get(clean_name(str(_cell_text(h))), clean_name(str(_cell_text(h)))) for h in row}
+    return len(expected.intersection(names))
+
+
+def _sheet(name: str, rows: list[list[object]], expected: set[str], column_map: Mapping[str, str]) -> _Sheet:
+    first = _header_score(rows[0], expected, column_map)
+    later, later_row = first, 0
+    for number, row in enumerate(rows[1:_HEADER_SEARCH_ROWS], start=2):
+        score = _header_score(row, expected, column_map)
+        if score > later:
+            later, later_row = score, number
+    return _Sheet(name, rows, first, later, later_row)
+
+
+def _filled(row: list[object]) -> int:
+    return sum(1 for cell in row if str(_cell_text(cell)).strip())
+
+
+def _quoted(names: list[str]) -> str:
+    shown = [repr(name[:60]) for name in names]
+    return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
+
+
 def _read_workbook(path: Path, expected: set[str], column_map: Mapping[str, str]) -> pd.DataFrame:
     from python_calamine import CalamineError, CalamineWorkbook
 
@@ -195,21 +236,29 @@ def _read_workbook(path: Path, expected: set[str], column_map: Mapping[str, str]
         workbook = CalamineWorkbook.from_path(str(path))
     except (CalamineError, OSError, ValueError) as error:
         raise InputError(f"not a readable .xlsx workbook ({_short(error)})", path=path) from None
-    best: tuple[int, str, list[list[object]]] | None = None
+    sheets: list[_Sheet] = []
     for sheet_name in workbook.sheet_names:
         try:
             rows = workbook.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
         except (CalamineError, ValueError) as error:
             raise InputError(f"sheet {sheet_name!r} cannot be read ({_short(error)})", path=path) from None
-        if not rows:
-            continue
-        header = [column_map.get(clean_name(str(_cell_text(h))), clean_name(str(_cell_text(h)))) for h in rows[0]]
-        score = len(expected.intersection(header))
-        if best is None or score > best[0]:
-            best = (score, sheet_name, rows)
-    if best is None:
+        if rows:
+            sheets.append(_sheet(sheet_name, rows, expected, column_map))
+    if not sheets:
         raise InputError("workbook has no data on any sheet", path=path)
-    _, sheet_name, rows = best
+    best = max(sheet.score for sheet in sheets)
+    matching = [sheet for sheet in sheets if sheet.score == best]
+    if best and len(matching) > 1:
+        # Reading the first would silently drop the others' rows: the user must say which one is the extract.
+        every = "both" if len(matching) == 2 else "all"
+        raise InputError(f"sheets {_quoted([s.name for s in matching])} {every} have the expected columns; "
+                         "keep one sheet or save it as CSV", path=path)  # fmt: skip
+    chosen = matching[0]
+    rows, sheet_name = chosen.rows, chosen.name
+    if chosen.later > chosen.first and _filled(rows[0]) * 2 <= len(rows[0]):
+        # A title above the header would otherwise be taken for it and blame a column "with no name".
+        raise InputError(f"the header is not on the first row (row {chosen.later_row} has the expected columns); "
+                         "remove the title rows above it", path=path, where=f"sheet {sheet_name!r}")  # fmt: skip
     names = _rename([str(_cell_text(h)) for h in rows[0]], column_map, path)
     body = [[_cell_text(cell) for cell in row] for row in rows[1:]]
     width = len(names)

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
 
-from ..canonical.published import CODE, GEOGRAPHY, LEVEL, PERIOD, PublishedSettings
-from ..domain.cells import read_cells
-from ..domain.geography import ENGLAND, PUBLISHED_LEVELS, la_field, la_lookup
-from ..domain.intervals import Interval, cell_interval
-from ..domain.periods import Period
+from ..canonical.published import CODE, GEOGRAPHY, LEVEL, PERIOD, PublishedSettings, cell_keys, disagreeing
+from ..domain.cells import cell_bounds, read_cells, readings
+from ..domain.geography import ENGLAND, PUBLISHED_LEVELS, la_field, la_label, la_lookup
+from ..domain.intervals import Interval
 from ..model.reconciliation import CoherenceCheck
 from ..schemas.base import FILE_COLUMN, LINE_COLUMN
 from .measures import Values
@@ -63,24 +61,50 @@ def published_values(
     reference_date: dt.date | None,
     geographies: Sequence[str],
 ) -> Values:
-    """Each selected cell as an interval by (period, geography); unreadable cells are reported by the published checks."""
+    """Each selected cell as an interval by (period, geography); unreadable cells are reported by the published checks.
+
+    Rows that give one cell different figures (`published.duplicate`) make it None, not comparable: one of them is
+    wrong and nothing says which, and the span of both would claim the truth lies between two figures the
+    publisher never stated together, letting a third source 'agree' with neither.
+    """
+    figures = _figures(source, filtered(source.frame, filters), value)
+    shown = figures[LEVEL].map(PUBLISHED_LEVELS).isin(geographies) & figures[GEOGRAPHY].notna()
+    if reference_date is not None:
+        ends = {period: period.end <= reference_date for period in figures[PERIOD].unique()}
+        shown &= figures[PERIOD].map(ends).astype(bool)
+    figures = figures.loc[shown & (figures["conflict"] | ~figures["unreadable"])]
+    if figures.empty:
+        return {}
+    keys = list(cell_keys(figures).columns)
+    figures = pd.concat([figures, cell_keys(figures)], axis=1)
+    figures["rows"] = figures.groupby(keys, sort=False)["low"].transform("size")
+    chosen = figures.loc[~figures.duplicated(keys, keep="first")]
     values: Values = {}
-    rows = filtered(source.frame, filters)
-    cells = read_cells(rows[value], whole=True)
-    symbols = cells.symbol.where(cells.symbol.notna(), None)
-    for period, geography, level, number, symbol, unreadable in zip(
-        rows[PERIOD], rows[GEOGRAPHY], rows[LEVEL], cells.number, symbols, cells.unreadable, strict=True
+    for period, geography, low, high, conflict, rows in zip(
+        chosen[PERIOD], chosen[GEOGRAPHY], chosen["low"], chosen["high"], chosen["conflict"], chosen["rows"], strict=True
     ):
-        if PUBLISHED_LEVELS.get(level) not in geographies or unreadable:
-            continue
-        key = (period, geography)
-        if reference_date is not None and period.end > reference_date:
-            continue
-        if key in values:
-            notes.append(f"{source.name}: several rows match {measure} for {geography} {period.label}; the first is used")
-            continue
-        values[key] = cell_interval(number, symbol, source.base(level))
+        values[(period, geography)] = None if conflict or math.isnan(low) else Interval(float(low), float(high))
+        if conflict:
+            notes.append(f"{source.name}: rows disagree on {measure} for {la_label(geography)} {period.label} "
+                         "(published.duplicate), so it is not compared")  # fmt: skip
+        elif rows > 1:
+            notes.append(f"{source.name}: several identical rows match {measure} for {la_label(geography)} {period.label}; one is used")
     return values
+
+
+def _figures(source: PublishedSource, rows: pd.DataFrame, value: str) -> pd.DataFrame:
+    """Each selected row's count as [low, high] (NaN when not usable), whether it is unreadable, and whether another
+    row of the same cell says something else."""
+    cells = read_cells(rows[value], whole=True)
+    low, high = cell_bounds(cells, rows[LEVEL].map(source.base).fillna(1).astype("int64"), count=True)
+    return pd.DataFrame(
+        {
+            PERIOD: rows[PERIOD], GEOGRAPHY: rows[GEOGRAPHY], LEVEL: rows[LEVEL], CODE: rows[CODE],
+            FILE_COLUMN: rows[FILE_COLUMN], LINE_COLUMN: rows[LINE_COLUMN], "low": low, "high": high,
+            "unreadable": cells.unreadable.to_numpy(dtype=bool), "conflict": disagreeing(rows, readings(cells)),
+        },
+        index=rows.index,
+    )  # fmt: skip
 
 
 def filtered(frame: pd.DataFrame, filters: Mapping[str, str]) -> pd.DataFrame:
@@ -91,56 +115,46 @@ def filtered(frame: pd.DataFrame, filters: Mapping[str, str]) -> pd.DataFrame:
     return frame.loc[mask.fillna(False).astype(bool)]
 
 
-def _wholes_of(level: str, place: str, code: object, la_region: Mapping[str, str], regions: set[str]) -> list[str]:
-    """The wholes a published row is a part of: England is the nine regions (E12) and also all LAs;
-    London is Inner and Outer London (E13); each region is its LAs."""
-    code_text = str(code) if isinstance(code, str) else ""
-    if level == "local authority":
-        return [ENGLAND, *([la_region[place]] if place in la_region else [])]
-    if level != "regional":
-        return []
-    if code_text.startswith("E13") or (not code_text and place in LONDON_PARTS):
-        return [LONDON]
-    if code_text.startswith("E12") or (not code_text and place in regions):
-        return [ENGLAND]
-    return []  # a regional grouping the hierarchy does not know: neither a whole's part nor summed
-
-
 def coherence(name: str, measure: str, source: PublishedSource, filters: Mapping[str, str], value: str) -> list[CoherenceCheck]:
-    """Sums of published parts against their whole. A part that is not available ('x', 'z') could be
-    anything, so it counts as [0, unbounded]; a file listing fewer parts than the whole has leaves the sum
-    open above (a missing LA is unknown, not 0)."""
-    wholes: dict[tuple[Period, str], tuple[Interval, str]] = {}
-    parts: dict[tuple[Period, str, str], list[Interval]] = defaultdict(list)  # period, whole, level of the parts
-    la_region = la_field("region_name")
+    """Sums of published parts against their whole: England is the nine regions (E12) and also all LAs; London is
+    Inner and Outer London (E13); each region is its LAs. A part that is not available ('x', 'z'), or that rows
+    disagree on, could be anything, so it counts as [0, unbounded]; a file listing fewer parts than the whole has
+    leaves the sum open above (a missing LA is unknown, not 0). Rows repeating a cell count once."""
+    rows = filtered(source.frame, filters)
+    figures = _figures(source, rows.loc[rows[LEVEL].isin(PUBLISHED_LEVELS)], value)
+    figures = figures.loc[~cell_keys(figures).duplicated(keep="first")].reset_index(drop=True)
+    unknown = figures["conflict"] | figures["low"].isna()
+    figures["low"] = figures["low"].where(~unknown, 0.0)
+    figures["high"] = figures["high"].where(~unknown, math.inf)
+    figures["location"] = figures[FILE_COLUMN].astype(str) + ":" + figures[LINE_COLUMN].astype("Int64").astype(str)
     lookup = la_lookup()
     # The LA lookup places London's boroughs in Inner or Outer London; England's nine regions have London itself.
     regions = (set(lookup["region_name"]) - set(LONDON_PARTS)) | {LONDON}
-    rows = filtered(source.frame, filters)
-    cells = read_cells(rows[value], whole=True)
-    where = rows[FILE_COLUMN].astype(str) + ":" + rows[LINE_COLUMN].astype("Int64").astype(str)
-    for period, place, level, code, number, symbol, unreadable, location in zip(
-        rows[PERIOD], rows[GEOGRAPHY], rows[LEVEL], rows[CODE], cells.number,
-        cells.symbol.where(cells.symbol.notna(), None), cells.unreadable, where, strict=True,
-    ):  # fmt: skip
-        if level not in PUBLISHED_LEVELS:
-            continue
-        interval = None if unreadable else cell_interval(number, symbol, source.base(level))
-        interval = interval if interval is not None else Interval(0, math.inf)
-        if level != "local authority":
-            wholes.setdefault((period, place), (interval, location))
-        for whole in _wholes_of(level, place, code, la_region, regions):
-            parts[(period, whole, level)].append(interval)
+    level, place = figures[LEVEL], figures[GEOGRAPHY]
+    code = figures[CODE].astype("string").fillna("")
+    local, regional = level == "local authority", level == "regional"
+    to_london = regional & (code.str.startswith("E13") | ((code == "") & place.isin(LONDON_PARTS)))
+    to_england = regional & ~to_london & (code.str.startswith("E12") | ((code == "") & place.isin(regions)))
+    # A regional grouping the hierarchy does not know is neither a whole's part nor summed.
+    part_of = [(local, pd.Series(ENGLAND, index=figures.index)), (local, place.map(la_field("region_name"))),
+               (to_london, pd.Series(LONDON, index=figures.index)), (to_england, pd.Series(ENGLAND, index=figures.index))]  # fmt: skip
+    parts = pd.concat(
+        [figures.loc[mask, [PERIOD, LEVEL, "low", "high"]].assign(whole=whole[mask], order=n) for n, (mask, whole) in enumerate(part_of)]
+    )
+    parts = parts.loc[parts["whole"].notna()].rename_axis("row").sort_values(["row", "order"], kind="stable")
+    sums = parts.groupby([PERIOD, "whole", LEVEL], sort=False).agg(low=("low", "sum"), high=("high", "sum"), count=("low", "size"))
+    found = figures.loc[~local].drop_duplicates([PERIOD, GEOGRAPHY])
+    keys = zip(found[PERIOD], found[GEOGRAPHY], strict=True)
+    wholes = dict(zip(keys, zip(found["low"], found["high"], found["location"], strict=True), strict=True))
     expected = {(ENGLAND, "regional"): len(regions), (ENGLAND, "local authority"): len(lookup), (LONDON, "regional"): 2}
     expected |= {(region, "local authority"): count for region, count in lookup["region_name"].value_counts().items()}
     out: list[CoherenceCheck] = []
-    for (period, place, level), pieces in parts.items():
-        if (period, place) not in wholes:
+    for (period, whole_place, part_level), low, high, count in zip(sums.index, sums["low"], sums["high"], sums["count"], strict=True):
+        if (period, whole_place) not in wholes:
             continue
-        whole, location = wholes[(period, place)]
-        total = sum(pieces[1:], pieces[0])
-        if len(pieces) < expected.get((place, level), 0):
-            total = Interval(total.low, math.inf)
+        whole_low, whole_high, location = wholes[(period, whole_place)]
+        whole = Interval(float(whole_low), float(whole_high))
+        total = Interval(float(low), math.inf if count < expected.get((whole_place, part_level), 0) else float(high))
         coherent = total.low <= whole.high and whole.low <= total.high
-        out.append(CoherenceCheck(name, measure, period.iso, place, level, whole, total, coherent, location, len(pieces)))
+        out.append(CoherenceCheck(name, measure, period.iso, whole_place, part_level, whole, total, coherent, location, int(count)))
     return out

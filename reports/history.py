@@ -26,9 +26,21 @@ def _run(side: dict[str, Any]) -> str:
     return f"run {side['run_id']} ({side['release']}, {str(side['started_at'])[:19]})"
 
 
+def _gate(side: dict[str, Any]) -> str:
+    """A run's own verdict, as recorded (absent from a diff made before the gate was carried)."""
+    passed = side.get("passed")
+    return "gate not recorded" if passed is None else ("PASS" if passed else "FAIL")
+
+
 def render_diff_markdown(diff: dict[str, Any]) -> str:
-    lines = [f"## Triangulate: since the last release: {'PASS' if diff['passed'] else 'FAIL'}", "",
-             f"{_run(diff['from'])} → {_run(diff['to'])}."]  # fmt: skip
+    # The heading is the newer run's own gate: the diff passing only means nothing got worse, and two failing
+    # runs must not read as PASS. Whether anything got worse (the exit code) is the line under it.
+    newer, older = diff["to"], diff["from"]
+    changes = ("nothing newly failing, worse or revised beyond tolerance" if diff["passed"]
+               else "new or worse failures, new discrepancies or revised figures")  # fmt: skip
+    lines = [f"## Triangulate: release {newer['release']} (run {newer['run_id']}): {_gate(newer)}", "",
+             f"Since release {older['release']} (run {older['run_id']}, {_gate(older)}): {changes}.", "",
+             f"{_run(older)} → {_run(newer)}."]  # fmt: skip
     if diff["checks"]:
         lines += ["", "| source | check | before | now | change |", "|---|---|---:|---:|---|"]
         lines += [f"| {c['source']} | `{c['id']}` | {c['old_failed'] if c['old_failed'] is not None else '-'} | "

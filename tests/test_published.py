@@ -52,7 +52,8 @@ def test_the_real_dfe_file_gives_no_finding_for_cells_rounding_rates_or_coherenc
     document = json.loads((tmp_path / "r.json").read_text())
     checks = {c["id"]: c for c in document["sources"][0]["checks"]}
     assert {c["status"] for c in checks.values()} == {"passed"}
-    assert set(checks) == {"published.unreadable", "published.rounding", "published.rate_inconsistent", "published.incoherent"}
+    assert set(checks) == {"published.unreadable", "published.rounding", "published.rate_inconsistent", "published.incoherent",
+                           "published.duplicate"}
     # London, Inner London and Outer London are all regional rows: the nine regions still sum to England.
     regional = [c for c in document["coherence"] if c["parts"] == "regional"]
     assert {c["geography"] for c in regional} == {"England", "London"} and len(regional) == 10

@@ -93,6 +93,9 @@ def test_pieces_on_worker_processes_merge_to_one_check_even_across_files(synthet
 
 def test_commands_that_do_not_validate_never_import_great_expectations(tmp_path: Path, synthetic: Path) -> None:
     table = Path(__file__).parent / "data" / "dfe_cla_national_ceased_2020_2024.csv"
+    from triangulate.history.store import open_history
+
+    open_history(f"sqlite:///{tmp_path / 'h.db'}").close()  # `history list` reads an existing history only
     for args in (
         ["--help"],
         ["--version"],
