@@ -90,7 +90,7 @@ def readings(cells: Cells) -> pd.Series:
 def cell_bounds(cells: Cells, bases: pd.Series, *, count: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Each cell as [low, high] (NaN where not available or unreadable), vectorised.
 
-    The same reading as `intervals.cell_interval`: a whole number is rounded to its base only when
+    A whole number is read as rounded to its base (`intervals.from_rounded`) only when
     it is a multiple of it; `c` is at least 1. `count`: `k`/`low` is a count that rounds to 0 but is
     not 0, so 1 to the largest whole number that rounds to 0 at the base (NaN where none does, see
     `low_contradicts`); otherwise the older reading ([1, under half the base], or [0, 0.5] unrounded).

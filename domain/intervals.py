@@ -55,22 +55,3 @@ def from_rounded(value: int, base: int) -> Interval:
     half = base // 2
     return Interval(max(0, value - half), value + base - half - 1)
 
-
-def cell_interval(number: float | None, symbol: str | None, base: int) -> Interval | None:
-    """A strictly read published cell (domain/cells.py) as an interval; None when not available.
-
-    A whole count is read as rounded to `base` only when it is a multiple of it: a figure that is
-    not (25 said to be rounded to 10) was not rounded that way, so it is compared as written (the
-    check `published.rounding` reports it).
-    """
-    if symbol is not None:
-        if symbol == SUPPRESSED:
-            return Interval(1, math.inf)  # 1-5, or a larger value suppressed to protect another cell
-        if symbol in ROUNDS_TO_ZERO:
-            return Interval(1, max(1, base // 2 - 1)) if base > 1 else Interval(0, 0.5)
-        return None
-    if number is None or math.isnan(number):
-        return None
-    if float(number).is_integer() and base > 1 and int(number) % base == 0:
-        return from_rounded(int(number), base)
-    return Interval.exact(number)

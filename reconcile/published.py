@@ -11,15 +11,12 @@ import pandas as pd
 
 from ..canonical.published import CODE, GEOGRAPHY, LEVEL, PERIOD, PublishedSettings, cell_keys, disagreeing
 from ..domain.cells import cell_bounds, read_cells, readings
-from ..domain.geography import ENGLAND, PUBLISHED_LEVELS, la_field, la_label, la_lookup
+from ..domain.geography import ENGLAND, LONDON, LONDON_PARTS, PUBLISHED_LEVELS, la_field, la_label, la_lookup
 from ..domain.intervals import Interval
 from ..model.reconciliation import CoherenceCheck
 from ..schemas.base import FILE_COLUMN, LINE_COLUMN
 from .measures import Values
 
-LONDON = "London"
-LONDON_CODE = "E12000007"
-LONDON_PARTS = ("Inner London", "Outer London")  # E13000001, E13000002: DfE lists them beside London itself
 _SHOWN_VALUES = 12
 
 

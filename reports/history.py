@@ -61,4 +61,6 @@ def render_diff_markdown(diff: dict[str, Any]) -> str:
 def render_diff_html(diff: dict[str, Any]) -> str:
     from .html import environment
 
-    return environment().get_template("history.html.j2").render(d=diff, title_from=_run(diff["from"]), title_to=_run(diff["to"]))
+    return environment().get_template("history.html.j2").render(
+        d=diff, title_from=_run(diff["from"]), title_to=_run(diff["to"]), gate_from=_gate(diff["from"]), gate_to=_gate(diff["to"])
+    )

@@ -69,7 +69,10 @@ def test_history_diff_lists_exactly_the_changes_between_two_releases(backend: st
     failed = {(s["name"], c["id"]): c["failed"] for s in new["sources"] for c in s["checks"]}
     was = {(s["name"], c["id"]): c["failed"] for s in old["sources"] for c in s["checks"]}
     assert {k for k in failed if failed[k] != was.get(k)} == {("ncmd", "missing.sex")}
-    assert "Since the last release" in (tmp_path / "d.html").read_text()
+    page = (tmp_path / "d.html").read_text()
+    assert "Since the last release" in page
+    gate = "PASS" if new["passed"] else "FAIL"  # the newer run's own result heads the page, not the diff's
+    assert f"Release 2023-24 (run {diff['to']['run_id']}): {gate}." in page and "new or worse failures" in page
     # `run`'s own report and summary say what changed since the last release, as the diff does.
     report = (tmp_path / "two" / "report.html").read_text()
     assert 'id="since"' in report and "ncmd missing.sex" in report and "dfe_pub revised lac_deaths for England" in report

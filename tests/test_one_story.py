@@ -73,3 +73,14 @@ def test_an_output_that_would_overwrite_a_measure_table_is_refused_before_anythi
     with pytest.raises(UsageError, match=r"report\.lac_deaths\.csv"):
         write_outputs(release(), targets, Disclosure())
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_out_folder_that_is_a_file_is_named_as_such(clean_sample: Path, tmp_path: Path) -> None:
+    from .conftest import run_cli
+
+    (tmp_path / "out").write_text("not a folder", encoding="utf-8")
+    result = run_cli("run", str(clean_sample / "release.yaml"), "--out", str(tmp_path / "out"))
+    assert result.returncode == 2 and result.stderr.strip().splitlines() == [
+        f"triangulate: error: --out {tmp_path / 'out'}: is a file; give a folder for the outputs"
+    ]
+    assert (tmp_path / "out").read_text(encoding="utf-8") == "not a folder"
