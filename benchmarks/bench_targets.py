@@ -23,15 +23,19 @@ sys.path.insert(0, str(Path(__file__).parent))
 from bench_cin_reader import run as run_reader
 
 
-def check_seconds(folder: Path, jobs: int) -> float:
-    files = [str(p) for p in sorted(folder.glob("cin/*/*.xml"))]
-    command = [sys.executable, "-m", "triangulate.cli", "check", "--jobs", str(jobs), "--source", "cin", *files]
+def triangulate_seconds(*args: str) -> float:
+    """Wall seconds of one `triangulate` command (exit 0 or 1: the synthetic data carries defects)."""
     started = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-m", "triangulate.cli", *args], capture_output=True, text=True)
     seconds = time.perf_counter() - started
     if done.returncode not in (0, 1):
-        raise SystemExit(f"check failed ({done.returncode}): {done.stderr.strip()}")
+        raise SystemExit(f"{args[0]} failed ({done.returncode}): {done.stderr.strip()}")
     return seconds
+
+
+def check_seconds(folder: Path, jobs: int) -> float:
+    files = [str(p) for p in sorted(folder.glob("cin/*/*.xml"))]
+    return triangulate_seconds("check", "--jobs", str(jobs), "--source", "cin", *files)
 
 
 OTHER_SOURCES = r"""
@@ -60,13 +64,7 @@ def reference_all_seconds(folder: Path) -> float:
 
 def run_seconds(folder: Path, jobs: int) -> float:
     with tempfile.TemporaryDirectory() as out:
-        command = [sys.executable, "-m", "triangulate.cli", "run", str(folder / "release.yaml"), "--out", out, "--jobs", str(jobs)]
-        started = time.perf_counter()
-        done = subprocess.run(command, capture_output=True, text=True)
-        seconds = time.perf_counter() - started
-    if done.returncode not in (0, 1):
-        raise SystemExit(f"run failed ({done.returncode}): {done.stderr.strip()}")
-    return seconds
+        return triangulate_seconds("run", str(folder / "release.yaml"), "--out", out, "--jobs", str(jobs))
 
 
 def print_ratios(title: str, runs: dict[str, list[float]], reference: str) -> None:
