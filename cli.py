@@ -245,7 +245,7 @@ def run(config_path: Path, out_dir: Path, redact: bool, publish: bool, history_u
     from .reports.formats import default_targets
 
     if out_dir.exists() and not out_dir.is_dir():
-        raise UsageError(f"--out {out_dir}: is a file; give a folder for the outputs")
+        raise UsageError(f"--out {out_dir}: is a file, not a folder")
     targets = default_targets(out_dir, outputs, publish)
     release, written, disclosure = _run_and_write(config_path, targets, redact=redact, publish=publish, command="run",
                                       history_url=history_url, release_label=release_label, jobs=jobs)  # fmt: skip

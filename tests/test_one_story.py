@@ -81,6 +81,6 @@ def test_an_out_folder_that_is_a_file_is_named_as_such(clean_sample: Path, tmp_p
     (tmp_path / "out").write_text("not a folder", encoding="utf-8")
     result = run_cli("run", str(clean_sample / "release.yaml"), "--out", str(tmp_path / "out"))
     assert result.returncode == 2 and result.stderr.strip().splitlines() == [
-        f"triangulate: error: --out {tmp_path / 'out'}: is a file; give a folder for the outputs"
+        f"triangulate: error: --out {tmp_path / 'out'}: is a file, not a folder"
     ]
     assert (tmp_path / "out").read_text(encoding="utf-8") == "not a folder"
