@@ -416,13 +416,15 @@ def _html_texts(html: str) -> list[tuple[str, str]]:
         ticks = any(str(a.get("id", "")).startswith(("xtick", "ytick")) for a in element.iterancestors())
         if not in_svg:
             for name, value in element.attrib.items():
-                if name not in ("href", "id", "class", "style", "src", "colspan", "rowspan", "content", "width", "height"):
+                if name not in ("href", "id", "class", "style", "src", "colspan", "rowspan", "content", "width", "height", "datetime"):
                     found.append((f"<{element.tag} {name}>", value))
         text = element.text or ""
         if in_svg and (ticks or element.tag != "text"):
             text = ""
         if element.tag in ("pre", "code") and "sources:" in text:
             text = ""  # the run config as given: settings (rounding, tolerance, days), not counts
+        if element.tag == "time":
+            text = ""  # when the run was made ("at 15:01 UTC"): a clock, not a count
         if element.tag == "td" and TALLY_COLUMNS.match(_column(element)):
             text = ""
         found.append((f"<{element.tag}>", text))
