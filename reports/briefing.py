@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..domain.geography import ENGLAND
-from ..model.reconciliation import Bridge
+from ..model.reconciliation import Bridge, BridgeStep
 from ..model.release import Release
 from .disclosure import Cell, Disclosure
 from .facts import discrepancy_facts, expected_text, explain_discrepancy, hides_a_side, value_text
@@ -84,17 +84,16 @@ def _checks_finding(release: Release, disclosure: Disclosure) -> list[tuple[int,
 def _bridge_finding(release: Release, disclosure: Disclosure) -> list[tuple[int, str]]:
     """The largest adjustment from a source's own headline to the harmonised definition, when it is a large share."""
     result = release.reconciliation
-    best: tuple[float, Bridge] | None = None
+    best: tuple[float, Bridge, list[BridgeStep]] | None = None
     for b in result.bridges if result is not None else ():
-        removed = sum(s.count for s in b.steps if s.count > 0)
-        share = removed / b.headline if b.headline else 0.0
+        removing = [s for s in b.steps if s.count > 0]
+        share = sum(s.count for s in removing) / b.headline if b.headline else 0.0
         if share >= 0.1 and (best is None or share > best[0]):
-            best = (share, b)
+            best = (share, b, removing)
     if best is None:
         return []
-    share, b = best
+    share, b, steps = best
     cell = Cell(b.source, b.measure, b.period, ENGLAND, "headline")
-    steps = [s for s in b.steps if s.count > 0]
     quoted = [(cell, b.headline), (cell._replace(figure="value"), b.harmonised),
               *((cell._replace(figure=s.step), s.count) for s in steps)]  # fmt: skip
     if any(disclosure.hides_value(at, value) for at, value in quoted):

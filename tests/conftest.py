@@ -119,3 +119,12 @@ def payload_report(synthetic: Path, tmp_path_factory: pytest.TempPathFactory) ->
     result = run_cli("run", str(sample / "release.yaml"), "--out", str(out))
     assert result.returncode == 1, result.stderr
     return out
+
+
+def one_error_line(result) -> str:  # type: ignore[no-untyped-def]
+    """The one line a command that refused bad input wrote (exit 2, no traceback)."""
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0]

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from .conftest import one_error_line as _one_error_line
 from .conftest import run_cli
 from .postgres import new_database, postgres_disabled, postgres_url  # noqa: F401  (postgres_url: the fixture)
 
@@ -16,12 +17,6 @@ NCMD = "ncmd_case_id,child_id,la_code,sex,date_of_birth,date_of_death,social_car
 FAILING_ROW = "N1,,E06000001,Male,2010-01-01,2020-06-01,LAC"  # invalid.sex: the run fails
 
 
-def _one_error_line(result) -> str:  # type: ignore[no-untyped-def]
-    assert result.returncode == 2, result.stdout + result.stderr
-    assert "Traceback" not in result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    return lines[0]
 
 
 @pytest.mark.parametrize("command", [["list"], ["list", "--json"], ["diff"]])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from .conftest import one_error_line as _one_error_line
 from .conftest import run_cli
 
 NCMD = ["ncmd_case_id", "child_id", "la_code", "sex", "date_of_birth", "date_of_death", "social_care_status"]
@@ -27,12 +28,6 @@ def _workbook(path: Path, sheets: dict[str, list[list[str | None]]]) -> Path:
     return path
 
 
-def _one_error_line(result) -> str:  # type: ignore[no-untyped-def]
-    assert result.returncode == 2, result.stdout + result.stderr
-    assert "Traceback" not in result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    return lines[0]
 
 
 def test_two_sheets_with_the_expected_columns_are_refused_naming_both(tmp_path: Path) -> None:
