@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import cache, lru_cache
 from importlib import resources
 
@@ -64,6 +65,13 @@ def to_ons_code(codes: pd.Series) -> pd.Series:
 def ons_code(code: str) -> str | None:
     """One LA code of either kind as its ONS code (None when not on the shipped list)."""
     return to_ons_code(pd.Series([code], dtype=object)).iloc[0]
+
+
+def level_of(geography: str) -> str:
+    """The level (of GEOGRAPHY_LEVELS) a compared geography is at: England, an LA (its ONS code), else a region."""
+    if geography == ENGLAND:
+        return "england"
+    return "local_authority" if re.fullmatch(ONS_LA_PATTERN, geography) else "region"
 
 
 def region_of(ons_codes: pd.Series) -> pd.Series:

@@ -69,6 +69,22 @@ def periods_for(kind: str, dates: pd.Series) -> list[Period]:
     return [make(int(year)) for year in sorted(period_key(kind, known).unique())]
 
 
+def periods_spanned(kind: str, dates: pd.Series) -> list[Period]:
+    """Every period of a kind from the first date's to the last's, those with no date between included."""
+    found = periods_for(kind, dates)
+    if not found:
+        return []
+    make = {"financial_year": financial_year, "calendar_year": calendar_year}[kind]
+    first, last = (int(period_key(kind, pd.Series(pd.to_datetime([p.end]))).iloc[0]) for p in (found[0], found[-1]))
+    return [make(year) for year in range(first, last + 1)]
+
+
+def periods_within(kind: str, spans: tuple[Span, ...]) -> list[Period]:
+    """Every period of a kind that lies wholly inside the spans."""
+    ends = pd.Series(pd.to_datetime([day for start, end in spans for day in (start, end)]))
+    return [p for p in periods_spanned(kind, ends) if covers(spans, p)]
+
+
 def period_key(kind: str, dates: pd.Series) -> pd.Series:
     """The year that names each date's period: the ending year for financial years."""
     if kind == "financial_year":

@@ -150,6 +150,49 @@ class Unmatched:
         return out
 
 
+# What linkage found for a death one source has and the other's count of the measure lacks.
+GAP_KINDS = {  # kind -> what it says of one death, and of several
+    "absent": ("has no record in", "have no record in"),  # a discrepancy whatever the count tolerance says
+    "other_status": ("is recorded under another status or measure in", "are recorded under another status or measure in"),
+    "other_period": ("is recorded in another period in", "are recorded in another period in"),  # a period shift
+}
+
+
+@dataclass(frozen=True)
+class MissingDeaths:
+    """Deaths of one measure, period and place that `source` has and `absent_from` does not count, by what linkage found.
+
+    Only the side the relation expects to be contained is sorted: for `a >= b`, b's deaths missing from a.
+    """
+
+    measure: str
+    period: str
+    period_label: str
+    geography: str  # the deaths' LA (ONS code), or England where a death has no LA
+    source: str
+    absent_from: str
+    kind: str  # a key of GAP_KINDS
+    record_ids: tuple[str, ...]
+    severity: str  # absent: the measure's `missing:` (error or warning); the other kinds: note
+    withheld_count: int | None = None  # set when the record ids are withheld (--publish)
+
+    @property
+    def count(self) -> int:
+        return self.withheld_count if self.withheld_count is not None else len(self.record_ids)
+
+    @property
+    def gating(self) -> bool:
+        return self.kind == "absent" and self.severity == "error"
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {"measure": self.measure, "period": self.period, "period_label": self.period_label, "geography": self.geography,
+               "source": self.source, "absent_from": self.absent_from, "kind": self.kind, "record_ids": list(self.record_ids),
+               "count": self.count, "severity": self.severity}  # fmt: skip
+        if self.withheld_count is not None:
+            out["record_ids_withheld"] = True
+        return out
+
+
 @dataclass(frozen=True)
 class TrendFlag:
     measure: str
@@ -204,6 +247,9 @@ class CoherenceCheck:
     coherent: bool
     location: str = ""  # file:line of the whole's row
     parts_count: int = 0  # how many parts the file gives
+    # One-sided: a part (or the whole) has no upper bound, so the whole can be found too small but never too big.
+    partial: bool = False
+    partial_reason: str = ""  # why, in words, and what would make the test two-sided
 
     @property
     def period_label(self) -> str:
@@ -219,6 +265,8 @@ class CoherenceCheck:
             "total": self.total.to_list(),
             "sum_of_parts": self.sum_of_parts.to_list(),
             "coherent": self.coherent,
+            "partial": self.partial,
+            "partial_reason": self.partial_reason,
             "location": self.location,
         }
 
@@ -249,6 +297,16 @@ class ReconcileResult:
     empty: tuple[EmptyComparison, ...] = ()
     rates: tuple[Rate, ...] = ()
     contrasts: tuple[Contrast, ...] = ()
+    missing: tuple[MissingDeaths, ...] = ()
+
+    @property
+    def absent(self) -> tuple[MissingDeaths, ...]:
+        """Deaths with no record at all in a source that should have them (either severity)."""
+        return tuple(m for m in self.missing if m.kind == "absent")
+
+    @property
+    def missing_gating(self) -> tuple[MissingDeaths, ...]:
+        return tuple(m for m in self.missing if m.gating)
 
     @property
     def discrepancies(self) -> tuple[Comparison, ...]:
@@ -261,7 +319,7 @@ class ReconcileResult:
 
     @property
     def passed(self) -> bool:
-        return not self.discrepancies and not self.empty_gating
+        return not self.discrepancies and not self.empty_gating and not self.missing_gating
 
     def summary(self) -> dict[str, Any]:
         counts = {status: sum(1 for c in self.comparisons if c.status == status) for status in STATUSES}
@@ -272,6 +330,7 @@ class ReconcileResult:
             "opposite_trends": sum(1 for t in self.trends if t.opposite),
             "incoherent_aggregates": sum(1 for c in self.coherence if not c.coherent),
             "empty_comparisons": len(self.empty_gating),
+            "missing_deaths": sum(m.count for m in self.absent),
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -286,5 +345,6 @@ class ReconcileResult:
             "empty_comparisons": [e.to_dict() for e in self.empty],
             "rates": [r.to_dict() for r in self.rates],
             "contrasts": [c.to_dict() for c in self.contrasts],
+            "missing": [m.to_dict() for m in self.missing],
             "notes": list(self.notes),
         }

@@ -34,11 +34,16 @@ class Expectation:
     relation: str  # ==, <= or >=
     right: str
     reason: str = ""
-    tolerance: Mapping[str, float] = field(default_factory=dict)
+    tolerances: Mapping[str, Mapping[str, float]] = field(default_factory=dict)  # per geographic level: abs, rel
+
+    @property
+    def tolerance(self) -> Mapping[str, float]:
+        """The national tolerance: what the expectation is written with."""
+        return self.tolerances.get("england", {})
 
     def to_dict(self) -> dict[str, Any]:
         return {"left": self.left, "relation": self.relation, "right": self.right, "reason": self.reason,
-                "tolerance": dict(self.tolerance)}  # fmt: skip
+                "tolerance": {level: dict(t) for level, t in self.tolerances.items()}}  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -11,15 +11,25 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from ..domain.geography import ENGLAND, GEOGRAPHY_LEVELS, la_label, london_of, region_of
+from ..domain.geography import ENGLAND, GEOGRAPHY_LEVELS, LONDON, LONDON_PARTS, la_label, la_lookup, london_of, region_of
 from ..domain.intervals import Interval
-from ..domain.periods import Period, Span, covers, periods_for, spans_label
+from ..domain.periods import Period, Span, covers, periods_spanned, periods_within, spans_label
 from ..errors import ConfigError
 from ..model.rates import Contrast, Rate
-from ..model.reconciliation import Bridge, Comparison, EmptyComparison, ReconcileResult, SeriesPoint, TrendFlag, Unmatched
+from ..model.reconciliation import (
+    Bridge,
+    Comparison,
+    EmptyComparison,
+    MissingDeaths,
+    ReconcileResult,
+    SeriesPoint,
+    TrendFlag,
+    Unmatched,
+)
 from .bridge import build_bridge, harmonised, select_records
 from .compare import compare_pair
-from .measures import CompareSpec, Measure, Values, selected_sources
+from .measures import CompareSpec, Measure, Values, selected_sources, sources_named
+from .missing import missing_deaths
 from .published import PublishedSource, published_values, selection_problem
 from .rates import contrasts_for, rates_for
 from .trends import names_with_values, national_series, trend_flag
@@ -39,6 +49,7 @@ class _Collected:
     empty: list[EmptyComparison] = field(default_factory=list)
     rates: list[Rate] = field(default_factory=list)
     contrasts: list[Contrast] = field(default_factory=list)
+    missing: list[MissingDeaths] = field(default_factory=list)
 
 
 def reconcile(
@@ -53,7 +64,7 @@ def reconcile(
     denominators: Mapping[str, pd.DataFrame] | None = None,
     strict: bool = True,
     coverage: Mapping[str, tuple[Span, ...]] | None = None,
-    one_la: Mapping[str, str] | None = None,
+    las: Mapping[str, frozenset[str]] | None = None,
 ) -> ReconcileResult:
     """Compare every measure across sources; periods not yet over at the reference date are not reported.
 
@@ -61,16 +72,18 @@ def reconcile(
     for the shipped default measures it is a note, since they are written for every kind of run.
     `coverage`: per record-level source, the spans of dates it can have deaths for; it is counted (and bridged,
     linked, compared) only in periods inside them. A source with none given is counted in every period.
-    `one_la`: record-level sources that are one LA's return (`la_code:` declared) -> that LA's ONS code: counted and
-    compared for that LA only, never as England's or a region's figure.
+    `las`: record-level sources that cover some LAs only (a census file per LA, an LA's return, `la_code:`) -> their
+    ONS codes: counted, compared and linked at those LAs only (and at a region they wholly cover), never as England's.
     """
     found = _Collected()
     for measure in measures:
         values, records, counted = _measure_values(
-            measure, deaths, kinds, published, found, reference_date, geographies, strict, coverage or {}, one_la or {}
+            measure, deaths, kinds, published, found, reference_date, geographies, strict, coverage or {}, las or {}
         )
+        compared: set[str] = set()
         for spec in measure.compare:
-            _compare_spec(measure, spec, kinds, values, records, counted, link_days, found, one_la or {})
+            compared |= _compare_spec(measure, spec, kinds, values, records, counted, link_days, found, deaths, las or {})
+        _note_uncompared(measure, kinds, values, compared, found)
         found.series += national_series(measure.id, values)
         if len(measure.trend) == 2:
             trend = trend_flag(measure, measure.trend, kinds, values)
@@ -87,32 +100,28 @@ def reconcile(
         empty=tuple(found.empty),
         rates=tuple(found.rates),
         contrasts=tuple(found.contrasts),
+        missing=tuple(found.missing),
     )
 
 
 def _measure_values(measure: Measure, deaths: Mapping[str, pd.DataFrame], kinds: Mapping[str, str],
                     published: Mapping[str, PublishedSource], found: _Collected, reference_date: dt.date | None,
                     geographies: Sequence[str], strict: bool, coverage: Mapping[str, tuple[Span, ...]],
-                    one_la: Mapping[str, str]) -> tuple[dict[str, Values], dict[str, pd.DataFrame], dict[str, list[Period]]]:  # fmt: skip
+                    las: Mapping[str, frozenset[str]]) -> tuple[dict[str, Values], dict[str, pd.DataFrame], dict[str, list[Period]]]:  # fmt: skip
     values: dict[str, Values] = {}
     records: dict[str, pd.DataFrame] = {}
     counted: dict[str, list[Period]] = {}
-    selectors = selected_sources(measure, kinds)
-    selected = {name: select_records(deaths[name], selector.where) for name, selector in selectors.items() if name in deaths}
-    # Every record-level source is counted over the same periods: a year with no deaths in one
-    # source but deaths in another is a zero to compare, not a year to skip, unless it lies outside
-    # what the source covers (a single year's return, a census's collection year).
-    periods = sorted(set().union(*(_periods(measure, frame, reference_date) for frame in selected.values())))
-    for name, selector in selectors.items():
-        if name in selected:
-            spans = coverage.get(name, ())
-            counted[name] = [p for p in periods if covers(spans, p)]
-            _note_uncovered(name, spans, [p for p in periods if p not in counted[name]], found)
-            records[name] = harmonised(selected[name])
-            found.bridges += [build_bridge(name, measure.id, selected[name], period) for period in counted[name]]
-            if name in one_la:
-                values[name] = _one_la_counts(records[name], counted[name], one_la[name], geographies)
-                _note(f"{name}: one LA's return ({la_label(one_la[name])}), so it is compared for that LA only", found)
+    for name, selector in selected_sources(measure, kinds).items():
+        if name in deaths:
+            selected = select_records(deaths[name], selector.where)
+            # Honest zeros: a source is counted in every period it covers, whether or not this measure's deaths fall
+            # in it, so a year with no death on a plan compares 0 with 0 rather than nothing with nothing.
+            counted[name] = source_periods(measure, deaths[name], coverage.get(name, ()), reference_date)
+            records[name] = harmonised(selected)
+            found.bridges += [build_bridge(name, measure.id, selected, period) for period in counted[name]]
+            if name in las:
+                values[name] = _counts_at(records[name], counted[name], las[name], geographies)
+                _note(f"{name}: {_las_words(las[name])}, so it is compared there only", found)
             else:
                 values[name] = _counts(records[name], counted[name], geographies)
         elif name in published:
@@ -125,14 +134,42 @@ def _measure_values(measure: Measure, deaths: Mapping[str, pd.DataFrame], kinds:
             values[name] = published_values(
                 published[name], selector.filter, selector.value, found.notes, measure.id, reference_date, geographies
             )
+    every = set().union(*counted.values())
+    for name, periods in counted.items():
+        _note_uncovered(name, coverage.get(name, ()), sorted(every - set(periods)), found)
     return values, records, counted
+
+
+def source_periods(measure: Measure, deaths: pd.DataFrame, spans: tuple[Span, ...], reference_date: dt.date | None) -> list[Period]:
+    """The periods a record-level source counts, for every measure alike: those inside its coverage (a census's
+    collection years, a declared `coverage:`), else those its death records span; none still open at the reference
+    date (an incomplete period would be compared as if whole)."""
+    if measure.explicit_period is not None:
+        periods = [measure.explicit_period] if covers(spans, measure.explicit_period) else []
+    elif spans:
+        periods = periods_within(measure.period_kind, spans)
+    else:  # an extract taken at the reference date covers up to it: a last year with no death is a zero too
+        until = pd.Series(pd.to_datetime([reference_date] if reference_date else []), dtype="datetime64[s]")
+        dates = pd.concat([deaths["headline_date"], deaths["date_of_death"]]).astype("datetime64[s]")
+        periods = periods_spanned(measure.period_kind, pd.concat([dates, until]) if len(dates.dropna()) else dates)
+    return [p for p in periods if reference_date is None or p.end <= reference_date]
+
+
+def _las_words(codes: frozenset[str]) -> str:
+    if len(codes) == 1:
+        return f"one LA's return ({la_label(next(iter(codes)))})"
+    return f"a return of {len(codes)} LAs ({', '.join(la_label(c) for c in sorted(codes)[:4])}{' ...' if len(codes) > 4 else ''})"
 
 
 def _note_uncovered(name: str, spans: tuple[Span, ...], left_out: list[Period], found: _Collected) -> None:
     if not left_out:
         return
     labels = ", ".join(p.label for p in left_out[:6]) + (" ..." if len(left_out) > 6 else "")
-    _note(f"{name}: covers {spans_label(spans)} only, so it is not counted or compared in {labels}", found)
+    if spans:
+        _note(f"{name}: covers {spans_label(spans)} only, so it is not counted or compared in {labels}", found)
+    else:
+        _note(f"{name}: its death records do not reach {labels}, so it is not counted or compared there "
+              "(declare coverage: {from, to} if it covers them)", found)  # fmt: skip
 
 
 def _note(note: str, found: _Collected) -> None:
@@ -142,36 +179,69 @@ def _note(note: str, found: _Collected) -> None:
 
 def _compare_spec(measure: Measure, spec: CompareSpec, kinds: Mapping[str, str], values: Mapping[str, Values],
                   records: Mapping[str, pd.DataFrame], counted: Mapping[str, list[Period]], link_days: int,
-                  found: _Collected, one_la: Mapping[str, str]) -> None:  # fmt: skip
-    """Every pair of sources the spec names; a pair whose values share no period or geography is an empty comparison."""
+                  found: _Collected, deaths: Mapping[str, pd.DataFrame], las: Mapping[str, frozenset[str]]) -> set[str]:  # fmt: skip
+    """Every pair of sources the spec names; a pair whose values share no period or geography is an empty comparison.
+    Returns the sources it compared (or tried to)."""
     lefts, rights = names_with_values(spec.left, kinds, values), names_with_values(spec.right, kinds, values)
+    compared: set[str] = set()
     for left in lefts:
         for right in rights:
             if left == right:
                 continue
-            # A record-level source has a true zero where it has no death, except where it does not look (one LA's return).
-            complete = [name for name in records if name not in one_la]
+            compared |= {left, right}
+            # A record-level source has a true zero where it has no death, except where it does not look (some LAs' return).
+            complete = [name for name in records if name not in las]
             pair = compare_pair(measure, spec, left, right, values[left], values[right], complete)
             if left in records and right in records:
                 both = [p for p in counted[left] if p in counted[right]]  # linked only where both count
-                lr, rr = records[left], records[right]
-                for la in {one_la.get(left), one_la.get(right)} - {None}:  # one LA's return: link that LA's deaths
-                    lr, rr = lr[lr["la_code"] == la], rr[rr["la_code"] == la]
+                scope = shared_las(las.get(left), las.get(right))  # and only in the LAs both cover
+                lr, rr = (_within(records[name], scope) for name in (left, right))
                 links = unmatched_records(measure, left, right, lr, rr, link_days, both)
                 found.unmatched += links
+                whole = {name: _within(deaths[name], scope) for name in (left, right)}
+                found.missing += missing_deaths(measure, spec, left, right, {left: lr, right: rr}, whole, links, link_days)
                 pair = [explain(c, links) for c in pair]
             found.comparisons += pair
             if not pair:
-                reason = _no_overlap(values[left], values[right])
+                reason = _no_overlap(values[left], values[right], left, right)
                 found.empty.append(EmptyComparison(measure.id, left, right, reason, spec.allow_empty))
+    return compared
 
 
-def _no_overlap(left: Values, right: Values) -> str:
-    def labels(values: Values) -> str:
-        periods = sorted({p for p, _ in values})
-        return ", ".join(p.label for p in periods[:6]) + (" ..." if len(periods) > 6 else "") if periods else "no period"
+def _within(frame: pd.DataFrame, las: frozenset[str] | None) -> pd.DataFrame:
+    return frame if las is None else frame.loc[frame["la_code"].isin(las)]
 
-    return f"no period or geography in common (one has {labels(left)}; the other has {labels(right)})"
+
+def _note_uncompared(measure: Measure, kinds: Mapping[str, str], values: Mapping[str, Values], compared: set[str],
+                     found: _Collected) -> None:  # fmt: skip
+    """A source the measure selects but no compare names (a second source of one kind) is said, never silently left out."""
+    if not measure.compare:
+        return
+    named = {n for c in measure.compare for wanted in (c.left, c.right) for n in sources_named(wanted, kinds)}
+    for name in values:
+        if name not in compared and name not in named:
+            found.notes.append(f"{name}: selected by {measure.id} but compared with nothing: its compares name "
+                               f"{', '.join(sorted({w for c in measure.compare for w in (c.left, c.right)}))}")  # fmt: skip
+
+
+def _no_overlap(left: Values, right: Values, left_name: str, right_name: str) -> str:
+    """Why two sources compared nothing, in a steward's words: which periods and places each counts."""
+    def periods(values: Values) -> set[Period]:
+        return {p for p, _ in values}
+
+    def labels(found: set[Period]) -> str:
+        ordered = sorted(found)
+        return ", ".join(p.label for p in ordered[:6]) + (" ..." if len(ordered) > 6 else "")
+
+    lp, rp = periods(left), periods(right)
+    if not lp or not rp:
+        empty = [name for name, found in ((left_name, lp), (right_name, rp)) if not found]
+        return f"{' and '.join(empty)} {'counts' if len(empty) == 1 else 'count'} no complete period before the reference date"
+    if not any(a.overlaps(b) for a in lp for b in rp):
+        return f"no period in common: {left_name} counts {labels(lp)}; {right_name} counts {labels(rp)}"
+    places = {left_name: sorted({g for _, g in left}), right_name: sorted({g for _, g in right})}
+    return "no place in common: " + "; ".join(f"{name} counts {', '.join(la_label(g) for g in found[:4])}"
+                                              f"{' ...' if len(found) > 4 else ''}" for name, found in places.items())  # fmt: skip
 
 
 def _rates(measure: Measure, kinds: Mapping[str, str], values: Mapping[str, Values],
@@ -186,15 +256,6 @@ def _rates(measure: Measure, kinds: Mapping[str, str], values: Mapping[str, Valu
         measured += rates_for(measure, name, values[name], populations, selector.rate.per)
     found.rates += measured
     found.contrasts += contrasts_for(measure, measured, kinds)
-
-
-def _periods(measure: Measure, selected: pd.DataFrame, reference_date: dt.date | None) -> list[Period]:
-    if measure.explicit_period is not None:
-        return [measure.explicit_period]
-    dates = pd.concat([selected["headline_date"], selected["date_of_death"]])
-    periods = periods_for(measure.period_kind, dates)
-    # A period still open at the reference date is incomplete: its count would be compared as if whole.
-    return [p for p in periods if reference_date is None or p.end <= reference_date]
 
 
 def _counts(records: pd.DataFrame, periods: list[Period], levels: Sequence[str]) -> Values:
@@ -216,9 +277,32 @@ def _counts(records: pd.DataFrame, periods: list[Period], levels: Sequence[str])
     return values
 
 
-def _one_la_counts(records: pd.DataFrame, periods: list[Period], la: str, levels: Sequence[str]) -> Values:
-    """One LA's return: its deaths per period at that LA, zero included (deaths given another LA are not its own)."""
-    if "local_authority" not in levels:
-        return {}
-    return {(period, la): Interval.exact(int((period.contains(records["date_of_death"]) & (records["la_code"] == la)).sum()))
-            for period in periods}  # fmt: skip
+def _counts_at(records: pd.DataFrame, periods: list[Period], las: frozenset[str], levels: Sequence[str]) -> Values:
+    """A return of some LAs: its deaths per period at each of them, zero included, and at a region only where it covers
+    every LA of the region (never England: a source that covers every LA is national). Deaths given another LA are not
+    its own."""
+    lookup = la_lookup()
+    mine = records.loc[records["la_code"].isin(las)]
+    values: Values = {}
+    if "local_authority" in levels:
+        for period in periods:
+            counts = mine.loc[period.contains(mine["date_of_death"]), "la_code"].value_counts()
+            values.update({(period, la): Interval.exact(int(counts.get(la, 0))) for la in sorted(las)})
+    if "region" in levels:
+        regions = lookup.groupby("region_name")["new_la_code"].agg(frozenset)
+        whole = [str(region) for region, codes in regions.items() if codes <= las]
+        whole += [LONDON] if all(part in whole for part in LONDON_PARTS) else []
+        region_of_record = region_of(mine["la_code"])
+        for period in periods:
+            inside = period.contains(mine["date_of_death"])
+            for region in whole:
+                at = region_of_record.isin(LONDON_PARTS) if region == LONDON else region_of_record == region
+                values[(period, region)] = Interval.exact(int((inside & at).sum()))
+    return values
+
+
+def shared_las(left: frozenset[str] | None, right: frozenset[str] | None) -> frozenset[str] | None:
+    """The LAs two sources both cover (None: both national)."""
+    if left is None or right is None:
+        return left if right is None else right
+    return left & right

@@ -30,12 +30,26 @@ class Selector:
     rate: RateRequest | None = None
 
 
+EXACT: Mapping[str, float] = {"abs": 0.0, "rel": 0.0}
+MISSING_SEVERITIES = ("error", "warning")
+
+
+def tolerance_levels(single: Mapping[str, float] | None) -> dict[str, Mapping[str, float]]:
+    """A single tolerance applies at national and regional level only; local authorities compare exactly.
+
+    National tolerances are sized for England's hundreds of deaths: at one LA's handful they would pass a missing death.
+    """
+    given = dict(single or EXACT)
+    return {"england": given, "region": given, "local_authority": dict(EXACT)}
+
+
 @dataclass(frozen=True)
 class CompareSpec:
     left: str
     right: str
     relation: str
-    tolerance: Mapping[str, float]
+    # Per geographic level (GEOGRAPHY_LEVELS: england, region, local_authority) -> {abs, rel}; every level present.
+    tolerances: Mapping[str, Mapping[str, float]]
     allow_empty: bool = False  # a comparison that finds no common period or geography is reported, not gating
     reason: str = ""  # why the relation is expected, in words (shown with the comparison)
 
@@ -51,13 +65,17 @@ class Measure:
     trend: tuple[str, ...]
     contrast: tuple[tuple[str, str], ...] = ()  # (left, right): the ratio of their rates, which informs, never gates
     definition: str = ""  # what is counted, by which date, which records: in words, for the report
+    # A death in one source with no record at all in the other (within the periods and places both cover):
+    # `error` blocks the release whatever the count tolerance says; `warning` reports it.
+    missing: str = "error"
 
 
 def sources_named(wanted: str, kinds: Mapping[str, str]) -> list[str]:
     """The configured sources a measure means by `wanted`: the source of that name, else every source of that kind."""
-    if wanted in kinds:
-        return [wanted]
-    return [name for name, kind in kinds.items() if kind == wanted]
+    of_kind = [name for name, kind in kinds.items() if kind == wanted]
+    if wanted in kinds:  # a source named like its kind stands for its kind: a second source of it is compared too
+        return [wanted, *(name for name in of_kind if name != wanted)] if kinds[wanted] == wanted else [wanted]
+    return of_kind
 
 
 def selected_sources(measure: Measure, kinds: Mapping[str, str]) -> dict[str, Selector]:

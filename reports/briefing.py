@@ -11,6 +11,7 @@ from ..model.reconciliation import Bridge, BridgeStep
 from ..model.release import Release
 from .disclosure import Cell, Disclosure
 from .facts import discrepancy_facts, expected_text, explain_discrepancy, hides_a_side, value_text
+from .gaps import missing_total, place
 from .view_model import Briefing
 from .wording import count_words, figure_text, listed, period_label
 
@@ -43,6 +44,11 @@ def verdict_sentence(release: Release, disclosure: Disclosure) -> str:
                                        "regional or local authority comparisons disagree"))  # fmt: skip
         if result.empty_gating:
             reasons.append(count_words(len(result.empty_gating), "comparison", "comparisons") + " could not be made")
+        if result.missing_gating:
+            total = sum(g.count for g in result.missing_gating)
+            hidden = disclosure.hides(total)
+            reasons.append(f"{disclosure.count(total)} {'death' if total == 1 and not hidden else 'deaths'} in one source "
+                           f"{'has' if total == 1 and not hidden else 'have'} no record in another")  # fmt: skip
     if failing:
         total = len(release.gating_sources)
         if len(failing) == 1:
@@ -122,6 +128,8 @@ def _other_findings(release: Release, disclosure: Disclosure) -> list[tuple[int,
     if incoherent:
         out.append((85, count_words(len(incoherent), "published total does", "published totals do")
                     + " not add up from their published parts."))
+    if result.absent:
+        out.append((98 if result.missing_gating else 75, _missing_finding(release, disclosure)))
     for empty in result.empty_gating:
         out.append((95, f"{empty.left} and {empty.right} could not be compared on "
                         f"{release.titles.get(empty.measure, empty.measure).lower()}: {empty.reason}."))  # fmt: skip
@@ -132,6 +140,23 @@ def _other_findings(release: Release, disclosure: Disclosure) -> list[tuple[int,
                     f"{title}: {trend.sources[0]} went {trend.directions[0]} and {trend.sources[1]} went {trend.directions[1]} "
                     f"({trend.spans[0]}); the two sources move {words}."))  # fmt: skip
     return out
+
+
+def _missing_finding(release: Release, disclosure: Disclosure) -> str:
+    """How many deaths one source has that another has no record of at all, and where the first of them are."""
+    result = release.reconciliation
+    assert result is not None
+    gaps = result.absent
+    total = missing_total(result)
+    pairs = listed(sorted({f"{g.source} but not {g.absent_from}" for g in gaps}))
+    places = list(dict.fromkeys(f"{place(g.geography)} {g.period_label}" for g in gaps))
+    where = listed(places[:3]) + (" and elsewhere" if len(places) > 3 else "")
+    hidden = disclosure.hides(total)
+    deaths = f"{disclosure.count(total)} {'death is' if total == 1 and not hidden else 'deaths are'}"
+    blocking = ("whatever the count tolerance allows, they block the release" if result.missing_gating
+                else "the measure reports them as a warning (missing: warning)")  # fmt: skip
+    return (f"{deaths} recorded in {pairs}, with no record at all there ({where}; a death is counted once per measure): "
+            f"{blocking}. Each is listed by record id under Deaths missing from a source.")
 
 
 def findings(release: Release, disclosure: Disclosure) -> tuple[str, ...]:

@@ -13,11 +13,13 @@ from ..model.reconciliation import Comparison, ReconcileResult
 from ..model.release import Release
 from .disclosure import Disclosure, left_cell, plural, right_cell
 from .facts import comparison_explanation
+from .gaps import gap_label, gap_sentence, missing_total, ordered_gaps
 from .wording import ratio_text, visible
 
 _SAMPLE = 5
 _SHOWN_DISCREPANCIES = 20
 _SHOWN_CELLS = 20
+_SHOWN_GAPS = 20
 AS_RECORDED = Disclosure()
 RELATIONS = {">=": "at least", "<=": "at most", "==": "equal to"}
 
@@ -100,6 +102,7 @@ def render_reconciliation(release: Release, disclosure: Disclosure = AS_RECORDED
         f"{'PASS' if result.passed else 'FAIL'}  reconciliation: {tally(summary['comparisons'], 'comparison', 'comparisons')}, "
         f"{summary['agree']:,} agree, {summary['within_tolerance']:,} within tolerance, "
         f"{tally(summary['discrepancy'], 'discrepancy', 'discrepancies')}, {summary['not_comparable']:,} not comparable"
+        + (f"; {counted(missing_total(result), 'death', 'deaths', disclosure)} missing from a source" if result.absent else "")
     ]
     for c in result.discrepancies[:_SHOWN_DISCREPANCIES]:
         difference = disclosure.difference(c)
@@ -109,6 +112,10 @@ def render_reconciliation(release: Release, disclosure: Disclosure = AS_RECORDED
                      f"({expectation(c)}){f'; {why}' if why else ''}")  # fmt: skip
     if len(result.discrepancies) > _SHOWN_DISCREPANCIES:
         lines.append(f"  and {len(result.discrepancies) - _SHOWN_DISCREPANCIES:,} more discrepancies (see the JSON)")
+    gaps = ordered_gaps(result)
+    lines += [f"  {gap_label(gap)} {gap_sentence(gap, disclosure)}" for gap in gaps[:_SHOWN_GAPS]]
+    if len(gaps) > _SHOWN_GAPS:
+        lines.append(f"  and {len(gaps) - _SHOWN_GAPS:,} more groups of unmatched deaths (see the JSON)")
     for empty in result.empty:
         label = "EMPTY (allowed)" if empty.allowed else "EMPTY"
         lines.append(f"  {label} {empty.measure}: {empty.left} with {empty.right} compared nothing: {empty.reason}")

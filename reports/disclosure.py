@@ -199,6 +199,8 @@ def disclose(release: Release, disclosure: Disclosure) -> Release:
                 replace(b, steps=tuple(replace(s, record_ids=ids(s.record_ids)) for s in b.steps)) for b in result.bridges
             ),
             unmatched=tuple(_unmatched(u, ids, disclosure.publish) for u in result.unmatched),
+            missing=tuple(replace(m, record_ids=ids(m.record_ids), withheld_count=m.count if disclosure.publish else None)
+                          for m in result.missing),
             coherence=tuple(replace(c, location="") for c in result.coherence) if disclosure.publish else result.coherence,
         )
     return replace(release, sources=sources, reconciliation=result)

@@ -12,6 +12,7 @@ from .console import counted, expectation
 from .console import outcome as observed
 from .disclosure import Disclosure
 from .facts import comparison_explanation
+from .gaps import gap_sentence
 from .wording import visible
 
 _IDS_LISTED = 50
@@ -93,5 +94,13 @@ def _reconcile_suite(suites: ET.Element, release: Release, disclosure: Disclosur
                              name=f"{empty.measure}: {empty.left} with {empty.right}")  # fmt: skip
         kind = "skipped" if empty.allowed else "failure"
         ET.SubElement(case, kind, message=f"compared nothing: {empty.reason}")
-    suite.set("tests", str(len(result.comparisons) + len(result.empty)))
-    suite.set("failures", str(len(result.discrepancies) + len(result.empty_gating)))
+    for gap in result.absent:
+        case = ET.SubElement(suite, "testcase", classname=f"reconcile.{gap.measure}",
+                             name=f"{gap.measure} {gap.period_label} {gap.geography}: {gap.source} deaths in {gap.absent_from}")  # fmt: skip
+        if gap.gating:
+            failure = ET.SubElement(case, "failure", message=f"missing: {gap_sentence(gap, disclosure)}")
+            failure.text = "\n".join(gap.record_ids[:_IDS_LISTED])
+        else:
+            ET.SubElement(case, "system-out").text = f"missing (warning): {gap_sentence(gap, disclosure)}"
+    suite.set("tests", str(len(result.comparisons) + len(result.empty) + len(result.absent)))
+    suite.set("failures", str(len(result.discrepancies) + len(result.empty_gating) + len(result.missing_gating)))

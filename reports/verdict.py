@@ -8,7 +8,10 @@ from ..model.reconciliation import ReconcileResult
 from ..model.release import Release
 from .disclosure import Disclosure
 from .facts import disagreement_sentence, discrepancy_facts
+from .gaps import gap_sentence
 from .wording import count_words, listed
+
+_GAPS_NAMED = 10  # deaths missing from a source, named one sentence per place and period; the rest counted
 
 
 def verdict(release: Release, disclosure: Disclosure) -> tuple[list[str], list[str]]:
@@ -28,6 +31,11 @@ def verdict(release: Release, disclosure: Disclosure) -> tuple[list[str], list[s
     if result is None:
         return failures, warnings
     disagreements = _disagreements(release, result, disclosure)
+    for gating, into in ((True, disagreements), (False, warnings)):
+        gaps = [gap for gap in result.absent if gap.gating == gating]
+        into += [gap_sentence(gap, disclosure) + "." for gap in gaps[:_GAPS_NAMED]]
+        if len(gaps) > _GAPS_NAMED:
+            into.append(f"{len(gaps) - _GAPS_NAMED:,} more places and periods have deaths missing from a source (see the JSON).")
     for empty in result.empty:
         line = (f"{empty.left} and {empty.right} could not be compared on "
                 f"{release.titles.get(empty.measure, empty.measure).lower()}: {empty.reason}.")  # fmt: skip

@@ -163,5 +163,27 @@ def expectation_text(left: str, relation: str, right: str, tolerance: Mapping[st
     return text
 
 
+LEVEL_WORDS = {"england": "nationally", "region": "in each region", "local_authority": "in each local authority"}
+
+
+def allowance(tolerance: Mapping[str, float]) -> str:
+    """`within 2 or 10%`, or `exactly` where nothing is allowed."""
+    allowed = [f"{tolerance['abs']:g}" if tolerance.get("abs") else "", f"{100 * tolerance['rel']:g}%" if tolerance.get("rel") else ""]
+    allowed = [a for a in allowed if a]
+    return f"within {' or '.join(allowed)}" if allowed else "exactly"
+
+
+def tolerance_by_level(tolerances: Mapping[str, Mapping[str, float]]) -> str:
+    """Which tolerance applies at which level: `within 2 or 10% nationally and in each region; exactly in each local
+    authority`."""
+    grouped: dict[str, list[str]] = {}
+    for level, words in LEVEL_WORDS.items():
+        if level in tolerances:
+            grouped.setdefault(allowance(tolerances[level]), []).append(words)
+    if len(grouped) == 1:
+        return f"{next(iter(grouped))} at every level"
+    return "; ".join(f"{allowed} {' and '.join(levels)}" for allowed, levels in grouped.items())
+
+
 def period_shift_words(number: int, hidden: bool, shown: str = "") -> str:
     return f"{counted(number, 'death', 'deaths', hidden, shown)} {verb(number, hidden)} dated in different periods by the two sources"

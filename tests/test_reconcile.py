@@ -5,6 +5,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+import yaml
 from triangulate.domain.cells import from_published
 from triangulate.domain.intervals import Interval
 from triangulate.domain.periods import Period, financial_year
@@ -313,6 +314,10 @@ def test_a_year_missing_from_one_source_is_compared_as_zero(clean_sample: Path, 
     kept = [rows[0], *(row for row in rows[1:] if iso(row[incident]) >= "2022-04-01")]
     with sins.open("w", newline="") as handle:
         csv_module.writer(handle).writerows(kept)
+    # An extract's records no longer reach 2021-22, so it is said to cover that year (else it is not compared there).
+    config = yaml.safe_load((tmp_path / "release.yaml").read_text())
+    config["sources"]["csprp"]["coverage"] = {"from": "2021-04-01", "to": "2023-03-31"}
+    (tmp_path / "release.yaml").write_text(yaml.safe_dump(config))
     result = run_cli("reconcile", "--config", str(tmp_path / "release.yaml"), "--json", str(tmp_path / "r.json"))
     assert result.returncode == 1, result.stdout + result.stderr
     document = json.loads((tmp_path / "r.json").read_text())

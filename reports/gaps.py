@@ -1,0 +1,43 @@
+"""Deaths one source has and another lacks, in one sentence for every output (console, Markdown, JUnit, HTML)."""
+
+from __future__ import annotations
+
+from ..domain.geography import la_field
+from ..model.reconciliation import GAP_KINDS, MissingDeaths, ReconcileResult
+from .disclosure import Disclosure, plural
+
+LABELS = {"absent": "MISSING", "other_status": "ELSEWHERE", "other_period": "SHIFTED"}
+
+
+def place(geography: str) -> str:
+    """An LA's name where it has one (Bradford), else the geography as given."""
+    return la_field("la_name").get(geography, geography)
+
+
+def gap_sentence(gap: MissingDeaths, disclosure: Disclosure) -> str:
+    """`lac_deaths 2023-24 Bradford: 1 death in dfe_cla has no record in ncmd: 700001` (ids as disclosed)."""
+    hidden = disclosure.hides(gap.count)
+    one = plural(gap.count, "one", "many", hidden) == "one"
+    deaths = f"{disclosure.count(gap.count)} {'death' if one else 'deaths'}"
+    verb = GAP_KINDS[gap.kind][0 if one else 1]
+    ids = f": {', '.join(gap.record_ids)}" if gap.record_ids else ""
+    return f"{gap.measure} {gap.period_label} {place(gap.geography)}: {deaths} in {gap.source} {verb} {gap.absent_from}{ids}"
+
+
+def gap_label(gap: MissingDeaths) -> str:
+    return LABELS[gap.kind] + (" (warning)" if gap.kind == "absent" and gap.severity == "warning" else "")
+
+
+def ordered_gaps(result: ReconcileResult) -> list[MissingDeaths]:
+    """What blocks first (absent, error), then absent as a warning, then what the tolerance covers."""
+    rank = {"absent": 0, "other_period": 1, "other_status": 2}
+    return sorted(result.missing, key=lambda g: (rank[g.kind], g.severity != "error"))
+
+
+def missing_total(result: ReconcileResult) -> int:
+    """Deaths with no record at all in a source that should have them."""
+    return sum(g.count for g in result.absent)
+
+
+def gap_rows(result: ReconcileResult, disclosure: Disclosure) -> tuple[tuple[str, str], ...]:
+    return tuple((gap_label(gap), gap_sentence(gap, disclosure)) for gap in ordered_gaps(result))
