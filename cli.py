@@ -116,6 +116,7 @@ def check(
     disclosure = Disclosure.from_options(redact=redact, publish=publish)
     validate_targets({"json": json_path, "html": html_path})
     config = None
+    match = None
     columns: dict[str, str] = {}
     severity: dict[str, str] = {}
     values: dict[str, dict[str, str]] = {}
@@ -139,7 +140,9 @@ def check(
         columns=columns,
         values=values,
         la_code=la_code,
-        reference_date=_parse_reference_date(reference_date),
+        # --reference-date, else the run config's (the source's own, else its top-level reference_date).
+        reference_date=_parse_reference_date(reference_date)
+        or (match.reference_date if match is not None else config.reference_date if config is not None else None),
         severity=severity,
     )
     from .pipeline.memory import history_at, remember
@@ -159,17 +162,23 @@ def check(
 @click.option("--years", type=int, default=3, show_default=True, help="Financial years to generate.")
 @click.option("--last-year", type=int, default=2023, show_default=True, help="Year of the last 31 March reference date.")
 @click.option(
-    "--children", type=int, default=20_000, show_default=True, help="Living CIN children per year (national is ~700,000)."
+    "--children",
+    type=int,
+    help="Living CIN children per year [default: 20,000; with --la, the LA's share of ~700,000 by its children].",
 )
 @click.option("--looked-after", type=int, help="Living looked-after children per year [default: a tenth of --children].")
 @click.option("--xlsx/--no-xlsx", default=True, show_default=True, help="Also write the NCMD extract as .xlsx.")
 @click.option("--clean", is_flag=True, help="Inject no defects or cross-source discrepancies.")
-def synth(
-    out_dir: Path, seed: int, years: int, last_year: int, children: int, looked_after: int | None, xlsx: bool, clean: bool
-) -> None:
+@click.option("--la", "la_code", metavar="CODE",
+              help="One LA's release (3-digit DfE or ONS code): its census, SSDA903 return, CSPRP notifications and the "
+                   "NCMD's deaths for the area.")  # fmt: skip
+def synth(out_dir: Path, seed: int, years: int, last_year: int, children: int | None, looked_after: int | None, xlsx: bool,
+          clean: bool, la_code: str | None) -> None:  # fmt: skip
     """Write realistic synthetic data for all four sources, with a manifest of injected defects."""
-    from .synth import SynthSpec, write_synthetic
+    from .synth import NATIONAL_CHILDREN_PER_YEAR, SynthSpec, children_in_need, write_synthetic
 
+    if children is None:
+        children = children_in_need(la_code) if la_code is not None else NATIONAL_CHILDREN_PER_YEAR
     manifest = write_synthetic(
         out_dir,
         SynthSpec(
@@ -180,10 +189,12 @@ def synth(
             looked_after_per_year=looked_after,
             xlsx=xlsx,
             defects=not clean,
+            la=la_code,
         ),
     )
+    whose = f"{manifest['la']['la_name']}'s " if "la" in manifest else ""
     click.echo(
-        f"wrote synthetic data to {out_dir} ({manifest['counts']['defects']} injected defects listed in {out_dir / 'manifest.json'})"
+        f"wrote {whose}synthetic data to {out_dir} ({manifest['counts']['defects']} injected defects listed in {out_dir / 'manifest.json'})"
     )
 
 

@@ -34,10 +34,14 @@ class RateSpec:
 
 @dataclass(frozen=True)
 class PublishedSettings:
-    """What a published source declares: its rounding base per geographic level (empty: exact) and its rates."""
+    """What a published source declares: its rounding base per geographic level (empty: exact), its rates, and
+    what its symbols mean (`symbols: {c: [1, 5]}`: symbol in lower case -> the inclusive counts it may hide).
+
+    A symbol not declared keeps EES's reading: `c` is at least 1 with no upper bound."""
 
     rounding: Mapping[str, int] = field(default_factory=dict)
     rates: tuple[RateSpec, ...] = ()
+    symbols: Mapping[str, tuple[int, int]] = field(default_factory=dict)
 
     def base(self, level: str) -> int:
         return self.rounding.get(level, 1)

@@ -8,12 +8,13 @@ the CLI's `--source` choices, the run config's `kind:` values and the check stag
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
+from ..domain.geography import la_lookup, to_ons_code
 from ..errors import UsageError
 from ..readers.cin import read_cin
 from ..readers.extracts import read_extract
@@ -88,6 +89,9 @@ class SourceKind:
     # whose duplicate.record rule spans every file of that LA and reference date): files checked apart that share
     # a group are rechecked together.
     file_groups: Callable[[Frames], frozenset[Hashable]] | None = None
+    # For kinds whose files say which LA's return they are (a CIN header's LEA; an SSDA903 return whose children all
+    # name one LA): file -> the ONS codes of the LAs it is a return of, () when it does not say (a multi-LA extract).
+    file_las: Callable[[Frames], Mapping[str, tuple[str, ...]]] | None = None
 
 
 def _read_cin(options: SourceOptions) -> Frames:
@@ -103,6 +107,51 @@ def _cin_reference_dates(frames: Frames) -> Mapping[str, str]:
     census = frames["census"]
     dates = census.groupby(FILE_COLUMN, observed=True, sort=False)["ReferenceDate"].first().dropna()
     return {str(name): str(value) for name, value in dates.items()}
+
+
+def _cin_las(frames: Frames) -> Mapping[str, tuple[str, ...]]:
+    """Each census file's LA: its header's LEA as an ONS code (the reader refuses an LEA not on the shipped list)."""
+    return _las_by_file(frames["census"], "LEA")
+
+
+def _ssda903_las(frames: Frames) -> Mapping[str, tuple[str, ...]]:
+    """Each header file's LA where every child in it names the same one (the optional LA column, or HEADER/LA in an
+    XML return); () where some child names none, or children name several (a multi-LA extract: which LAs it covers,
+    it does not say)."""
+    header = frames["header"]
+    if ssda903_schema.LA_COLUMN not in header:
+        return _las_by_file(header.assign(**{ssda903_schema.LA_COLUMN: None}), ssda903_schema.LA_COLUMN)
+    return {name: las if len(las) == 1 else () for name, las in _las_by_file(header, ssda903_schema.LA_COLUMN).items()}
+
+
+def _las_by_file(frame: pd.DataFrame, column: str) -> dict[str, tuple[str, ...]]:
+    """File -> the distinct ONS codes of its rows' LA codes in `column`, () when a row has none or one not on the list.
+
+    Each distinct (file, code) pair is looked at once, so this costs nothing per row of a national census."""
+    pairs = frame.groupby([FILE_COLUMN, column], observed=True, dropna=False, sort=False).size().index.to_frame(index=False)
+    codes = to_ons_code(pairs[column].astype(object)).astype(object)
+    out: dict[str, set[str | None]] = {}
+    for name, code in zip(pairs[FILE_COLUMN].astype(object), codes, strict=True):
+        if pd.notna(name):
+            out.setdefault(str(name), set()).add(code if pd.notna(code) else None)
+    return {name: () if None in las else tuple(sorted(str(code) for code in las)) for name, las in out.items()}
+
+
+# LAs on the shipped list that two others replaced (Cumbria in 2023, Northamptonshire in 2021): every LA's census of
+# one year names the old LA or the new ones, never both.
+_REPLACED = {"E10000006": frozenset({"E06000063", "E06000064"}), "E10000021": frozenset({"E06000061", "E06000062"})}
+
+
+def files_las(named: Sequence[tuple[str, ...]]) -> tuple[str, ...]:
+    """The LAs a source's files are the returns of (each file's `file_las`), () for England: when some file does not
+    say (a multi-LA extract), or they are every LA there is (the old or the new of a reorganised LA)."""
+    if not named or not all(named):
+        return ()
+    covered = set().union(*named)
+    missing = set(la_lookup()["new_la_code"]) - covered
+    missing -= {old for old, new in _REPLACED.items() if new <= covered}
+    missing -= {code for old, new in _REPLACED.items() if old in covered for code in new}
+    return tuple(sorted(covered)) if missing else ()
 
 
 def _cin_censuses(frames: Frames) -> frozenset[Hashable]:
@@ -138,7 +187,7 @@ for _kind in (
         "cin", "DfE children in need census (XML, one file per LA)", _read_cin,
         (RawTable("census", cin_schema.SPEC, "LAchildID"),), cin_deaths,
         lambda frames: int(frames["census"][cin_schema.CHILD_ORDINAL].nunique()), _cin_reference_dates,
-        files_independent=True, file_groups=_cin_censuses,
+        files_independent=True, file_groups=_cin_censuses, file_las=_cin_las,
     ),
     SourceKind(
         "ssda903", "DfE SSDA903 children looked after return (header and episodes CSV, or the XML return)", _read_ssda903,
@@ -146,6 +195,7 @@ for _kind in (
         ssda903_deaths, lambda frames: len(frames["header"]),
         joint_rules=(JointRule("missing.header", "an episode's CHILD has no header row, so no date of birth or sex",
                                "episodes", lambda f: f["episodes"]["CHILD"].isna() | f["episodes"]["CHILD"].isin(f["header"]["CHILD"])),),
+        file_las=_ssda903_las,
     ),
     SourceKind(
         "ncmd", "National Child Mortality Database extract (CSV or .xlsx)", _extract_reader("deaths", ncmd_schema.SPEC),

@@ -27,11 +27,10 @@ def ssda903_deaths(
         header[header_columns], on="CHILD", how="left", suffixes=("", "_header")
     )
     joined.index = died.index
-    if LA_COLUMN in joined:
-        la = to_ons_code(joined[LA_COLUMN])
-    else:
-        la = pd.Series(la_code, index=joined.index, dtype=object)
-        la = to_ons_code(la) if la_code else la
+    declared = pd.Series(la_code, index=joined.index, dtype=object)
+    declared = to_ons_code(declared) if la_code else declared
+    # A child's own LA (the LA column, or an XML return's HEADER/LA), else the declared `la_code:`.
+    la = to_ons_code(joined[LA_COLUMN]).where(joined[LA_COLUMN].notna(), declared) if LA_COLUMN in joined else declared
     return death_records(
         source="ssda903",
         record_id=joined["CHILD"],

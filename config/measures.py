@@ -12,11 +12,23 @@ import yaml
 
 from ..canonical.records import COLUMNS
 from ..canonical.registry import DENOMINATOR, PUBLISHED, source_kinds
+from ..domain.geography import PUBLISHED_LEVELS
 from ..domain.periods import Period
 from ..errors import ConfigError
-from ..reconcile.measures import RELATIONS, CompareSpec, Measure, RateRequest, Selector, selected_sources, sources_named
+from ..reconcile.measures import (
+    MISSING_SEVERITIES,
+    RELATIONS,
+    CompareSpec,
+    Measure,
+    RateRequest,
+    Selector,
+    selected_sources,
+    sources_named,
+    tolerance_levels,
+)
+from .selection import where_values
 
-MEASURE_KEYS = {"id", "title", "definition", "period", "select", "compare", "trend", "tolerance", "contrast"}
+MEASURE_KEYS = {"id", "title", "definition", "period", "select", "compare", "trend", "tolerance", "contrast", "missing"}
 SELECT_KEYS = {"where", "filter", "value", "rate"}
 COMPARE_KEYS = {"left", "right", "relation", "tolerance", "allow_empty", "reason"}
 RATE_KEYS = {"per", "denominator"}
@@ -41,6 +53,7 @@ def _check_source_names(measures: tuple[Measure, ...], kinds: Mapping[str, str])
         unknown = [name for name in (*measure.select, *compared) if name not in known]
         if unknown:
             raise ConfigError(f"{where} names {unknown[0]!r}, which is neither a configured source nor a kind ({', '.join(sorted(known))})")
+        _check_pairs_differ(measure, kinds, where)
         selected = set(selected_sources(measure, kinds))
         unselected = [name for name in compared if sources_named(name, kinds) and not selected & set(sources_named(name, kinds))]
         if unselected:
@@ -49,6 +62,18 @@ def _check_source_names(measures: tuple[Measure, ...], kinds: Mapping[str, str])
             if selector.rate is not None and kinds.get(selector.rate.denominator) != DENOMINATOR:
                 raise ConfigError(f"{where}: select.{name}.rate names {selector.rate.denominator!r}, which is not a "
                                   "configured source of kind: denominator")  # fmt: skip
+
+
+def _check_pairs_differ(measure: Measure, kinds: Mapping[str, str], where: str) -> None:
+    """A source compared with itself (by one name, or a name and a kind meaning it alone) agrees every time: refuse it."""
+    pairs = [(f"compare[{n}]", c.left, c.right) for n, c in enumerate(measure.compare, start=1)]
+    pairs += [("trend", *measure.trend)] if len(measure.trend) == 2 else []
+    pairs += [(f"contrast[{n}]", left, right) for n, (left, right) in enumerate(measure.contrast, start=1)]
+    for element, left, right in pairs:
+        named = sources_named(left, kinds)
+        if left == right or (len(named) == 1 and named == sources_named(right, kinds)):
+            same = f" names {left!r} twice" if left == right else f": {left!r} and {right!r} are both the source {named[0]!r}"
+            raise ConfigError(f"{where}: {element}{same}, which can only agree with itself; compare two different sources")
 
 
 def default_measures() -> tuple[Measure, ...]:
@@ -79,6 +104,19 @@ def tolerance_of(node: Any, where: str) -> dict[str, float]:
     return out
 
 
+def tolerances_of(node: Any, where: str) -> dict[str, Mapping[str, float]]:
+    """A compare's tolerance, per geographic level: `{abs, rel}` (national and regional; LAs exact), or
+    `{national: {abs, rel}, regional: ..., local authority: ...}` (a level not named compares exactly)."""
+    if isinstance(node, Mapping) and node and set(map(str, node)) <= set(PUBLISHED_LEVELS):
+        levels = tolerance_levels(None)
+        for level, tolerance in node.items():
+            levels[PUBLISHED_LEVELS[str(level)]] = tolerance_of(tolerance, f"{where}.tolerance.{level}")
+        return levels
+    if isinstance(node, Mapping) and set(map(str, node)) - {"abs", "rel"}:
+        raise ConfigError(f"{where}: tolerance takes abs and rel, or levels ({', '.join(PUBLISHED_LEVELS)}) each with abs and rel")
+    return tolerance_levels(tolerance_of(node, where) if node is not None else None)
+
+
 def parse_measures(node: Any, origin: str = "") -> tuple[Measure, ...]:
     """`origin` prefixes messages when the path is not added by the caller (the shipped defaults)."""
     prefix = f"{origin}: " if origin else ""
@@ -107,7 +145,10 @@ def parse_measures(node: Any, origin: str = "") -> tuple[Measure, ...]:
         contrast = tuple(_contrast(spec, where) for spec in _list(item.get("contrast"), f"{where}.contrast"))
         title = _text(item.get("title", measure_id), f"{where}.title")
         definition = _words(item.get("definition"), f"{where}.definition")
-        measures.append(Measure(measure_id, title, period, explicit, select, compares, trend, contrast, definition))
+        missing = item.get("missing", "error")
+        if missing not in MISSING_SEVERITIES:
+            raise ConfigError(f"{where}: missing must be error or warning, not {missing!r}")
+        measures.append(Measure(measure_id, title, period, explicit, select, compares, trend, contrast, definition, missing))
     return tuple(measures)
 
 
@@ -167,7 +208,7 @@ def _selector(spec: Any, where: str) -> Selector:
     if not all(isinstance(v, str | int) and not isinstance(v, bool) for v in filters.values()):
         raise ConfigError(f"{where}.filter must map columns to values")
     return Selector(
-        where={str(k): tuple(v if isinstance(v, list) else [v]) for k, v in where_node.items()},
+        where={str(k): where_values(str(k), v, f"{where}.where.{k}") for k, v in where_node.items()},
         filter={str(k): str(v) for k, v in filters.items()},
         value=_text(spec.get("value", "number"), f"{where}.value"),
         rate=_rate(spec.get("rate"), where) if "rate" in spec else None,
@@ -192,7 +233,7 @@ def _compare(spec: Any, measure_tolerance: Any, where: str) -> CompareSpec:
     allow_empty = spec.get("allow_empty", False)
     if not isinstance(allow_empty, bool):
         raise ConfigError(f"{where}: allow_empty must be true or false")
-    tolerance = tolerance_of(spec.get("tolerance", measure_tolerance), where)
+    tolerance = tolerances_of(spec.get("tolerance", measure_tolerance), where)
     reason = _words(spec.get("reason"), f"{where}.reason")
     return CompareSpec(_text(spec["left"], f"{where}.left"), _text(spec["right"], f"{where}.right"), relation, tolerance, allow_empty,
                        reason)  # fmt: skip

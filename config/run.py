@@ -23,9 +23,10 @@ from ..reconcile.measures import Measure
 from .loader import load_yaml
 from .measures import measures_for
 from .schema import check_shape
+from .selection import check_distinct_files
 
-RECORD_KEYS = {"kind", "path", "columns", "values", "la_code", "severity", "reference_date", "coverage"}
-PUBLISHED_KEYS = {"kind", "path", "columns", "severity", "rounding", "rates"}
+RECORD_KEYS = {"kind", "path", "columns", "values", "la_code", "severity", "reference_date", "coverage", "same_file_as"}
+PUBLISHED_KEYS = {"kind", "path", "columns", "severity", "rounding", "rates", "symbols"}
 DENOMINATOR_KEYS = {"kind", "path", "columns", "value", "filter"}
 RATE_KEYS = {"rate", "count", "denominator", "per"}
 PACKAGE_DATA = "triangulate:"
@@ -157,6 +158,8 @@ def load_config(path: str | Path) -> RunConfig:
                 settings[name] = _published_settings(name, node)
             else:
                 sources.append(options)
+        declared = {str(name): node["same_file_as"] for name, node in sources_node.items() if "same_file_as" in node}
+        check_distinct_files(sources, declared)  # the same deaths under two names: refused unless declared
     except ConfigError as error:
         raise ConfigError(error.message, path=config_path, where=error.where) from None
     config = RunConfig(config_path, reference_date, tuple(sources), tuple(published), dict(document), settings, tuple(denominators))
@@ -247,7 +250,31 @@ def _published_settings(name: str, node: Mapping[str, Any]) -> PublishedSettings
     """Rounding is declared, never assumed: DfE rounds national and regional counts, the NCMD and CSPRP do not."""
     if "rounding" not in node:
         raise ConfigError(f"sources.{name}: a published source must declare its rounding: {ROUNDING_FORMS}")
-    return PublishedSettings(rounding_bases(node["rounding"], f"sources.{name}.rounding"), _rates(name, node.get("rates")))
+    return PublishedSettings(
+        rounding_bases(node["rounding"], f"sources.{name}.rounding"), _rates(name, node.get("rates")), _symbols(name, node.get("symbols"))
+    )
+
+
+def _symbols(name: str, node: Any) -> dict[str, tuple[int, int]]:
+    """`symbols: {c: [1, 5]}`: what the publisher says each symbol hides, as inclusive counts [low, high]."""
+    where = f"sources.{name}.symbols"
+    if node is None:
+        return {}
+    if not isinstance(node, Mapping) or not node:
+        raise ConfigError(f"{where} must map each symbol to the counts it may hide, e.g. {{c: [1, 5]}}")
+    symbols: dict[str, tuple[int, int]] = {}
+    for symbol, bounds in node.items():
+        text = symbol.strip().lower() if isinstance(symbol, str) else ""
+        if not text or any(ch.isdigit() for ch in text):
+            raise ConfigError(f"{where}: {symbol!r} is not a symbol; a symbol is text such as c, with no digits")
+        if text in symbols:
+            raise ConfigError(f"{where}: {symbol!r} is declared twice (symbols are read whatever their case)")
+        if not isinstance(bounds, list) or len(bounds) != 2 or not all(_whole(b) and b >= 0 for b in bounds):
+            raise ConfigError(f"{where}.{symbol}: give [low, high], two whole numbers of at least 0, not {bounds!r}")
+        if bounds[0] > bounds[1]:
+            raise ConfigError(f"{where}.{symbol}: low ({bounds[0]}) must not be above high ({bounds[1]})")
+        symbols[text] = (int(bounds[0]), int(bounds[1]))
+    return symbols
 
 
 def rounding_bases(levels: Any, where: str) -> dict[str, int]:

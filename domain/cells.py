@@ -6,6 +6,7 @@ available". Vectorised: one regular expression pass per column.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,7 +15,10 @@ import pandas as pd
 from .intervals import ROUNDS_TO_ZERO, SUPPRESSED, SYMBOLS, Interval
 
 _DIGITS = r"(?:\d{1,3}(?:,\d{3})+|\d+)"
-_NUMBER = rf"^(?P<whole>{_DIGITS})(?:\.(?P<fraction>\d+))?$"
+_NUMBER = rf"^(?P<sign>-?)(?P<whole>{_DIGITS})(?:\.(?P<fraction>\d+))?$"
+
+# What a publisher declares its symbols mean (`symbols: {c: [1, 5]}`): symbol in lower case -> inclusive counts.
+Declared = Mapping[str, tuple[int, int]]
 
 
 @dataclass(frozen=True)
@@ -27,13 +31,15 @@ class Cells:
     unreadable: pd.Series  # bool: neither a number of the expected kind, a symbol, nor blank
 
 
-def read_cells(raw: pd.Series, *, whole: bool) -> Cells:
+def read_cells(raw: pd.Series, *, whole: bool, signed: bool = False, symbols: Collection[str] = ()) -> Cells:
     """`whole`: only non-negative whole numbers are readable (counts); otherwise decimals are too (rates).
+    `signed`: a leading minus is readable too (any indicator, when nothing says it is a count). `symbols`: the
+    publisher's own symbols (lower case) a source declares, readable besides EES's.
 
     Each distinct text is read once: a column of a national table repeats a few thousand values.
     """
     codes, distinct = pd.factorize(raw.astype("string"), use_na_sentinel=True)
-    read = _read_distinct(pd.Series(distinct, dtype="string"), whole)
+    read = _read_distinct(pd.Series(distinct, dtype="string"), whole, signed, frozenset(SYMBOLS | set(symbols)))
     present = codes >= 0
     take = np.where(present, codes, 0)
     index = raw.index
@@ -55,18 +61,19 @@ def read_cells(raw: pd.Series, *, whole: bool) -> Cells:
     )
 
 
-def _read_distinct(raw: pd.Series, whole: bool) -> pd.DataFrame:
+def _read_distinct(raw: pd.Series, whole: bool, signed: bool, symbols: frozenset[str]) -> pd.DataFrame:
     text = raw.str.strip()
     blank = (text.isna() | (text == "")).fillna(True).to_numpy(dtype=bool)
     lowered = text.str.lower()
-    is_symbol = lowered.isin(SYMBOLS).fillna(False).to_numpy(dtype=bool) & ~blank
+    is_symbol = lowered.isin(symbols).fillna(False).to_numpy(dtype=bool) & ~blank
     parts = text.str.extract(_NUMBER)
-    shaped = parts["whole"].notna().to_numpy(dtype=bool)
+    negative = (parts["sign"] == "-").fillna(False).to_numpy(dtype=bool)
+    shaped = parts["whole"].notna().to_numpy(dtype=bool) & (signed | ~negative)
     has_fraction = parts["fraction"].notna().to_numpy(dtype=bool)
     readable_number = shaped & ~has_fraction if whole else shaped
-    digits = (parts["whole"].str.replace(",", "", regex=False) + ("." + parts["fraction"]).fillna("")).where(
-        pd.Series(readable_number, index=raw.index)
-    )
+    digits = (
+        parts["sign"].fillna("") + parts["whole"].str.replace(",", "", regex=False) + ("." + parts["fraction"]).fillna("")
+    ).where(pd.Series(readable_number, index=raw.index))
     return pd.DataFrame(
         {
             "text": text.astype(object).where(text.notna(), None),
@@ -87,14 +94,26 @@ def readings(cells: Cells) -> pd.Series:
     return said.mask(cells.number.notna(), "n:" + cells.number.astype(str)).astype(object)
 
 
-def cell_bounds(cells: Cells, bases: pd.Series, *, count: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def cell_bounds(
+    cells: Cells, bases: pd.Series, *, count: bool = False, declared: Declared | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Each cell as [low, high] (NaN where not available or unreadable), vectorised.
 
     A whole number is read as rounded to its base (`intervals.from_rounded`) only when
-    it is a multiple of it; `c` is at least 1. `count`: `k`/`low` is a count that rounds to 0 but is
+    it is a multiple of it; `c` is at least 1, with no upper bound (it may hide a larger value suppressed
+    to protect another). `count`: `k`/`low` is a count that rounds to 0 but is
     not 0, so 1 to the largest whole number that rounds to 0 at the base (NaN where none does, see
     `low_contradicts`); otherwise the older reading ([1, under half the base], or [0, 0.5] unrounded).
+    `declared`: what the publisher says a symbol means ({"c": (1, 5)}), which replaces any reading of it.
     """
+    low, high = _symbol_bounds(cells, bases, count)
+    for symbol, (least, most) in (declared or {}).items():
+        said = (cells.symbol == symbol).to_numpy(dtype=bool)
+        low, high = np.where(said, float(least), low), np.where(said, float(most), high)
+    return low, high
+
+
+def _symbol_bounds(cells: Cells, bases: pd.Series, count: bool) -> tuple[np.ndarray, np.ndarray]:
     number = cells.number.to_numpy(dtype="float64")
     base = bases.to_numpy(dtype="int64")
     rounded = (base > 1) & (np.mod(number, np.maximum(base, 1)) == 0)
@@ -115,9 +134,10 @@ def cell_bounds(cells: Cells, bases: pd.Series, *, count: bool = False) -> tuple
     return low, high
 
 
-def low_contradicts(cells: Cells, bases: pd.Series) -> pd.Series:
-    """Count cells `k`/`low` where nothing but 0 rounds to 0 at the base (unrounded, or to 2): not a count."""
-    small = cells.symbol.isin(ROUNDS_TO_ZERO).to_numpy(dtype=bool)
+def low_contradicts(cells: Cells, bases: pd.Series, declared: Declared | None = None) -> pd.Series:
+    """Count cells `k`/`low` where nothing but 0 rounds to 0 at the base (unrounded, or to 2): not a count.
+    A symbol whose meaning the publisher declares contradicts nothing."""
+    small = cells.symbol.isin(ROUNDS_TO_ZERO - set(declared or {})).to_numpy(dtype=bool)
     base = bases.to_numpy(dtype="int64")
     return pd.Series(small & (base - base // 2 - 1 < 1), index=cells.symbol.index)
 
@@ -133,3 +153,16 @@ def from_published(text: object, base: int) -> Interval | None:
     checks report as `published.unreadable`) or `low` where only 0 rounds to 0 (`published.rounding`)."""
     cells = read_cells(pd.Series([text], dtype=object), whole=False)
     return count_intervals(cells, pd.Series([base]))[0]
+
+
+_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+
+
+def in_words(number: int) -> str:
+    """A tally of published cells or of tests on them (never of children) as prose writes it: under ten in words,
+    so that no output, `--publish` included, shows a numeral a reader could take for a small count."""
+    return _WORDS[number] if 0 <= number < len(_WORDS) else f"{number:,}"
+
+
+def tally(number: int, one: str, many: str) -> str:
+    return f"{in_words(number)} {one if number == 1 else many}"

@@ -1,6 +1,12 @@
 """Checks on published tables (canonical published rows): every cell readable, counts rounded as
 declared, rates consistent with their own counts. Vectorised pandas, not Great Expectations,
-because each depends on what the run config declares for the source (its rounding, its rates).
+because each depends on what the run config declares for the source (its rounding, its rates, its symbols).
+
+Every cell of every column of figures is read, on every row, not only the rows a measure selects: a
+corrupt cell nobody compares is still a corrupt table. A cell known to be a count (a measure selects it,
+or a declared rate counts it) is read strictly (a whole number, rounded as declared); any other figure
+may be a percentage or an average (DfE's `number` column holds "Average duration ... (days)"), so
+it must be a number or a symbol, of any kind.
 
 Each finding names its cell: the row's `file:line` and the column with the text as written.
 Published tables are aggregate statistics, so quoting a cell discloses nothing about a child.
@@ -8,7 +14,7 @@ Published tables are aggregate statistics, so quoting a cell discloses nothing a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,13 +30,22 @@ from ..canonical.published import (
     disagreeing,
     unmapped_old_codes,
 )
-from ..domain.cells import cell_bounds, low_contradicts, read_cells, readings
+from ..domain.cells import Cells, Declared, cell_bounds, low_contradicts, read_cells, readings
 from ..domain.geography import PUBLISHED_LEVELS, la_label
 from ..schemas.base import FILE_COLUMN, LINE_COLUMN
 
 PUBLISHED_CHECKS = ("published.unreadable", "published.rounding", "published.duplicate", "published.rate_inconsistent")
 INVALID_OLD_CODE = "invalid.old_la_code"
 _TOLERANCE = 1e-9
+# EES's time and geography columns: never figures, though some are digits (time_period, old_la_code, URNs).
+_NOT_FIGURES = {
+    "time_period", "time_identifier", "geographic_level", "country_code", "country_name", "region_code", "region_name",
+    "old_la_code", "new_la_code", "la_name", "period_start", "period_end", "school_urn", "school_laestab",
+    "provider_ukprn", "trust_id", "sponsor_id",
+}  # fmt: skip
+# A column no measure or rate names is a column of figures when at most this share of its cells is neither a
+# number nor a symbol (a stray corrupt cell), so that a filter column of numbers and 'Total' is not one.
+_STRAY = 0.01
 
 
 @dataclass(frozen=True)
@@ -40,12 +55,29 @@ class CellFinding:
     cell: str  # column: "text as written"
 
 
-def check_published(rows: pd.DataFrame, settings: PublishedSettings, counted: Sequence[tuple[pd.Series, str]]) -> list[CellFinding]:
+@dataclass(frozen=True)
+class TableCheck:
+    findings: list[CellFinding]
+    figures: tuple[str, ...]  # the columns of figures, every cell of which was read
+    counts: int  # how many cells are known to be counts, so were checked for rounding too
+
+
+def check_published(
+    rows: pd.DataFrame, settings: PublishedSettings, counted: Sequence[tuple[pd.Series, str]], filters: Collection[str] = ()
+) -> list[CellFinding]:
+    return check_table(rows, settings, counted, filters).findings
+
+
+def check_table(
+    rows: pd.DataFrame, settings: PublishedSettings, counted: Sequence[tuple[pd.Series, str]], filters: Collection[str] = ()
+) -> TableCheck:
     """Findings in file order. `counted`: (rows, column) the measures compare, each a count; a declared
-    rate's rate, count and denominator columns are checked on every row."""
+    rate's rate, count and denominator columns are checked on every row. `filters`: columns the measures filter
+    on, which are never figures. Every other cell of a column of figures must be a number or a symbol."""
     findings: list[tuple[int, CellFinding]] = []
     where = rows[FILE_COLUMN].astype(str) + ":" + rows[LINE_COLUMN].astype("Int64").astype(str)
     bases = rows[LEVEL].map(settings.base).fillna(1).astype("int64")
+    declared = settings.symbols
     everywhere = pd.Series(True, index=rows.index)
     cells_to_read: dict[tuple[str, bool], pd.Series] = {}  # (column, is a count) -> rows
     for mask, column in [*counted, *((everywhere, r.count) for r in settings.rates)]:
@@ -53,25 +85,54 @@ def check_published(rows: pd.DataFrame, settings: PublishedSettings, counted: Se
     for rate in settings.rates:
         cells_to_read.setdefault((rate.denominator, False), everywhere)
         cells_to_read[(rate.rate, False)] = everywhere
+    read: dict[str, pd.Series] = {}  # column -> rows read strictly above
+    counts = 0
     for (column, is_count), mask in cells_to_read.items():
         if column not in rows:
             continue
-        cells = read_cells(rows[column], whole=is_count or column in {r.denominator for r in settings.rates})
+        read[column] = read.get(column, ~everywhere) | mask
+        whole = is_count or column in {r.denominator for r in settings.rates}
+        cells = read_cells(rows[column], whole=whole, symbols=declared)
         findings += _found("published.unreadable", cells.unreadable & mask, rows, where, column)
         if is_count:
+            counts += int(mask.sum())
             number = cells.number.to_numpy()
             off_base = (bases.to_numpy() > 1) & ~np.isnan(number) & (np.mod(np.nan_to_num(number), bases.to_numpy()) != 0)
             # `low` where only 0 rounds to 0 contradicts the declared rounding just as 25 rounded to 10 does.
-            off_base |= low_contradicts(cells, bases).to_numpy()
+            off_base |= low_contradicts(cells, bases, declared).to_numpy()
             findings += _found("published.rounding", pd.Series(off_base, index=rows.index) & mask, rows, where, column)
+    figures = figure_columns(rows, set(read), filters, declared)
+    for column, cells in figures.items():
+        rest = ~read.get(column, ~everywhere)  # the rows no measure or rate reads: any number or symbol
+        findings += _found("published.unreadable", cells.unreadable & rest, rows, where, column)
     for rate in settings.rates:
         if all(c in rows for c in (rate.rate, rate.count, rate.denominator)):
-            findings += _found("published.rate_inconsistent", _inconsistent(rows, rate, bases)[1], rows, where, rate.rate)
+            findings += _found(
+                "published.rate_inconsistent", _inconsistent(rows, rate, bases, declared)[1], rows, where, rate.rate
+            )
     if "old_la_code" in rows:
         findings += _found(INVALID_OLD_CODE, unmapped_old_codes(rows), rows, where, "old_la_code")
     findings += _duplicates(rows, counted, where)
     unique = {(position, finding): None for position, finding in findings}  # a row two measures select is one finding
-    return [finding for _, finding in sorted(unique, key=lambda item: item[0])]
+    ordered = [finding for _, finding in sorted(unique, key=lambda item: item[0])]
+    return TableCheck(ordered, tuple(figures), counts)
+
+
+def figure_columns(
+    rows: pd.DataFrame, named: Collection[str], filters: Collection[str], declared: Collection[str]
+) -> dict[str, Cells]:
+    """The columns of figures, each read leniently (any number, a symbol, or blank): those a measure or rate names,
+    and any other (not EES's time or geography, not a filter) whose cells are numbers and symbols but a stray few."""
+    out: dict[str, Cells] = {}
+    for column in rows.columns:
+        name = str(column)
+        if name not in named and (name.startswith("_") or name.strip().lower() in _NOT_FIGURES or name in filters):
+            continue
+        cells = read_cells(rows[column], whole=False, signed=True, symbols=declared)
+        present = int((~cells.blank).sum())
+        if name in named or (cells.number.notna().any() and int(cells.unreadable.sum()) <= _STRAY * present):
+            out[name] = cells
+    return out
 
 
 def rates_not_run(rows: pd.DataFrame, settings: PublishedSettings) -> str:
@@ -83,7 +144,7 @@ def rates_not_run(rows: pd.DataFrame, settings: PublishedSettings) -> str:
         missing = sorted({c for r in settings.rates for c in (r.rate, r.count, r.denominator) if c not in rows})
         return f"the declared rates' columns are not in this file: {', '.join(missing)}"
     bases = rows[LEVEL].map(settings.base).fillna(1).astype("int64")
-    if not any(_inconsistent(rows, rate, bases)[0].any() for rate in present):
+    if not any(_inconsistent(rows, rate, bases, settings.symbols)[0].any() for rate in present):
         return "no row has a rate with its count and denominator to check it against"
     return ""
 
@@ -104,7 +165,9 @@ def _duplicates(rows: pd.DataFrame, counted: Sequence[tuple[pd.Series, str]], wh
         keys = cell_keys(failing)
         texts = failing[column].astype("string").fillna("").map(repr)
         together = texts.groupby([keys[k] for k in keys.columns], sort=False).transform(lambda group: ", ".join(group))
-        for label, text, period, place, others in zip(failing.index, texts, failing[PERIOD], failing[GEOGRAPHY], together, strict=True):
+        for label, text, period, place, others in zip(
+            failing.index, texts, failing[PERIOD], failing[GEOGRAPHY], together, strict=True
+        ):
             cell = f"{column}: {text}; {la_label(str(place))} {period.label} has rows that disagree: {others}"
             out.append((int(positions[label]), CellFinding("published.duplicate", where.loc[label], cell)))
     return out
@@ -119,14 +182,14 @@ def _found(check_id: str, mask: pd.Series, rows: pd.DataFrame, where: pd.Series,
     ]
 
 
-def _inconsistent(rows: pd.DataFrame, rate: RateSpec, bases: pd.Series) -> tuple[pd.Series, pd.Series]:
+def _inconsistent(rows: pd.DataFrame, rate: RateSpec, bases: pd.Series, declared: Declared) -> tuple[pd.Series, pd.Series]:
     """Rows whose rate can be checked, and those whose rate no count in the count's interval can produce, rounded
     to the decimals the cell shows.
 
     Either rounding of halves is accepted: the count may lie anywhere in [rate - h, rate + h] x D / per.
     """
     rate_cells = read_cells(rows[rate.rate], whole=False)
-    low, high = cell_bounds(read_cells(rows[rate.count], whole=True), bases, count=True)
+    low, high = cell_bounds(read_cells(rows[rate.count], whole=True, symbols=declared), bases, count=True, declared=declared)
     denominator = read_cells(rows[rate.denominator], whole=True).number.to_numpy()
     value = rate_cells.number.to_numpy()
     half = 0.5 * np.power(10.0, -rate_cells.decimals.to_numpy())

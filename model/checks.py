@@ -76,6 +76,9 @@ class SourceResult:
     # The spans of dates the source can have deaths for (domain/periods.py `Span`): declared `coverage:`, or a
     # CIN census's collection years; empty when not known (then every period is counted, a year without deaths 0).
     coverage: tuple[tuple[dt.date, dt.date], ...] = ()
+    # The LAs (ONS codes) a record-level source is the return of: a declared `la_code:`, or its files' own (a CIN
+    # header's LEA); counted, compared and linked for those LAs only. Empty: England's (or not known).
+    las: tuple[str, ...] = ()
 
     @property
     def failing(self) -> tuple[CheckOutcome, ...]:
@@ -103,6 +106,7 @@ class SourceResult:
             **({"reference_dates": {name: day.isoformat() for name, day in self.file_reference_dates}}
                if self.file_reference_dates else {}),
             **({"coverage": [[start.isoformat(), end.isoformat()] for start, end in self.coverage]} if self.coverage else {}),
+            **({"las": list(self.las)} if self.las else {}),
             "passed": not self.blocks_release,
             "files": [f.to_dict() for f in self.files],
             "checks": [o.to_dict() for o in self.outcomes],

@@ -18,9 +18,10 @@ import numpy as np
 import pandas as pd
 
 from ..canonical.records import locations
-from ..canonical.registry import Frames, RawTable, SourceKind, SourceOptions, source_kind
+from ..canonical.registry import Frames, RawTable, SourceKind, SourceOptions, files_las, source_kind
 from ..domain.catalogue import CATALOGUE, severity_for, spec_for
 from ..domain.dates import parse_dates
+from ..domain.geography import ons_code
 from ..domain.periods import Span, census_year, merged_spans
 from ..errors import crash_detail
 from ..expectations import SuiteFindings, load_suite_definition, run_suite
@@ -114,6 +115,7 @@ class Piece:
     deaths: pd.DataFrame
     records: int
     written_dates: dict[str, str]  # file -> its reference date as written (CIN headers)
+    file_las: dict[str, tuple[str, ...]]  # file -> the LAs it is a return of (SourceKind.file_las), () not said
     rows: dict[str, int]  # raw table -> rows
     groups: frozenset[Hashable]  # pieces that share a group are rechecked together (SourceKind.file_groups)
     files: tuple[InputFile, ...]
@@ -170,6 +172,7 @@ def check_piece(options: SourceOptions) -> Piece:
         deaths=kind.to_deaths(frames, options.la_code, reference),
         records=kind.count_records(frames),
         written_dates=dict(kind.file_reference_dates(frames)) if kind.file_reference_dates else {},
+        file_las=dict(kind.file_las(frames)) if kind.file_las else {},
         rows={name: len(frame) for name, frame in frames.items()},
         groups=kind.file_groups(frames) if kind.file_groups else frozenset(),
         files=tuple(input_file(Path(p)) for p in options.paths),
@@ -297,6 +300,7 @@ def finish_source(
         files=tuple(f for piece in pieces for f in piece.files),
         outcomes=tuple(_outcome(check_id, failures, options) for check_id in failures.checks_run),
         coverage=source_coverage(options, per_file),
+        las=pending_las(options, pieces),
     )
     return CheckedSource(result=result, deaths=deaths)
 
@@ -321,6 +325,13 @@ def source_coverage(options: SourceOptions, per_file: Mapping[str, dt.date]) -> 
 def pending_coverage(options: SourceOptions, pieces: list[Piece]) -> tuple[Span, ...]:
     """`source_coverage` before the source is finished (reconciling needs it while the GX suite still runs)."""
     return source_coverage(options, _file_reference_dates(written_dates(pieces)))
+
+
+def pending_las(options: SourceOptions, pieces: list[Piece]) -> tuple[str, ...]:
+    """The LAs a source is the return of (ONS codes), () for England: a declared `la_code:`, else its files' own."""
+    if options.la_code:
+        return tuple(code for code in [ons_code(options.la_code)] if code)
+    return files_las([las for piece in pieces for las in piece.file_las.values()])
 
 
 def _recoded(frames: Frames, values: Mapping[str, Mapping[str, str]]) -> Frames:

@@ -48,6 +48,7 @@ from .check import (
     input_bytes,
     merge_pieces,
     pending_coverage,
+    pending_las,
     source_parts,
 )
 
@@ -73,6 +74,11 @@ class PendingSource:
     @property
     def coverage(self) -> tuple[Span, ...]:
         return pending_coverage(self.options, self.pieces)
+
+    @property
+    def las(self) -> tuple[str, ...]:
+        """The LAs the source is the return of (`pending_las`), () for England: known before its GX suite ends."""
+        return pending_las(self.options, self.pieces)
 
     def result(self) -> CheckedSource:
         suite = self.suite.result() if self.suite is not None else run_suite(self.deaths, DEATH_SUITE)

@@ -15,7 +15,8 @@ import pandas as pd
 from ..canonical.published import PublishedSettings, old_code_alone, published_rows
 from ..canonical.registry import SourceOptions
 from ..domain.catalogue import severity_for, spec_for
-from ..expectations.published import INVALID_OLD_CODE, PUBLISHED_CHECKS, CellFinding, check_published, rates_not_run
+from ..domain.cells import in_words, tally
+from ..expectations.published import INVALID_OLD_CODE, PUBLISHED_CHECKS, CellFinding, TableCheck, check_table, rates_not_run
 from ..model.checks import CheckOutcome, SourceResult
 from ..model.reconciliation import CoherenceCheck
 from ..readers.files import existing_file
@@ -41,21 +42,39 @@ def check_published_source(
         existing_file(path)
     rows = published_rows(read_published(options.paths, options.columns))
     source = PublishedSource(options.name, rows, settings)
-    selections = [
+    mine = [
         (measure, selector)
         for measure in measures
         for name, selector in selected_sources(measure, kinds).items()
-        if name == options.name and selection_problem(source, selector.filter, selector.value) is None
+        if name == options.name
     ]
+    selections = [(m, selector) for m, selector in mine if selection_problem(source, selector.filter, selector.value) is None]
     counted = [(rows.index.isin(filtered(rows, selector.filter).index), selector.value) for _, selector in selections]
-    findings = check_published(rows, settings, [(pd.Series(mask, index=rows.index), column) for mask, column in counted])
-    sums = tuple(c for measure, selector in selections for c in coherence(options.name, measure.id, source, selector.filter, selector.value))
+    filters = {column for _, selector in mine for column in selector.filter}
+    table = check_table(rows, settings, [(pd.Series(mask, index=rows.index), column) for mask, column in counted], filters)
+    findings = table.findings
+    sums = tuple(
+        c
+        for measure, selector in selections
+        for c in coherence(options.name, measure.id, source, selector.filter, selector.value)
+    )
     findings += [_incoherent(c) for c in sums if not c.coherent]
     # A check with nothing to check is not run, never passed; not run does not block the gate (a warning).
     not_run = {
+        "published.unreadable": ""
+        if table.figures
+        else "no column of figures: no measure or rate names one, and none reads as numbers",
+        "published.rounding": ""
+        if table.counts
+        else "no cell is known to be a count: no measure selects one and no rate counts one",
         "published.rate_inconsistent": rates_not_run(rows, settings),
         INCOHERENT: "" if sums else "no whole with its parts in this file",
         "published.duplicate": "" if selections else "no measure selects figures from this source",
+    }
+    details = {
+        "published.unreadable": _read_words(table),
+        "published.rounding": _rounding_words(table),
+        INCOHERENT: _partial_words(sums),
     }
     # Listed where an LA row names its place by old_la_code alone: the only rows it can check.
     listed = (*PUBLISHED_CHECKS, INCOHERENT, *((INVALID_OLD_CODE,) if old_code_alone(rows).any() else ()))
@@ -66,7 +85,9 @@ def check_published_source(
         deaths=0,
         reference_date=options.reference_date,
         files=tuple(input_file(Path(p)) for p in options.paths),
-        outcomes=tuple(_outcome(check_id, findings, options, not_run.get(check_id, "")) for check_id in listed),
+        outcomes=tuple(
+            _outcome(check_id, findings, options, not_run.get(check_id, ""), details.get(check_id, "")) for check_id in listed
+        ),
         published=True,
     )
     return CheckedPublished(result, source, sums)
@@ -81,7 +102,30 @@ def _incoherent(check: CoherenceCheck) -> CellFinding:
     return CellFinding(INCOHERENT, check.location, cell)
 
 
-def _outcome(check_id: str, findings: Sequence[CellFinding], options: SourceOptions, not_run: str = "") -> CheckOutcome:
+def _read_words(table: TableCheck) -> str:
+    """What `published.unreadable` read: every cell of each column of figures, on every row."""
+    return f"read every row's {', '.join(table.figures)}" if table.figures else ""
+
+
+def _rounding_words(table: TableCheck) -> str:
+    if not table.counts:
+        return ""
+    return "checked the cells known to be counts (a measure selects them or a declared rate counts them); other figures may not be counts"
+
+
+def _partial_words(sums: Sequence[CoherenceCheck]) -> str:
+    """Tests that could go one way only, in words: a coherence check that passes them never says more than it tested."""
+    partial = [c for c in sums if c.partial]
+    if not partial:
+        return ""
+    first = partial[0]
+    where = f"{first.measure}: {first.geography} {first.period_label} against its {tally(first.parts_count, first.parts + ' part', first.parts + ' parts')}"
+    return f"partial: {in_words(len(partial))} of the {tally(len(sums), 'test', 'tests')}; e.g. {where}, {first.partial_reason}"
+
+
+def _outcome(
+    check_id: str, findings: Sequence[CellFinding], options: SourceOptions, not_run: str = "", detail: str = ""
+) -> CheckOutcome:
     mine = [f for f in findings if f.check_id == check_id]
     return CheckOutcome(
         check_id=check_id,
@@ -92,4 +136,5 @@ def _outcome(check_id: str, findings: Sequence[CellFinding], options: SourceOpti
         locations=tuple(f.location for f in mine),
         level="cell",
         not_run=not_run,
+        detail=detail,
     )

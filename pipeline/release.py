@@ -13,7 +13,6 @@ from ..canonical.counted import counts_as_death
 from ..canonical.published import DenominatorOptions, denominator_rows
 from ..canonical.registry import PUBLISHED, SourceOptions
 from ..config import RunConfig
-from ..domain.geography import ons_code
 from ..errors import UsageError
 from ..expectations.worker import suite_worker
 from ..model.checks import InputFile, SourceResult
@@ -54,7 +53,7 @@ def run_release(
             denominators={name: rows for name, (rows, _) in denominators.items()},
             strict=not config.measures_are_defaults,
             coverage={p.options.name: p.coverage for p in pending},
-            one_la={o.name: code for o in config.sources if o.la_code and (code := ons_code(o.la_code))},
+            las={p.options.name: frozenset(p.las) for p in pending if p.las},  # a declared `la_code:`, or the files' own
         )
         if pending:
             progress("checking death records (Great Expectations)")
@@ -79,7 +78,7 @@ def measure_notes(config: RunConfig) -> tuple[MeasureNote, ...]:
     notes = []
     for measure in config.measures:
         chosen = tuple(name for name, kind in config.kinds.items() if name in measure.select or kind in measure.select)
-        expectations = tuple(Expectation(c.left, c.relation, c.right, c.reason, c.tolerance) for c in measure.compare)
+        expectations = tuple(Expectation(c.left, c.relation, c.right, c.reason, c.tolerances) for c in measure.compare)
         notes.append(MeasureNote(measure.id, measure.title, measure.definition, chosen, expectations))
     return tuple(notes)
 
@@ -97,7 +96,12 @@ def check_release(options: SourceOptions, config: RunConfig | None = None, *, jo
     started = dt.datetime.now(dt.UTC)
     if options.kind == PUBLISHED:
         declared = _declared_published(options, config)
-        named = replace(options, name=declared.name, severity={**declared.severity, **options.severity})
+        named = replace(
+            options,
+            name=declared.name,
+            severity={**declared.severity, **options.severity},
+            reference_date=options.reference_date or declared.reference_date,  # --reference-date, else the config's
+        )
         result = check_published_source(named, config.settings[declared.name], config.measures, config.kinds).result
     else:
         with suite_worker() as suites:

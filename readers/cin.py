@@ -1,7 +1,8 @@
 """Stream CIN census XML (one file per LA) into a raw frame with one row per CINdetails episode.
 
 A child with no CINdetails still gets one row, so child-level checks see every child.
-Entities are never resolved and nothing is fetched: a DTD in a census file is refused.
+Entities are never resolved and nothing is fetched: a DTD in a census file is refused. A census is its header
+LEA's return, so a file whose LEA is no LA on the shipped list is refused too, naming the file and the element.
 
 For speed the parse loop makes no Python call per child or episode: it only appends each wanted field's
 raw text, keyed by its owner (child, episode or plan) and field code, to flat lists. Which of a repeated
@@ -21,6 +22,7 @@ import pandas as pd
 from lxml import etree
 
 from ..domain.dates import order_key
+from ..domain.geography import is_known_la
 from ..errors import InputError
 from ..schemas.base import FILE_COLUMN, LINE_COLUMN
 from ..schemas.cin import CHILD_ORDINAL
@@ -100,6 +102,7 @@ def _read_file(path: Path, raw: _Raw, first_ordinal: int) -> int:
     within_size(path, MAX_XML_BYTES, "CIN census file")
     header: dict[int, str | None] = {_LEA: None, _REFERENCE: None}
     set_after: dict[int, int] = {}  # children numbered above this got the header value (it was read before them)
+    header_lines: dict[int, int] = {}
     ordinal, episode, plan = first_ordinal, raw.episodes, raw.plans
     codes = TagCodes(_NAMES, _NAMESPACED)
     key, text, child_line = raw.keys.append, raw.texts.append, raw.child_lines.append
@@ -116,6 +119,7 @@ def _read_file(path: Path, raw: _Raw, first_ordinal: int) -> int:
                 if header.get(code, "") is None:  # the first LEA / ReferenceDate with a value, wherever it is
                     header[code] = (element.text or "").strip() or None
                     set_after[code] = ordinal
+                    header_lines[code] = element.sourceline or 0
                 continue
             ordinal += 1
             child_line(element.sourceline or 0)
@@ -160,12 +164,24 @@ def _read_file(path: Path, raw: _Raw, first_ordinal: int) -> int:
     if ordinal == first_ordinal or missing:
         what = ", ".join([*missing, *(["Children/Child"] if ordinal == first_ordinal else [])])
         raise InputError(f"not a CIN census file: no {what} element", path=path)
+    _known_lea(header[_LEA], path, header_lines.get(_LEA, 0))
     # A short name is stripped, as every short value always was.
     label = (path.name.strip() or None) if len(path.name) <= 12 else path.name
     raw.files.append((label, ordinal, header, set_after))
     raw.episodes, raw.plans = episode, plan
     raw.flush()
     return ordinal
+
+
+def _known_lea(lea: str | None, path: Path, line: int) -> None:
+    """A census is its header's LA's return: an LEA that is no LA on the shipped list leaves every count without a place."""
+    if lea is not None and not is_known_la(lea):
+        shown = repr(lea[:40]) + ("..." if len(lea) > 40 else "")
+        raise InputError(
+            f"Header/Source/LEA {shown} is not an English LA on the shipped list (a 3-digit DfE code or an ONS code)",
+            path=path,
+            where=f"line {line}" if line else None,
+        )
 
 
 def _normalised(texts: list[str | None]) -> tuple[np.ndarray, np.ndarray]:

@@ -9,7 +9,9 @@
 
 The header frame has one row per CHILD, the episodes frame one row per EPISODE, with the same
 columns as header.csv and episodes.csv (`schemas/ssda903.py`): only two element names differ,
-`CHILDID` (the CSV's CHILD) and `PL` (the CSV's PLACE). Each episode row takes CHILD from its
+`CHILDID` (the CSV's CHILD) and `PL` (the CSV's PLACE). The return names no LA of its own (DfE's schema
+has none; the LA is its sender): a HEADER's `LA` element, where a system writes one, is the CSV's
+optional LA column, so a return whose children all name one LA is that LA's. Each episode row takes CHILD from its
 child's HEADER. Only the direct leaf elements of HEADER are read; its nested tables (reviews,
 missing episodes, OC2, OC3, adoption, permanence) are not needed for deaths and are ignored.
 Entities are never resolved and nothing is fetched: a DTD anywhere in the file is refused.
@@ -26,14 +28,16 @@ from lxml import etree
 
 from ..errors import InputError
 from ..schemas.base import FILE_COLUMN, LINE_COLUMN
-from ..schemas.ssda903 import EPISODES, HEADER
+from ..schemas.ssda903 import EPISODES, HEADER, LA_COLUMN
 from .files import MAX_XML_BYTES, existing_file, leading_bytes, within_size
 from .xml import local, refuse_dtd, safe_iterparse, syntax_error
 
 ROOT = "EXPSSDA903"
 # Element names of the XML return that differ from the CSV column names (every other one is the same).
 XML_NAMES = {"CHILDID": "CHILD", "PL": "PLACE"}
-HEADER_COLUMNS = HEADER.columns
+# The return's own shape names no LA (the LA sends it): a HEADER may carry one in an LA element, as the CSV
+# form's optional LA column does, and then the return knows its LA.
+HEADER_COLUMNS = (*HEADER.columns, LA_COLUMN)
 EPISODE_COLUMNS = EPISODES.columns
 
 _BOMS = {b"\xef\xbb\xbf": "utf-8", b"\xff\xfe": "utf-16-le", b"\xfe\xff": "utf-16-be"}
@@ -132,7 +136,10 @@ def read_ssda903_xml(raw_path: str | Path, column_map: Mapping[str, str] | None 
             raise _not_a_return(root.tag, path)
     if not children:
         raise InputError(f"SSDA903 XML return has no CHILD elements under {ROOT}", path=path)
-    return headers.frame(path.name), episodes.frame(path.name)
+    header_frame = headers.frame(path.name)
+    if header_frame[LA_COLUMN].isna().all():  # no child names its LA: read exactly as the CSV without the column
+        header_frame = header_frame.drop(columns=LA_COLUMN)
+    return header_frame, episodes.frame(path.name)
 
 
 def _read_child(element: etree._Element, headers: _Rows, episodes: _Rows, names: Mapping[str, str]) -> None:

@@ -7,12 +7,13 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from ..canonical.published import CODE, GEOGRAPHY, LEVEL, PERIOD, PublishedSettings, cell_keys, disagreeing
-from ..domain.cells import cell_bounds, read_cells, readings
+from ..domain.cells import cell_bounds, in_words, read_cells, readings, tally
 from ..domain.geography import ENGLAND, LONDON, LONDON_PARTS, PUBLISHED_LEVELS, la_field, la_label, la_lookup
-from ..domain.intervals import Interval
+from ..domain.intervals import SUPPRESSED, Interval
 from ..model.reconciliation import CoherenceCheck
 from ..schemas.base import FILE_COLUMN, LINE_COLUMN
 from .measures import Values
@@ -91,9 +92,10 @@ def published_values(
 
 def _figures(source: PublishedSource, rows: pd.DataFrame, value: str) -> pd.DataFrame:
     """Each selected row's count as [low, high] (NaN when not usable), whether it is unreadable, and whether another
-    row of the same cell says something else."""
-    cells = read_cells(rows[value], whole=True)
-    low, high = cell_bounds(cells, rows[LEVEL].map(source.base).fillna(1).astype("int64"), count=True)
+    row of the same cell says something else. A symbol the source declares (`symbols: {c: [1, 5]}`) is what it says."""
+    declared = source.settings.symbols
+    cells = read_cells(rows[value], whole=True, symbols=declared)
+    low, high = cell_bounds(cells, rows[LEVEL].map(source.base).fillna(1).astype("int64"), count=True, declared=declared)
     return pd.DataFrame(
         {
             PERIOD: rows[PERIOD], GEOGRAPHY: rows[GEOGRAPHY], LEVEL: rows[LEVEL], CODE: rows[CODE],
@@ -116,11 +118,16 @@ def coherence(name: str, measure: str, source: PublishedSource, filters: Mapping
     """Sums of published parts against their whole: England is the nine regions (E12) and also all LAs; London is
     Inner and Outer London (E13); each region is its LAs. A part that is not available ('x', 'z'), or that rows
     disagree on, could be anything, so it counts as [0, unbounded]; a file listing fewer parts than the whole has
-    leaves the sum open above (a missing LA is unknown, not 0). Rows repeating a cell count once."""
+    leaves the sum open above (a missing LA is unknown, not 0). Rows repeating a cell count once.
+
+    A sum open above (a `c` with no declared upper bound, a part not available or missing) can show a whole too
+    small for its parts but never too big: such a test is `partial`, with its reason, never silently coherent."""
     rows = filtered(source.frame, filters)
     figures = _figures(source, rows.loc[rows[LEVEL].isin(PUBLISHED_LEVELS)], value)
     figures = figures.loc[~cell_keys(figures).duplicated(keep="first")].reset_index(drop=True)
     unknown = figures["conflict"] | figures["low"].isna()
+    figures["unknown"] = unknown.astype("int64")
+    figures["open"] = (~unknown & np.isinf(figures["high"])).astype("int64")  # `c` with no declared upper bound
     figures["low"] = figures["low"].where(~unknown, 0.0)
     figures["high"] = figures["high"].where(~unknown, math.inf)
     figures["location"] = figures[FILE_COLUMN].astype(str) + ":" + figures[LINE_COLUMN].astype("Int64").astype(str)
@@ -135,23 +142,79 @@ def coherence(name: str, measure: str, source: PublishedSource, filters: Mapping
     # A regional grouping the hierarchy does not know is neither a whole's part nor summed.
     part_of = [(local, pd.Series(ENGLAND, index=figures.index)), (local, place.map(la_field("region_name"))),
                (to_london, pd.Series(LONDON, index=figures.index)), (to_england, pd.Series(ENGLAND, index=figures.index))]  # fmt: skip
-    parts = pd.concat(
-        [figures.loc[mask, [PERIOD, LEVEL, "low", "high"]].assign(whole=whole[mask], order=n) for n, (mask, whole) in enumerate(part_of)]
-    )
+    columns = [PERIOD, LEVEL, "low", "high", "open", "unknown"]
+    parts = pd.concat([figures.loc[mask, columns].assign(whole=whole[mask], order=n) for n, (mask, whole) in enumerate(part_of)])
     parts = parts.loc[parts["whole"].notna()].rename_axis("row").sort_values(["row", "order"], kind="stable")
-    sums = parts.groupby([PERIOD, "whole", LEVEL], sort=False).agg(low=("low", "sum"), high=("high", "sum"), count=("low", "size"))
+    sums = parts.groupby([PERIOD, "whole", LEVEL], sort=False).agg(
+        low=("low", "sum"), high=("high", "sum"), count=("low", "size"), open=("open", "sum"), unknown=("unknown", "sum")
+    )
     found = figures.loc[~local].drop_duplicates([PERIOD, GEOGRAPHY])
     keys = zip(found[PERIOD], found[GEOGRAPHY], strict=True)
-    wholes = dict(zip(keys, zip(found["low"], found["high"], found["location"], strict=True), strict=True))
+    wholes = dict(
+        zip(keys, zip(found["low"], found["high"], found["location"], found["open"], found["unknown"], strict=True), strict=True)
+    )
     expected = {(ENGLAND, "regional"): len(regions), (ENGLAND, "local authority"): len(lookup), (LONDON, "regional"): 2}
     expected |= {(region, "local authority"): count for region, count in lookup["region_name"].value_counts().items()}
     out: list[CoherenceCheck] = []
-    for (period, whole_place, part_level), low, high, count in zip(sums.index, sums["low"], sums["high"], sums["count"], strict=True):
+    for (period, whole_place, part_level), low, high, count, open_parts, unknown_parts in zip(
+        sums.index, sums["low"], sums["high"], sums["count"], sums["open"], sums["unknown"], strict=True
+    ):
         if (period, whole_place) not in wholes:
             continue
-        whole_low, whole_high, location = wholes[(period, whole_place)]
+        whole_low, whole_high, location, whole_open, whole_unknown = wholes[(period, whole_place)]
         whole = Interval(float(whole_low), float(whole_high))
-        total = Interval(float(low), math.inf if count < expected.get((whole_place, part_level), 0) else float(high))
+        listed = expected.get((whole_place, part_level), 0)
+        total = Interval(float(low), math.inf if count < listed else float(high))
         coherent = total.low <= whole.high and whole.low <= total.high
-        out.append(CoherenceCheck(name, measure, period.iso, whole_place, part_level, whole, total, coherent, location, int(count)))
+        sides = _Sides(int(open_parts), int(unknown_parts), int(count), listed, part_level, bool(whole_open), bool(whole_unknown))
+        reason = sides.reason() if math.isinf(total.high) or math.isinf(whole.high) else ""
+        out.append(CoherenceCheck(name, measure, period.iso, whole_place, part_level, whole, total, coherent, location, int(count),
+                                  partial=bool(reason), partial_reason=reason))  # fmt: skip
     return out
+
+
+_PART_NAMES = {"local authority": ("local authority", "local authorities"), "regional": ("region", "regions")}
+
+
+@dataclass(frozen=True)
+class _Sides:
+    """What leaves one coherence test open above: parts suppressed with no bound, parts unknown or missing, the whole."""
+
+    open_parts: int  # `c` with no declared upper bound
+    unknown_parts: int  # not available, unreadable, or rows disagree
+    count: int  # parts the file gives
+    listed: int  # parts the whole has
+    level: str
+    whole_open: bool
+    whole_unknown: bool
+
+    def reason(self) -> str:
+        one, many = _PART_NAMES.get(self.level, ("part", "parts"))
+        causes = []
+        if self.open_parts:
+            causes.append(f"{_are(self.open_parts)} suppressed as {SUPPRESSED} with no declared upper bound")
+        if self.unknown_parts:
+            causes.append(f"{_are(self.unknown_parts)} not available, unreadable or disagreeing, so could be any number")
+        if self.count < self.listed:
+            causes.append(
+                f"the file gives {in_words(self.count)} of the {tally(self.listed, one, many)}; the rest could be any number"
+            )
+        if self.whole_open:
+            causes.append(f"the whole is suppressed as {SUPPRESSED} with no declared upper bound")
+        elif self.whole_unknown:
+            causes.append("the whole is not available, unreadable or disagreeing")
+        if self.open_parts or self.whole_open:
+            causes.append(f"declare symbols: {{{SUPPRESSED}: [low, high]}} with the counts the publisher says {SUPPRESSED} hides")
+        parts_open = bool(self.open_parts or self.unknown_parts or self.count < self.listed)
+        whole_open = self.whole_open or self.whole_unknown
+        if parts_open and whole_open:
+            side = "cannot fail (neither the whole nor the sum of its parts has an upper bound)"
+        elif parts_open:
+            side = "one-sided (the whole can be found too small for its parts, never too big)"
+        else:
+            side = "one-sided (the whole can be found too big for its parts, never too small)"
+        return f"{side}: " + "; ".join(causes)
+
+
+def _are(number: int) -> str:
+    return tally(number, "part is", "parts are")

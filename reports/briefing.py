@@ -13,7 +13,7 @@ from .disclosure import Cell, Disclosure
 from .facts import discrepancy_facts, expected_text, explain_discrepancy, hides_a_side, value_text
 from .gaps import missing_total, place
 from .view_model import Briefing
-from .wording import count_words, figure_text, listed, period_label
+from .wording import count_words, counted, figure_text, listed, period_label, verb
 
 FINDINGS = 3
 SINCE_LINES = 3
@@ -47,8 +47,8 @@ def verdict_sentence(release: Release, disclosure: Disclosure) -> str:
         if result.missing_gating:
             total = sum(g.count for g in result.missing_gating)
             hidden = disclosure.hides(total)
-            reasons.append(f"{disclosure.count(total)} {'death' if total == 1 and not hidden else 'deaths'} in one source "
-                           f"{'has' if total == 1 and not hidden else 'have'} no record in another")  # fmt: skip
+            reasons.append(f"{counted(total, 'death', 'deaths', hidden)} in one source {verb(total, hidden, 'has', 'have')} "
+                           "no record in another")  # fmt: skip
     if failing:
         total = len(release.gating_sources)
         if len(failing) == 1:
@@ -148,11 +148,11 @@ def _missing_finding(release: Release, disclosure: Disclosure) -> str:
     assert result is not None
     gaps = result.absent
     total = missing_total(result)
+    hidden = disclosure.hides(total)
     pairs = listed(sorted({f"{g.source} but not {g.absent_from}" for g in gaps}))
     places = list(dict.fromkeys(f"{place(g.geography)} {g.period_label}" for g in gaps))
     where = listed(places[:3]) + (" and elsewhere" if len(places) > 3 else "")
-    hidden = disclosure.hides(total)
-    deaths = f"{disclosure.count(total)} {'death is' if total == 1 and not hidden else 'deaths are'}"
+    deaths = f"{counted(total, 'death', 'deaths', hidden)} {verb(total, hidden)}"
     blocking = ("whatever the count tolerance allows, they block the release" if result.missing_gating
                 else "the measure reports them as a warning (missing: warning)")  # fmt: skip
     return (f"{deaths} recorded in {pairs}, with no record at all there ({where}; a death is counted once per measure): "

@@ -13,7 +13,7 @@ from ..model.reconciliation import Comparison, ReconcileResult
 from ..model.release import Release
 from .disclosure import Disclosure, left_cell, plural, right_cell
 from .facts import comparison_explanation
-from .gaps import gap_label, gap_sentence, missing_total, ordered_gaps
+from .gaps import gap_label, gap_sentence, missing_words, ordered_gaps
 from .wording import ratio_text, visible
 
 _SAMPLE = 5
@@ -64,13 +64,16 @@ def render_check_summary(result: SourceResult, disclosure: Disclosure = AS_RECOR
                 f"reference date {reference}")  # fmt: skip
     lines = [f"{verdict}  {result.name} ({result.kind}): {what}"]
     failing = result.failing
-    if not failing:
+    # Coherence that passed only tests it could run one way (a part with no upper bound) says so: never a silent pass.
+    partial = [o for o in result.outcomes if o.check_id == "published.incoherent" and o.status == "passed" and o.detail]
+    if not failing and not partial:
         total = len(result.outcomes)
         lines.append(f"  all {tally(total, 'check', 'checks')} passed" if total != 1 else "  its 1 check passed")
     for found in failing:
         lines += _outcome_lines(found, disclosure)
-    passed = len(result.outcomes) - len(failing)
-    if failing:
+    lines += [f"  {'PARTIAL':<8} {found.check_id:<32} {'-':>7}  {found.message} [{found.detail}]" for found in partial]
+    passed = len(result.outcomes) - len(failing) - len(partial)
+    if failing or partial:
         lines.append(f"  {tally(passed, 'other check', 'other checks')} passed")
     return visible("\n".join(lines))
 
@@ -102,7 +105,7 @@ def render_reconciliation(release: Release, disclosure: Disclosure = AS_RECORDED
         f"{'PASS' if result.passed else 'FAIL'}  reconciliation: {tally(summary['comparisons'], 'comparison', 'comparisons')}, "
         f"{summary['agree']:,} agree, {summary['within_tolerance']:,} within tolerance, "
         f"{tally(summary['discrepancy'], 'discrepancy', 'discrepancies')}, {summary['not_comparable']:,} not comparable"
-        + (f"; {counted(missing_total(result), 'death', 'deaths', disclosure)} missing from a source" if result.absent else "")
+        + (f"; {missing_words(result, disclosure)} missing from a source" if result.absent else "")
     ]
     for c in result.discrepancies[:_SHOWN_DISCREPANCIES]:
         difference = disclosure.difference(c)

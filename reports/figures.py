@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
+from ..domain.cells import in_words
 from ..domain.geography import ENGLAND, la_label
 from ..domain.intervals import Interval
 from ..domain.periods import Period
@@ -15,21 +17,32 @@ from .view_model import CoherenceRow, RateRow
 from .wording import count_words, figure_text, interval_text
 
 
-def coherence_rows(result: ReconcileResult, disclosure: Disclosure) -> tuple[CoherenceRow, ...]:
-    """Every whole whose published parts cannot add up to it, with both numbers."""
+@dataclass(frozen=True)
+class CoherenceFinding(CoherenceRow):
+    """A whole against its parts: failed (`published.incoherent`), or passed a test that could go one way only."""
+
+    failed: bool = True
+    partial_reason: str = ""  # why the test was one-sided, and what declaration would make it two-sided
+
+
+def coherence_rows(result: ReconcileResult, disclosure: Disclosure) -> tuple[CoherenceFinding, ...]:
+    """Every whole whose published parts cannot add up to it, then every whole tested one way only (a part with no
+    upper bound), with both numbers: a partial test is never shown as a plain pass."""
     return tuple(
-        CoherenceRow(
+        CoherenceFinding(
             source=c.source,
             measure=c.measure,
             period=c.period_label,
             place=la_label(c.geography),
-            parts=f"{c.parts_count} {c.parts}",
+            parts=f"{in_words(c.parts_count)} {c.parts}",
             whole=figure_text(c.total, disclosure, Cell(c.source, c.measure, c.period, c.geography)),
             sum_of_parts=interval_text(c.sum_of_parts, disclosure),
             location=c.location,
+            failed=not c.coherent,
+            partial_reason=c.partial_reason if c.partial else "",
         )
-        for c in result.coherence
-        if not c.coherent
+        for c in sorted(result.coherence, key=lambda c: c.coherent)
+        if not c.coherent or c.partial
     )
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
-from ..domain.geography import ENGLAND, la_label
+from ..domain.geography import ENGLAND, LONDON, LONDON_PARTS, la_field, la_label
+from ..domain.intervals import Interval
 from ..model.rates import Rate
 from ..model.reconciliation import Bridge, Comparison, ReconcileResult, SeriesPoint
 from ..model.release import MeasureNote, Release
@@ -22,6 +23,7 @@ from .wording import (
     figure_text,
     kind_label,
     period_label,
+    tolerance_by_level,
 )
 
 RESERVED = ("check-failures", "unmatched", "provenance")
@@ -34,8 +36,9 @@ def measure_ids(release: Release) -> tuple[str, ...]:
     return tuple(dict.fromkeys([*(m.id for m in release.measures if m.id in found), *found]))
 
 
-def _sources(note: MeasureNote | None, points: Sequence[SeriesPoint], bridges: Sequence[Bridge]) -> tuple[str, ...]:
-    present = [p.source for p in points] + [b.source for b in bridges]
+def _sources(note: MeasureNote | None, points: Sequence[SeriesPoint], bridges: Sequence[Bridge],
+             compared: Sequence[Comparison] = ()) -> tuple[str, ...]:  # fmt: skip
+    present = [p.source for p in points] + [b.source for b in bridges] + [s for c in compared for s in (c.left, c.right)]
     configured = [name for name in (note.sources if note else ()) if name in present]
     return tuple(dict.fromkeys([*configured, *present]))
 
@@ -60,6 +63,45 @@ def side_file_names(measures: Sequence[str]) -> dict[str, str]:
     return names
 
 
+def grid_places(result: ReconcileResult, measure: str, sources: Sequence[str],
+                scopes: Mapping[str, frozenset[str]]) -> tuple[str, ...]:  # fmt: skip
+    """Where a measure's counts are shown: the places really compared. Compared only in some LAs (one LA's census, a
+    few LAs'): those places, the regions with any LA outside them, else the LAs. Otherwise England (when something was
+    compared there, or a source is England's), and where a source that is some LAs' return (`scopes`) was compared, or
+    its LA when it is one LA's return compared with nothing (its bridge is that LA's count)."""
+    comparisons = [c for c in result.comparisons if c.measure == measure]
+    compared = {c.geography for c in comparisons}
+    if compared and ENGLAND not in compared:
+        return _widest(compared)
+    scoped = {name for name in sources if scopes.get(name)}
+    local = {c.geography for c in comparisons if {c.left, c.right} & scoped} - {ENGLAND}
+    paired = {name for c in comparisons for name in (c.left, c.right)}
+    local |= {la for name in scoped - paired if len(scopes[name]) == 1 for la in scopes[name]}
+    national = ENGLAND in compared or any(not scopes.get(name) for name in sources) or not local
+    return ((ENGLAND,) if national else ()) + _widest(local)
+
+
+def _widest(places: set[str]) -> tuple[str, ...]:
+    """The regions among these places, then the LAs no region among them holds (London holds Inner and Outer London's)."""
+    regions = la_field("region_name")  # LA -> its region (a London borough's: Inner or Outer London)
+    wide = {g for g in places if g not in regions}
+    covered = wide | (set(LONDON_PARTS) if LONDON in wide else set())
+    return tuple(sorted(wide)) + tuple(sorted(g for g in places if g in regions and regions[g] not in covered))
+
+
+def place_name(place: str) -> str:
+    """A compared place as a heading names it: an LA by its name ("Surrey"), England or a region as it is."""
+    return la_field("la_name").get(place, place)
+
+
+def places_words(places: Sequence[str]) -> str:
+    """The places a grid shows, in a heading: "Surrey", "Hartlepool and Walsall", "5 local authorities"."""
+    names = [place_name(p) for p in places]
+    if len(names) <= 3:
+        return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+    return f"{len(names)} local authorities" if all(p in la_field("la_name") for p in places) else f"{len(names)} places"
+
+
 def measure_grids(release: Release, disclosure: Disclosure, palette: Mapping[str, tuple[str, str]]) -> tuple[MeasureGrid, ...]:
     result = release.reconciliation
     if result is None:
@@ -67,25 +109,36 @@ def measure_grids(release: Release, disclosure: Disclosure, palette: Mapping[str
     notes = {m.id: m for m in release.measures}
     kinds = source_kinds(release)
     files = side_file_names(measure_ids(release))
+    scopes = {s.name: frozenset(s.las) for s in release.sources}  # the LAs a source is the return of; none: England's
     grids = []
     for measure in measure_ids(release):
         note = notes.get(measure)
         points = [p for p in result.series if p.measure == measure]
         bridges = [b for b in result.bridges if b.measure == measure]
-        sources = _sources(note, points, bridges)
-        periods = sorted({p.period for p in points} | {b.period for b in bridges})
-        value = {(p.source, p.period): p for p in points}
+        sources = _sources(note, points, bridges, [c for c in result.comparisons if c.measure == measure])
+        places = grid_places(result, measure, sources, scopes)
+        compared = [c for c in result.comparisons if c.measure == measure and c.geography in places]
+        value: dict[tuple[str, str, str], Interval | None] = {(p.source, p.period, ENGLAND): p.value for p in points}
+        for c in compared:  # a place's figures are those its comparisons used
+            value.setdefault((c.left, c.left_period, c.geography), c.left_value)
+            value.setdefault((c.right, c.right_period, c.geography), c.right_value)
         bridge = {(b.source, b.period): b for b in bridges}
-        rates = {(r.source, r.period): r for r in result.rates if r.measure == measure and r.geography == ENGLAND}
-        national = [c for c in result.comparisons if c.measure == measure and c.geography == ENGLAND]
-        flagged = {(side, c.period) for c in national if c.failed for side in (c.left, c.right)}
+        rates = {(r.source, r.period, r.geography): r for r in result.rates if r.measure == measure}
+        flagged = {(side, c.period, c.geography) for c in compared if c.failed for side in (c.left, c.right)}
+        periods = sorted({period for _, period, place in value if place in places} | {b.period for b in bridges})
         rows = []
         for period in periods:
-            cells = tuple(_cell(measure, s, period, value.get((s, period)), bridge.get((s, period)), rates.get((s, period)), disclosure,
-                                (s, period) in flagged)
-                          for s in sources)  # fmt: skip
-            outcomes = tuple(_outcome(c, result, release, disclosure) for c in national if c.period == period)
-            rows.append(GridRow(period_label(period), cells, outcomes))
+            for place in places:
+                # A source's bridge is its count here only where the source is this place's return (or England's).
+                own = {s: bridge.get((s, period)) if scopes.get(s, frozenset()) == _scope(place) else None for s in sources}
+                cells = tuple(_cell(measure, s, period, place, value.get((s, period, place)), own[s],
+                                    rates.get((s, period, place)), disclosure, (s, period, place) in flagged)
+                              for s in sources)  # fmt: skip
+                if len(places) == 1 and place != ENGLAND and not any(cell.text for cell in cells):
+                    continue  # a period no source counts here (with several places, each period has a row for each)
+                outcomes = tuple(_outcome(c, result, release, disclosure) for c in compared if (c.period, c.geography) == (period, place))
+                label = period_label(period) + (f", {place_name(place)}" if len(places) > 1 else "")
+                rows.append(GridRow(label, cells, outcomes))
         title = release.titles.get(measure, note.title if note else measure)
         grids.append(
             MeasureGrid(
@@ -95,28 +148,34 @@ def measure_grids(release: Release, disclosure: Disclosure, palette: Mapping[str
                 sources=tuple(SourceColumn(s, kind_label(kinds.get(s, "")), *palette.get(s, ("#1b1b1b", "circle"))) for s in sources),
                 rows=tuple(rows),
                 expectations=_expectations(note, kinds),
-                elsewhere=_elsewhere(result, measure, disclosure),
+                elsewhere=_elsewhere(result, measure, disclosure, places),
                 side_file=files[measure],
                 has_changes=any(cell.change for row in rows for cell in row.cells),
                 has_rates=any(cell.rate for row in rows for cell in row.cells),
                 has_flags=bool(flagged),
+                place=places_words(places),
+                rows_per_period=len(places),
             )
         )
     return tuple(grids)
 
 
-def _cell(measure: str, source: str, period: str, point: SeriesPoint | None, bridge: Bridge | None, rate: Rate | None,
-          disclosure: Disclosure, flagged: bool = False) -> GridCell:  # fmt: skip
-    cell = Cell(source, measure, period, ENGLAND, "value")
-    if point is not None and point.value is not None:
-        text = figure_text(point.value, disclosure, cell)
-    elif bridge is not None:
-        text = figure_text(bridge.harmonised, disclosure, cell)
+def _scope(place: str) -> frozenset[str]:
+    return frozenset() if place == ENGLAND else frozenset({place})
+
+
+def _cell(measure: str, source: str, period: str, place: str, value: Interval | None, bridge: Bridge | None,
+          rate: Rate | None, disclosure: Disclosure, flagged: bool = False) -> GridCell:  # fmt: skip
+    cell = Cell(source, measure, period, place, "value")
+    if value is not None:
+        text = figure_text(value, disclosure, cell)
+    elif bridge is not None:  # a record source not compared here: its harmonised count, as its bridge (nationally) has it
+        text = figure_text(bridge.harmonised, disclosure, Cell(source, measure, period, ENGLAND, "value"))
     else:
         return GridCell("")
     change = ""
     if bridge is not None and bridge.headline != bridge.harmonised:
-        change = f"{figure_text(bridge.headline, disclosure, cell._replace(figure='headline'))} → {text}"
+        change = f"{figure_text(bridge.headline, disclosure, Cell(source, measure, period, ENGLAND, 'headline'))} → {text}"
     shown_rate = ""
     if rate is not None and not disclosure.hides_value(cell, rate.count):
         shown_rate = rate_words(rate)
@@ -165,15 +224,18 @@ def _expectations(note: MeasureNote | None, kinds: Mapping[str, str]) -> tuple[E
             # Published figures are not linked record by record, so no unmatched deaths are expected of them.
             linked = not any(kinds.get(name) == "published" for side in (e.left, e.right) for name in note.sources
                              if side in (name, kinds.get(name)))  # fmt: skip
-            out.append(ExpectationLine(expectation_text(left, e.relation, right, e.tolerance), e.reason,
+            compared = f"{expectation_text(left, e.relation, right)} ({tolerance_by_level(e.tolerances)})" if e.tolerances else \
+                expectation_text(left, e.relation, right)
+            out.append(ExpectationLine(compared, e.reason,
                                        unmatched_rule(e.relation, left, right) if linked else ""))  # fmt: skip
     return tuple(out)
 
 
-def _elsewhere(result: ReconcileResult, measure: str, disclosure: Disclosure) -> tuple[str, ...]:
+def _elsewhere(result: ReconcileResult, measure: str, disclosure: Disclosure, places: Sequence[str] = (ENGLAND,)) -> tuple[str, ...]:
+    """Discrepancies in the places the grid does not show (regions and LAs, for a grid of England's counts)."""
     out = []
     for c in result.comparisons:
-        if c.measure != measure or c.geography == ENGLAND or not c.failed:
+        if c.measure != measure or c.geography in places or c.geography == ENGLAND or not c.failed:
             continue
         left = figure_text(c.left_value, disclosure, Cell(c.left, c.measure, c.left_period, c.geography))
         right = figure_text(c.right_value, disclosure, Cell(c.right, c.measure, c.right_period, c.geography))

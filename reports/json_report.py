@@ -87,6 +87,8 @@ def _published(document: dict[str, Any], release: Release, disclosure: Disclosur
         withheld = shown.get("record_ids_withheld") or {}
         for figure, number in withheld.items():
             withheld[figure] = linked(figure, number)
+    for shown in document["missing"]:
+        shown["count"] = _count(shown["count"], disclosure)
     hidden_series: set[tuple[str, str]] = set()
     for shown, p in zip(document["series"], result.series, strict=True):
         if p.value is not None and disclosure.hides_value(Cell(p.source, p.measure, p.period, ENGLAND), p.value):

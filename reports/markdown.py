@@ -8,7 +8,7 @@ from ..model.release import Release
 from .console import expectation, hides_rates, outcome, tally
 from .disclosure import Cell, Disclosure
 from .facts import comparison_explanation
-from .gaps import gap_label, gap_sentence, missing_total, ordered_gaps
+from .gaps import gap_label, gap_sentence, missing_words, ordered_gaps
 from .verdict import verdict
 from .wording import interval_text, ratio_text, visible
 
@@ -70,9 +70,10 @@ def render_markdown(release: Release, disclosure: Disclosure = AS_RECORDED) -> s
                 lines.append(f"\nand {len(result.discrepancies) - 30:,} more discrepancies (see the JSON).")
         gaps = ordered_gaps(result)
         if gaps:
-            lines += ["", f"Deaths one source has and another lacks ({missing_total(result):,} with no record at all):", "",
+            lines += ["", f"Deaths one source has and another lacks ({missing_words(result, disclosure)} with no record at all; "
+                      "record ids in the JSON and the report):", "",
                       "| finding | deaths |", "|---|---|"]  # fmt: skip
-            lines += [f"| {gap_label(gap)} | {_cell(gap_sentence(gap, disclosure))} |" for gap in gaps[:30]]
+            lines += [f"| {gap_label(gap)} | {_cell(gap_sentence(gap, disclosure, ids=False))} |" for gap in gaps[:30]]
             if len(gaps) > 30:
                 lines.append(f"\nand {len(gaps) - 30:,} more (see the JSON).")
         for empty in result.empty:

@@ -33,7 +33,7 @@ def verdict(release: Release, disclosure: Disclosure) -> tuple[list[str], list[s
     disagreements = _disagreements(release, result, disclosure)
     for gating, into in ((True, disagreements), (False, warnings)):
         gaps = [gap for gap in result.absent if gap.gating == gating]
-        into += [gap_sentence(gap, disclosure) + "." for gap in gaps[:_GAPS_NAMED]]
+        into += [gap_sentence(gap, disclosure, ids=False) + "." for gap in gaps[:_GAPS_NAMED]]
         if len(gaps) > _GAPS_NAMED:
             into.append(f"{len(gaps) - _GAPS_NAMED:,} more places and periods have deaths missing from a source (see the JSON).")
     for empty in result.empty:

@@ -20,6 +20,7 @@ from .briefing import briefing
 from .charts import source_styles
 from .disclosure import Cell, Disclosure
 from .figures import coherence_rows, contrast_sentences, rate_rows, release_charts, since_sentences
+from .gaps import gap_rows
 from .glossary import glossary, glossary_anchor
 from .grids import grid_side_file, measure_grids, measure_ids
 from .linkage_view import sample, unmatched_view
@@ -30,6 +31,7 @@ from .view_model import (
     CheckRow,
     GridCell,
     GridRow,
+    MeasureGrid,
     ReportView,
     SideFile,
     SourceView,
@@ -207,6 +209,12 @@ def _glossary_ids(release: Release, result: ReconcileResult | None) -> tuple[tup
     return (*messages, *steps), messages
 
 
+def _grid_place(grids: Sequence[MeasureGrid]) -> str:
+    """The one place the first page's grids count ("England", "Surrey"); "" when they differ (each caption says)."""
+    places = {grid.place for grid in grids}
+    return places.pop() if len(places) == 1 else ""
+
+
 def build_report_view(release: Release, disclosure: Disclosure) -> ReportView:
     """`release` is already disclosed (reports/disclosure.py); its gate decides the headline."""
     sources, result, titles = release.sources, release.reconciliation, release.titles
@@ -215,6 +223,7 @@ def build_report_view(release: Release, disclosure: Disclosure) -> ReportView:
     styles = source_styles([s.name for s in sources])
     palette = {name: (colour, marker) for name, colour, marker in styles}
     grids = measure_grids(release, disclosure, palette)
+    briefing_view = briefing(release, disclosure)
     check_sources, check_grid = _check_grid(sources, disclosure)
     ids, messages = _glossary_ids(release, result)
     return ReportView(
@@ -226,8 +235,9 @@ def build_report_view(release: Release, disclosure: Disclosure) -> ReportView:
         shows_record_ids=disclosure.shows_record_ids,
         sources=tuple(_source_view(s, disclosure) for s in sources),
         provenance=release.provenance,
-        briefing=briefing(release, disclosure),
+        briefing=briefing_view,
         grids=grids,
+        grid_place=_grid_place(grids[: briefing_view.measures]),
         bridges=bridge_tables(release, disclosure, [s.name for s in sources]),
         explained=explained(release, disclosure),
         trends=_trends(release, disclosure, [s.name for s in sources]),
@@ -245,4 +255,5 @@ def build_report_view(release: Release, disclosure: Disclosure) -> ReportView:
         check_sources=check_sources,
         check_grid=check_grid,
         files_summary=_files_summary(release),
+        gaps=gap_rows(result or empty, disclosure),
     )

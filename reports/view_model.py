@@ -106,6 +106,8 @@ class MeasureGrid:
     has_changes: bool = False  # some headline differs from its harmonised count
     has_rates: bool = False
     has_flags: bool = False
+    place: str = "England"  # where the counts are: England, or the places really compared ("Surrey")
+    rows_per_period: int = 1  # one row per place for each period when there are several ("2022-23, Surrey")
 
 
 @dataclass(frozen=True)
@@ -282,6 +284,7 @@ class ReportView:
     provenance: Provenance
     briefing: Briefing = Briefing("", ())
     grids: tuple[MeasureGrid, ...] = ()
+    grid_place: str = "England"  # the first page's grids' one place ("Counts by measure, Surrey"); "" when they differ
     bridges: tuple[BridgeTable, ...] = ()
     explained: tuple[Explained, ...] = ()
     trends: tuple[TrendView, ...] = ()
@@ -300,3 +303,4 @@ class ReportView:
     check_sources: tuple[str, ...] = ()
     check_grid: tuple[CheckGridRow, ...] = ()
     files_summary: str = ""
+    gaps: tuple[tuple[str, str], ...] = ()  # deaths one source has and another lacks: (label, sentence), blocking first

@@ -27,15 +27,15 @@ def shift_to_year_start(deaths: list[Death], year: Period) -> str:
 
 
 def add_discrepancies(
-    rng: random.Random, end_year: int, looked_after: list[LookedAfterDeath], tables: Tables
+    rng: random.Random, end_year: int, looked_after: list[LookedAfterDeath], tables: Tables, extra_la: str = EXTRA_CSPRP_LA
 ) -> list[dict[str, str]]:
-    """Drop one looked-after death from NCMD and add a CSPRP death no DfE return has; list all three."""
+    """Drop one looked-after death from NCMD and add a CSPRP death no DfE return has (in extra_la); list all three."""
     start = financial_year(end_year).start
     missing = rng.choice([lac for lac in looked_after if lac.death.date_of_death != start])
     shifted = next(lac for lac in looked_after if lac.death.date_of_death == start)
     tables.ncmd.remove(missing.ncmd_row)
     extra = tables.next_sin_id()
-    tables.csprp.append(_unmatched_csprp_death(extra, start + dt.timedelta(days=40)))
+    tables.csprp.append(_unmatched_csprp_death(extra, start + dt.timedelta(days=40), extra_la))
     return [
         {"measure": "lac_deaths", "kind": "missing_from_ncmd", "source": "ssda903", "record_id": la_child_id(missing.death)},
         {"measure": "lac_deaths", "kind": "period_shift", "source": "ssda903", "record_id": la_child_id(shifted.death)},
@@ -43,11 +43,11 @@ def add_discrepancies(
     ]
 
 
-def _unmatched_csprp_death(sin_id: str, incident: dt.date) -> dict[str, str]:
+def _unmatched_csprp_death(sin_id: str, incident: dt.date, la_code: str) -> dict[str, str]:
     """A looked-after child's death notified to the CSPRP, with no child_id to link it by."""
     return {
         "sin_id": sin_id,
-        "la_code": EXTRA_CSPRP_LA,
+        "la_code": la_code,
         "incident_date": iso(incident),
         "notification_date": iso(incident + dt.timedelta(days=2)),
         "date_of_birth": iso(incident - dt.timedelta(days=3000)),

@@ -51,7 +51,8 @@ def add_deaths(
         ncmd_row = ncmd_death_row(rng, death)
         tables.ncmd.append(ncmd_row)
         if death.notify_csprp:
-            tables.csprp.append(csprp_death_row(rng, death, tables.next_sin_id()))
+            death.sin_id = tables.next_sin_id()
+            tables.csprp.append(csprp_death_row(rng, death, death.sin_id))
         if death.status == "LAC":
             _add_looked_after_death(rng, tables, death, shifted=death.child_id == shifted_child)
             looked_after.append(LookedAfterDeath(death, ncmd_row))

@@ -7,12 +7,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from ..domain.geography import ENGLAND
 from ..schemas import ssda903
+from .area import Area, area_counts, financial_year_label, ncmd_case_id
 from .defects import is_defect_record
 from .manifest import Manifest
 from .records import CSPRP_COLUMNS, EPISODE_COLUMNS, HEADER_COLUMNS, NCMD_COLUMNS, Row, Tables, cin_file_name, iso
@@ -33,12 +34,24 @@ ENGLAND_CODE = "E92000001"
 
 
 def write_release(
-    out_dir: Path, spec: SynthSpec, tables: Tables, manifest: Manifest, discrepancies: list[dict[str, str]]
+    out_dir: Path,
+    spec: SynthSpec,
+    tables: Tables,
+    manifest: Manifest,
+    discrepancies: list[dict[str, str]],
+    known: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Write every file and return the manifest document (also written as manifest.json)."""
+    """Write every file and return the manifest document (also written as manifest.json).
+
+    `known`, for one LA's release: its `area`, every one of its `deaths` as each source holds them, and the
+    `neighbours` (other LAs' deaths its NCMD extract holds). Such a release has no published table (DfE's is national).
+    """
     files = _write_sources(out_dir, spec, tables, manifest)
-    files["published"] = [_write_published(out_dir, tables.episodes)]
-    _write_release_config(out_dir, spec)
+    if known is None:
+        files["published"] = [_write_published(out_dir, tables.episodes)]
+        _write_release_config(out_dir, spec)
+    else:
+        _write_la_release_config(out_dir, spec, known["area"])
     document = {
         "seed": spec.seed,
         "years": spec.end_years,
@@ -55,6 +68,8 @@ def write_release(
         "defects": manifest.entries,
         "discrepancies": discrepancies,
     }
+    if known is not None:
+        document["la"] = _la_section(known)
     (out_dir / "manifest.json").write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
     return document
 
@@ -125,6 +140,53 @@ sources:
   ncmd: {{kind: ncmd, path: ncmd/ncmd_deaths.csv}}
   csprp: {{kind: csprp, path: csprp/sins.csv}}
   dfe_pub: {{kind: published, path: published/cla_ceased.csv, rounding: {{national: 10, regional: 10, local authority: 1}}}}
+measures: default
+linkage: {{death_date_days: 7}}
+"""
+    (out_dir / "release.yaml").write_text(text, encoding="utf-8")
+
+
+def _la_section(known: Mapping[str, Any]) -> dict[str, Any]:
+    """The truth of one LA's release: the LA, its deaths per year by source, and the other LAs' deaths NCMD holds.
+
+    `deaths` lists each of the LA's deaths with its id in every source that holds it (`dfe_child_id` is the
+    census's LAchildID and the SSDA903 CHILD; `ncmd_case_id` is null where a discrepancy removed it from NCMD).
+    """
+    area: Area = known["area"]
+    return {
+        **area.to_dict(),
+        "counts": area_counts(known["deaths"]),
+        "deaths": list(known["deaths"]),
+        "neighbour_deaths": [
+            {
+                "ncmd_case_id": ncmd_case_id(death),
+                "la_code": death.la_code,
+                "financial_year": financial_year_label(death.date_of_death),
+                "status": death.status,
+            }
+            for death in known["neighbours"]
+        ],
+    }
+
+
+def _write_la_release_config(out_dir: Path, spec: SynthSpec, area: Area) -> None:
+    """One LA's run config: the census says whose it is; the SSDA903 return and the CSPRP extract are declared the LA's.
+
+    Every record source but the census (whose headers say which year it is) declares the years it covers, so a year
+    in which it has no death is a true zero, compared as 0.
+    """
+    first, last = spec.end_years[0], spec.last_year
+    covers = f"coverage: {{from: {first - 1}-04-01, to: {last}-03-31}}"
+    text = f"""# Written by `triangulate synth --la {area.old} --seed {spec.seed}`: the release gate for {area.name}'s synthetic data.
+# The census header's LEA says whose census it is. The SSDA903 return and the CSPRP notifications are the LA's own
+# (la_code), so they are compared for the LA only; the NCMD extract is the area's and also holds a few deaths in
+# neighbouring LAs, which are compared with nothing of this LA's. Each extract covers the years generated.
+reference_date: {last}-03-31
+sources:
+  dfe_cin: {{kind: cin, path: "cin/*/*.xml"}}
+  dfe_cla: {{kind: ssda903, path: [ssda903/header.csv, ssda903/episodes.csv], la_code: {area.ons}, {covers}}}
+  ncmd: {{kind: ncmd, path: ncmd/ncmd_deaths.csv, {covers}}}
+  csprp: {{kind: csprp, path: csprp/sins.csv, la_code: {area.ons}, {covers}}}
 measures: default
 linkage: {{death_date_days: 7}}
 """

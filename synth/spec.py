@@ -7,16 +7,19 @@ from dataclasses import dataclass
 
 from ..domain.periods import financial_year
 
+NATIONAL_CHILDREN_PER_YEAR = 20_000  # living children in need a year, England (the real figure is ~700,000)
+
 
 @dataclass(frozen=True)
 class SynthSpec:
     seed: int = 1
     years: int = 3
     last_year: int = 2023
-    children_per_year: int = 20_000
+    children_per_year: int = NATIONAL_CHILDREN_PER_YEAR
     xlsx: bool = True
     defects: bool = True
     looked_after_per_year: int | None = None  # living looked-after children; default a tenth of CIN (national ~110,000)
+    la: str | None = None  # one LA's release (DfE or ONS code): its own records only; children_per_year are then the LA's
 
     @property
     def end_years(self) -> list[int]:

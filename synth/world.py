@@ -8,7 +8,9 @@ neglect deaths (NCMD category 1), ~170 deaths notified to the CSPRP.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..domain.periods import financial_year
@@ -43,6 +45,7 @@ class Death:
     abuse_neglect: str  # known / suspected / not_suspected (CSPRP wording)
     notify_csprp: bool
     shares_child_id: bool
+    sin_id: str = ""  # the CSPRP notification's id, once notified
 
 
 def random_date(rng: random.Random, start: dt.date, end: dt.date) -> dt.date:
@@ -57,15 +60,21 @@ def age_days(rng: random.Random) -> int:
     return rng.randint(365, 18 * 365 - 10)
 
 
-def build_deaths(rng: random.Random, end_year: int, las: list[tuple[str, str]], serial: list[int]) -> list[Death]:
-    """One year's child deaths in national proportions; serial[0] numbers people across years."""
+def build_deaths(
+    rng: random.Random, end_year: int, las: list[tuple[str, str]], serial: list[int], weights: Sequence[float] | None = None
+) -> list[Death]:
+    """One year's child deaths in national proportions; serial[0] numbers people across years.
+
+    Each death is in an LA chosen uniformly, or by `weights` (each LA's share of England's children) when given.
+    """
     year = financial_year(end_year)
+    cumulative = list(itertools.accumulate(weights)) if weights is not None else None
     statuses = [s for s, weight in STATUS_WEIGHTS.items() for _ in range(weight)]
     rng.shuffle(statuses)
     deaths: list[Death] = []
     for status in statuses:
         serial[0] += 1
-        old, ons = rng.choice(las)
+        old, ons = rng.choice(las) if cumulative is None else rng.choices(las, cum_weights=cumulative)[0]
         died = random_date(rng, year.start, year.end)
         days = age_days(rng)
         if status == "LAC":

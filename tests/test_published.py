@@ -224,7 +224,7 @@ def test_a_comparison_that_compares_nothing_fails_unless_allowed(tmp_path: Path)
     (tmp_path / "ncmd.csv").write_text((tmp_path / "ncmd.csv").read_text().replace("2020,", "2022,"))
     result = run_cli("reconcile", "--config", str(config), "--json", str(tmp_path / "r.json"))
     assert result.returncode == 1, result.stdout
-    assert "EMPTY lac: ncmd with dfe compared nothing: no period or geography in common" in result.stdout
+    assert "EMPTY lac: ncmd with dfe compared nothing: no period in common: ncmd counts 2021-22; dfe counts" in result.stdout
     assert json.loads((tmp_path / "r.json").read_text())["passed"] is False
     config.write_text(config.read_text().replace("tolerance: {abs: 2}", "tolerance: {abs: 2}, allow_empty: true"))
     result = run_cli("reconcile", "--config", str(config))

@@ -91,18 +91,14 @@ def _census(path: Path, lea: str) -> Path:
     return path
 
 
-def test_an_unknown_cin_la_code_fails_naming_each_row(tmp_path: Path) -> None:
+def test_an_unknown_cin_la_code_is_exit_2_naming_the_file(tmp_path: Path) -> None:
+    # Issue 20: a census is its header LEA's return, so a file whose LEA is no LA has no place to be counted in:
+    # exit 2 naming the file and the element (it was `invalid.LEA` on every row, and the run went on).
     census = _census(tmp_path / "c.xml", "999")
     result = run_cli("check", "--source", "cin", str(census), "--json", str(tmp_path / "r.json"))
-    assert result.returncode == 1, result.stdout + result.stderr
-    assert "invalid.LEA" in result.stdout
-    checks = {c["id"]: c for c in json.loads((tmp_path / "r.json").read_text())["checks"]}
-    failing = checks["invalid.LEA"]
-    assert failing["status"] == "failed" and failing["severity"] == "error" and failing["failed"] == 2
-    assert list(failing["record_ids"]) == ["C1", "C2"]
-    assert [str(where).split(":")[0] for where in failing["locations"]] == ["c.xml", "c.xml"]
-    assert all(str(where).split(":")[1].isdigit() for where in failing["locations"])
-    assert "'999'" in failing.get("message", "") or "999" in result.stdout
+    line = _one_error_line(result)
+    assert "c.xml:line 4: Header/Source/LEA '999' is not an English LA" in line, line
+    assert not (tmp_path / "r.json").exists()
 
 
 def test_a_known_cin_la_code_passes_the_check(tmp_path: Path) -> None:
