@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..domain.geography import la_lookup, to_ons_code
+from ..domain.geography import covers_every, la_lookup, to_ons_code
 from ..errors import UsageError
 from ..readers.cin import read_cin
 from ..readers.extracts import read_extract
@@ -137,21 +137,13 @@ def _las_by_file(frame: pd.DataFrame, column: str) -> dict[str, tuple[str, ...]]
     return {name: () if None in las else tuple(sorted(str(code) for code in las)) for name, las in out.items()}
 
 
-# LAs on the shipped list that two others replaced (Cumbria in 2023, Northamptonshire in 2021): every LA's census of
-# one year names the old LA or the new ones, never both.
-_REPLACED = {"E10000006": frozenset({"E06000063", "E06000064"}), "E10000021": frozenset({"E06000061", "E06000062"})}
-
-
 def files_las(named: Sequence[tuple[str, ...]]) -> tuple[str, ...]:
     """The LAs a source's files are the returns of (each file's `file_las`), () for England: when some file does not
     say (a multi-LA extract), or they are every LA there is (the old or the new of a reorganised LA)."""
     if not named or not all(named):
         return ()
     covered = set().union(*named)
-    missing = set(la_lookup()["new_la_code"]) - covered
-    missing -= {old for old, new in _REPLACED.items() if new <= covered}
-    missing -= {code for old, new in _REPLACED.items() if old in covered for code in new}
-    return tuple(sorted(covered)) if missing else ()
+    return () if covers_every(set(la_lookup()["new_la_code"]), covered) else tuple(sorted(covered))
 
 
 def _cin_censuses(frames: Frames) -> frozenset[Hashable]:

@@ -67,6 +67,19 @@ def ons_code(code: str) -> str | None:
     return to_ons_code(pd.Series([code], dtype=object)).iloc[0]
 
 
+# LAs on the shipped list that two others replaced (Cumbria in 2023, Northamptonshire in 2021): a year's returns name
+# the old LA or the new ones, never both, so either side covers the place.
+REPLACED_LAS = {"E10000006": frozenset({"E06000063", "E06000064"}), "E10000021": frozenset({"E06000061", "E06000062"})}
+
+
+def covers_every(wanted: set[str] | frozenset[str], covered: set[str] | frozenset[str]) -> bool:
+    """Whether LAs `covered` cover every LA of `wanted` (ONS codes), a reorganised LA by its old code or its new ones."""
+    missing = set(wanted) - set(covered)
+    missing -= {old for old, new in REPLACED_LAS.items() if new <= set(covered)}
+    missing -= {code for old, new in REPLACED_LAS.items() if old in covered for code in new}
+    return not missing
+
+
 def level_of(geography: str) -> str:
     """The level (of GEOGRAPHY_LEVELS) a compared geography is at: England, an LA (its ONS code), else a region."""
     if geography == ENGLAND:

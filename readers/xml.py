@@ -67,6 +67,9 @@ def refuse_dtd(tree: etree._ElementTree, path: Path, what: str) -> None:
 
 def syntax_error(error: etree.XMLSyntaxError, path: Path) -> NoReturn:
     line = error.lineno or "?"
+    if any(sign in str(error.msg) for sign in ("amplification", "entity reference loop")):
+        # libxml2 2.11+ stops an entity bomb while parsing, before the DTD can be seen and refused.
+        raise InputError("XML declares a DTD or entities that expand without bound; refused", path=path, where=f"line {line}") from None
     if "Text node too long" in str(error.msg):
         raise InputError("a text value is longer than lxml's 10 MB limit", path=path, where=f"line {line}") from None
     raise InputError(f"malformed XML: {error.msg}", path=path, where=f"line {line}") from None

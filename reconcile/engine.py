@@ -11,7 +11,17 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from ..domain.geography import ENGLAND, GEOGRAPHY_LEVELS, LONDON, LONDON_PARTS, la_label, la_lookup, london_of, region_of
+from ..domain.geography import (
+    ENGLAND,
+    GEOGRAPHY_LEVELS,
+    LONDON,
+    LONDON_PARTS,
+    covers_every,
+    la_label,
+    la_lookup,
+    london_of,
+    region_of,
+)
 from ..domain.intervals import Interval
 from ..domain.periods import Period, Span, covers, periods_spanned, periods_within, spans_label
 from ..errors import ConfigError
@@ -142,8 +152,8 @@ def _measure_values(measure: Measure, deaths: Mapping[str, pd.DataFrame], kinds:
 
 def source_periods(measure: Measure, deaths: pd.DataFrame, spans: tuple[Span, ...], reference_date: dt.date | None) -> list[Period]:
     """The periods a record-level source counts, for every measure alike: those inside its coverage (a census's
-    collection years, a declared `coverage:`), else those its death records span; none still open at the reference
-    date (an incomplete period would be compared as if whole)."""
+    collection years, a declared `coverage:`), else those from its first death record's to the reference date's; none
+    still open at the reference date (an incomplete period would be compared as if whole)."""
     if measure.explicit_period is not None:
         periods = [measure.explicit_period] if covers(spans, measure.explicit_period) else []
     elif spans:
@@ -151,7 +161,8 @@ def source_periods(measure: Measure, deaths: pd.DataFrame, spans: tuple[Span, ..
     else:  # an extract taken at the reference date covers up to it: a last year with no death is a zero too
         until = pd.Series(pd.to_datetime([reference_date] if reference_date else []), dtype="datetime64[s]")
         dates = pd.concat([deaths["headline_date"], deaths["date_of_death"]]).astype("datetime64[s]")
-        periods = periods_spanned(measure.period_kind, pd.concat([dates, until]) if len(dates.dropna()) else dates)
+        # A return with no death at all still covers the period its reference date ends (an LA's usual year).
+        periods = periods_spanned(measure.period_kind, pd.concat([dates, until]) if len(dates.dropna()) else until)
     return [p for p in periods if reference_date is None or p.end <= reference_date]
 
 
@@ -290,7 +301,7 @@ def _counts_at(records: pd.DataFrame, periods: list[Period], las: frozenset[str]
             values.update({(period, la): Interval.exact(int(counts.get(la, 0))) for la in sorted(las)})
     if "region" in levels:
         regions = lookup.groupby("region_name")["new_la_code"].agg(frozenset)
-        whole = [str(region) for region, codes in regions.items() if codes <= las]
+        whole = [str(region) for region, codes in regions.items() if covers_every(codes, las)]
         whole += [LONDON] if all(part in whole for part in LONDON_PARTS) else []
         region_of_record = region_of(mine["la_code"])
         for period in periods:
