@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..domain.geography import covers_every, la_lookup, to_ons_code
+from ..domain.geography import to_ons_code
+from ..domain.places import PlacesCovered
 from ..errors import UsageError
 from ..readers.cin import read_cin
 from ..readers.extracts import read_extract
@@ -138,12 +139,10 @@ def _las_by_file(frame: pd.DataFrame, column: str) -> dict[str, tuple[str, ...]]
 
 
 def files_las(named: Sequence[tuple[str, ...]]) -> tuple[str, ...]:
-    """The LAs a source's files are the returns of (each file's `file_las`), () for England: when some file does not
-    say (a multi-LA extract), or they are every LA there is (the old or the new of a reorganised LA)."""
-    if not named or not all(named):
-        return ()
-    covered = set().union(*named)
-    return () if covers_every(set(la_lookup()["new_la_code"]), covered) else tuple(sorted(covered))
+    """The LAs files are the returns of (each file's `file_las`), () for England: when some file does not say (a
+    multi-LA extract), or they are every LA there is (the old or the new of a reorganised LA)."""
+    places = PlacesCovered.of_files((None, las) for las in named)
+    return places.every if places is not None else ()
 
 
 def _cin_censuses(frames: Frames) -> frozenset[Hashable]:

@@ -155,6 +155,7 @@ GAP_KINDS = {  # kind -> what it says of one death, and of several
     "absent": ("has no record in", "have no record in"),  # a discrepancy whatever the count tolerance says
     "other_status": ("is recorded under another status or measure in", "are recorded under another status or measure in"),
     "other_period": ("is recorded in another period in", "are recorded in another period in"),  # a period shift
+    "other_la": ("is recorded under another LA in", "are recorded under another LA in"),  # placed out of area, say
 }
 
 
@@ -171,7 +172,7 @@ class MissingDeaths:
     geography: str  # the deaths' LA (ONS code), or England where a death has no LA
     source: str
     absent_from: str
-    kind: str  # a key of GAP_KINDS
+    kind: str  # a key of GAP_KINDS: absent, other_status, other_period, other_la
     record_ids: tuple[str, ...]
     severity: str  # absent: the measure's `missing:` (error or warning); the other kinds: note
     withheld_count: int | None = None  # set when the record ids are withheld (--publish)

@@ -18,11 +18,12 @@ import numpy as np
 import pandas as pd
 
 from ..canonical.records import locations
-from ..canonical.registry import Frames, RawTable, SourceKind, SourceOptions, files_las, source_kind
+from ..canonical.registry import Frames, RawTable, SourceKind, SourceOptions, source_kind
 from ..domain.catalogue import CATALOGUE, severity_for, spec_for
 from ..domain.dates import parse_dates
 from ..domain.geography import ons_code
 from ..domain.periods import Span, census_year, merged_spans
+from ..domain.places import PlacesCovered
 from ..errors import crash_detail
 from ..expectations import SuiteFindings, load_suite_definition, run_suite
 from ..model.checks import CheckOutcome, InputFile, SourceResult
@@ -327,11 +328,21 @@ def pending_coverage(options: SourceOptions, pieces: list[Piece]) -> tuple[Span,
     return source_coverage(options, _file_reference_dates(written_dates(pieces)))
 
 
-def pending_las(options: SourceOptions, pieces: list[Piece]) -> tuple[str, ...]:
-    """The LAs a source is the return of (ONS codes), () for England: a declared `la_code:`, else its files' own."""
+def pending_places(options: SourceOptions, pieces: list[Piece]) -> PlacesCovered | None:
+    """The LAs a source covers, census year by census year (None: England's figure): a declared `la_code:`, else its
+    files' own, so a year missing an LA's census file is not England's figure that year."""
     if options.la_code:
-        return tuple(code for code in [ons_code(options.la_code)] if code)
-    return files_las([las for piece in pieces for las in piece.file_las.values()])
+        code = ons_code(options.la_code)
+        return PlacesCovered.one([code]) if code else None
+    dates = _file_reference_dates(written_dates(pieces))
+    return PlacesCovered.of_files((census_year(dates[name]) if name in dates else None, las)
+                                  for piece in pieces for name, las in piece.file_las.items())  # fmt: skip
+
+
+def pending_las(options: SourceOptions, pieces: list[Piece]) -> tuple[str, ...]:
+    """Every LA the source is a return of in some year (ONS codes), () when it is England's figure in some year."""
+    places = pending_places(options, pieces)
+    return places.every if places is not None else ()
 
 
 def _recoded(frames: Frames, values: Mapping[str, Mapping[str, str]]) -> Frames:

@@ -26,6 +26,7 @@ import pandas as pd
 
 from ..canonical.registry import SourceKind, SourceOptions, source_kind, source_kinds
 from ..domain.periods import Span
+from ..domain.places import PlacesCovered
 from ..expectations import run_suite
 from ..expectations.worker import (
     Duplex,
@@ -49,6 +50,7 @@ from .check import (
     merge_pieces,
     pending_coverage,
     pending_las,
+    pending_places,
     source_parts,
 )
 
@@ -79,6 +81,11 @@ class PendingSource:
     def las(self) -> tuple[str, ...]:
         """The LAs the source is the return of (`pending_las`), () for England: known before its GX suite ends."""
         return pending_las(self.options, self.pieces)
+
+    @property
+    def places(self) -> PlacesCovered | None:
+        """The LAs it covers year by year (`pending_places`), None for England's figure in every year."""
+        return pending_places(self.options, self.pieces)
 
     def result(self) -> CheckedSource:
         suite = self.suite.result() if self.suite is not None else run_suite(self.deaths, DEATH_SUITE)

@@ -53,7 +53,7 @@ def run_release(
             denominators={name: rows for name, (rows, _) in denominators.items()},
             strict=not config.measures_are_defaults,
             coverage={p.options.name: p.coverage for p in pending},
-            las={p.options.name: frozenset(p.las) for p in pending if p.las},  # a declared `la_code:`, or the files' own
+            las={p.options.name: places for p in pending if (places := p.places) is not None},  # a declared `la_code:`, or the files' own
         )
         if pending:
             progress("checking death records (Great Expectations)")

@@ -24,6 +24,7 @@ from ..domain.geography import (
 )
 from ..domain.intervals import Interval
 from ..domain.periods import Period, Span, covers, periods_spanned, periods_within, spans_label
+from ..domain.places import PlacesCovered
 from ..errors import ConfigError
 from ..model.rates import Contrast, Rate
 from ..model.reconciliation import (
@@ -74,7 +75,7 @@ def reconcile(
     denominators: Mapping[str, pd.DataFrame] | None = None,
     strict: bool = True,
     coverage: Mapping[str, tuple[Span, ...]] | None = None,
-    las: Mapping[str, frozenset[str]] | None = None,
+    las: Mapping[str, PlacesCovered] | None = None,
 ) -> ReconcileResult:
     """Compare every measure across sources; periods not yet over at the reference date are not reported.
 
@@ -82,8 +83,9 @@ def reconcile(
     for the shipped default measures it is a note, since they are written for every kind of run.
     `coverage`: per record-level source, the spans of dates it can have deaths for; it is counted (and bridged,
     linked, compared) only in periods inside them. A source with none given is counted in every period.
-    `las`: record-level sources that cover some LAs only (a census file per LA, an LA's return, `la_code:`) -> their
-    ONS codes: counted, compared and linked at those LAs only (and at a region they wholly cover), never as England's.
+    `las`: record-level sources that cover some LAs only (a census file per LA and year, an LA's return, `la_code:`)
+    -> the LAs they cover year by year: counted, compared and linked at those LAs only (and at a region they wholly
+    cover), never as England's, in a year they do not cover every LA.
     """
     found = _Collected()
     for measure in measures:
@@ -117,12 +119,19 @@ def reconcile(
 def _measure_values(measure: Measure, deaths: Mapping[str, pd.DataFrame], kinds: Mapping[str, str],
                     published: Mapping[str, PublishedSource], found: _Collected, reference_date: dt.date | None,
                     geographies: Sequence[str], strict: bool, coverage: Mapping[str, tuple[Span, ...]],
-                    las: Mapping[str, frozenset[str]]) -> tuple[dict[str, Values], dict[str, pd.DataFrame], dict[str, list[Period]]]:  # fmt: skip
+                    las: Mapping[str, PlacesCovered]) -> tuple[dict[str, Values], dict[str, pd.DataFrame], dict[str, list[Period]]]:  # fmt: skip
     values: dict[str, Values] = {}
     records: dict[str, pd.DataFrame] = {}
     counted: dict[str, list[Period]] = {}
     for name, selector in selected_sources(measure, kinds).items():
         if name in deaths:
+            unrecorded = [column for column in selector.where if len(deaths[name]) and deaths[name][column].isna().all()]
+            if unrecorded:  # it would select nothing, ever: a zero that is not honest
+                problem = f"its death records never have a {unrecorded[0]} (kind {kinds[name]})"
+                if strict:
+                    raise ConfigError(f"measure {measure.id!r} selects on {unrecorded[0]!r} from {name!r}, but {problem}")
+                _note(f"{name}: not used for {measure.id}: {problem}", found)
+                continue
             selected = select_records(deaths[name], selector.where)
             # Honest zeros: a source is counted in every period it covers, whether or not this measure's deaths fall
             # in it, so a year with no death on a plan compares 0 with 0 rather than nothing with nothing.
@@ -130,8 +139,9 @@ def _measure_values(measure: Measure, deaths: Mapping[str, pd.DataFrame], kinds:
             records[name] = harmonised(selected)
             found.bridges += [build_bridge(name, measure.id, selected, period) for period in counted[name]]
             if name in las:
-                values[name] = _counts_at(records[name], counted[name], las[name], geographies)
-                _note(f"{name}: {_las_words(las[name])}, so it is compared there only", found)
+                values[name] = {key: value for period in counted[name]
+                                for key, value in _counts_at(records[name], period, las[name].at(period), geographies).items()}  # fmt: skip
+                _note(f"{name}: {las[name].words()}, so it is compared there only", found)
             else:
                 values[name] = _counts(records[name], counted[name], geographies)
         elif name in published:
@@ -166,12 +176,6 @@ def source_periods(measure: Measure, deaths: pd.DataFrame, spans: tuple[Span, ..
     return [p for p in periods if reference_date is None or p.end <= reference_date]
 
 
-def _las_words(codes: frozenset[str]) -> str:
-    if len(codes) == 1:
-        return f"one LA's return ({la_label(next(iter(codes)))})"
-    return f"a return of {len(codes)} LAs ({', '.join(la_label(c) for c in sorted(codes)[:4])}{' ...' if len(codes) > 4 else ''})"
-
-
 def _note_uncovered(name: str, spans: tuple[Span, ...], left_out: list[Period], found: _Collected) -> None:
     if not left_out:
         return
@@ -190,7 +194,7 @@ def _note(note: str, found: _Collected) -> None:
 
 def _compare_spec(measure: Measure, spec: CompareSpec, kinds: Mapping[str, str], values: Mapping[str, Values],
                   records: Mapping[str, pd.DataFrame], counted: Mapping[str, list[Period]], link_days: int,
-                  found: _Collected, deaths: Mapping[str, pd.DataFrame], las: Mapping[str, frozenset[str]]) -> set[str]:  # fmt: skip
+                  found: _Collected, deaths: Mapping[str, pd.DataFrame], las: Mapping[str, PlacesCovered]) -> set[str]:  # fmt: skip
     """Every pair of sources the spec names; a pair whose values share no period or geography is an empty comparison.
     Returns the sources it compared (or tried to)."""
     lefts, rights = names_with_values(spec.left, kinds, values), names_with_values(spec.right, kinds, values)
@@ -205,12 +209,12 @@ def _compare_spec(measure: Measure, spec: CompareSpec, kinds: Mapping[str, str],
             pair = compare_pair(measure, spec, left, right, values[left], values[right], complete)
             if left in records and right in records:
                 both = [p for p in counted[left] if p in counted[right]]  # linked only where both count
-                scope = shared_las(las.get(left), las.get(right))  # and only in the LAs both cover
-                lr, rr = (_within(records[name], scope) for name in (left, right))
+                places = (las.get(left), las.get(right))  # and only in the LAs both cover, year by year
+                lr, rr = (_within(records[name], places, both) for name in (left, right))
                 links = unmatched_records(measure, left, right, lr, rr, link_days, both)
                 found.unmatched += links
-                whole = {name: _within(deaths[name], scope) for name in (left, right)}
-                found.missing += missing_deaths(measure, spec, left, right, {left: lr, right: rr}, whole, links, link_days)
+                whole = {name: _within(deaths[name], places, both) for name in (left, right)}
+                found.missing += missing_deaths(measure, spec, left, right, {left: lr, right: rr}, whole, deaths, links, link_days)
                 pair = [explain(c, links) for c in pair]
             found.comparisons += pair
             if not pair:
@@ -219,8 +223,27 @@ def _compare_spec(measure: Measure, spec: CompareSpec, kinds: Mapping[str, str],
     return compared
 
 
-def _within(frame: pd.DataFrame, las: frozenset[str] | None) -> pd.DataFrame:
-    return frame if las is None else frame.loc[frame["la_code"].isin(las)]
+def _within(frame: pd.DataFrame, places: tuple[PlacesCovered | None, PlacesCovered | None], periods: list[Period]) -> pd.DataFrame:
+    """The deaths in the LAs both sources cover in each period; a death outside those periods is kept where its LA is
+    covered at all (it may link as a period shift)."""
+    if places == (None, None):
+        return frame
+    keep = pd.Series(False, index=frame.index)
+    outside = pd.Series(True, index=frame.index)
+    anywhere: set[str] = set()
+    national = False
+    for period in periods:
+        scope = shared_las(*(None if p is None else p.at(period) for p in places))
+        inside = period.contains(frame["date_of_death"])
+        outside &= ~inside
+        if scope is None:
+            keep |= inside
+            national = True
+        else:
+            keep |= inside & frame["la_code"].isin(scope)
+            anywhere |= scope
+    keep |= outside & (frame["la_code"].isin(anywhere) | national)
+    return frame.loc[keep]
 
 
 def _note_uncompared(measure: Measure, kinds: Mapping[str, str], values: Mapping[str, Values], compared: set[str],
@@ -288,27 +311,26 @@ def _counts(records: pd.DataFrame, periods: list[Period], levels: Sequence[str])
     return values
 
 
-def _counts_at(records: pd.DataFrame, periods: list[Period], las: frozenset[str], levels: Sequence[str]) -> Values:
-    """A return of some LAs: its deaths per period at each of them, zero included, and at a region only where it covers
-    every LA of the region (never England: a source that covers every LA is national). Deaths given another LA are not
-    its own."""
+def _counts_at(records: pd.DataFrame, period: Period, las: frozenset[str] | None, levels: Sequence[str]) -> Values:
+    """A return of some LAs in a period: its deaths at each of them, zero included, and at a region only where it
+    covers every LA of the region; England's figure only where it covers every LA (`las` None). Deaths given another
+    LA are not its own."""
     lookup = la_lookup()
-    mine = records.loc[records["la_code"].isin(las)]
-    values: Values = {}
+    covered = frozenset(lookup["new_la_code"]) if las is None else las
+    inside = period.contains(records["date_of_death"])
+    mine = records.loc[inside & records["la_code"].isin(covered)]
+    values: Values = {(period, ENGLAND): Interval.exact(int(inside.sum()))} if las is None else {}
     if "local_authority" in levels:
-        for period in periods:
-            counts = mine.loc[period.contains(mine["date_of_death"]), "la_code"].value_counts()
-            values.update({(period, la): Interval.exact(int(counts.get(la, 0))) for la in sorted(las)})
+        counts = mine["la_code"].value_counts()
+        values.update({(period, la): Interval.exact(int(counts.get(la, 0))) for la in sorted(covered)})
     if "region" in levels:
         regions = lookup.groupby("region_name")["new_la_code"].agg(frozenset)
-        whole = [str(region) for region, codes in regions.items() if covers_every(codes, las)]
+        whole = [str(region) for region, codes in regions.items() if covers_every(codes, covered)]
         whole += [LONDON] if all(part in whole for part in LONDON_PARTS) else []
         region_of_record = region_of(mine["la_code"])
-        for period in periods:
-            inside = period.contains(mine["date_of_death"])
-            for region in whole:
-                at = region_of_record.isin(LONDON_PARTS) if region == LONDON else region_of_record == region
-                values[(period, region)] = Interval.exact(int((inside & at).sum()))
+        for region in whole:
+            at = region_of_record.isin(LONDON_PARTS) if region == LONDON else region_of_record == region
+            values[(period, region)] = Interval.exact(int(at.sum()))
     return values
 
 

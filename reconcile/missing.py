@@ -32,9 +32,11 @@ def contained_sides(spec: CompareSpec, left: str, right: str) -> list[tuple[str,
 
 
 def missing_deaths(measure: Measure, spec: CompareSpec, left: str, right: str, compared: dict[str, pd.DataFrame],
-                   whole: dict[str, pd.DataFrame], links: Sequence[Unmatched], days: int) -> list[MissingDeaths]:  # fmt: skip
+                   whole: dict[str, pd.DataFrame], anywhere: dict[str, pd.DataFrame], links: Sequence[Unmatched],
+                   days: int) -> list[MissingDeaths]:  # fmt: skip
     """`compared`: each side's harmonised records of the measure, as linked; `whole`: each side's every death record,
-    in the geography both cover (where a death counted under another status or period would be)."""
+    in the geography both cover (where a death counted under another status or period would be); `anywhere`: each
+    side's every death record (where a death recorded under another LA would be)."""
     out: list[MissingDeaths] = []
     for side, source, other in contained_sides(spec, left, right):
         for found in links:
@@ -43,12 +45,12 @@ def missing_deaths(measure: Measure, spec: CompareSpec, left: str, right: str, c
                 continue
             records = compared[source]
             unmatched = records.loc[records["record_id"].astype(str).isin(ids)]
-            out += _sorted(measure, Period.from_iso(found.period), source, other, unmatched, whole[other], days)
+            out += _sorted(measure, Period.from_iso(found.period), source, other, unmatched, whole[other], anywhere[other], days)
     return out
 
 
 def _sorted(measure: Measure, period: Period, source: str, other: str, unmatched: pd.DataFrame, elsewhere: pd.DataFrame,
-            days: int) -> list[MissingDeaths]:  # fmt: skip
+            anywhere: pd.DataFrame, days: int) -> list[MissingDeaths]:  # fmt: skip
     links = link(unmatched, elsewhere, death_date_days=days)
     kind = pd.Series("absent", index=unmatched.index, dtype=object)
     if len(links.pairs):
@@ -59,6 +61,10 @@ def _sorted(measure: Measure, period: Period, source: str, other: str, unmatched
             own = pd.Series(unmatched.loc[links.pairs[LEFT], "date_of_death"].to_numpy(), dtype="datetime64[s]")
             same_period = (period_key(measure.period_kind, own) == period_key(measure.period_kind, found_at)).to_numpy()
         kind.loc[links.pairs[LEFT].to_numpy()] = np.where(same_period, "other_status", "other_period")
+    absent = kind == "absent"
+    if absent.any():  # linked once more with no LA: the other source may place the child elsewhere (out of area)
+        placeless = link(unmatched.loc[absent].assign(la_code=None), anywhere.assign(la_code=None), death_date_days=days)
+        kind.loc[placeless.pairs[LEFT].to_numpy()] = "other_la"
     places = unmatched["la_code"].astype(object).where(unmatched["la_code"].notna(), ENGLAND)
     out = []
     for (geography, what), group in unmatched.groupby([places, kind], sort=True):

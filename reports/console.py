@@ -105,7 +105,7 @@ def render_reconciliation(release: Release, disclosure: Disclosure = AS_RECORDED
         f"{'PASS' if result.passed else 'FAIL'}  reconciliation: {tally(summary['comparisons'], 'comparison', 'comparisons')}, "
         f"{summary['agree']:,} agree, {summary['within_tolerance']:,} within tolerance, "
         f"{tally(summary['discrepancy'], 'discrepancy', 'discrepancies')}, {summary['not_comparable']:,} not comparable"
-        + (f"; {missing_words(result, disclosure)} missing from a source" if result.absent else "")
+        + (f"; {missing_words(result, disclosure)} missing from a source (once per measure)" if result.absent else "")
     ]
     for c in result.discrepancies[:_SHOWN_DISCREPANCIES]:
         difference = disclosure.difference(c)

@@ -7,7 +7,7 @@ from ..model.reconciliation import GAP_KINDS, MissingDeaths, ReconcileResult
 from .disclosure import Disclosure
 from .wording import counted
 
-LABELS = {"absent": "MISSING", "other_status": "ELSEWHERE", "other_period": "SHIFTED"}
+LABELS = {"absent": "MISSING", "other_status": "ELSEWHERE", "other_period": "SHIFTED", "other_la": "OTHER LA"}
 
 
 def place(geography: str) -> str:
@@ -31,7 +31,7 @@ def gap_label(gap: MissingDeaths) -> str:
 
 def ordered_gaps(result: ReconcileResult) -> list[MissingDeaths]:
     """What blocks first (absent, error), then absent as a warning, then what the tolerance covers."""
-    rank = {"absent": 0, "other_period": 1, "other_status": 2}
+    rank = {"absent": 0, "other_la": 1, "other_period": 2, "other_status": 3}
     return sorted(result.missing, key=lambda g: (rank[g.kind], g.severity != "error"))
 
 

@@ -89,6 +89,7 @@ def _published(document: dict[str, Any], release: Release, disclosure: Disclosur
             withheld[figure] = linked(figure, number)
     for shown in document["missing"]:
         shown["count"] = _count(shown["count"], disclosure)
+    document["summary"]["missing_deaths"] = _count(document["summary"]["missing_deaths"], disclosure)
     hidden_series: set[tuple[str, str]] = set()
     for shown, p in zip(document["series"], result.series, strict=True):
         if p.value is not None and disclosure.hides_value(Cell(p.source, p.measure, p.period, ENGLAND), p.value):

@@ -70,8 +70,8 @@ def render_markdown(release: Release, disclosure: Disclosure = AS_RECORDED) -> s
                 lines.append(f"\nand {len(result.discrepancies) - 30:,} more discrepancies (see the JSON).")
         gaps = ordered_gaps(result)
         if gaps:
-            lines += ["", f"Deaths one source has and another lacks ({missing_words(result, disclosure)} with no record at all; "
-                      "record ids in the JSON and the report):", "",
+            lines += ["", f"Deaths one source has and another lacks ({missing_words(result, disclosure)} with no record at all, "
+                      f"counted once per measure{'' if disclosure.publish else '; record ids in the JSON and the report'}):", "",
                       "| finding | deaths |", "|---|---|"]  # fmt: skip
             lines += [f"| {gap_label(gap)} | {_cell(gap_sentence(gap, disclosure, ids=False))} |" for gap in gaps[:30]]
             if len(gaps) > 30:

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from triangulate.canonical.records import death_records
 from triangulate.config.measures import parse_measures, tolerances_of
+from triangulate.domain.places import PlacesCovered
 from triangulate.errors import ConfigError
 from triangulate.reconcile.engine import reconcile
 
@@ -120,7 +121,7 @@ def test_every_source_of_a_kind_is_compared() -> None:
 
 def test_an_la_return_is_linked_and_counted_at_its_las_only() -> None:
     ncmd = [*NCMD, ("N9", "2014-01-01", "2022-09-01", "LAC", LEEDS)]  # a Leeds death the Bradford return cannot have
-    result = run(CLA[:3], ncmd, las={"cla": frozenset({BRADFORD})})
+    result = run(CLA[:3], ncmd, las={"cla": PlacesCovered.one([BRADFORD])})
     assert {c.geography for c in result.comparisons} == {BRADFORD}
     assert [g.record_ids for g in result.absent] == [("A2",)]  # nothing of Leeds is missing from the Bradford return
 
@@ -140,3 +141,53 @@ def test_tolerances_by_level(node: object, expected: dict[str, float]) -> None:
 def test_a_tolerance_naming_an_unknown_level_is_refused() -> None:
     with pytest.raises(ConfigError, match="tolerance takes abs and rel, or levels"):
         tolerances_of({"county": {"abs": 1}}, "here")
+
+
+def test_a_year_missing_one_las_census_is_not_englands_figure_that_year(clean_sample, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A national census with one LA's file missing in one year: that year is compared at the LAs present only (no
+    England or region figure, no 'missing from the census' for the LA whose file is absent); other years are national."""
+    import json
+
+    from .conftest import copy_of, run_cli
+
+    copy_of(clean_sample, tmp_path)
+    years = sorted(p for p in (tmp_path / "cin").iterdir() if p.is_dir())
+    dropped = sorted(years[-1].glob("*.xml"))[0]
+    lea = dropped.stem.rsplit("_", 1)[-1]
+    dropped.unlink()
+    result = run_cli("reconcile", "--config", str(tmp_path / "release.yaml"), "--json", str(tmp_path / "r.json"))
+    assert result.returncode in (0, 1), result.stderr
+    document = json.loads((tmp_path / "r.json").read_text())
+    from triangulate.domain.geography import ons_code
+
+    la = ons_code(lea)
+    with_cin = [c for c in document["comparisons"] if "dfe_cin" in (c["left"], c["right"])]
+    last = {c["geography"] for c in with_cin if c["period"].endswith(years[-1].name + "-03-31")}
+    first = {c["geography"] for c in with_cin if c["period"].endswith(years[0].name + "-03-31")}
+    assert "England" in first and la in first
+    assert "England" not in last and la not in last and last  # the other LAs are still compared that year
+    assert not [m for m in document["missing"] if m["geography"] == la and "dfe_cin" in (m["source"], m["absent_from"])
+                and m["period"].endswith(years[-1].name + "-03-31")]  # fmt: skip
+    assert any(n.startswith("dfe_cin: ") and "compared there only" in n for n in document["notes"])
+
+
+def test_selecting_on_a_column_a_source_never_records_is_refused_not_zero() -> None:
+    """SSDA903 records carry no NCMD category: `where: {category: [1]}` would compare 0 with 0 for ever and pass."""
+    import yaml
+
+    measure = parse_measures(yaml.safe_load("""
+- id: m
+  select: {ssda903: {where: {category: ["1"]}}, ncmd: {where: {category: ["1"]}}}
+  compare: [{left: ncmd, right: ssda903, relation: "=="}]
+"""))
+    with pytest.raises(ConfigError, match="never have a category"):
+        run(CLA, NCMD, measures=measure)
+    assert any("never have a category" in n for n in run(CLA, NCMD, measures=measure, strict=False).notes)
+
+
+def test_a_death_the_other_source_places_in_another_la_is_not_absent() -> None:
+    """A looked-after child placed out of area: the NCMD records the death under the LA of residence."""
+    ncmd = [NCMD[0], ("N2", "2011-01-01", "2022-06-01", "LAC", LEEDS)]
+    result = run(CLA[:2], ncmd, las={"cla": PlacesCovered.one([BRADFORD])})
+    assert [(g.kind, g.record_ids) for g in result.missing] == [("other_la", ("A2",))]
+    assert not result.absent
