@@ -157,16 +157,16 @@ def check(
 
 
 @cli.command()
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True, help="Folder to write into.")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), required=True, help="Folder to write into.")
 @click.option("--seed", type=int, default=1, show_default=True)
-@click.option("--years", type=int, default=3, show_default=True, help="Financial years to generate.")
+@click.option("--years", type=click.IntRange(min=1), default=3, show_default=True, help="Financial years to generate.")
 @click.option("--last-year", type=int, default=2023, show_default=True, help="Year of the last 31 March reference date.")
 @click.option(
     "--children",
-    type=int,
+    type=click.IntRange(min=1),
     help="Living CIN children per year [default: 20,000; with --la, the LA's share of ~700,000 by its children].",
 )
-@click.option("--looked-after", type=int, help="Living looked-after children per year [default: a tenth of --children].")
+@click.option("--looked-after", type=click.IntRange(min=0), help="Living looked-after children per year [default: a tenth of --children].")
 @click.option("--xlsx/--no-xlsx", default=True, show_default=True, help="Also write the NCMD extract as .xlsx.")
 @click.option("--clean", is_flag=True, help="Inject no defects or cross-source discrepancies.")
 @click.option("--la", "la_code", metavar="CODE",

@@ -43,8 +43,9 @@ _NOT_FIGURES = {
     "old_la_code", "new_la_code", "la_name", "period_start", "period_end", "school_urn", "school_laestab",
     "provider_ukprn", "trust_id", "sponsor_id",
 }  # fmt: skip
-# A column no measure or rate names is a column of figures when at most this share of its cells is neither a
-# number nor a symbol (a stray corrupt cell), so that a filter column of numbers and 'Total' is not one.
+# A column no measure or rate names is a column of figures when at most this share of its cells are words, neither a
+# number nor a symbol nor a figure with digits (a stray corrupt cell), so that a filter column of numbers and 'Total'
+# is not one.
 _STRAY = 0.01
 
 
@@ -130,7 +131,9 @@ def figure_columns(
             continue
         cells = read_cells(rows[column], whole=False, signed=True, symbols=declared)
         present = int((~cells.blank).sum())
-        if name in named or (cells.number.notna().any() and int(cells.unreadable.sum()) <= _STRAY * present):
+        # A corrupt figure (`5380x`, `1e3`) still has digits and never makes a column text; words (`Total`) may.
+        worded = cells.unreadable & ~rows[column].astype("string").str.contains(r"\d", regex=True).fillna(False).to_numpy(bool)
+        if name in named or (cells.number.notna().any() and int(worded.sum()) <= _STRAY * present):
             out[name] = cells
     return out
 

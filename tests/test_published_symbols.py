@@ -196,6 +196,20 @@ def test_every_column_of_figures_is_read_not_only_the_one_compared(tmp_path: Pat
     assert unreadable["locations"] == [f"dfe.csv:{line}"] and unreadable["record_ids"] == ["percentage: '0.4%'"]
 
 
+def test_many_corrupt_figures_in_a_column_no_measure_names_are_each_found(tmp_path: Path) -> None:
+    """Eleven `5380x` in `percentage` (more than a stray 1%) still leave it a column of figures: each cell fails."""
+    lines = TABLE.read_text(encoding="utf-8").splitlines()
+    las = [n for n, line in enumerate(lines) if ",Local authority," in line][:11]
+    for n in las:
+        lines[n] = lines[n][: lines[n].rindex(",")] + ",5380x"
+    (tmp_path / "dfe.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = run_cli("check", "--source", "published", str(tmp_path / "dfe.csv"), "--config", str(_config(tmp_path)),
+                     "--json", str(tmp_path / "c.json"))  # fmt: skip
+    assert result.returncode == 1, result.stdout + result.stderr
+    unreadable = {c["id"]: c for c in json.loads((tmp_path / "c.json").read_text())["checks"]}["published.unreadable"]
+    assert unreadable["locations"] == [f"dfe.csv:{n + 1}" for n in las]
+
+
 def test_the_real_dfe_national_file_still_passes_though_its_number_column_holds_averages(tmp_path: Path) -> None:
     """Rows no measure selects may hold other figures (DfE's "Average duration ... (days)", 864): read, not rounded."""
     shutil.copy(DATA / "dfe_cla_national_ceased_2020_2024.csv", tmp_path / "dfe.csv")
