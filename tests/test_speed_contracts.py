@@ -198,7 +198,9 @@ def test_ctrl_c_stops_every_worker(sample: Path, tmp_path: Path) -> None:
                                 "--jobs", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                env={**os.environ, "SPEED_MARK": mark})  # fmt: skip
     deadline = time.monotonic() + 120
-    while len(_processes_marked(mark)) < 4:  # main, GX worker, two file workers (and the resource tracker)
+    # Looked at without the grace period: with it, each look waited 5 s while any process was found, and a run whose
+    # workers live less than that was never seen with all four.
+    while len(_processes_marked(mark, grace=0)) < 4:  # main, GX worker, two file workers (and the resource tracker)
         assert process.poll() is None and time.monotonic() < deadline, "the workers never started"
         time.sleep(0.05)
     process.send_signal(signal.SIGINT)
