@@ -14,6 +14,8 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade pip
+	@# A venv made before the distribution was renamed (setup.cfg) holds it as `triangulate` too: drop that first.
+	$(BIN)/pip uninstall --quiet --disable-pip-version-check --yes triangulate 2>/dev/null || true
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
 	touch $(STAMP)
 

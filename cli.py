@@ -15,6 +15,7 @@ from pathlib import Path
 
 import click
 
+from . import __version__
 from .cli_options import OutputsCommand, validating
 from .errors import EXIT_BAD_INPUT, EXIT_CHECKS_FAILED, EXIT_INTERRUPTED, EXIT_OK, TriangulateError, UsageError
 from .pipeline.progress import Progress
@@ -56,7 +57,9 @@ def _parse_reference_date(value: str | None) -> dt.date | None:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="triangulate")
+# The package's own version, not the distribution's metadata looked up by name: the distribution is
+# `triangulate-child-deaths` (setup.cfg), and a checkout run without installing has no metadata at all.
+@click.version_option(__version__, prog_name="triangulate")
 def cli() -> None:
     """Validate and reconcile England's child-death data (DfE, NCMD, CSPRP)."""
 
@@ -87,6 +90,8 @@ def _disclosure_options(command):  # type: ignore[no-untyped-def]
 @click.option("--reference-date", help="Collection reference date (YYYY-MM-DD); CIN takes it from each file's header.")
 @click.option("--la-code", help="LA of an SSDA903 return (old 3-digit or ONS code).")
 @click.option("--json", "json_path", type=click.Path(path_type=Path), help="Write the results as JSON.")
+@click.option("--junit", "junit_path", type=click.Path(path_type=Path),
+              help="Write JUnit XML: one testcase per check (a warning is a passing case that says so).")  # fmt: skip
 @click.option("--config", "config_path", type=click.Path(path_type=Path), help="Run config for column mapping and severities.")
 @click.option("--html", "html_path", type=click.Path(path_type=Path), help="Write the per-source HTML report.")
 @_disclosure_options
@@ -98,6 +103,7 @@ def check(
     reference_date: str | None,
     la_code: str | None,
     json_path: Path | None,
+    junit_path: Path | None,
     config_path: Path | None,
     html_path: Path | None,
     redact: bool,
@@ -114,7 +120,8 @@ def check(
     from .reports.disclosure import Disclosure
 
     disclosure = Disclosure.from_options(redact=redact, publish=publish)
-    validate_targets({"json": json_path, "html": html_path})
+    targets = {"json": json_path, "junit": junit_path, "html": html_path}
+    validate_targets(targets)
     config = None
     match = None
     columns: dict[str, str] = {}
@@ -149,7 +156,7 @@ def check(
 
     started = dt.datetime.now(dt.UTC)
     with history_at(history_url or (config.history if config else None)) as history:
-        release, _, disclosure = write_outputs(check_release(options, config, jobs=jobs), {"json": json_path, "html": html_path}, disclosure)
+        release, _, disclosure = write_outputs(check_release(options, config, jobs=jobs), targets, disclosure)
         remember(history, release, started, release_label or (config.release if config else None))
     click.echo(render_check_summary(release.sources[0], disclosure))
     if not release.passed:
@@ -252,12 +259,13 @@ def reconcile(config_path: Path, redact: bool, publish: bool, history_url: str |
 def run(config_path: Path, out_dir: Path, redact: bool, publish: bool, history_url: str | None, release_label: str | None,
         jobs: int, **outputs: Path | None) -> None:  # fmt: skip
     """Check every source, reconcile, and write every output; exit 1 if either fails."""
+    from .pipeline.outputs import chosen_by_tool
     from .reports.console import render_check_summary, render_reconciliation
     from .reports.formats import default_targets
 
     if out_dir.exists() and not out_dir.is_dir():
         raise UsageError(f"--out {out_dir}: is a file, not a folder")
-    targets = default_targets(out_dir, outputs, publish)
+    targets = chosen_by_tool(default_targets(out_dir, outputs, publish), outputs)  # a default name in --out is never followed
     release, written, disclosure = _run_and_write(config_path, targets, redact=redact, publish=publish, command="run",
                                       history_url=history_url, release_label=release_label, jobs=jobs)  # fmt: skip
     for result in release.sources:

@@ -9,7 +9,7 @@ import pandas as pd
 from ..domain.dates import parse_dates
 from ..domain.definitions import normalise_sex
 from ..domain.geography import to_ons_code
-from ..schemas.base import FILE_COLUMN, LINE_COLUMN
+from ..schemas.base import FILE_COLUMN, LINE_COLUMN, PATH_COLUMN
 from ..schemas.cin import DIED
 from .records import death_records, locations, record_ids
 
@@ -18,7 +18,7 @@ def cin_deaths(frames: Mapping[str, pd.DataFrame], la_code: str | None, referenc
     """The census carries its own LA and reference date in each file's header, so the options are unused."""
     raw = frames["census"]
     died = raw.loc[raw["ReasonForClosure"] == DIED]
-    where = locations(died[FILE_COLUMN], died[LINE_COLUMN])
+    where = locations(died[FILE_COLUMN], died[LINE_COLUMN], died.get(PATH_COLUMN))
     ids = record_ids(died["LAchildID"], where)
     sex = died["Sex"].astype(object).where(died["Sex"].notna(), died["GenderCurrent"])
     death = parse_dates(died["PersonDeathDate"]).values

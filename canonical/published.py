@@ -7,6 +7,7 @@ The period comes from `period_start`/`period_end` when given, else from `time_pe
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,6 +57,9 @@ class DenominatorOptions:
     columns: Mapping[str, str]
     value: str
     filter: Mapping[str, str] = field(default_factory=dict)
+    # True: each `time_period` YYYY is a mid-year estimate (30 June YYYY); False: each row is the population of the
+    # period its time identifier names; None: not declared (read from the time identifier, `denominator_rows`).
+    mid_year: bool | None = None
 
 
 def published_rows(raw: pd.DataFrame) -> pd.DataFrame:
@@ -173,13 +177,20 @@ def disagreeing(rows: pd.DataFrame, said: pd.Series) -> pd.Series:
 
 
 MID_YEAR, POPULATION = "_mid_year", "_population"
+DENOMINATOR, WHAT = "_denominator", "_what"  # the denominator source's name; what it counts, in words
+_SINGLE_YEAR = ("calendar year", "reporting year")  # a YYYY of these may be a mid-year estimate or the year's population
 
 
 def denominator_rows(raw: pd.DataFrame, options: DenominatorOptions) -> pd.DataFrame:
-    """A population table's rows that pass its filter, with the mid-year each estimates and its geography.
+    """A population table's rows that pass its filter, with its geography and either the mid-year it estimates
+    (`MID_YEAR`, a date) or the period it counts (`PERIOD`, when MID_YEAR is None).
 
-    `time_period` YYYY is the mid-year estimate for 30 June YYYY (ONS's convention; DfE's rate for the
-    year ending 31 March Y uses mid-(Y-1), the mid-year inside that financial year).
+    Every EES time identifier is read as the published tables read it (`_period`): `202122` Financial year is
+    April 2021 - March 2022 (DfE's "children in need during the year"). `mid_year: true` (the default for the
+    shipped ONS table) reads `time_period` YYYY as the estimate for 30 June YYYY (ONS's convention). Undeclared,
+    a two-year period, a financial or academic year, or period_start/period_end is that period's population; a
+    single calendar or reporting year YYYY is refused, as it is either (ONS labels its mid-year estimates with
+    a year; DfE's reporting year 2022 is 2021-22): the source must say `mid_year: true` or `mid_year: false`.
     """
     from ..domain.cells import read_cells
 
@@ -191,12 +202,6 @@ def denominator_rows(raw: pd.DataFrame, options: DenominatorOptions) -> pd.DataF
     if options.value not in frame:
         raise InputError(f"denominator {options.name}: no column {options.value!r} (value:)", path=_file(raw), where="line 1")
     frame = frame.copy()
-    years = frame["time_period"].astype("string").str.strip()
-    bad = ~years.str.fullmatch(r"\d{4}").fillna(False)
-    if bad.any():
-        row = frame.loc[bad].iloc[0]
-        raise InputError(f"time_period {row['time_period']!r} is not a mid-year YYYY", path=row[FILE_COLUMN],
-                         where=f"line {row[LINE_COLUMN]}")  # fmt: skip
     cells = read_cells(frame[options.value], whole=True)
     if cells.unreadable.any():
         row = frame.loc[cells.unreadable].iloc[0]
@@ -204,9 +209,63 @@ def denominator_rows(raw: pd.DataFrame, options: DenominatorOptions) -> pd.DataF
                          path=row[FILE_COLUMN], where=f"line {row[LINE_COLUMN]}")  # fmt: skip
     frame[LEVEL] = frame["geographic_level"].astype("string").str.strip().str.lower().astype(object)
     frame[GEOGRAPHY] = _geographies(frame)
-    frame[MID_YEAR] = years.map({year: dt.date(int(year), 6, 30) for year in years.unique()}).astype(object)
+    if options.mid_year:
+        frame[MID_YEAR] = _mid_years(frame, options)
+        frame[PERIOD] = None
+    else:
+        if options.mid_year is None:
+            _refuse_ambiguous(frame, options)
+        frame[MID_YEAR] = None
+        frame[PERIOD] = _periods(frame) if len(frame) else pd.Series(dtype=object)
     frame[POPULATION] = cells.number.to_numpy()
+    frame[DENOMINATOR] = options.name
+    frame[WHAT] = denominator_words(options)
     return frame.loc[frame[POPULATION].notna()]
+
+
+def denominator_words(options: DenominatorOptions) -> str:
+    """What a denominator counts, for its label: its filter's values ('children in need'), else 'population'."""
+    words = ", ".join(str(value).strip() for value in options.filter.values() if str(value).strip())
+    if not words:
+        return "population"
+    first = words.split()[0]
+    return words if first.isupper() and len(first) > 1 else words[0].lower() + words[1:]  # 'ONS ...' keeps its capitals
+
+
+def _mid_years(frame: pd.DataFrame, options: DenominatorOptions) -> pd.Series:
+    years = frame["time_period"].astype("string").str.strip()
+    bad = ~years.str.fullmatch(r"\d{4}").fillna(False)
+    if bad.any():
+        row = frame.loc[bad].iloc[0]
+        text = str(row["time_period"]).strip()
+        hint = (f"{text} is a two-year period, the population of {text[:4]}-{text[4:]}: drop `mid_year: true` to use it "
+                f"for counts of that period" if re.fullmatch(r"\d{6}", text) else "give the year of the estimate, YYYY")
+        raise InputError(f"denominator {options.name} (mid_year: true): time_period {text!r} is not the year of a mid-year "
+                         f"estimate (YYYY, for 30 June); {hint}", path=row[FILE_COLUMN], where=f"line {row[LINE_COLUMN]}")  # fmt: skip
+    return years.map({year: dt.date(int(year), 6, 30) for year in years.unique()}).astype(object)
+
+
+def _refuse_ambiguous(frame: pd.DataFrame, options: DenominatorOptions) -> None:
+    """A single year that may be a mid-year estimate or a year's population, when the source does not say which."""
+    dated = _text(frame, "period_start").notna() & _text(frame, "period_end").notna()
+    years = _text(frame, "time_period").str.strip()
+    kinds = _text(frame, "time_identifier").str.strip().str.lower().fillna("")
+    single = ~dated & years.str.fullmatch(r"\d{4}").fillna(False) & (kinds.isin(_SINGLE_YEAR) | (kinds == ""))
+    if not single.any():
+        return
+    row = frame.loc[single].iloc[0]
+    year = str(row["time_period"]).strip()
+    label = str(row.get("time_identifier", "") or "").strip() if "time_identifier" in frame else ""
+    if not label:
+        read_as = "the population of a period (give time_identifier, or period_start and period_end)"
+    else:
+        period = calendar_year(int(year)) if label.lower() == "calendar year" else financial_year(int(year))
+        read_as = f"the population of {period.label}"
+    raise InputError(
+        f"denominator {options.name}: time_period {year!r}{f' ({label})' if label else ''} may be a mid-year estimate (30 June "
+        f"{year}) or {read_as}; say which in the run config: `mid_year: true` or `mid_year: false`",
+        path=row[FILE_COLUMN], where=f"line {row[LINE_COLUMN]}",
+    )
 
 
 def _file(raw: pd.DataFrame) -> str:

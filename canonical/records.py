@@ -33,8 +33,12 @@ COLUMNS = (
     "location",
     "nature",  # what the source recorded: always "death" here (the CSPRP also notifies serious harm)
 )
-def locations(files: pd.Series, lines: pd.Series) -> pd.Series:
-    return files.astype(str) + ":" + lines.astype("Int64").astype(str)
+def locations(files: pd.Series, lines: pd.Series, paths: pd.Series | None = None) -> pd.Series:
+    """`file:line`, and the element path after it where an XML reader gave one (schemas/base.py PATH_COLUMN)."""
+    where = files.astype(str) + ":" + lines.astype("Int64").astype(str)
+    if paths is None:
+        return where
+    return where.where(paths.isna(), where + " " + paths.astype(str))
 
 
 def record_ids(ids: pd.Series, where: pd.Series) -> pd.Series:

@@ -93,6 +93,8 @@ class SourceKind:
     # For kinds whose files say which LA's return they are (a CIN header's LEA; an SSDA903 return whose children all
     # name one LA): file -> the ONS codes of the LAs it is a return of, () when it does not say (a multi-LA extract).
     file_las: Callable[[Frames], Mapping[str, tuple[str, ...]]] | None = None
+    # What a reader calls the kind in a sentence or a heading ("SSDA903 return"); its name when not given.
+    display: str = ""
 
 
 def _read_cin(options: SourceOptions) -> Frames:
@@ -178,7 +180,7 @@ for _kind in (
         "cin", "DfE children in need census (XML, one file per LA)", _read_cin,
         (RawTable("census", cin_schema.SPEC, "LAchildID"),), cin_deaths,
         lambda frames: int(frames["census"][cin_schema.CHILD_ORDINAL].nunique()), _cin_reference_dates,
-        files_independent=True, file_groups=_cin_censuses, file_las=_cin_las,
+        files_independent=True, file_groups=_cin_censuses, file_las=_cin_las, display="CIN census",
     ),
     SourceKind(
         "ssda903", "DfE SSDA903 children looked after return (header and episodes CSV, or the XML return)", _read_ssda903,
@@ -186,15 +188,17 @@ for _kind in (
         ssda903_deaths, lambda frames: len(frames["header"]),
         joint_rules=(JointRule("missing.header", "an episode's CHILD has no header row, so no date of birth or sex",
                                "episodes", lambda f: f["episodes"]["CHILD"].isna() | f["episodes"]["CHILD"].isin(f["header"]["CHILD"])),),
-        file_las=_ssda903_las,
+        file_las=_ssda903_las, display="SSDA903 return",
     ),
     SourceKind(
         "ncmd", "National Child Mortality Database extract (CSV or .xlsx)", _extract_reader("deaths", ncmd_schema.SPEC),
         (RawTable("deaths", ncmd_schema.SPEC, "ncmd_case_id"),), ncmd_deaths, lambda frames: len(frames["deaths"]),
+        display="NCMD child deaths",
     ),
     SourceKind(
         "csprp", "CSPRP serious incident notifications (CSV or .xlsx)", _extract_reader("notifications", csprp_schema.SPEC),
         (RawTable("notifications", csprp_schema.SPEC, "sin_id"),), csprp_deaths, lambda frames: len(frames["notifications"]),
+        display="CSPRP notifications",
     ),
 ):  # fmt: skip
     register(_kind)
@@ -208,6 +212,22 @@ def source_kinds() -> tuple[str, ...]:
 def config_kinds() -> tuple[str, ...]:
     """What a run config's `kind:` may say."""
     return (*_REGISTRY, PUBLISHED, DENOMINATOR)
+
+
+_TABLE_DISPLAY = {PUBLISHED: "published table", DENOMINATOR: "population table"}
+
+
+def kind_display(kind: str) -> str:
+    """A kind as a reader knows it, with the name configs use: `SSDA903 return (ssda903)`; an unknown kind, its name."""
+    shown = _REGISTRY[kind].display if kind in _REGISTRY else _TABLE_DISPLAY.get(kind, "")
+    return f"{shown} ({kind})" if shown and shown != kind else kind
+
+
+def source_display(name: str, kind: str) -> str:
+    """A configured source as every heading names it: `dfe_cla — SSDA903 return (ssda903)`; `CSPRP notifications
+    (csprp)` when the source is named after its kind. The config name stays, as configs refer to it."""
+    shown = kind_display(kind)
+    return shown if name == kind or not kind else f"{name} — {shown}"
 
 
 def source_kind(name: str) -> SourceKind:

@@ -11,7 +11,7 @@ import pandas as pd
 
 from ..domain.definitions import normalise_sex
 from ..domain.geography import to_ons_code
-from ..schemas.base import FILE_COLUMN, LINE_COLUMN
+from ..schemas.base import FILE_COLUMN, LINE_COLUMN, PATH_COLUMN
 from ..schemas.ssda903 import DIED, LA_COLUMN
 from .records import death_records, locations
 
@@ -35,7 +35,7 @@ def ssda903_deaths(
         source="ssda903",
         record_id=joined["CHILD"],
         child_key=joined["CHILD"].astype(str),
-        location=locations(joined[FILE_COLUMN], joined[LINE_COLUMN]),
+        location=locations(joined[FILE_COLUMN], joined[LINE_COLUMN], joined.get(PATH_COLUMN)),
         birth_date=joined["DOB"],
         death_date=joined["DEC"],
         sex=normalise_sex(joined["SEX"]),

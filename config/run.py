@@ -27,7 +27,7 @@ from .selection import check_distinct_files
 
 RECORD_KEYS = {"kind", "path", "columns", "values", "la_code", "severity", "reference_date", "coverage", "same_file_as"}
 PUBLISHED_KEYS = {"kind", "path", "columns", "severity", "rounding", "rates", "symbols"}
-DENOMINATOR_KEYS = {"kind", "path", "columns", "value", "filter"}
+DENOMINATOR_KEYS = {"kind", "path", "columns", "value", "filter", "mid_year"}
 RATE_KEYS = {"rate", "count", "denominator", "per"}
 PACKAGE_DATA = "triangulate:"
 TOP_KEYS = {"reference_date", "sources", "measures", "severity", "linkage", "geographies", "history", "release"}
@@ -319,7 +319,18 @@ def _denominator(options: SourceOptions, node: Mapping[str, Any]) -> Denominator
     filters = node.get("filter") or {}
     if not isinstance(filters, Mapping) or not all(isinstance(v, str | int) for v in filters.values()):
         raise ConfigError(f"sources.{options.name}.filter must map columns to values")
-    return DenominatorOptions(options.name, options.paths, options.columns, value, {str(k): str(v) for k, v in filters.items()})
+    mid_year = node.get("mid_year")
+    if mid_year is not None and not isinstance(mid_year, bool):
+        raise ConfigError(f"sources.{options.name}.mid_year must be true or false")
+    if mid_year is None and _shipped_only(node.get("path")):
+        mid_year = True  # the shipped ONS table holds mid-year estimates (`time_period` Y: 30 June Y)
+    return DenominatorOptions(options.name, options.paths, options.columns, value, {str(k): str(v) for k, v in filters.items()},
+                              mid_year)  # fmt: skip
+
+
+def _shipped_only(path: Any) -> bool:
+    items = path if isinstance(path, list) else [path]
+    return bool(items) and all(isinstance(item, str) and item.startswith(PACKAGE_DATA) for item in items)
 
 
 def _whole(value: Any) -> bool:

@@ -6,6 +6,7 @@ available". Vectorised: one regular expression pass per column.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
@@ -50,7 +51,7 @@ def read_cells(raw: pd.Series, *, whole: bool, signed: bool = False, symbols: Co
             out[present] = values[take[present]]
         return out
 
-    text = pd.Series(spread(read["text"].to_numpy(dtype=object), None), index=index, dtype="string")
+    text = pd.Series(spread(read["text"].to_numpy(dtype=object), None), index=index, dtype="string", name=raw.name)
     return Cells(
         text=text,
         number=pd.Series(spread(read["number"].to_numpy(dtype="float64"), np.nan), index=index),
@@ -95,22 +96,38 @@ def readings(cells: Cells) -> pd.Series:
 
 
 def cell_bounds(
-    cells: Cells, bases: pd.Series, *, count: bool = False, declared: Declared | None = None
+    cells: Cells, bases: pd.Series, *, count: bool = False, declared: Declared | None = None, rate: bool | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each cell as [low, high] (NaN where not available or unreadable), vectorised.
 
-    A whole number is read as rounded to its base (`intervals.from_rounded`) only when
-    it is a multiple of it; `c` is at least 1, with no upper bound (it may hide a larger value suppressed
-    to protect another). `count`: `k`/`low` is a count that rounds to 0 but is
-    not 0, so 1 to the largest whole number that rounds to 0 at the base (NaN where none does, see
+    A whole number is read as rounded to its base (`intervals.from_rounded`) only when it is a count and a
+    multiple of the base: rounding is declared for counts, never for rates or ratios (a rate of 70 in a table
+    rounded to 10 is 70, not 65 to 74). `rate`: True for a rate, ratio or other non-count; None (a column of
+    figures of unknown kind, e.g. a revision's indicator) reads the column as counts only when every number in
+    it is whole and its name does not say it is a rate (`may_be_counts`). `c` is at least 1, with no upper
+    bound (it may hide a larger value suppressed to protect another). `count`: `k`/`low` is a count that rounds
+    to 0 but is not 0, so 1 to the largest whole number that rounds to 0 at the base (NaN where none does, see
     `low_contradicts`); otherwise the older reading ([1, under half the base], or [0, 0.5] unrounded).
     `declared`: what the publisher says a symbol means ({"c": (1, 5)}), which replaces any reading of it.
     """
+    if not count and (rate or (rate is None and not may_be_counts(cells))):
+        bases = pd.Series(1, index=bases.index, dtype="int64")
     low, high = _symbol_bounds(cells, bases, count)
     for symbol, (least, most) in (declared or {}).items():
         said = (cells.symbol == symbol).to_numpy(dtype=bool)
         low, high = np.where(said, float(least), low), np.where(said, float(most), high)
     return low, high
+
+
+# A column named so is a rate, ratio, percentage or average, never a count (EES: `rate_per_10000`, `pt_` percentages).
+_NOT_COUNTS = re.compile(r"rate|ratio|percent|pct|proportion|average|mean|median|(^|_)(pt|pc|per)(_|$|\d)", re.IGNORECASE)
+
+
+def may_be_counts(cells: Cells) -> bool:
+    """Whether a column of figures of unknown kind may hold counts: every number written whole and a name (`cells.text.name`)
+    that does not say rate, ratio, percent, average, ... Rounding intervals apply to counts only."""
+    whole = not bool((cells.decimals.to_numpy() > 0).any())  # `70.0` is written as a measurement, not a count
+    return whole and not _NOT_COUNTS.search(str(cells.text.name or ""))
 
 
 def _symbol_bounds(cells: Cells, bases: pd.Series, count: bool) -> tuple[np.ndarray, np.ndarray]:

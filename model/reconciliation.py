@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,6 +11,24 @@ from ..domain.periods import Period
 from .rates import Contrast, Rate
 
 STATUSES = ("agree", "within_tolerance", "discrepancy", "not_comparable")
+
+
+def status_of(difference: Interval, left: Interval, right: Interval, relation: str, tolerance: Mapping[str, float]) -> str:
+    """The one tolerance rule: how a difference (left - right) stands against the relation and the tolerance."""
+    if relation == "==":
+        gap = 0.0 if difference.contains(0) else min(abs(difference.low), abs(difference.high))
+        exact_agreement = difference.low == difference.high == 0
+    elif relation == ">=":
+        gap = max(0.0, -difference.high)
+        exact_agreement = difference.low >= 0
+    else:
+        gap = max(0.0, difference.low)
+        exact_agreement = difference.high <= 0
+    scale = max(left.midpoint, right.midpoint, 0.0)
+    allowed = max(tolerance.get("abs", 0.0), tolerance.get("rel", 0.0) * scale)
+    if gap == 0 and (exact_agreement or not (left.is_exact and right.is_exact)):
+        return "agree"
+    return "within_tolerance" if gap <= allowed else "discrepancy"
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from ..errors import crash_detail
 from ..expectations import SuiteFindings, load_suite_definition, run_suite
 from ..model.checks import CheckOutcome, InputFile, SourceResult
 from ..readers.files import existing_file, file_digest
-from ..schemas.base import FILE_COLUMN, LINE_COLUMN, SchemaFindings, run_schema
+from ..schemas.base import FILE_COLUMN, LINE_COLUMN, PATH_COLUMN, SchemaFindings, run_schema
 
 DEATH_SUITE = "death_records"
 _CODES_SHOWN = 10
@@ -54,9 +54,13 @@ def input_file(path: Path) -> InputFile:
 
 @dataclass
 class Failures:
-    """Failing records per check id, in first-seen order, without repeats."""
+    """Failing records per check id, in first-seen order, without repeats.
 
-    by_check: dict[str, dict[str, str]] = field(default_factory=dict)
+    Kept as (location, record id) and counted by record, not by location: records that share a location (an XML
+    file written on one line, before its reader gave element paths) each count, and a record counts once however
+    many of its rows, or rules under one id, find it."""
+
+    by_check: dict[str, dict[tuple[str, str], None]] = field(default_factory=dict)
     crashed: dict[str, str] = field(default_factory=dict)
     checks_run: list[str] = field(default_factory=list)
     messages: dict[str, str] = field(default_factory=dict)  # from the rule that registered the id
@@ -72,7 +76,7 @@ class Failures:
         self.ran(check_id)
         bucket = self.by_check.setdefault(check_id, {})
         for record_id, location in zip(record_ids.astype(str), where.astype(str), strict=True):
-            bucket.setdefault(location, record_id)
+            bucket.setdefault((location, record_id))
 
     def add_schema(self, findings: SchemaFindings, table: RawTable, frame: pd.DataFrame) -> None:
         for check_id in table.spec.check_ids:
@@ -81,7 +85,7 @@ class Failures:
             self.messages.setdefault(rule.check_id, rule.message)
         for check_id, rows in findings.failing_rows.items():
             failing = frame.loc[rows]
-            where = locations(failing[FILE_COLUMN], failing[LINE_COLUMN])
+            where = locations(failing[FILE_COLUMN], failing[LINE_COLUMN], failing.get(PATH_COLUMN))
             ids = failing[table.id_column]
             self.add(check_id, ids.astype(object).where(ids.notna(), where), where)
             field_name = check_id.partition(".")[2]
@@ -97,8 +101,8 @@ class Failures:
             self.ran(check_id)
         for check_id, bucket in other.by_check.items():
             mine = self.by_check.setdefault(check_id, {})
-            for location, record_id in bucket.items():
-                mine.setdefault(location, record_id)
+            for record in bucket:
+                mine.setdefault(record)
         for check_id, detail in other.crashed.items():
             self.crashed.setdefault(check_id, detail)
         for check_id, message in other.messages.items():
@@ -215,7 +219,7 @@ def _check_frames(kind: SourceKind, frames: Frames, parts: Mapping[str, np.ndarr
             failures.ran(rule.check_id)
             failing = table.loc[rows]
             if len(failing):
-                where = locations(failing[FILE_COLUMN], failing[LINE_COLUMN])
+                where = locations(failing[FILE_COLUMN], failing[LINE_COLUMN], failing.get(PATH_COLUMN))
                 record = failing[ids[rule.table]]
                 failures.add(rule.check_id, record.astype(object).where(record.notna(), where), where)
     return out
@@ -381,14 +385,14 @@ def _reference_date(options: SourceOptions, per_file: dict[str, dt.date]) -> dt.
 
 def _outcome(check_id: str, failures: Failures, options: SourceOptions) -> CheckOutcome:
     bucket = failures.by_check.get(check_id, {})
-    record_ids = tuple(dict.fromkeys(bucket.values()))
+    record_ids = tuple(dict.fromkeys(record_id for _, record_id in bucket))
     return CheckOutcome(
         check_id=check_id,
         severity=severity_for(check_id, options.kind, options.severity),
         message=_message(check_id, failures) + _codes_seen(failures.seen_codes.get(check_id)),
-        failed=len(record_ids),
+        failed=len(record_ids),  # failing records, each once by its id (a record without one is named by its location)
         record_ids=record_ids,
-        locations=tuple(bucket.keys()),
+        locations=tuple(dict.fromkeys(location for location, _ in bucket)),
         crashed=check_id in failures.crashed,
         detail=failures.crashed.get(check_id, ""),
         not_run=failures.not_run.get(check_id, ""),

@@ -1,10 +1,15 @@
-"""Render every output first, then write them all as a set: nothing half-written, nothing undisclosed."""
+"""Render every output first, then write them all as a set: nothing half-written, nothing undisclosed.
+
+The paths the user named follow the output rules of `atomic.where` (a device, a FIFO or `-` written in place, a
+symbolic link's target written); a path the tool chose itself (an output's default name in `--out`, marked with
+`chosen_by_tool`, and every side file of the HTML report) is never followed.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from pathlib import Path
+from pathlib import Path, PosixPath
 from typing import NamedTuple
 
 from ..errors import UsageError
@@ -12,7 +17,13 @@ from ..model.release import Release
 from ..reports.disclosure import Disclosure, disclose
 from ..reports.formats import OUTPUT_FORMATS
 from ..reports.suppression import for_release
-from .atomic import write_all_atomic
+from .atomic import Stream, where, write_all_atomic
+
+
+class ToolChosenPath(PosixPath):
+    """An output's path the tool chose itself (its default name in `--out`): written like a side file."""
+
+    __slots__ = ()
 
 
 class Written(NamedTuple):
@@ -21,30 +32,51 @@ class Written(NamedTuple):
     disclosure: Disclosure  # with the figures --publish withholds decided: the console prints with it
 
 
+def chosen_by_tool(targets: Mapping[str, Path | None], given: Mapping[str, Path | None]) -> dict[str, Path | None]:
+    """`targets` with every path the user did not give (`given`) marked as chosen by the tool."""
+    return {key: path if path is None or given.get(key) is not None else ToolChosenPath(path) for key, path in targets.items()}
+
+
+def _is_named(path: Path) -> bool:
+    return not isinstance(path, ToolChosenPath)
+
+
+def _is_stream(path: Path) -> bool:
+    return _is_named(path) and isinstance(where(Path(path)), Stream)
+
+
 def write_outputs(
     release: Release, targets: Mapping[str, Path | None], disclosure: Disclosure, *, disclosed: bool = False
 ) -> Written:
     """Disclose the release (unless `disclosed`: it already is), decide once which figures --publish withholds,
-    render every output with that one disclosure, and write the set; the console is printed from what it returns."""
+    render every output with that one disclosure, and write the set; the console is printed from what it returns.
+    An HTML report written in place (a device, a FIFO, standard output) is the page alone, without side files."""
     shown = release if disclosed else disclose(release, disclosure)
     disclosure = for_release(disclosure, shown)
     files: dict[Path, str] = {}
     stale: list[Path] = []
+    named: list[Path] = []
     for key, path in targets.items():
         if path is None:
             continue
         rendered = OUTPUT_FORMATS[key].render(shown, disclosure, Path(path))
-        for file in rendered.files:  # a measure's table is named only now, after the run: nothing is written yet
+        own = rendered.files
+        if _is_stream(path):
+            own = {Path(path): rendered.files[Path(path)]}
+        for file in own:  # a measure's table is named only now, after the run: nothing is written yet
             clash = next((other for other in files if other.resolve() == file.resolve()), None)
             if clash is not None:
                 raise UsageError(f"{OUTPUT_FORMATS[key].flag} {path} would write {file}, which another output also writes")
-        files |= rendered.files
-        stale += rendered.stale
-    return Written(shown, write_all_atomic(files, stale), disclosure)
+        files |= own
+        stale += rendered.stale if own is rendered.files else []
+        if _is_named(path):
+            named.append(Path(path))
+    return Written(shown, write_all_atomic(files, stale, named=named), disclosure)
 
 
 def validate_targets(targets: Mapping[str, Path | None]) -> None:
-    """Before any work: every output path can be written, none is a folder, and no two outputs share a path."""
+    """Before any work: every output path can be written, none is a folder, a block device or a socket, and no two
+    outputs share a path."""
     from ..reports.html import SIDE_FILES, side_file_name
 
     claimed: dict[Path, str] = {}
@@ -52,15 +84,22 @@ def validate_targets(targets: Mapping[str, Path | None]) -> None:
         if path is None:
             continue
         flag = OUTPUT_FORMATS[key].flag
+        if Path(path).is_dir():
+            raise UsageError(f"{flag} {path}: is a folder; give a file name")
+        try:
+            place = where(Path(path), named=_is_named(path))
+        except UsageError as error:
+            raise UsageError(f"{flag} {path}: {error.message}") from None
         paths = [Path(path)]
-        if key == "html":
+        if key == "html" and not isinstance(place, Stream):
             paths += [Path(path).with_name(side_file_name(Path(path), side)) for side in SIDE_FILES]
         for candidate in paths:
             resolved = candidate.resolve()
             if resolved in claimed:
                 raise UsageError(f"{flag} {path} and {claimed[resolved]} would write the same file {candidate}")
             claimed[resolved] = f"{flag} {path}"
-        _writable(Path(path), flag)
+        if not isinstance(place, Stream):
+            _writable(place, flag)
 
 
 def _writable(path: Path, flag: str) -> None:

@@ -8,6 +8,10 @@ For speed the parse loop makes no Python call per child or episode: it only appe
 raw text, keyed by its owner (child, episode or plan) and field code, to flat lists. Which of a repeated
 field wins, each episode's latest plan, the header values and the line numbers are worked out afterwards,
 vectorised, with the same results as reading each Child element on its own.
+
+Each row has its element's line (the CINdetails', else the Child's). Where lines do not tell rows apart (a census
+written on one line), those rows also get their element path (`PATH_COLUMN`, e.g.
+`/Message/Children/Child[3]/CINdetails[2]`), so each failing record is found, and counted, on its own.
 """
 
 from __future__ import annotations
@@ -24,10 +28,10 @@ from lxml import etree
 from ..domain.dates import order_key
 from ..domain.geography import is_known_la
 from ..errors import InputError
-from ..schemas.base import FILE_COLUMN, LINE_COLUMN
+from ..schemas.base import FILE_COLUMN, LINE_COLUMN, PATH_COLUMN
 from ..schemas.cin import CHILD_ORDINAL
 from .files import MAX_XML_BYTES, existing_file, within_size
-from .xml import TagCodes, refuse_dtd, safe_iterparse, syntax_error
+from .xml import TagCodes, local, refuse_dtd, safe_iterparse, syntax_error
 
 CHILD_FIELDS = (
     "LAchildID",
@@ -80,6 +84,7 @@ class _Raw:
     plans: int = 0
     files: list[tuple[str | None, int, dict[int, str | None], dict[int, int]]] = field(default_factory=list)
     # per file: label, its last child's number, header values, and the child number each was set after
+    child_paths: list[str] = field(default_factory=list)  # per file: its first Child's element path, /Message/.../Child
     chunks: dict[str, list[np.ndarray]] = field(default_factory=lambda: defaultdict(list))
 
     def flush(self) -> None:
@@ -109,6 +114,7 @@ def _read_file(path: Path, raw: _Raw, first_ordinal: int) -> int:
     episode_child, episode_line, plan_episode = raw.episode_children.append, raw.episode_lines.append, raw.plan_episodes.append
     context = safe_iterparse(path, ("Child", *HEADER_FIELDS))
     checked_dtd = False
+    child_path = "/Child"
     try:
         for _, element in context:
             if not checked_dtd:
@@ -122,6 +128,8 @@ def _read_file(path: Path, raw: _Raw, first_ordinal: int) -> int:
                     header_lines[code] = element.sourceline or 0
                 continue
             ordinal += 1
+            if ordinal == first_ordinal + 1:  # once a file: where its Child elements are (only read when lines tie)
+                child_path = "/" + "/".join(local(e.tag) for e in reversed([element, *element.iterancestors()]))
             child_line(element.sourceline or 0)
             # Only direct children count: Child/ChildIdentifiers/*, Child/CINdetails/*, .../ChildProtectionPlans/*.
             # (A slice, element[:], hands them over in one call: cheaper than iterating.)
@@ -168,6 +176,7 @@ def _read_file(path: Path, raw: _Raw, first_ordinal: int) -> int:
     # A short name is stripped, as every short value always was.
     label = (path.name.strip() or None) if len(path.name) <= 12 else path.name
     raw.files.append((label, ordinal, header, set_after))
+    raw.child_paths.append(child_path)
     raw.episodes, raw.plans = episode, plan
     raw.flush()
     return ordinal
@@ -293,8 +302,31 @@ def _frame(raw: _Raw) -> pd.DataFrame:
     data[FILE_COLUMN] = labels[file_of_child][row_child]
     data[LINE_COLUMN] = lines
     data[CHILD_ORDINAL] = row_child + 1
+    paths = _tied_paths(raw, lines, file_of_child[row_child], row_child, row_episode, first_episode[row_child])
+    if paths is not None:
+        data[PATH_COLUMN] = paths
     del child_values, episode_values, row_child, row_episode
     return pd.DataFrame(data)
+
+
+def _tied_paths(
+    raw: _Raw, lines: np.ndarray, row_file: np.ndarray, row_child: np.ndarray, row_episode: np.ndarray, child_first: np.ndarray
+) -> np.ndarray | None:
+    """Each row's element path where another row of its file has its line (else None); None when no line ties.
+
+    Rows are in document order, so a tie is with the row before or after."""
+    same = (lines[1:] == lines[:-1]) & (row_file[1:] == row_file[:-1])
+    if not same.any():
+        return None
+    tied = np.flatnonzero(np.r_[same, False] | np.r_[False, same])
+    first_child = np.r_[0, [last for _, last, _, _ in raw.files]][:-1]  # children numbered before each file's
+    paths = np.full(len(lines), None, dtype=object)
+    prefix = np.array(raw.child_paths, dtype=object)
+    for row in tied:
+        where = f"{prefix[row_file[row]]}[{row_child[row] + 1 - first_child[row_file[row]]}]"
+        episode = row_episode[row]
+        paths[row] = where if episode < 0 else f"{where}/CINdetails[{episode - child_first[row] + 1}]"
+    return paths
 
 
 def read_cin(paths: Iterable[str | Path]) -> pd.DataFrame:

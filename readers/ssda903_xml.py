@@ -15,6 +15,10 @@ optional LA column, so a return whose children all name one LA is that LA's. Eac
 child's HEADER. Only the direct leaf elements of HEADER are read; its nested tables (reviews,
 missing episodes, OC2, OC3, adoption, permanence) are not needed for deaths and are ignored.
 Entities are never resolved and nothing is fetched: a DTD anywhere in the file is refused.
+
+Each row has its element's line. Where lines do not tell rows apart (many systems write the whole return on one
+line), those rows also get their element path (`PATH_COLUMN`, e.g. `/EXPSSDA903/CHILD[3]/EPISODE[2]`), so each
+failing record is found, and counted, on its own.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ import pandas as pd
 from lxml import etree
 
 from ..errors import InputError
-from ..schemas.base import FILE_COLUMN, LINE_COLUMN
+from ..schemas.base import FILE_COLUMN, LINE_COLUMN, PATH_COLUMN
 from ..schemas.ssda903 import EPISODES, HEADER, LA_COLUMN
 from .files import MAX_XML_BYTES, existing_file, leading_bytes, within_size
 from .xml import local, refuse_dtd, safe_iterparse, syntax_error
@@ -66,17 +70,21 @@ class _Rows:
     columns: tuple[str, ...]
 
     def __post_init__(self) -> None:
-        self.data: dict[str, list[object]] = {name: [] for name in (*self.columns, LINE_COLUMN)}
+        self.data: dict[str, list[object]] = {name: [] for name in (*self.columns, LINE_COLUMN, PATH_COLUMN)}
 
-    def add(self, values: Mapping[str, object], line: int) -> None:
+    def add(self, values: Mapping[str, object], line: int, path: str) -> None:
         for name in self.columns:
             self.data[name].append(values.get(name, pd.NA))
         self.data[LINE_COLUMN].append(line)
+        self.data[PATH_COLUMN].append(path)
 
     def frame(self, file_label: str) -> pd.DataFrame:
         # Object columns holding str or pd.NA, exactly as the CSV reader's (no str-dtype inference).
         columns = {name: pd.Series(self.data[name], dtype=object) for name in self.columns}
-        columns[LINE_COLUMN] = pd.Series(self.data[LINE_COLUMN], dtype="int64")
+        lines = columns[LINE_COLUMN] = pd.Series(self.data[LINE_COLUMN], dtype="int64")
+        shared = lines.duplicated(keep=False)
+        if shared.any():  # lines do not tell these rows apart: their element paths do
+            columns[PATH_COLUMN] = pd.Series(self.data[PATH_COLUMN], dtype=object).where(shared, pd.NA)
         frame = pd.DataFrame(columns)
         frame[FILE_COLUMN] = file_label
         return frame
@@ -123,7 +131,7 @@ def read_ssda903_xml(raw_path: str | Path, column_map: Mapping[str, str] | None 
             if parent is None or parent.getparent() is not None:
                 continue  # a CHILD nested deeper than the root's children is not a record
             children += 1
-            _read_child(element, headers, episodes, names)
+            _read_child(element, headers, episodes, names, f"/{ROOT}/{local(element.tag)}[{children}]")
             element.clear(keep_tail=False)
             while element.getprevious() is not None:
                 del parent[0]
@@ -142,21 +150,24 @@ def read_ssda903_xml(raw_path: str | Path, column_map: Mapping[str, str] | None 
     return header_frame, episodes.frame(path.name)
 
 
-def _read_child(element: etree._Element, headers: _Rows, episodes: _Rows, names: Mapping[str, str]) -> None:
+def _read_child(element: etree._Element, headers: _Rows, episodes: _Rows, names: Mapping[str, str], path: str) -> None:
+    """One CHILD (at `path`, e.g. /EXPSSDA903/CHILD[3]): its header row and its episodes' rows."""
     header: dict[str, object] | None = None
     header_line = element.sourceline or 0
-    parts: list[etree._Element] = []
+    header_path = path
+    parts: list[tuple[etree._Element, str]] = []
     for part in element:
         tag = local(part.tag)
         if tag == "HEADER" and header is None:
             header = _fields(part, HEADER_COLUMNS, names)
             header_line = part.sourceline or header_line
+            header_path = f"{path}/{tag}"
         elif tag == "EPISODE":
-            parts.append(part)
+            parts.append((part, f"{path}/{tag}[{len(parts) + 1}]"))
     header = header or {}
     child_id = header.get("CHILD", pd.NA)
-    headers.add(header, header_line)
-    for part in parts:
+    headers.add(header, header_line, header_path)
+    for part, part_path in parts:
         episode = _fields(part, EPISODE_COLUMNS, names)
         episode["CHILD"] = child_id
-        episodes.add(episode, part.sourceline or element.sourceline or 0)
+        episodes.add(episode, part.sourceline or element.sourceline or 0, part_path)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 
 from ..domain.geography import ENGLAND, level_of
 from ..domain.intervals import Interval
 from ..domain.periods import Period
-from ..model.reconciliation import Comparison
+from ..model.reconciliation import Comparison, status_of
 from .measures import CompareSpec, Measure, Values
 
 
@@ -63,7 +63,7 @@ def _compare(measure: Measure, spec: CompareSpec, left: str, right: str, lp: Per
     status, difference = "not_comparable", None
     if compared_left is not None and compared_right is not None:
         difference = compared_left - compared_right
-        status = _status(difference, compared_left, compared_right, spec.relation, spec.tolerances[level_of(geography)])
+        status = status_of(difference, compared_left, compared_right, spec.relation, spec.tolerances[level_of(geography)])
     return Comparison(
         measure=measure.id,
         period=lp.iso,
@@ -82,20 +82,3 @@ def _compare(measure: Measure, spec: CompareSpec, left: str, right: str, lp: Per
         tolerance=dict(spec.tolerances[level_of(geography)]),
         status=status,
     )
-
-
-def _status(difference: Interval, left: Interval, right: Interval, relation: str, tolerance: Mapping[str, float]) -> str:
-    if relation == "==":
-        gap = 0.0 if difference.contains(0) else min(abs(difference.low), abs(difference.high))
-        exact_agreement = difference.low == difference.high == 0
-    elif relation == ">=":
-        gap = max(0.0, -difference.high)
-        exact_agreement = difference.low >= 0
-    else:
-        gap = max(0.0, difference.low)
-        exact_agreement = difference.high <= 0
-    scale = max(left.midpoint, right.midpoint, 0.0)
-    allowed = max(tolerance.get("abs", 0.0), tolerance.get("rel", 0.0) * scale)
-    if gap == 0 and (exact_agreement or not (left.is_exact and right.is_exact)):
-        return "agree"
-    return "within_tolerance" if gap <= allowed else "discrepancy"

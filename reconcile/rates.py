@@ -8,21 +8,27 @@
   first is binomial with n = k1 + k2, so a Clopper-Pearson interval (p_L, p_U) for its share gives
   the ratio's limits p/(1-p) x D2/D1 (Breslow N.E. and Day N.E., Statistical Methods in Cancer
   Research II, IARC 1987, section 2.3). Contrasts inform; they never gate.
-- The population for a count's period is the mid-year estimate inside the period (for a DfE year
-  ending 31 March Y, mid-(Y-1)); if several, the one nearest the period's middle; if none, the
-  nearest one.
+- The population for a count's period is either the population of that very period (a denominator
+  published for periods, e.g. children in need during 2021-22: used only for counts of that period; a
+  count of any other period is an error naming both), or, from mid-year estimates (`mid_year: true`),
+  the estimate inside the period (for a DfE year ending 31 March Y, mid-(Y-1)); if several, the one
+  nearest the period's middle; if none, the nearest one, and the label says which mid-year it is.
+- Rounding intervals belong to counts: a rate's interval comes from its count's, never from rounding the
+  rate. A rate is rounded once, for display (`model.rates.shown`).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import pandas as pd
 
-from ..canonical.published import GEOGRAPHY, MID_YEAR, POPULATION
+from ..canonical.published import DENOMINATOR, GEOGRAPHY, MID_YEAR, PERIOD, POPULATION, WHAT
 from ..domain.intervals import Interval
 from ..domain.periods import Period
+from ..errors import ConfigError
 from ..model.rates import Contrast, Rate
 from .measures import Measure, Values
 
@@ -68,33 +74,62 @@ def rate_ratio_interval(left: Interval, left_population: float, right: Interval,
     return lower, (p_high / (1 - p_high) * scale if p_high < 1 else None)
 
 
-def population_for(populations: pd.DataFrame, period: Period, geography: str) -> tuple[float, str] | None:
-    """The mid-year estimate a count of `period` in `geography` is divided by, and which mid-year it is."""
+@dataclass(frozen=True)
+class Population:
+    """The population a count is divided by, and which one it is (`Rate.denominator_period`, `denominator_label`)."""
+
+    value: float
+    period: str  # 'mid-2021' or '2021-22'
+    label: str  # 'mid-2021 estimate' or 'children in need during 2021-22'
+
+
+def population_for(populations: pd.DataFrame, period: Period, geography: str, counted: str = "") -> Population | None:
+    """The population a count of `period` in `geography` is divided by: the row of that very period, or the
+    mid-year estimate inside it. None when the denominator has no row for the place. `counted` names the count
+    (source and measure) for the error when the denominator's periods do not fit the count's."""
     here = populations.loc[populations[GEOGRAPHY] == geography]
     if here.empty:
         return None
+    estimates = here.loc[here[MID_YEAR].notna()]
+    if estimates.empty:
+        return _period_population(here, period, counted)
     middle = period.start + (period.end - period.start) / 2
-    mid_years = here[MID_YEAR]
-    inside = here.loc[(mid_years >= period.start) & (mid_years <= period.end)]
-    candidates = inside if not inside.empty else here
+    mid_years = estimates[MID_YEAR]
+    inside = estimates.loc[(mid_years >= period.start) & (mid_years <= period.end)]
+    candidates = inside if not inside.empty else estimates
     distance = candidates[MID_YEAR].map(lambda day: abs((day - middle).days))
     chosen = candidates.loc[distance.idxmin()]
-    return float(chosen[POPULATION]), f"mid-{chosen[MID_YEAR].year}"
+    year = chosen[MID_YEAR].year
+    return Population(float(chosen[POPULATION]), f"mid-{year}", f"mid-{year} estimate")
+
+
+def _period_population(here: pd.DataFrame, period: Period, counted: str) -> Population:
+    matched = here.loc[here[PERIOD].map(period.__eq__).astype(bool)]
+    what = str(here[WHAT].iloc[0])
+    if matched.empty:
+        given = ", ".join(p.label for p in sorted(set(here[PERIOD])))
+        raise ConfigError(
+            f"denominator {here[DENOMINATOR].iloc[0]} gives {what} during {given}, which does not fit {counted or 'the count'} "
+            f"of {period.label}: give its {what} during {period.label}, or, if its figures are mid-year estimates, "
+            "say `mid_year: true`"
+        )
+    return Population(float(matched[POPULATION].iloc[0]), period.label, f"{what} during {period.label}")
 
 
 def rates_for(measure: Measure, source: str, values: Values, populations: pd.DataFrame, per: float) -> list[Rate]:
+    """Each count's rate per `per` with its exact interval. The rate is computed from the count's interval and kept
+    unrounded: a rounded count's interval carries into the rate; nothing rounds the rate itself here."""
     out = []
     for (period, geography), count in sorted(values.items(), key=lambda item: (item[0][0], item[0][1])):
         if count is None:
             continue
-        found = population_for(populations, period, geography)
-        if found is None or found[0] <= 0:
+        found = population_for(populations, period, geography, f"{source}'s count for {measure.id}")
+        if found is None or found.value <= 0:
             continue
-        population, mid_year = found
         low, high = garwood(count.low, count.high)
-        ci = (low / population * per, None if high is None else high / population * per)
-        out.append(Rate(measure.id, source, period.iso, period.label, geography, count, population, per,
-                        count.scale(per / population), ci, mid_year))  # fmt: skip
+        ci = (low / found.value * per, None if high is None else high / found.value * per)
+        out.append(Rate(measure.id, source, period.iso, period.label, geography, count, found.value, per,
+                        count.scale(per / found.value), ci, found.period, found.label))  # fmt: skip
     return out
 
 

@@ -83,7 +83,7 @@ def _checks_finding(release: Release, disclosure: Disclosure) -> list[tuple[int,
     where = f"{len(sources)} sources" if len(sources) > 1 else sources[0]
     return [(90, f"{count_words(len(failing), 'check fails', 'checks fail')} at error severity in {where}: records with "
                  f"blank or impossible fields, unreadable dates or duplicates. The largest is {source}'s "
-                 f"{worst.check_id} ({disclosure.count(worst.failed)}: {worst.message}). These must be corrected or "
+                 f"{worst.check_id} ({disclosure.failures(worst.level, worst.failed)}: {worst.message}). These must be corrected or "
                  "explained before release.")]  # fmt: skip
 
 

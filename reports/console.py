@@ -35,6 +35,14 @@ def tally(number: int, one: str, many: str) -> str:
     return f"{number:,} {plural(number, one, many)}"
 
 
+def agreeing(result: ReconcileResult) -> str:
+    """`3 agree, 2 consistent`: a one-sided relation (at least, at most) that holds is consistent with it; the two
+    counts need not agree (the JSON's status stays "agree")."""
+    consistent = sum(1 for c in result.comparisons if c.status == "agree" and c.relation in (">=", "<="))
+    agree = sum(1 for c in result.comparisons if c.status == "agree") - consistent
+    return f"{agree:,} agree" + (f", {consistent:,} consistent" if consistent else "")
+
+
 def expectation(c: Comparison) -> str:
     """What the measure expects, as an expectation: `expected: csprp at least dfe_cla`."""
     allowed = [
@@ -57,11 +65,12 @@ def outcome(c: Comparison, disclosure: Disclosure) -> str:
 def render_check_summary(result: SourceResult, disclosure: Disclosure = AS_RECORDED) -> str:
     verdict = "FAIL" if result.blocks_release else "PASS"
     if result.published:
-        what = counted(result.records, "row", "rows", disclosure)
+        what = tally(result.records, "row", "rows")  # rows of a table, not people: never withheld
     else:
         reference = result.reference_date.isoformat() if result.reference_date else "not given"
-        what = (f"{counted(result.records, 'record', 'records', disclosure)}, {counted(result.deaths, 'death', 'deaths', disclosure)}, "
-                f"reference date {reference}")  # fmt: skip
+        hidden = disclosure.hides_total(result.name, result.deaths)
+        deaths = f"{disclosure.total(result.name, result.deaths)} {plural(result.deaths, 'death', 'deaths', hidden)}"
+        what = f"{counted(result.records, 'record', 'records', disclosure)}, {deaths}, reference date {reference}"
     lines = [f"{verdict}  {result.name} ({result.kind}): {what}"]
     failing = result.failing
     # Coherence that passed only tests it could run one way (a part with no upper bound) says so: never a silent pass.
@@ -80,7 +89,7 @@ def render_check_summary(result: SourceResult, disclosure: Disclosure = AS_RECOR
 
 def _outcome_lines(found: CheckOutcome, disclosure: Disclosure) -> list[str]:
     label = {"crashed": "CRASHED", "not_run": "NOT RUN"}.get(found.status, found.severity.upper())
-    count = disclosure.count(found.failed)
+    count = disclosure.failures(found.level, found.failed)
     if found.status == "not_run":
         return [f"  {label:<8} {found.check_id:<32} {'-':>7}  {found.message} [{found.not_run}]"]
     if found.crashed:
@@ -103,7 +112,7 @@ def render_reconciliation(release: Release, disclosure: Disclosure = AS_RECORDED
     summary = result.summary()
     lines = [
         f"{'PASS' if result.passed else 'FAIL'}  reconciliation: {tally(summary['comparisons'], 'comparison', 'comparisons')}, "
-        f"{summary['agree']:,} agree, {summary['within_tolerance']:,} within tolerance, "
+        f"{agreeing(result)}, {summary['within_tolerance']:,} within tolerance, "
         f"{tally(summary['discrepancy'], 'discrepancy', 'discrepancies')}, {summary['not_comparable']:,} not comparable"
         + (f"; {missing_words(result, disclosure)} missing from a source (once per measure)" if result.absent else "")
     ]

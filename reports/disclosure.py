@@ -109,6 +109,17 @@ class Disclosure:
             return cell in self.withheld or (value.is_exact and is_small(value.low))
         return cell in self.withheld or is_small(value)
 
+    def hides_total(self, source: str, deaths: int) -> bool:
+        """A record source's total of deaths: withheld when small, or when a measure's counts would give away its rest."""
+        return self.hides(deaths) or (self.publish and total_cell(source) in self.withheld)
+
+    def total(self, source: str, deaths: int) -> str:
+        return SUPPRESSED if self.hides_total(source, deaths) else self.count(deaths)
+
+    def failures(self, level: str, failed: int) -> str:
+        """A check's failure count: cells of a published table are not people, so never withheld; records are."""
+        return f"{failed:,}" if level == "cell" else self.count(failed)
+
     def count(self, value: float) -> str:
         """A count as shown, with thousands separators: `c` for 1-5 when publishing."""
         if self.hides(value):
@@ -153,6 +164,11 @@ class Disclosure:
         if high == low:
             return f"{low:+,g}"
         return f"{low:+,g} to {high:+,g}" if high is not None else f"{low:+,g} or more"
+
+
+def total_cell(source: str) -> Cell:
+    """A record source's total of deaths, as its check summary shows it (secondary suppression may withhold it)."""
+    return Cell(source, "", "", ENGLAND, "total deaths")
 
 
 def left_cell(c: Comparison) -> Cell:

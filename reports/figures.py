@@ -14,7 +14,15 @@ from ..model.rates import Contrast, Rate
 from ..model.reconciliation import ReconcileResult
 from .disclosure import Cell, Disclosure
 from .view_model import CoherenceRow, RateRow
-from .wording import count_words, figure_text, interval_text
+from .wording import (
+    count_words,
+    figure_text,
+    interval_bounds_text,
+    interval_text,
+    rate_ci_text,
+    rate_per_text,
+    ratio_number,
+)
 
 
 @dataclass(frozen=True)
@@ -46,18 +54,9 @@ def coherence_rows(result: ReconcileResult, disclosure: Disclosure) -> tuple[Coh
     )
 
 
-def rate_text(value: float, per: float) -> str:
-    return f"{value:,.1f} per {per:,.0f}"
-
-
-def ci_text(low: float, high: float | None, digits: int = 1) -> str:
-    return f"95% CI {low:,.{digits}f} to {high:,.{digits}f}" if high is not None else f"95% CI at least {low:,.{digits}f}"
-
-
 def _rate_words(rate: Rate) -> str:
-    low, high = rate.rate.low, rate.rate.high
-    shown = rate_text(low, rate.per) if low == high else f"{low:,.1f} to {high:,.1f} per {rate.per:,.0f}"
-    return f"{shown} ({ci_text(*rate.rate_ci)})"
+    """`31.3 per 100,000 (95% CI 30.3 to 32.4)`: the digits every output shows (`wording.rate_number`)."""
+    return f"{rate_per_text(rate.rate, rate.per)} ({rate_ci_text(rate.rate_ci)})"
 
 
 def rate_rows(result: ReconcileResult, disclosure: Disclosure) -> tuple[RateRow, ...]:
@@ -72,7 +71,7 @@ def rate_rows(result: ReconcileResult, disclosure: Disclosure) -> tuple[RateRow,
                 period=rate.period_label,
                 place=la_label(rate.geography),
                 count=figure_text(rate.count, disclosure, cell),
-                population=f"{rate.denominator:,.0f} ({rate.denominator_period})",
+                population=f"{rate.denominator:,.0f} ({rate.denominator_label or rate.denominator_period})",
                 rate="" if hidden else _rate_words(rate),
             )
         )
@@ -96,11 +95,11 @@ def contrast_sentences(result: ReconcileResult, titles: Mapping[str, str], discl
 
 def _contrast_words(contrast: Contrast, left: Rate, right: Rate, titles: Mapping[str, str]) -> str:
     ratio = contrast.rate_ratio
-    times = f"{ratio.low:,.1f}" if ratio.low == ratio.high else f"{ratio.low:,.1f} to {ratio.high:,.1f}"
+    times = ratio_number(ratio.low) if ratio.is_exact else f"{ratio_number(ratio.low)} to {ratio_number(ratio.high)}"
     return (
         f"{titles.get(contrast.measure, contrast.measure)}, {la_label(contrast.geography)} {contrast.period_label}: "
         f"{contrast.left} {_rate_words(left)} against {contrast.right} {_rate_words(right)}; "
-        f"{times} times the rate ({ci_text(*contrast.rate_ratio_ci)})."
+        f"{times} times the rate (95% CI {interval_bounds_text(*contrast.rate_ratio_ci, ratio_number)})."
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
+from ..canonical.registry import kind_display
 from ..domain.geography import ENGLAND, LONDON, LONDON_PARTS, la_field, la_label
 from ..domain.intervals import Interval
 from ..model.rates import Rate
@@ -16,12 +17,11 @@ from ..model.reconciliation import Bridge, Comparison, ReconcileResult, SeriesPo
 from ..model.release import MeasureNote, Release
 from .disclosure import Cell, Disclosure
 from .facts import discrepancy_facts, expectation_for, expected_side, explain_discrepancy, source_kinds
-from .view_model import STATUS_LABELS, ExpectationLine, GridCell, GridRow, MeasureGrid, Outcome, SideFile, SourceColumn
+from .view_model import ExpectationLine, GridCell, GridRow, MeasureGrid, Outcome, SideFile, SourceColumn, status_label
 from .wording import (
     difference_text,
     expectation_text,
     figure_text,
-    kind_label,
     period_label,
     tolerance_by_level,
 )
@@ -145,7 +145,7 @@ def measure_grids(release: Release, disclosure: Disclosure, palette: Mapping[str
                 measure=measure,
                 title=title,
                 definition=note.definition if note else "",
-                sources=tuple(SourceColumn(s, kind_label(kinds.get(s, "")), *palette.get(s, ("#1b1b1b", "circle"))) for s in sources),
+                sources=tuple(SourceColumn(s, kind_display(kinds.get(s, "")), *palette.get(s, ("#1b1b1b", "circle"))) for s in sources),
                 rows=tuple(rows),
                 expectations=_expectations(note, kinds),
                 elsewhere=_elsewhere(result, measure, disclosure, places),
@@ -192,7 +192,7 @@ def _outcome(c: Comparison, result: ReconcileResult, release: Release, disclosur
     return Outcome(
         pair=f"{c.left} and {c.right}",
         status=c.status,
-        status_label=STATUS_LABELS[c.status],
+        status_label=status_label(c.status, c.relation),
         text=f"{c.left} {left}, {c.right} {right}",
         difference="" if hidden else difference_text(c.difference),
         explanation=explain_discrepancy(facts, disclosure) if c.failed else "",

@@ -13,7 +13,8 @@ def render_runs(runs: list[dict[str, Any]]) -> str:
         return "no runs recorded"
     return visible("\n".join(
         f"{r['run_id']:>5}  {r['release']:<16} {r['started_at'][:19]}  {'PASS' if r['passed'] else 'FAIL'}  "
-        f"{r['command']:<9} {r['failing_checks']} checks not passed, {r['discrepancies']} discrepancies"
+        f"{r['command']:<9} {r['failing_checks']} {'check' if r['failing_checks'] == 1 else 'checks'} not passed, "
+        f"{r['discrepancies']} {'discrepancy' if r['discrepancies'] == 1 else 'discrepancies'}"
         for r in runs
     ))  # fmt: skip
 

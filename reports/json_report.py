@@ -55,8 +55,11 @@ def _bounds(value: Any) -> Any:
 
 
 def _source(document: dict[str, Any], source: SourceResult, disclosure: Disclosure) -> None:
+    if source.published:
+        return  # rows and cells of a table, not people: never withheld
     document["records"] = _count(document["records"], disclosure)
-    document["deaths"] = _count(document["deaths"], disclosure)
+    if disclosure.hides_total(source.name, source.deaths):
+        document["deaths"] = SUPPRESSED
     for check in document["checks"]:
         check["failed"] = _count(check["failed"], disclosure)
 

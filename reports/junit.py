@@ -1,12 +1,17 @@
 """JUnit XML: one testcase per check and per comparison; a discrepancy, an empty comparison and each
-incoherent published whole is a failure; a check that could not run is skipped."""
+incoherent published whole is a failure; a check that could not run is skipped.
+
+What passes the gate but is not clean is said, never silent: a warning is a passing testcase with
+`<properties><property name="warning" value="..."/></properties>` and the same words (and its first
+record ids) in `<system-out>`; a comparison within tolerance carries its gap in `<system-out>`."""
 
 from __future__ import annotations
 
 from xml.etree import ElementTree as ET
 
+from ..domain.intervals import SUPPRESSED
 from ..model.checks import CheckOutcome, SourceResult
-from ..model.reconciliation import ReconcileResult
+from ..model.reconciliation import Comparison, ReconcileResult
 from ..model.release import Release
 from .console import counted, expectation
 from .console import outcome as observed
@@ -44,7 +49,10 @@ def _source_suite(suites: ET.Element, source: SourceResult, disclosure: Disclosu
                 case = ET.SubElement(
                     suite, "testcase", classname=f"check.{source.name}", name=f"{outcome.check_id} {location}: {cell}"
                 )
-                ET.SubElement(case, "failure", message=f"{outcome.message}: {cell}")
+                if outcome.severity == "error":
+                    ET.SubElement(case, "failure", message=f"{outcome.message}: {cell}")
+                else:  # a warning does not fail the gate, so it is no <failure> in CI either
+                    _warn(case, f"{outcome.message}: {cell}")
                 tests, failures = tests + 1, failures + (outcome.severity == "error")
             continue
         tests += 1
@@ -69,7 +77,18 @@ def _case(suite: ET.Element, source: SourceResult, outcome: CheckOutcome, disclo
         )
         failure.text = "\n".join(outcome.record_ids[:_IDS_LISTED])
         return 1
+    if outcome.failed:  # a warning: the case passes, and says what it found
+        found = f"{counted(outcome.failed, *_unit(outcome), disclosure)}: {outcome.message}"
+        _warn(case, found, outcome.record_ids[:_IDS_LISTED])
     return 0
+
+
+def _warn(case: ET.Element, message: str, ids: tuple[str, ...] = ()) -> None:
+    """A warning on a passing testcase: a `warning` property (CI tools that list properties show it) and the same
+    words, then its record ids, in <system-out> (shown beside the case by those that do not)."""
+    properties = ET.SubElement(case, "properties")
+    ET.SubElement(properties, "property", name="warning", value=message)
+    ET.SubElement(case, "system-out").text = "\n".join((f"warning: {message}", *ids))
 
 
 def _unit(outcome: CheckOutcome) -> tuple[str, str]:
@@ -89,6 +108,8 @@ def _reconcile_suite(suites: ET.Element, release: Release, disclosure: Disclosur
             failure.text = comparison_explanation(comparison, release, disclosure)
         elif comparison.status == "not_comparable":
             ET.SubElement(case, "skipped", message="not comparable: suppressed or not available")
+        elif comparison.status == "within_tolerance":
+            ET.SubElement(case, "system-out").text = _within(comparison, release, disclosure)
     for empty in result.empty:
         case = ET.SubElement(suite, "testcase", classname=f"reconcile.{empty.measure}",
                              name=f"{empty.measure}: {empty.left} with {empty.right}")  # fmt: skip
@@ -101,6 +122,15 @@ def _reconcile_suite(suites: ET.Element, release: Release, disclosure: Disclosur
             failure = ET.SubElement(case, "failure", message=f"missing: {gap_sentence(gap, disclosure)}")
             failure.text = "\n".join(gap.record_ids[:_IDS_LISTED])
         else:
-            ET.SubElement(case, "system-out").text = f"missing (warning): {gap_sentence(gap, disclosure)}"
+            _warn(case, f"missing: {gap_sentence(gap, disclosure)}", gap.record_ids[:_IDS_LISTED])
     suite.set("tests", str(len(result.comparisons) + len(result.empty) + len(result.absent)))
     suite.set("failures", str(len(result.discrepancies) + len(result.empty_gating) + len(result.missing_gating)))
+
+
+def _within(comparison: Comparison, release: Release, disclosure: Disclosure) -> str:
+    """A comparison that passes only by its tolerance, with its gap: `within tolerance: csprp 48, dfe_cla 49,
+    difference -1 (expected: csprp at least dfe_cla, within a tolerance of 2)`, and why where the facts say."""
+    difference = disclosure.difference(comparison)
+    gap = f", difference {difference}" if difference and difference != SUPPRESSED else ""
+    why = comparison_explanation(comparison, release, disclosure)
+    return f"within tolerance: {observed(comparison, disclosure)}{gap} ({expectation(comparison)})" + (f"; {why}" if why else "")

@@ -5,12 +5,12 @@ from __future__ import annotations
 from ..domain.intervals import SUPPRESSED
 from ..model.checks import SourceResult
 from ..model.release import Release
-from .console import expectation, hides_rates, outcome, tally
+from .console import agreeing, expectation, hides_rates, outcome, tally
 from .disclosure import Cell, Disclosure
 from .facts import comparison_explanation
 from .gaps import gap_label, gap_sentence, missing_words, ordered_gaps
 from .verdict import verdict
-from .wording import interval_text, ratio_text, visible
+from .wording import interval_bounds_text, rate_number, rate_per_text, ratio_text, visible
 
 AS_RECORDED = Disclosure()
 
@@ -20,7 +20,7 @@ def _cell(text: object) -> str:
 
 
 def _failing(source: SourceResult, disclosure: Disclosure) -> str:
-    shown = [f"`{o.check_id}` ({'not run' if o.status == 'not_run' else disclosure.count(o.failed)})" for o in source.failing]
+    shown = [f"`{o.check_id}` ({'not run' if o.status == 'not_run' else disclosure.failures(o.level, o.failed)})" for o in source.failing]
     return _cell(", ".join(shown) or "none")
 
 
@@ -44,16 +44,16 @@ def render_markdown(release: Release, disclosure: Disclosure = AS_RECORDED) -> s
     tables = [s for s in sources if s.published]
     if records:
         lines += ["| source | records | deaths | checks not passed |", "|---|---:|---:|---|"]
-        lines += [f"| {_cell(s.name)} | {disclosure.count(s.records)} | {disclosure.count(s.deaths)} | {_failing(s, disclosure)} |"
+        lines += [f"| {_cell(s.name)} | {disclosure.count(s.records)} | {disclosure.total(s.name, s.deaths)} | {_failing(s, disclosure)} |"
                   for s in records]  # fmt: skip
         lines.append("")
     if tables:
         lines += ["| published table | rows | checks not passed |", "|---|---:|---|"]
-        lines += [f"| {_cell(s.name)} | {disclosure.count(s.records)} | {_failing(s, disclosure)} |" for s in tables]
+        lines += [f"| {_cell(s.name)} | {s.records:,} | {_failing(s, disclosure)} |" for s in tables]  # rows: not people
         lines.append("")
     if result is not None:
         summary = result.summary()
-        lines += [f"{tally(summary['comparisons'], 'comparison', 'comparisons')}: {summary['agree']:,} agree, "
+        lines += [f"{tally(summary['comparisons'], 'comparison', 'comparisons')}: {agreeing(result)}, "
                   f"{summary['within_tolerance']:,} within tolerance, {tally(summary['discrepancy'], 'discrepancy', 'discrepancies')}, "
                   f"{summary['not_comparable']:,} not comparable."]  # fmt: skip
         if result.discrepancies:
@@ -89,12 +89,11 @@ def render_markdown(release: Release, disclosure: Disclosure = AS_RECORDED) -> s
                 cell = Cell(r.source, r.measure, r.period, r.geography)
                 if disclosure.hides_value(cell, r.count):
                     rate = ci = SUPPRESSED
-                else:
-                    low, high = r.rate_ci
-                    rate = f"{interval_text(r.rate.scale(1))} per {r.per:,.0f}"
-                    ci = f"{low:,.1f} to {'unbounded' if high is None else f'{high:,.1f}'}"
+                else:  # each rate rounded once, as every output shows it (31.3, never 31.35 rounded again to 31.4)
+                    rate, ci = rate_per_text(r.rate, r.per), interval_bounds_text(*r.rate_ci, rate_number)
+                population = f"{r.denominator:,.0f} ({_cell(r.denominator_label or r.denominator_period)})"
                 lines.append(f"| {r.measure} | {r.source} | {r.period_label} | {_cell(r.geography)} | {disclosure.figure(cell, r.count)} | "
-                             f"{r.denominator:,.0f} | {rate} | {ci} |")  # fmt: skip
+                             f"{population} | {rate} | {ci} |")  # fmt: skip
         for c in result.contrasts:
             if hides_rates(result, c.measure, c.period, c.geography, (c.left, c.right), disclosure):
                 continue

@@ -12,7 +12,7 @@ from markupsafe import Markup
 from ..domain.geography import la_label
 from ..model.revisions import CellRevision, Revisions
 from .charts import bars_svg
-from .wording import visible
+from .wording import count_words, visible
 
 _LARGEST = 20
 _LAS_CHARTED = 25
@@ -44,11 +44,13 @@ def render_revisions_markdown(revisions: Revisions) -> str:
     lines = [
         f"## Triangulate revisions: {'PASS' if revisions.passed else 'FAIL'}",
         "",
-        f"`{Path(revisions.old.file.path).name}` ({revisions.old.rows:,} rows) against `{Path(revisions.new.file.path).name}` "
-        f"({revisions.new.rows:,} rows); periods compared: {', '.join(revisions.periods) or 'none'}.",
+        f"`{Path(revisions.old.file.path).name}` ({count_words(revisions.old.rows, 'row', 'rows')}) against "
+        f"`{Path(revisions.new.file.path).name}` ({count_words(revisions.new.rows, 'row', 'rows')}); "
+        f"periods compared: {', '.join(revisions.periods) or 'none'}.",
         "",
-        f"{len(revisions.cells):,} cells changed ({', '.join(f'{n:,} {k}' for k, n in sorted(counts.items())) or 'none'}); "
-        f"{len(revisions.beyond_tolerance):,} beyond tolerance; {len(revisions.rows_added):,} rows added, "
+        f"{count_words(len(revisions.cells), 'cell', 'cells')} changed "
+        f"({', '.join(f'{n:,} {k}' for k, n in sorted(counts.items())) or 'none'}); "
+        f"{len(revisions.beyond_tolerance):,} beyond tolerance; {count_words(len(revisions.rows_added), 'row', 'rows')} added, "
         f"{len(revisions.rows_removed):,} removed.",
     ]
     largest = revisions.largest(10)

@@ -18,6 +18,13 @@ shrinks, until no rule adds to it:
     shown: hidden, and unknown when 1 to 5).
 (f) agreement: a comparison `==` that agrees with both figures exact says they are equal (per 12
     months), so the two figures are an equation too.
+(g) statuses: a comparison's status, with its relation and tolerance, bounds a withheld figure by the
+    figure shown beside it (`ncmd 0, dfe_cla c: within 2` says c is 1 or 2). Where it narrows a `c`
+    of 1 to 5 to fewer of those values, or bounds a figure withheld to protect others on both sides,
+    the figure beside it is withheld too.
+(h) complements: a record source's total of deaths (its check summary) = each measure's harmonised
+    national counts over the periods it is counted in + the rest (deaths no such count holds); a
+    rest of 1 to 5 is unknown, so the total is withheld.
 
 In every equation of (c)-(f): when exactly one figure is unknown (withheld, or a hidden rest of 1
 to 5), or the unknown figures (all of one sign) add up to 1 to 5, another figure of the equation
@@ -42,14 +49,14 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..domain.geography import ENGLAND, LONDON, LONDON_PARTS, la_field
+from ..domain.geography import ENGLAND, LONDON, LONDON_PARTS, la_field, level_of
 from ..domain.intervals import Interval
 from ..domain.periods import Period
-from ..model.reconciliation import ReconcileResult
+from ..model.reconciliation import Comparison, ReconcileResult, status_of
 from ..model.release import Release
-from .disclosure import Cell, Disclosure, is_small, pair_source
+from .disclosure import Cell, Disclosure, is_small, pair_source, total_cell
 
-_ORDER = {"agreement": 0, "bridge": 1, "linkage": 2, "hierarchy": 3}
+_ORDER = {"agreement": 0, "bridge": 1, "linkage": 2, "hierarchy": 3, "complement": 4}
 
 
 @dataclass
@@ -91,6 +98,8 @@ class _Suppression:
         self._bridges(result)
         self._linkage(result)
         self._agreements(result)
+        self._totals(release)
+        self.comparisons = [c for c in result.comparisons if c.left_value is not None and c.right_value is not None]
         groups: dict[tuple[str, str, str], list[Cell]] = defaultdict(list)
         for cell, figure in self.figures.items():
             if cell.figure == "value" and figure.exact and not figure.virtual:
@@ -213,6 +222,24 @@ class _Suppression:
                     self.agrees_with_public.add(other)
                     reached.append(other)
 
+    def _totals(self, release: Release) -> None:
+        """(h): each record source's total against every measure's national counts of it, one equation per measure."""
+        for source in release.sources:
+            if source.published:
+                continue
+            total = total_cell(source.name)
+            self.add(total, source.deaths)
+            national: dict[str, list[tuple[Cell, int]]] = defaultdict(list)
+            local: dict[str, list[tuple[Cell, int]]] = defaultdict(list)  # a return of some LAs has no England figure
+            for cell in self.figures:
+                if cell.source != source.name or cell.figure != "value":
+                    continue
+                level = level_of(cell.geography)
+                if level != "region":
+                    (national if level == "england" else local)[cell.measure].append((cell, 1))
+            for measure in national.keys() | local.keys():
+                self.equation("complement", total, national.get(measure) or local[measure], "rest", whole_tier=0)
+
     # --- the rules ------------------------------------------------------------------------------------------
 
     def unknown(self, cell: Cell) -> bool:
@@ -224,7 +251,7 @@ class _Suppression:
     def run(self) -> frozenset[Cell]:
         self.withheld = {c for c, f in self.figures.items() if not f.virtual and _primary(f)}
         # A published `c` ([1, unbounded)) or `k` is withheld by (a); a published figure shown stays public.
-        while self._differences() | self._complements() or self._audit():
+        while self._differences() | self._complements() | self._statuses() or self._audit():
             pass
         return frozenset(c for c in self.withheld if not self.figures[c].virtual)
 
@@ -245,6 +272,21 @@ class _Suppression:
                     break
                 chosen = min(involved, key=lambda c: (-involved[c], -self.figures[c].low, c))
                 self.withheld.add(chosen)
+                changed = True
+        return changed
+
+    def _statuses(self) -> bool:
+        """(g): a status that bounds a withheld figure by the shown one beside it withholds that one too."""
+        changed = False
+        for c in self.comparisons:
+            cells = (Cell(c.left, c.measure, c.left_period, c.geography), Cell(c.right, c.measure, c.right_period, c.geography))
+            for hidden, shown in ((0, 1), (1, 0)):
+                partner = cells[shown]
+                if not self.unknown(cells[hidden]) or self.unknown(partner) or self.figures[partner].public:
+                    continue
+                if partner in self.agrees_with_public or not self.figures[partner].exact or not _narrows(c, hidden):
+                    continue
+                self.withheld.add(partner)
                 changed = True
         return changed
 
@@ -325,6 +367,25 @@ class _Suppression:
         for cell in parent:
             systems[root(cell)][0].append(cell)
         return [(sorted(cells), equations) for cells, equations in systems.values()]
+
+
+def _narrows(c: Comparison, hidden: int) -> bool:
+    """Whether the comparison's status tells a reader more of its hidden side than `c` does: fewer of 1 to 5 stay
+    possible, or (for a figure withheld to protect others, whatever its value) the status bounds it on both sides."""
+    values = (c.left_value, c.right_value)
+    if is_small(values[hidden].low):
+        possible = [v for v in range(1, 6) if _status_if(c, hidden, v) == c.status]
+        return len(possible) < 5
+    return c.status == "within_tolerance" or (c.status == "agree" and c.relation == "==")
+
+
+def _status_if(c: Comparison, hidden: int, value: int) -> str:
+    """The comparison's status had its hidden side been `value` (per 12 months where the periods differ in length)."""
+    left, right = (Interval.exact(value), c.right_value) if hidden == 0 else (c.left_value, Interval.exact(value))
+    months = (Period.from_iso(c.left_period).months, Period.from_iso(c.right_period).months)
+    if abs(months[0] - months[1]) >= 0.01:
+        left, right = left.scale(12 / months[0]), right.scale(12 / months[1])  # type: ignore[union-attr]
+    return status_of(left - right, left, right, c.relation, c.tolerance)  # type: ignore[operator, arg-type]
 
 
 def _determined(matrix: np.ndarray, cells: list[Cell]) -> list[Cell]:

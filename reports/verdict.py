@@ -63,11 +63,11 @@ def _source_sentences(source: SourceResult, disclosure: Disclosure) -> tuple[lis
     if errors:
         failures.append(
             f"{source.name}: {count_words(len(errors), 'check fails', 'checks fail')} at error severity: "
-            + listed([f"{o.check_id} ({disclosure.count(o.failed)})" for o in errors])
+            + listed([f"{o.check_id} ({disclosure.failures(o.level, o.failed)})" for o in errors])
             + "."
         )
     if warned:
-        warnings.append(f"{source.name}: " + listed([f"{o.check_id} ({disclosure.count(o.failed)})" for o in warned]) + ".")
+        warnings.append(f"{source.name}: " + listed([f"{o.check_id} ({disclosure.failures(o.level, o.failed)})" for o in warned]) + ".")
     for outcome in not_run:
         warnings.append(f"{source.name}: {outcome.check_id} was not run: {outcome.not_run}.")
     return failures, warnings

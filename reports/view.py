@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from ..canonical.registry import kind_display, source_display
 from ..domain.geography import ENGLAND
 from ..domain.periods import Period
 from ..model.checks import CheckOutcome, SourceResult
@@ -53,7 +54,7 @@ def _source_view(source: SourceResult, disclosure: Disclosure) -> SourceView:
                 status=outcome.status,
                 status_label=STATUS_LABELS[outcome.status],
                 message=outcome.message,
-                count="" if outcome.status == "not_run" else disclosure.count(outcome.failed),
+                count="" if outcome.status == "not_run" else disclosure.failures(outcome.level, outcome.failed),
                 percent=_share(outcome, source, disclosure),
                 sample=sample(outcome.record_ids, disclosure),
                 detail=outcome.not_run or outcome.detail,
@@ -62,12 +63,14 @@ def _source_view(source: SourceResult, disclosure: Disclosure) -> SourceView:
     return SourceView(
         name=source.name,
         kind=source.kind,
-        records=disclosure.count(source.records),
-        deaths=disclosure.count(source.deaths),
+        records=f"{source.records:,}" if source.published else disclosure.count(source.records),  # rows: not people
+        deaths=disclosure.total(source.name, source.deaths),
         published=source.published,
         passed=not source.blocks_release,
         checks=tuple(rows),
         passed_checks=sum(1 for o in source.outcomes if o.status == "passed"),
+        kind_label=kind_display(source.kind),
+        label=source_display(source.name, source.kind),
     )
 
 
@@ -99,7 +102,7 @@ def _check_grid(sources: Sequence[SourceResult], disclosure: Disclosure) -> tupl
             if outcome.status in ("crashed", "not_run"):
                 counts.append(STATUS_LABELS[outcome.status].lower())
             else:
-                counts.append(disclosure.count(outcome.failed) + ("" if outcome.severity == "error" else " (warning)"))
+                counts.append(disclosure.failures(outcome.level, outcome.failed) + ("" if outcome.severity == "error" else " (warning)"))
         rows.append(CheckGridRow(check_id, glossary_anchor(check_id), "/".join(sorted(severities)), tuple(counts)))
     return tuple(s.name for s in shown), tuple(rows)
 
@@ -256,4 +259,6 @@ def build_report_view(release: Release, disclosure: Disclosure) -> ReportView:
         check_grid=check_grid,
         files_summary=_files_summary(release),
         gaps=gap_rows(result or empty, disclosure),
+        source_kinds={s.name: kind_display(s.kind) for s in sources},
+        source_labels={s.name: source_display(s.name, s.kind) for s in sources},
     )

@@ -16,6 +16,16 @@ STATUS_LABELS = {
     "crashed": "Crashed",
     "not_run": "Not run",
 }
+ONE_SIDED = (">=", "<=")  # "no more than", "at least": the counts need not agree for the relation to hold
+CONSISTENT = "Consistent"
+
+
+def status_label(status: str, relation: str = "==") -> str:
+    """A status in words: a one-sided relation that holds is "Consistent" (csprp 0, ncmd 55 do not agree); JSON keeps
+    the status value itself ("agree"), a contract."""
+    if status == "agree" and relation in ONE_SIDED:
+        return CONSISTENT
+    return STATUS_LABELS[status]
 
 
 @dataclass(frozen=True)
@@ -47,6 +57,8 @@ class SourceView:
     checks: tuple[CheckRow, ...]
     passed_checks: int
     published: bool = False  # a published table: rows, not records and deaths
+    kind_label: str = ""  # the kind as a reader knows it, with its config name: "SSDA903 return (ssda903)"
+    label: str = ""  # the source in headings: "dfe_cla — SSDA903 return (ssda903)" (canonical/registry.py)
 
 
 @dataclass(frozen=True)
@@ -86,7 +98,7 @@ class ExpectationLine:
 @dataclass(frozen=True)
 class SourceColumn:
     name: str
-    kind: str  # the kind's label: SSDA903, NCMD, ...
+    kind: str  # the kind's label with its config name: "SSDA903 return (ssda903)"
     colour: str  # the source's one colour in every chart
     marker: str  # the chart marker's name, for the key
 
@@ -304,3 +316,5 @@ class ReportView:
     check_grid: tuple[CheckGridRow, ...] = ()
     files_summary: str = ""
     gaps: tuple[tuple[str, str], ...] = ()  # deaths one source has and another lacks: (label, sentence), blocking first
+    source_kinds: dict[str, str] = field(default_factory=dict)  # source name -> "SSDA903 return (ssda903)"
+    source_labels: dict[str, str] = field(default_factory=dict)  # source name -> "dfe_cla — SSDA903 return (ssda903)"

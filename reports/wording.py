@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from ..domain.geography import ENGLAND
 from ..domain.intervals import Interval
 from ..domain.periods import Period
+from ..model.rates import RATE_DECIMALS, RATIO_DECIMALS, shown
 from ..model.reconciliation import Comparison
 from .disclosure import Cell, Disclosure, pair_source
 
@@ -95,11 +97,44 @@ def hides_either(comparison: Comparison, disclosure: Disclosure) -> bool:
                for v in (comparison.left_value, comparison.right_value))  # fmt: skip
 
 
+# --- rates and ratios: each rounded once (`model.rates.shown`), the same digits in every output ------------------
+
+
+def rate_number(value: float) -> str:
+    """A rate as every output writes it, rounded once from its unrounded value: `31.3` (3,687 / 11,761,656 x 100,000)."""
+    return f"{shown(value, RATE_DECIMALS):,.{RATE_DECIMALS}f}"
+
+
+def ratio_number(value: float) -> str:
+    """A ratio of rates as every output writes it: `7.23`."""
+    return f"{shown(value, RATIO_DECIMALS):,.{RATIO_DECIMALS}f}"
+
+
+def rate_per_text(rate: Interval, per: float) -> str:
+    """A rate per `per`: `31.3 per 100,000`, `30.1 to 32.0 per 100,000` (a rounded count), `at least 1.2 per 10,000`."""
+    if rate.is_exact:
+        shown_rate = rate_number(rate.low)
+    elif math.isinf(rate.high):
+        shown_rate = f"at least {rate_number(rate.low)}"
+    else:
+        shown_rate = f"{rate_number(rate.low)} to {rate_number(rate.high)}"
+    return f"{shown_rate} per {per:,.0f}"
+
+
+def interval_bounds_text(low: float, high: float | None, number: Callable[[float], str]) -> str:
+    """A 95% interval's bounds: `30.3 to 32.4`, or `1.2 to unbounded` for a count with no upper bound."""
+    return f"{number(low)} to {number(high) if high is not None else 'unbounded'}"
+
+
+def rate_ci_text(interval: tuple[float, float | None]) -> str:
+    """`95% CI 30.3 to 32.4`."""
+    return f"95% CI {interval_bounds_text(*interval, rate_number)}"
+
+
 def ratio_text(ratio: Interval, interval: tuple[float, float | None]) -> str:
     """A rate ratio and its 95% interval to two decimals: `7.23 (95% CI 6.71 to 7.78)`."""
-    shown = f"{ratio.low:,.2f}" + ("" if ratio.is_exact else f" to {ratio.high:,.2f}")
-    low, high = interval
-    return f"{shown} (95% CI {low:,.2f} to {'unbounded' if high is None else f'{high:,.2f}'})"
+    shown_ratio = ratio_number(ratio.low) + ("" if ratio.is_exact else f" to {ratio_number(ratio.high)}")
+    return f"{shown_ratio} (95% CI {interval_bounds_text(*interval, ratio_number)})"
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")

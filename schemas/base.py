@@ -21,6 +21,9 @@ from ..errors import InputError, crash_detail
 # Every raw frame carries where each row came from, so every finding can name its file and line.
 FILE_COLUMN = "_file"
 LINE_COLUMN = "_line"
+# An XML reader's element path of a row whose line does not tell it from another's (a file written on one line);
+# absent, or blank for the rows whose line does: a location is then `file:line /Root/Child[3]/Episode[2]`.
+PATH_COLUMN = "_path"
 SOURCE_FILE_ATTR = "source_file"  # frame.attrs: the file a raw frame came from, even when it has no rows
 
 RowRule = Callable[[pd.DataFrame], pd.Series]  # True where the row passes

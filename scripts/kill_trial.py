@@ -1,20 +1,25 @@
 """kill -9 trial: SIGKILL `triangulate run` inside its write window, again and again, in one folder.
 
-Each trial starts `triangulate run RELEASE.yaml --out DIR`, polls DIR until the run's first
-temporary file appears (the write window has begun), waits a random moment and sends SIGKILL.
-SIGKILL cannot be caught, so a kill inside the window may leave temporary files behind; what
-must hold is:
+Each trial starts `triangulate run RELEASE.yaml --out DIR`, polls until the run holds its first
+temporary file in DIR open (the write window has begun): an unnamed one (O_TMPFILE, seen in
+/proc/PID/fd as `DIR/#INODE (deleted)`) or a named `.part` one; it then waits a random moment and
+sends SIGKILL. SIGKILL cannot be caught, so a kill inside the window may leave temporary files
+behind where the file system has no O_TMPFILE; what must hold is:
 
 * every visible output in DIR is absent or whole after every kill (results.json parses as
   JSON, junit.xml as XML, report.html ends with </html>, the Markdown and CSV files end with a
   newline), and
 * the NEXT run in the same folder removes the temporary files a killed run left: each trial's
   run is the next run of the trial before it (its leftovers must be gone once it has begun to
-  write), and one last run, not killed, must leave no temporary file at all.
+  write), and one last run, not killed, must leave no temporary file at all; and
+* with --no-debris (a folder on a file system with O_TMPFILE), a kill leaves no temporary file at
+  all, not even one for the next run to remove.
 
-Usage: python scripts/kill_trial.py [--trials N] [--seed S] [--release RELEASE.yaml] [--work DIR]
+Usage: python scripts/kill_trial.py [--trials N] [--seed S] [--release RELEASE.yaml] [--work DIR] [--no-debris]
+                                   [--max-delay SECONDS] [--slow-writes SECONDS]
 Without --release a small sample is made first (`triangulate synth --children 3000 --years 1`).
-Exit 0 when every check holds, 1 on debris left after a next run or a partial output.
+Exit 0 when every check holds, 1 on debris left after a next run (or any, with --no-debris) or a
+partial output.
 """
 
 from __future__ import annotations
@@ -34,6 +39,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 POLL_SECONDS = 0.0002
+# --slow-writes: the run's own code, with a pause after each output file is written (before the renames), so
+# that kills at random moments within --max-delay land while the outputs are being written.
+SLOW_WRITES = """
+import sys, time
+from triangulate.pipeline import atomic
+from triangulate.cli import main
+write, pause = atomic._write_through, float(sys.argv.pop(1))
+
+def slow(handle, text):
+    write(handle, text)
+    time.sleep(pause)
+
+atomic._write_through = slow
+main(sys.argv[1:])
+"""
 RUN_TIMEOUT = 600
 SHOWN = 10  # temporary files listed by name in the summary
 
@@ -58,6 +78,24 @@ def temporaries(folder: Path) -> dict[str, int]:
             except FileNotFoundError:  # renamed or removed while we looked
                 continue
     return found
+
+
+def holds_temporary(pid: int, folder: Path) -> bool:
+    """Whether process `pid` has a temporary file in `folder` open: unnamed (O_TMPFILE) or named."""
+    fds = Path(f"/proc/{pid}/fd")
+    try:
+        entries = os.listdir(fds)
+    except OSError:  # ended
+        return False
+    for entry in entries:
+        try:
+            target = os.readlink(fds / entry)
+        except OSError:
+            continue
+        file = Path(target.removesuffix(" (deleted)"))
+        if file.parent == folder and (file.name.startswith("#") or is_temporary(file.name)):
+            return True
+    return False
 
 
 def partial_outputs(folder: Path) -> list[str]:
@@ -86,8 +124,8 @@ def partial_outputs(folder: Path) -> list[str]:
 class Tally:
     trials: int = 0
     window: float | None = None  # seconds temporary files were seen in a run not killed
-    inside: int = 0  # killed with temporary files present: inside the write window
-    after_window: int = 0  # killed once every temporary was renamed
+    inside: int = 0  # killed holding a temporary file (named or unnamed): inside the write window
+    after_window: int = 0  # killed holding none: before the first or once every one was renamed
     missed: int = 0  # the run ended before a temporary file was seen
     debris_trials: int = 0
     debris_files: int = 0
@@ -99,42 +137,49 @@ class Tally:
 
 
 def kill_in_window(command: list[str], out: Path, delay: float | None, log: Path) -> tuple[str, dict[str, int], float]:
-    """Start a run and SIGKILL it `delay` seconds after its first temporary file appears (None: let it end).
+    """Start a run and SIGKILL it `delay` seconds after it first holds a temporary file (None: let it end).
 
-    Returns how it went ("killed" or "ended"), the temporary files present when the first was
-    seen (by name and size), and how long temporary files were seen for (the write window).
+    Returns how it went ("inside": killed holding a temporary file, named or not; "after": killed
+    once it held none; "ended" before a temporary file was seen), the named temporary files present
+    when the first temporary was seen (by name and size), and how long temporary files were seen for
+    (the write window).
     """
     before = set(temporaries(out))
+    folder = out.resolve()  # as /proc shows it
     with log.open("ab") as stderr:
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr)
-    seen: dict[str, int] = {}
+    seen: dict[str, int] | None = None
     first = last = 0.0
     try:
         while process.poll() is None:
             current = temporaries(out)
-            if set(current) - before:
+            if set(current) - before or holds_temporary(process.pid, folder):
                 last = time.monotonic()
-                if not seen:
+                if seen is None:
                     seen, first = current, last
                 if delay is not None:
                     time.sleep(delay)
+                    inside = bool(set(temporaries(out)) - before) or holds_temporary(process.pid, folder)
                     process.send_signal(signal.SIGKILL)
                     process.wait(timeout=RUN_TIMEOUT)
-                    return "killed", seen, 0.0
+                    return "inside" if inside else "after", seen, 0.0
             time.sleep(POLL_SECONDS)
-        return "ended", seen, last - first
+        return "ended", seen or {}, last - first
     finally:
         if process.poll() is None:
             process.kill()
             process.wait()
 
 
-def run_trials(release: Path, work: Path, trials: int, seed: int, max_delay: float | None) -> Tally:
+def run_trials(
+    release: Path, work: Path, trials: int, seed: int, max_delay: float | None, slow_writes: float | None = None
+) -> Tally:
     rng = random.Random(seed)
     out = work / "out"
     out.mkdir(parents=True, exist_ok=True)
     log = work / "runs.log"
-    command = [*triangulate_command(), "run", str(release), "--out", str(out)]
+    runner = triangulate_command() if slow_writes is None else [sys.executable, "-c", SLOW_WRITES, str(slow_writes)]
+    command = [*runner, "run", str(release), "--out", str(out)]
     tally = Tally()
     if max_delay is None:
         # A first run, not killed, gives the previous outputs and the length of the write window.
@@ -153,7 +198,7 @@ def run_trials(release: Path, work: Path, trials: int, seed: int, max_delay: flo
         new = {name: size for name, size in debris.items() if name not in left_by_last}
         if outcome == "ended":
             tally.missed += 1
-        elif new:
+        elif outcome == "inside":
             tally.inside += 1
         else:
             tally.after_window += 1
@@ -182,11 +227,11 @@ def run_trials(release: Path, work: Path, trials: int, seed: int, max_delay: flo
     return tally
 
 
-def summary(tally: Tally) -> str:
+def summary(tally: Tally, no_debris: bool = False) -> str:
     lines = [
         f"trials: {tally.trials}"
         + (f" (write window of a run not killed: {tally.window * 1000:.1f} ms; kills spread over it)" if tally.window else ""),
-        f"kills inside the write window: {tally.inside} (temporary files present when killed);"
+        f"kills inside the write window: {tally.inside} (a temporary file held when killed);"
         f" after it: {tally.after_window}; runs that ended before their first temporary file was seen: {tally.missed}",
         f"debris found before the next run: {tally.debris_files} temporary file(s) in {tally.debris_trials} trial(s),"
         f" {tally.debris_bytes} bytes, {tally.debris_empty} empty",
@@ -198,9 +243,12 @@ def summary(tally: Tally) -> str:
         lines.append(f"  ... and {len(tally.left_after_next_run) - SHOWN} more")
     lines += [f"  partial: {item}" for item in tally.partial]
     lines += [f"  failed: {item}" for item in tally.failures]
-    ok = not (tally.left_after_next_run or tally.partial or tally.failures)
-    lines.append("result: " + ("OK" if ok else "FAILED"))
+    lines.append("result: " + ("OK" if passed(tally, no_debris) else "FAILED"))
     return "\n".join(lines)
+
+
+def passed(tally: Tally, no_debris: bool = False) -> bool:
+    return not (tally.left_after_next_run or tally.partial or tally.failures or (no_debris and tally.debris_files))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -215,6 +263,16 @@ def main(argv: list[str] | None = None) -> int:
         help="longest wait, in seconds, after the first temporary file appears before the kill"
         " (default: the write window, measured by a first run that is not killed)",
     )
+    parser.add_argument(
+        "--no-debris",
+        action="store_true",
+        help="fail if a kill leaves any temporary file at all (for a folder on a file system with O_TMPFILE)",
+    )
+    parser.add_argument(
+        "--slow-writes",
+        type=float,
+        help="pause this many seconds after writing each output file (a longer write window to aim the kills at)",
+    )
     args = parser.parse_args(argv)
     work = args.work or Path(tempfile.mkdtemp(prefix="kill-trial-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -227,9 +285,9 @@ def main(argv: list[str] | None = None) -> int:
         )  # fmt: skip
         release = sample / "release.yaml"
     print(f"kill trial: {args.trials} trials, seed {args.seed}, {release} -> {work / 'out'}", flush=True)
-    tally = run_trials(release.resolve(), work, args.trials, args.seed, args.max_delay)
-    print(summary(tally))
-    ok = not (tally.left_after_next_run or tally.partial or tally.failures)
+    tally = run_trials(release.resolve(), work, args.trials, args.seed, args.max_delay, args.slow_writes)
+    print(summary(tally, args.no_debris))
+    ok = passed(tally, args.no_debris)
     if ok and args.work is None:
         shutil.rmtree(work, ignore_errors=True)
     return 0 if ok else 1

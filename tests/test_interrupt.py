@@ -77,6 +77,18 @@ main(sys.argv[1:])
 """
 
 
+def _holds_temporary(pid: int, out: Path) -> bool:
+    """The run has a temporary output file in `out` open: unnamed (O_TMPFILE, `out/#INODE (deleted)`) or `.part`."""
+    for fd in Path(f"/proc/{pid}/fd").glob("*"):
+        try:
+            file = Path(os.readlink(fd).removesuffix(" (deleted)"))
+        except OSError:
+            continue
+        if file.parent == out.resolve() and (file.name.startswith("#") or file.name.endswith(".part")):
+            return True
+    return False
+
+
 def test_sigterm_while_writing_leaves_no_temporary_file_and_the_previous_outputs(synthetic: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
@@ -88,7 +100,7 @@ def test_sigterm_while_writing_leaves_no_temporary_file_and_the_previous_outputs
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     deadline = time.monotonic() + 300
-    while not any(p.name.endswith(".part") for p in out.iterdir()):
+    while not _holds_temporary(process.pid, out):
         assert process.poll() is None and time.monotonic() < deadline, "the run never began to write"
         time.sleep(0.001)
     process.send_signal(signal.SIGTERM)

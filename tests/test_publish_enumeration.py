@@ -479,3 +479,47 @@ def test_the_check_can_fail(tmp_path: Path) -> None:
     assert SINGULAR_C.search("c death is dated in different periods")
     assert LOCATION.search("ncmd_deaths.csv:7001")
     shutil.rmtree(tmp_path)
+
+
+# --- inference (issue 21): statuses, complements, and counts that are not of people ------------------------------
+
+
+def _narrowed(c: dict[str, Any], hidden: str) -> bool:
+    """Whether a comparison's status, with the figure shown beside a withheld one, tells more of it than `c` does."""
+    from triangulate.domain.intervals import Interval
+    from triangulate.domain.periods import Period
+    from triangulate.model.reconciliation import status_of
+
+    shown = "right" if hidden == "left" else "left"
+    if c[f"{hidden}_value"] != ["c", "c"] or not isinstance(c[f"{shown}_value"][0], int | float):
+        return False
+    low, high = c[f"{shown}_value"]
+    if high is None or low != high:
+        return False
+    months = {side: Period.from_iso(c[f"{side}_period"]).months for side in ("left", "right")}
+    possible = []
+    for v in range(0, 60):
+        values = {hidden: Interval.exact(v), shown: Interval.exact(low)}
+        if abs(months["left"] - months["right"]) >= 0.01:
+            values = {side: value.scale(12 / months[side]) for side, value in values.items()}
+        if status_of(values["left"] - values["right"], values["left"], values["right"], c["relation"], c["tolerance"]) == c["status"]:
+            possible.append(v)
+    small = [v for v in possible if v in SMALL]
+    return len(small) not in (0, 5) or (max(possible, default=0) < 59 and min(possible, default=0) > 0)
+
+
+def test_no_status_narrows_a_withheld_figure(published: dict[str, Any]) -> None:
+    document = json.loads(published["json"])
+    narrowed = [f"{c['measure']} {c['period_label']} {c['geography']}: {c['left']} {c['left_value']} vs {c['right']} "
+                f"{c['right_value']}: {c['status']} ({c['tolerance']})"
+                for c in document["comparisons"] for hidden in ("left", "right") if _narrowed(c, hidden)]  # fmt: skip
+    assert not narrowed, "\n".join(narrowed[:20])
+
+
+def test_counts_that_are_not_of_people_are_never_withheld(published: dict[str, Any], truth: Any) -> None:
+    """A published table's rows are shown as they are, even 1 to 5 of them; so are its failing cells."""
+    document = json.loads(published["json"])
+    for shown, source in zip(document["sources"], truth.sources, strict=True):
+        if source.published:
+            assert shown["records"] == source.records
+            assert [c["failed"] for c in shown["checks"]] == [o.failed for o in source.outcomes]

@@ -207,13 +207,13 @@ def test_the_worked_example_shows_the_commissioners_rates_and_their_ratio(tmp_pa
                      "--html", str(tmp_path / "r.html"), "--summary-md", str(tmp_path / "r.md"))  # fmt: skip
     document = json.loads((tmp_path / "r.json").read_text())
     rates = {r["source"]: r for r in document["rates"]}
-    assert rates["cin_deaths"]["rate"] == [226.52, 226.52] and rates["all_deaths"]["rate"] == [31.35, 31.35]
-    assert rates["cin_deaths"]["rate_ci"] == [211.8, 241.99] and rates["all_deaths"]["rate_ci"] == [30.34, 32.38]
+    assert rates["cin_deaths"]["rate"] == [226.5, 226.5] and rates["all_deaths"]["rate"] == [31.3, 31.3]  # rounded once (issue 21)
+    assert rates["cin_deaths"]["rate_ci"] == [211.8, 242.0] and rates["all_deaths"]["rate_ci"] == [30.3, 32.4]
     (contrast,) = document["contrasts"]
     assert contrast["rate_ratio"] == [7.23, 7.23] and contrast["rate_ratio_ci"] == [6.71, 7.78]
     html = (tmp_path / "r.html").read_text()
     verdict = html[html.index('id="verdict"'):html.index('id="checks"')]  # the first screen
-    assert "226.5 per 100,000 (95% CI 211.8 to 242.0)" in verdict and "7.2 times the rate (95% CI 6.7 to 7.8)" in verdict
+    assert "226.5 per 100,000 (95% CI 211.8 to 242.0)" in verdict and "7.23 times the rate (95% CI 6.71 to 7.78)" in verdict
     assert "7.23" in (tmp_path / "r.md").read_text()
     assert "RATE RATIO mortality_rate 2022 England: cin_deaths / all_deaths = 7.23" in result.stdout
 

@@ -158,7 +158,8 @@ def test_the_data_to_insight_fake_sample(tmp_path: Path) -> None:
     report, checks = results(tmp_path / "out.json")
     assert (report["records"], report["deaths"]) == (9, 2)
     assert checks["death.missing_date"] == ("failed", 1, ("228005",))
-    assert locations(tmp_path / "out.json", "death.missing_date") == ["fake_903_excerpt.xml:3"]
+    # One line per CHILD: its episodes share the line, so the element path tells which (issue 21, item 6).
+    assert locations(tmp_path / "out.json", "death.missing_date") == ["fake_903_excerpt.xml:3 /EXPSSDA903/CHILD[2]/EPISODE[4]"]
     assert all(status != "crashed" for status, _, _ in checks.values())
 
 
