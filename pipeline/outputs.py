@@ -19,6 +19,8 @@ from ..reports.formats import OUTPUT_FORMATS
 from ..reports.suppression import for_release
 from .atomic import Stream, where, write_all_atomic
 
+DISCARD = Path("/dev/null")
+
 
 class ToolChosenPath(PosixPath):
     """An output's path the tool chose itself (its default name in `--out`): written like a side file."""
@@ -54,6 +56,7 @@ def write_outputs(
     shown = release if disclosed else disclose(release, disclosure)
     disclosure = for_release(disclosure, shown)
     files: dict[Path, str] = {}
+    keys: dict[Path, Path] = {}  # each file to be written, and where it really writes
     stale: list[Path] = []
     named: list[Path] = []
     for key, path in targets.items():
@@ -64,7 +67,9 @@ def write_outputs(
         if _is_stream(path):
             own = {Path(path): rendered.files[Path(path)]}
         for file in own:  # a measure's table is named only now, after the run: nothing is written yet
-            clash = next((other for other in files if other.resolve() == file.resolve()), None)
+            key_of = output_key(file, followed=file == Path(path) and _is_named(path))
+            clash = next((other for other, at in keys.items() if at == key_of and key_of != DISCARD), None)
+            keys[file] = key_of
             if clash is not None:
                 raise UsageError(f"{OUTPUT_FORMATS[key].flag} {path} would write {file}, which another output also writes")
         files |= own
@@ -72,6 +77,12 @@ def write_outputs(
         if _is_named(path):
             named.append(Path(path))
     return Written(shown, write_all_atomic(files, stale, named=named), disclosure)
+
+
+def output_key(path: Path, *, followed: bool) -> Path:
+    """Where an output really writes: a path the user named, followed through its links; a name the tool chose
+    (never followed: a link planted there is replaced), its folder resolved and the name itself."""
+    return path.resolve() if followed else path.parent.resolve() / path.name
 
 
 def validate_targets(targets: Mapping[str, Path | None]) -> None:
@@ -90,11 +101,15 @@ def validate_targets(targets: Mapping[str, Path | None]) -> None:
             place = where(Path(path), named=_is_named(path))
         except UsageError as error:
             raise UsageError(f"{flag} {path}: {error.message}") from None
-        paths = [Path(path)]
+        # A path the user named is followed to where it leads; a name the tool chose (a side file, a default name in
+        # --out) is never followed, so a link planted there neither stops the run nor counts as another output.
+        paths = [(Path(path), _is_named(path))]
         if key == "html" and not isinstance(place, Stream):
-            paths += [Path(path).with_name(side_file_name(Path(path), side)) for side in SIDE_FILES]
-        for candidate in paths:
-            resolved = candidate.resolve()
+            paths += [(Path(path).with_name(side_file_name(Path(path), side)), False) for side in SIDE_FILES]
+        for candidate, followed in paths:
+            resolved = output_key(candidate, followed=followed)
+            if resolved == DISCARD:
+                continue  # any number of outputs may be thrown away
             if resolved in claimed:
                 raise UsageError(f"{flag} {path} and {claimed[resolved]} would write the same file {candidate}")
             claimed[resolved] = f"{flag} {path}"

@@ -168,3 +168,26 @@ def test_a_kill_while_writing_leaves_no_temporary_file_at_all(tmp_path: Path) ->
     inside = int(result.stdout.split("kills inside the write window: ")[1].split()[0])
     assert inside == 3, result.stdout  # every kill landed while writing
     assert "partial visible outputs: 0" in result.stdout
+
+
+def test_links_planted_at_names_the_tool_chooses_never_stop_the_run(clean_sample: Path, tmp_path: Path) -> None:
+    """Two links in --out at default names, both to one victim: replaced by the outputs, not 'the same file' (exit 2)."""
+    from .conftest import copy_of
+
+    copy_of(clean_sample, tmp_path / "in")
+    out = tmp_path / "out"
+    out.mkdir()
+    victim = tmp_path / "victim.txt"
+    victim.write_text("not an output\n")
+    for name in ("results.json", "junit.xml", "report.check-failures.csv"):
+        (out / name).symlink_to(victim)
+    result = run_cli("run", str(tmp_path / "in" / "release.yaml"), "--out", str(out))
+    assert result.returncode in (0, 1), result.stderr
+    assert victim.read_text() == "not an output\n"
+    assert not (out / "results.json").is_symlink() and json.loads((out / "results.json").read_text())["gate"] == "release"
+
+
+def test_any_number_of_outputs_may_be_thrown_away(tmp_path: Path) -> None:
+    result = _check(tmp_path, "--json", "/dev/null", "--junit", "/dev/null", "--html", "/dev/null")
+    assert result.returncode in (0, 1), result.stderr
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
