@@ -91,6 +91,11 @@ class Comparison:
     def failed(self) -> bool:
         return self.status == "discrepancy"
 
+    @property
+    def consistent(self) -> bool:
+        """A one-sided relation (at least, at most) that holds: its status is "agree", though the counts need not."""
+        return self.status == "agree" and self.relation in (">=", "<=")
+
     def to_dict(self) -> dict[str, Any]:
         def interval(value: Interval | None) -> list[float | None] | None:
             return value.to_list() if value is not None else None
@@ -347,6 +352,7 @@ class ReconcileResult:
             "passed": self.passed,
             "comparisons": len(self.comparisons),
             **counts,
+            "consistent": sum(1 for c in self.comparisons if c.consistent),  # of those that agree: a one-sided relation holds
             "opposite_trends": sum(1 for t in self.trends if t.opposite),
             "incoherent_aggregates": sum(1 for c in self.coherence if not c.coherent),
             "empty_comparisons": len(self.empty_gating),

@@ -37,9 +37,10 @@ def tally(number: int, one: str, many: str) -> str:
 
 def agreeing(result: ReconcileResult) -> str:
     """`3 agree, 2 consistent`: a one-sided relation (at least, at most) that holds is consistent with it; the two
-    counts need not agree (the JSON's status stays "agree")."""
-    consistent = sum(1 for c in result.comparisons if c.status == "agree" and c.relation in (">=", "<="))
-    agree = sum(1 for c in result.comparisons if c.status == "agree") - consistent
+    counts need not agree (the JSON's status stays "agree"; its summary counts `consistent` among those)."""
+    summary = result.summary()
+    consistent = summary["consistent"]
+    agree = summary["agree"] - consistent
     return f"{agree:,} agree" + (f", {consistent:,} consistent" if consistent else "")
 
 

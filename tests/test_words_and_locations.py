@@ -156,3 +156,21 @@ def test_one_row_and_one_cell_are_singular(tmp_path: Path) -> None:
     runs = [{"run_id": 1, "release": "r", "started_at": "2024-05-01T09:00:00", "passed": False, "command": "run",
              "failing_checks": 1, "discrepancies": 1}]  # fmt: skip
     assert "1 check not passed, 1 discrepancy" in render_runs(runs)
+
+
+def test_the_json_summary_counts_the_consistent_as_the_console_does() -> None:
+    """`2 agree, 1 consistent` on the console; the JSON's summary has agree 3 (statuses unchanged) and consistent 1."""
+    from triangulate.domain.intervals import Interval
+    from triangulate.domain.periods import financial_year
+    from triangulate.model.reconciliation import Comparison, ReconcileResult
+    from triangulate.reports.console import agreeing
+
+    year = financial_year(2023)
+
+    def compared(left: int, right: int, relation: str) -> Comparison:
+        return Comparison("m", year.iso, year.label, "England", "a", "b", Interval.exact(left), Interval.exact(right), year.iso,
+                          year.iso, None, None, Interval.exact(left - right), relation, {}, "agree")  # fmt: skip
+
+    result = ReconcileResult(comparisons=(compared(1, 1, "=="), compared(2, 2, "=="), compared(55, 0, ">=")))
+    assert result.summary()["agree"] == 3 and result.summary()["consistent"] == 1
+    assert agreeing(result) == "2 agree, 1 consistent"
