@@ -16,8 +16,9 @@ from pathlib import Path
 import click
 
 from . import __version__
+from .cli_history import history
 from .cli_options import OutputsCommand, validating
-from .errors import EXIT_BAD_INPUT, EXIT_CHECKS_FAILED, EXIT_INTERRUPTED, EXIT_OK, TriangulateError, UsageError
+from .errors import EXIT_BAD_INPUT, EXIT_CHECKS_FAILED, EXIT_INTERRUPTED, EXIT_OK, ChecksFailed, TriangulateError, UsageError
 from .pipeline.progress import Progress
 
 
@@ -38,10 +39,6 @@ class SourceKindChoice(click.ParamType):
         if value not in kinds:
             self.fail(f"{value!r} is not one of {', '.join(kinds)}", param, ctx)
         return str(value)
-
-
-class ChecksFailed(Exception):
-    exit_code = EXIT_CHECKS_FAILED
 
 
 def _parse_reference_date(value: str | None) -> dt.date | None:
@@ -323,51 +320,7 @@ def revisions(old_path: Path, new_path: Path, config_path: Path | None, json_pat
         raise ChecksFailed
 
 
-@cli.group()
-def history() -> None:
-    """The run history: every recorded run, and what changed between two of them."""
-
-
-@history.command("list")
-@click.argument("url")
-@click.option("--json", "as_json", is_flag=True, help="Print the runs as JSON.")
-def history_list(url: str, as_json: bool) -> None:
-    """One line per run, newest first: release, when, verdict, counts."""
-    import json
-
-    from .history.store import require_history
-    from .pipeline.memory import history_at
-    from .reports.history import render_runs
-
-    require_history(url)  # a command that only reads never creates a history
-    with history_at(url) as store:
-        runs = [r.to_dict() for r in store.runs()]  # type: ignore[union-attr]
-    click.echo(json.dumps(runs, indent=2) if as_json else render_runs(runs))
-
-
-@history.command("diff")
-@click.argument("url")
-@click.option("--from", "from_ref", help="A run id or a release label [default: the latest run of an earlier release].")
-@click.option("--to", "to_ref", help="A run id or a release label [default: the latest run].")
-@click.option("--json", "json_path", type=click.Path(path_type=Path), help="Write the changes as JSON.")
-@click.option("--html", "html_path", type=click.Path(path_type=Path), help="Write the changes as an HTML page.")
-@click.option("--summary-md", "summary_md", type=click.Path(path_type=Path), help="Write a Markdown summary.")
-@click.option("--revision-tolerance", type=float, default=0.0, show_default=True,
-              help="A published figure that moves by more than this is revised beyond tolerance.")  # fmt: skip
-def history_diff(url: str, from_ref: str | None, to_ref: str | None, json_path: Path | None, html_path: Path | None,
-                 summary_md: Path | None, revision_tolerance: float) -> None:  # fmt: skip
-    """What changed since the last release: new and fixed failures, comparisons that moved, revised figures."""
-    from .history.store import require_history
-    from .pipeline.memory import diff_and_write
-    from .reports.history import render_diff_markdown
-
-    if not revision_tolerance >= 0:
-        raise UsageError("--revision-tolerance must be a number of at least 0")
-    require_history(url)  # a command that only reads never creates a history
-    diff = diff_and_write(url, from_ref, to_ref, revision_tolerance, {"json": json_path, "html": html_path, "summary_md": summary_md})
-    click.echo(render_diff_markdown(diff).rstrip())
-    if not diff["passed"]:
-        raise ChecksFailed
+cli.add_command(history)
 
 
 def _interrupted() -> None:

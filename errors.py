@@ -28,6 +28,12 @@ class TriangulateError(Exception):
         return " ".join((prefix + self.message).split())
 
 
+class ChecksFailed(Exception):
+    """A check at error severity failed, or the sources disagree: exit 1 (raised once the outputs are written)."""
+
+    exit_code = EXIT_CHECKS_FAILED
+
+
 class InputError(TriangulateError):
     """An input file that cannot be read as the format it claims to be."""
 

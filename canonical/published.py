@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..domain.cells import Cells, cell_bounds, read_cells
 from ..domain.dates import parse_dates
 from ..domain.geography import ENGLAND, to_ons_code
 from ..domain.periods import Period, calendar_year, financial_year
@@ -46,6 +47,14 @@ class PublishedSettings:
 
     def base(self, level: str) -> int:
         return self.rounding.get(level, 1)
+
+    def cells(self, raw: pd.Series, *, whole: bool, signed: bool = False) -> Cells:
+        """A column's cells read as this source writes them: its declared symbols are what it says they are."""
+        return read_cells(raw, whole=whole, signed=signed, symbols=self.symbols)
+
+    def count_bounds(self, cells: Cells, levels: pd.Series) -> tuple[pd.Series, pd.Series]:
+        """Each count cell as [low, high]: its rounding base by geographic level, its declared symbols' counts."""
+        return cell_bounds(cells, levels.map(self.base).fillna(1).astype("int64"), count=True, declared=self.symbols)
 
 
 @dataclass(frozen=True)

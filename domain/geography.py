@@ -46,6 +46,11 @@ def la_field(field: str) -> dict[str, str]:
     return dict(zip(lookup["new_la_code"], lookup[field], strict=True))
 
 
+def la_name(place: str) -> str:
+    """A place as people name it: an LA by its name ("Bradford"), England or a region as it is."""
+    return la_field("la_name").get(place, place)
+
+
 def la_label(code: str) -> str:
     """An LA's name beside its ONS code, for people; anything else (England, a region) as it is."""
     names = la_field("la_name")

@@ -63,12 +63,6 @@ class TableCheck:
     counts: int  # how many cells are known to be counts, so were checked for rounding too
 
 
-def check_published(
-    rows: pd.DataFrame, settings: PublishedSettings, counted: Sequence[tuple[pd.Series, str]], filters: Collection[str] = ()
-) -> list[CellFinding]:
-    return check_table(rows, settings, counted, filters).findings
-
-
 def check_table(
     rows: pd.DataFrame, settings: PublishedSettings, counted: Sequence[tuple[pd.Series, str]], filters: Collection[str] = ()
 ) -> TableCheck:
@@ -93,7 +87,7 @@ def check_table(
             continue
         read[column] = read.get(column, ~everywhere) | mask
         whole = is_count or column in {r.denominator for r in settings.rates}
-        cells = read_cells(rows[column], whole=whole, symbols=declared)
+        cells = settings.cells(rows[column], whole=whole)
         findings += _found("published.unreadable", cells.unreadable & mask, rows, where, column)
         if is_count:
             counts += int(mask.sum())
@@ -113,7 +107,7 @@ def check_table(
             )
     if "old_la_code" in rows:
         findings += _found(INVALID_OLD_CODE, unmapped_old_codes(rows), rows, where, "old_la_code")
-    findings += _duplicates(rows, counted, where)
+    findings += _duplicates(rows, counted, where, settings)
     unique = {(position, finding): None for position, finding in findings}  # a row two measures select is one finding
     ordered = [finding for _, finding in sorted(unique, key=lambda item: item[0])]
     return TableCheck(ordered, tuple(figures), counts)
@@ -152,7 +146,8 @@ def rates_not_run(rows: pd.DataFrame, settings: PublishedSettings) -> str:
     return ""
 
 
-def _duplicates(rows: pd.DataFrame, counted: Sequence[tuple[pd.Series, str]], where: pd.Series) -> list[tuple[int, CellFinding]]:
+def _duplicates(rows: pd.DataFrame, counted: Sequence[tuple[pd.Series, str]], where: pd.Series,
+                settings: PublishedSettings) -> list[tuple[int, CellFinding]]:  # fmt: skip
     """Rows of one cell (period, place, level) that give different figures for a compared column: each row fails."""
     positions = pd.Series(np.arange(len(rows)), index=rows.index)
     compared = rows[LEVEL].isin(PUBLISHED_LEVELS) & rows[GEOGRAPHY].notna()
@@ -161,7 +156,7 @@ def _duplicates(rows: pd.DataFrame, counted: Sequence[tuple[pd.Series, str]], wh
         if column not in rows:
             continue
         chosen = rows.loc[mask.to_numpy(dtype=bool) & compared.to_numpy(dtype=bool)]
-        conflict = disagreeing(chosen, readings(read_cells(chosen[column], whole=True)))
+        conflict = disagreeing(chosen, readings(settings.cells(chosen[column], whole=True)))
         failing = chosen.loc[conflict]
         if failing.empty:
             continue

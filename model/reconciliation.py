@@ -13,6 +13,13 @@ from .rates import Contrast, Rate
 STATUSES = ("agree", "within_tolerance", "discrepancy", "not_comparable")
 
 
+def compared_pair(left: Interval, right: Interval, left_months: float, right_months: float) -> tuple[Interval, Interval]:
+    """What a comparison compares: the two values, or each per 12 months where the periods differ in length."""
+    if abs(left_months - right_months) < 0.01:
+        return left, right
+    return left.scale(12 / left_months), right.scale(12 / right_months)
+
+
 def status_of(difference: Interval, left: Interval, right: Interval, relation: str, tolerance: Mapping[str, float]) -> str:
     """The one tolerance rule: how a difference (left - right) stands against the relation and the tolerance."""
     if relation == "==":

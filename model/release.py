@@ -36,11 +36,6 @@ class Expectation:
     reason: str = ""
     tolerances: Mapping[str, Mapping[str, float]] = field(default_factory=dict)  # per geographic level: abs, rel
 
-    @property
-    def tolerance(self) -> Mapping[str, float]:
-        """The national tolerance: what the expectation is written with."""
-        return self.tolerances.get("england", {})
-
     def to_dict(self) -> dict[str, Any]:
         return {"left": self.left, "relation": self.relation, "right": self.right, "reason": self.reason,
                 "tolerance": {level: dict(t) for level, t in self.tolerances.items()}}  # fmt: skip

@@ -9,7 +9,6 @@ pipeline/parallel.py checks the pieces on several cores.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -20,15 +19,12 @@ import pandas as pd
 from ..canonical.records import locations
 from ..canonical.registry import Frames, RawTable, SourceKind, SourceOptions, source_kind
 from ..domain.catalogue import CATALOGUE, severity_for, spec_for
-from ..domain.dates import parse_dates
-from ..domain.geography import ons_code
-from ..domain.periods import Span, census_year, merged_spans
-from ..domain.places import PlacesCovered
 from ..errors import crash_detail
 from ..expectations import SuiteFindings, load_suite_definition, run_suite
 from ..model.checks import CheckOutcome, InputFile, SourceResult
 from ..readers.files import existing_file, file_digest
 from ..schemas.base import FILE_COLUMN, LINE_COLUMN, PATH_COLUMN, SchemaFindings, run_schema
+from .scope import differing, file_reference_dates, pending_las, reference_date_of, source_coverage, written_dates
 
 DEATH_SUITE = "death_records"
 _CODES_SHOWN = 10
@@ -294,59 +290,20 @@ def finish_source(
         failures.add(check_id, failing["record_id"], failing["location"])
     failures.crashed.update(suite.crashed)
 
-    per_file = _file_reference_dates(written_dates(pieces))
+    per_file = file_reference_dates(written_dates(pieces))
     result = SourceResult(
         name=options.name,
         kind=options.kind,
         records=sum(piece.records for piece in pieces),
         deaths=len(deaths),
-        reference_date=_reference_date(options, per_file),
-        file_reference_dates=_differing(per_file),
+        reference_date=reference_date_of(options, per_file),
+        file_reference_dates=differing(per_file),
         files=tuple(f for piece in pieces for f in piece.files),
         outcomes=tuple(_outcome(check_id, failures, options) for check_id in failures.checks_run),
         coverage=source_coverage(options, per_file),
         las=pending_las(options, pieces),
     )
     return CheckedSource(result=result, deaths=deaths)
-
-
-def written_dates(pieces: list[Piece]) -> dict[str, str]:
-    """Each file's reference date as its header writes it (CIN), the first piece's where a file is in two."""
-    written: dict[str, str] = {}
-    for piece in pieces:
-        for name, date in piece.written_dates.items():
-            written.setdefault(name, date)
-    return written
-
-
-def source_coverage(options: SourceOptions, per_file: Mapping[str, dt.date]) -> tuple[Span, ...]:
-    """What the source can count: its declared `coverage:`, else the collection years of the censuses its files'
-    headers date (CIN), else not known (empty)."""
-    if options.coverage:
-        return merged_spans(options.coverage)
-    return merged_spans([census_year(day) for day in set(per_file.values())])
-
-
-def pending_coverage(options: SourceOptions, pieces: list[Piece]) -> tuple[Span, ...]:
-    """`source_coverage` before the source is finished (reconciling needs it while the GX suite still runs)."""
-    return source_coverage(options, _file_reference_dates(written_dates(pieces)))
-
-
-def pending_places(options: SourceOptions, pieces: list[Piece]) -> PlacesCovered | None:
-    """The LAs a source covers, census year by census year (None: England's figure): a declared `la_code:`, else its
-    files' own, so a year missing an LA's census file is not England's figure that year."""
-    if options.la_code:
-        code = ons_code(options.la_code)
-        return PlacesCovered.one([code]) if code else None
-    dates = _file_reference_dates(written_dates(pieces))
-    return PlacesCovered.of_files((census_year(dates[name]) if name in dates else None, las)
-                                  for piece in pieces for name, las in piece.file_las.items())  # fmt: skip
-
-
-def pending_las(options: SourceOptions, pieces: list[Piece]) -> tuple[str, ...]:
-    """Every LA the source is a return of in some year (ONS codes), () when it is England's figure in some year."""
-    places = pending_places(options, pieces)
-    return places.every if places is not None else ()
 
 
 def _recoded(frames: Frames, values: Mapping[str, Mapping[str, str]]) -> Frames:
@@ -363,24 +320,6 @@ def _recoded(frames: Frames, values: Mapping[str, Mapping[str, str]]) -> Frames:
                 recoded[column] = text.map(codes).fillna(text).astype(object).where(text.notna(), None)
         out[name] = recoded
     return out
-
-
-def _file_reference_dates(written: Mapping[str, str]) -> dict[str, dt.date]:
-    """The reference date each file's own header gives, where the kind has one (CIN); these are what the checks use."""
-    if not written:
-        return {}
-    parsed = parse_dates(pd.Series(list(written.values()), dtype=object)).values
-    return {name: value.date() for name, value in zip(written, parsed, strict=True) if not pd.isna(value)}
-
-
-def _differing(per_file: dict[str, dt.date]) -> tuple[tuple[str, dt.date], ...]:
-    """Files whose own reference date is not the one reported for the source (the latest)."""
-    latest = max(per_file.values(), default=None)
-    return tuple((name, day) for name, day in per_file.items() if day != latest)
-
-
-def _reference_date(options: SourceOptions, per_file: dict[str, dt.date]) -> dt.date | None:
-    return max(per_file.values()) if per_file else options.reference_date
 
 
 def _outcome(check_id: str, failures: Failures, options: SourceOptions) -> CheckOutcome:

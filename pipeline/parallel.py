@@ -48,11 +48,9 @@ from .check import (
     finish_source,
     input_bytes,
     merge_pieces,
-    pending_coverage,
-    pending_las,
-    pending_places,
     source_parts,
 )
+from .scope import pending_coverage, pending_las, pending_places
 
 Progress = Callable[[str], None]
 # A worker process costs one to two seconds of a core to start (its imports), while the GX worker's import is

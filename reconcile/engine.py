@@ -92,10 +92,9 @@ def reconcile(
         values, records, counted = _measure_values(
             measure, deaths, kinds, published, found, reference_date, geographies, strict, coverage or {}, las or {}
         )
-        compared: set[str] = set()
         for spec in measure.compare:
-            compared |= _compare_spec(measure, spec, kinds, values, records, counted, link_days, found, deaths, las or {})
-        _note_uncompared(measure, kinds, values, compared, found)
+            _compare_spec(measure, spec, kinds, values, records, counted, link_days, found, deaths, las or {})
+        _note_uncompared(measure, kinds, values, found)
         found.series += national_series(measure.id, values)
         if len(measure.trend) == 2:
             trend = trend_flag(measure, measure.trend, kinds, values)
@@ -194,16 +193,13 @@ def _note(note: str, found: _Collected) -> None:
 
 def _compare_spec(measure: Measure, spec: CompareSpec, kinds: Mapping[str, str], values: Mapping[str, Values],
                   records: Mapping[str, pd.DataFrame], counted: Mapping[str, list[Period]], link_days: int,
-                  found: _Collected, deaths: Mapping[str, pd.DataFrame], las: Mapping[str, PlacesCovered]) -> set[str]:  # fmt: skip
-    """Every pair of sources the spec names; a pair whose values share no period or geography is an empty comparison.
-    Returns the sources it compared (or tried to)."""
+                  found: _Collected, deaths: Mapping[str, pd.DataFrame], las: Mapping[str, PlacesCovered]) -> None:  # fmt: skip
+    """Every pair of sources the spec names; a pair whose values share no period or geography is an empty comparison."""
     lefts, rights = names_with_values(spec.left, kinds, values), names_with_values(spec.right, kinds, values)
-    compared: set[str] = set()
     for left in lefts:
         for right in rights:
             if left == right:
                 continue
-            compared |= {left, right}
             # A record-level source has a true zero where it has no death, except where it does not look (some LAs' return).
             complete = [name for name in records if name not in las]
             pair = compare_pair(measure, spec, left, right, values[left], values[right], complete)
@@ -220,7 +216,6 @@ def _compare_spec(measure: Measure, spec: CompareSpec, kinds: Mapping[str, str],
             if not pair:
                 reason = _no_overlap(values[left], values[right], left, right)
                 found.empty.append(EmptyComparison(measure.id, left, right, reason, spec.allow_empty))
-    return compared
 
 
 def _within(frame: pd.DataFrame, places: tuple[PlacesCovered | None, PlacesCovered | None], periods: list[Period]) -> pd.DataFrame:
@@ -246,14 +241,13 @@ def _within(frame: pd.DataFrame, places: tuple[PlacesCovered | None, PlacesCover
     return frame.loc[keep]
 
 
-def _note_uncompared(measure: Measure, kinds: Mapping[str, str], values: Mapping[str, Values], compared: set[str],
-                     found: _Collected) -> None:  # fmt: skip
+def _note_uncompared(measure: Measure, kinds: Mapping[str, str], values: Mapping[str, Values], found: _Collected) -> None:
     """A source the measure selects but no compare names (a second source of one kind) is said, never silently left out."""
     if not measure.compare:
         return
     named = {n for c in measure.compare for wanted in (c.left, c.right) for n in sources_named(wanted, kinds)}
     for name in values:
-        if name not in compared and name not in named:
+        if name not in named:
             found.notes.append(f"{name}: selected by {measure.id} but compared with nothing: its compares name "
                                f"{', '.join(sorted({w for c in measure.compare for w in (c.left, c.right)}))}")  # fmt: skip
 

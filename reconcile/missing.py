@@ -39,18 +39,19 @@ def missing_deaths(measure: Measure, spec: CompareSpec, left: str, right: str, c
     side's every death record (where a death recorded under another LA would be)."""
     out: list[MissingDeaths] = []
     for side, source, other in contained_sides(spec, left, right):
+        placeless = anywhere[other].assign(la_code=None)  # once per side, not per period
         for found in links:
             ids = getattr(found, side)
             if not ids:
                 continue
             records = compared[source]
             unmatched = records.loc[records["record_id"].astype(str).isin(ids)]
-            out += _sorted(measure, Period.from_iso(found.period), source, other, unmatched, whole[other], anywhere[other], days)
+            out += _sorted(measure, Period.from_iso(found.period), source, other, unmatched, whole[other], placeless, days)
     return out
 
 
 def _sorted(measure: Measure, period: Period, source: str, other: str, unmatched: pd.DataFrame, elsewhere: pd.DataFrame,
-            anywhere: pd.DataFrame, days: int) -> list[MissingDeaths]:  # fmt: skip
+            placeless: pd.DataFrame, days: int) -> list[MissingDeaths]:  # fmt: skip
     links = link(unmatched, elsewhere, death_date_days=days)
     kind = pd.Series("absent", index=unmatched.index, dtype=object)
     if len(links.pairs):
@@ -63,8 +64,8 @@ def _sorted(measure: Measure, period: Period, source: str, other: str, unmatched
         kind.loc[links.pairs[LEFT].to_numpy()] = np.where(same_period, "other_status", "other_period")
     absent = kind == "absent"
     if absent.any():  # linked once more with no LA: the other source may place the child elsewhere (out of area)
-        placeless = link(unmatched.loc[absent].assign(la_code=None), anywhere.assign(la_code=None), death_date_days=days)
-        kind.loc[placeless.pairs[LEFT].to_numpy()] = "other_la"
+        elsewhere_la = link(unmatched.loc[absent].assign(la_code=None), placeless, death_date_days=days)
+        kind.loc[elsewhere_la.pairs[LEFT].to_numpy()] = "other_la"
     places = unmatched["la_code"].astype(object).where(unmatched["la_code"].notna(), ENGLAND)
     out = []
     for (geography, what), group in unmatched.groupby([places, kind], sort=True):

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ..canonical.published import CODE, GEOGRAPHY, LEVEL, PERIOD, PublishedSettings, cell_keys, disagreeing
-from ..domain.cells import cell_bounds, in_words, read_cells, readings, tally
+from ..domain.cells import in_words, readings, tally
 from ..domain.geography import ENGLAND, LONDON, LONDON_PARTS, PUBLISHED_LEVELS, la_field, la_label, la_lookup
 from ..domain.intervals import SUPPRESSED, Interval
 from ..model.reconciliation import CoherenceCheck
@@ -93,9 +93,8 @@ def published_values(
 def _figures(source: PublishedSource, rows: pd.DataFrame, value: str) -> pd.DataFrame:
     """Each selected row's count as [low, high] (NaN when not usable), whether it is unreadable, and whether another
     row of the same cell says something else. A symbol the source declares (`symbols: {c: [1, 5]}`) is what it says."""
-    declared = source.settings.symbols
-    cells = read_cells(rows[value], whole=True, symbols=declared)
-    low, high = cell_bounds(cells, rows[LEVEL].map(source.base).fillna(1).astype("int64"), count=True, declared=declared)
+    cells = source.settings.cells(rows[value], whole=True)
+    low, high = source.settings.count_bounds(cells, rows[LEVEL])
     return pd.DataFrame(
         {
             PERIOD: rows[PERIOD], GEOGRAPHY: rows[GEOGRAPHY], LEVEL: rows[LEVEL], CODE: rows[CODE],

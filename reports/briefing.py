@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..domain.geography import ENGLAND
+from ..domain.geography import ENGLAND, la_name
 from ..model.reconciliation import Bridge, BridgeStep
 from ..model.release import Release
 from .disclosure import Cell, Disclosure
 from .facts import discrepancy_facts, expected_text, explain_discrepancy, hides_a_side, value_text
-from .gaps import missing_total, place
+from .gaps import missing_total, missing_words
 from .view_model import Briefing
 from .wording import count_words, counted, figure_text, listed, period_label, verb
 
@@ -45,10 +45,9 @@ def verdict_sentence(release: Release, disclosure: Disclosure) -> str:
         if result.empty_gating:
             reasons.append(count_words(len(result.empty_gating), "comparison", "comparisons") + " could not be made")
         if result.missing_gating:
-            total = sum(g.count for g in result.missing_gating)
-            hidden = disclosure.hides(total)
-            reasons.append(f"{counted(total, 'death', 'deaths', hidden)} in one source {verb(total, hidden, 'has', 'have')} "
-                           "no record in another")  # fmt: skip
+            total = missing_total(result, gating_only=True)
+            reasons.append(f"{missing_words(result, disclosure, gating_only=True)} in one source "
+                           f"{verb(total, disclosure.hides(total), 'has', 'have')} no record in another")  # fmt: skip
     if failing:
         total = len(release.gating_sources)
         if len(failing) == 1:
@@ -150,7 +149,7 @@ def _missing_finding(release: Release, disclosure: Disclosure) -> str:
     total = missing_total(result)
     hidden = disclosure.hides(total)
     pairs = listed(sorted({f"{g.source} but not {g.absent_from}" for g in gaps}))
-    places = list(dict.fromkeys(f"{place(g.geography)} {g.period_label}" for g in gaps))
+    places = list(dict.fromkeys(f"{la_name(g.geography)} {g.period_label}" for g in gaps))
     where = listed(places[:3]) + (" and elsewhere" if len(places) > 3 else "")
     deaths = f"{counted(total, 'death', 'deaths', hidden)} {verb(total, hidden)}"
     blocking = ("whatever the count tolerance allows, they block the release" if result.missing_gating

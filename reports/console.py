@@ -7,6 +7,9 @@ secondary suppression withholds is `c` here as in every other output.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from ..domain.intervals import SUPPRESSED
 from ..model.checks import CheckOutcome, SourceResult
 from ..model.reconciliation import Comparison, ReconcileResult
@@ -35,10 +38,9 @@ def tally(number: int, one: str, many: str) -> str:
     return f"{number:,} {plural(number, one, many)}"
 
 
-def agreeing(result: ReconcileResult) -> str:
+def agreeing(summary: Mapping[str, Any]) -> str:
     """`3 agree, 2 consistent`: a one-sided relation (at least, at most) that holds is consistent with it; the two
     counts need not agree (the JSON's status stays "agree"; its summary counts `consistent` among those)."""
-    summary = result.summary()
     consistent = summary["consistent"]
     agree = summary["agree"] - consistent
     return f"{agree:,} agree" + (f", {consistent:,} consistent" if consistent else "")
@@ -113,7 +115,7 @@ def render_reconciliation(release: Release, disclosure: Disclosure = AS_RECORDED
     summary = result.summary()
     lines = [
         f"{'PASS' if result.passed else 'FAIL'}  reconciliation: {tally(summary['comparisons'], 'comparison', 'comparisons')}, "
-        f"{agreeing(result)}, {summary['within_tolerance']:,} within tolerance, "
+        f"{agreeing(summary)}, {summary['within_tolerance']:,} within tolerance, "
         f"{tally(summary['discrepancy'], 'discrepancy', 'discrepancies')}, {summary['not_comparable']:,} not comparable"
         + (f"; {missing_words(result, disclosure)} missing from a source (once per measure)" if result.absent else "")
     ]

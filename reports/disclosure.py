@@ -111,7 +111,7 @@ class Disclosure:
 
     def hides_total(self, source: str, deaths: int) -> bool:
         """A record source's total of deaths: withheld when small, or when a measure's counts would give away its rest."""
-        return self.hides(deaths) or (self.publish and total_cell(source) in self.withheld)
+        return self.hides_cell(total_cell(source), deaths)
 
     def total(self, source: str, deaths: int) -> str:
         return SUPPRESSED if self.hides_total(source, deaths) else self.count(deaths)

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-from ..domain.geography import la_field
+from ..domain.geography import la_name
 from ..model.reconciliation import GAP_KINDS, MissingDeaths, ReconcileResult
 from .disclosure import Disclosure
-from .wording import counted
+from .wording import counted, verb
 
 LABELS = {"absent": "MISSING", "other_status": "ELSEWHERE", "other_period": "SHIFTED", "other_la": "OTHER LA"}
-
-
-def place(geography: str) -> str:
-    """An LA's name where it has one (Bradford), else the geography as given."""
-    return la_field("la_name").get(geography, geography)
 
 
 def gap_sentence(gap: MissingDeaths, disclosure: Disclosure, *, ids: bool = True) -> str:
@@ -20,9 +15,9 @@ def gap_sentence(gap: MissingDeaths, disclosure: Disclosure, *, ids: bool = True
     Markdown summary, which a pull request shows to everyone who can read it)."""
     hidden = disclosure.hides(gap.count)
     deaths = counted(gap.count, "death", "deaths", hidden)  # `some deaths` when withheld: no plural gives it away
-    verb = GAP_KINDS[gap.kind][0 if gap.count == 1 and not hidden else 1]
-    listed = f": {', '.join(gap.record_ids)}" if gap.record_ids and ids else ""
-    return f"{gap.measure} {gap.period_label} {place(gap.geography)}: {deaths} in {gap.source} {verb} {gap.absent_from}{listed}"
+    what = verb(gap.count, hidden, *GAP_KINDS[gap.kind])
+    named = f": {', '.join(gap.record_ids)}" if gap.record_ids and ids else ""
+    return f"{gap.measure} {gap.period_label} {la_name(gap.geography)}: {deaths} in {gap.source} {what} {gap.absent_from}{named}"
 
 
 def gap_label(gap: MissingDeaths) -> str:
@@ -35,14 +30,14 @@ def ordered_gaps(result: ReconcileResult) -> list[MissingDeaths]:
     return sorted(result.missing, key=lambda g: (rank[g.kind], g.severity != "error"))
 
 
-def missing_total(result: ReconcileResult) -> int:
-    """Deaths with no record at all in a source that should have them (once per measure)."""
-    return sum(g.count for g in result.absent)
+def missing_total(result: ReconcileResult, *, gating_only: bool = False) -> int:
+    """Deaths with no record at all in a source that should have them (once per measure); or only those that block."""
+    return sum(g.count for g in (result.missing_gating if gating_only else result.absent))
 
 
-def missing_words(result: ReconcileResult, disclosure: Disclosure) -> str:
+def missing_words(result: ReconcileResult, disclosure: Disclosure, *, gating_only: bool = False) -> str:
     """`3 deaths`, or `some deaths` when the total is withheld."""
-    total = missing_total(result)
+    total = missing_total(result, gating_only=gating_only)
     return counted(total, "death", "deaths", disclosure.hides(total))
 
 

@@ -10,7 +10,7 @@ import re
 from collections.abc import Mapping, Sequence
 
 from ..canonical.registry import kind_display
-from ..domain.geography import ENGLAND, LONDON, LONDON_PARTS, la_field, la_label
+from ..domain.geography import ENGLAND, LONDON, LONDON_PARTS, la_field, la_label, la_name
 from ..domain.intervals import Interval
 from ..model.rates import Rate
 from ..model.reconciliation import Bridge, Comparison, ReconcileResult, SeriesPoint
@@ -23,6 +23,7 @@ from .wording import (
     expectation_text,
     figure_text,
     period_label,
+    rate_per_text,
     tolerance_by_level,
 )
 
@@ -44,9 +45,7 @@ def _sources(note: MeasureNote | None, points: Sequence[SeriesPoint], bridges: S
 
 
 def rate_words(rate: Rate) -> str:
-    low, high = rate.rate.low, rate.rate.high
-    shown = f"{low:,.1f}" if low == high else f"{low:,.1f} to {high:,.1f}"
-    return f"{shown} per {rate.per:,.0f}"
+    return rate_per_text(rate.rate, rate.per)
 
 
 def side_file_names(measures: Sequence[str]) -> dict[str, str]:
@@ -89,14 +88,9 @@ def _widest(places: set[str]) -> tuple[str, ...]:
     return tuple(sorted(wide)) + tuple(sorted(g for g in places if g in regions and regions[g] not in covered))
 
 
-def place_name(place: str) -> str:
-    """A compared place as a heading names it: an LA by its name ("Surrey"), England or a region as it is."""
-    return la_field("la_name").get(place, place)
-
-
 def places_words(places: Sequence[str]) -> str:
     """The places a grid shows, in a heading: "Surrey", "Hartlepool and Walsall", "5 local authorities"."""
-    names = [place_name(p) for p in places]
+    names = [la_name(p) for p in places]
     if len(names) <= 3:
         return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
     return f"{len(names)} local authorities" if all(p in la_field("la_name") for p in places) else f"{len(names)} places"
@@ -137,7 +131,7 @@ def measure_grids(release: Release, disclosure: Disclosure, palette: Mapping[str
                 if len(places) == 1 and place != ENGLAND and not any(cell.text for cell in cells):
                     continue  # a period no source counts here (with several places, each period has a row for each)
                 outcomes = tuple(_outcome(c, result, release, disclosure) for c in compared if (c.period, c.geography) == (period, place))
-                label = period_label(period) + (f", {place_name(place)}" if len(places) > 1 else "")
+                label = period_label(period) + (f", {la_name(place)}" if len(places) > 1 else "")
                 rows.append(GridRow(label, cells, outcomes))
         title = release.titles.get(measure, note.title if note else measure)
         grids.append(

@@ -18,7 +18,6 @@ from markupsafe import Markup, escape
 from .charts import Series, releases_svg, trend_svg
 from .glossary import glossary_anchor
 from .view_model import ReportView, SideFile
-from .wording import KIND_LABELS
 
 # OWASP CSV injection: a cell starting with one of these is read as a formula by spreadsheets.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -111,7 +110,6 @@ def render_html(view: ReportView, report_path: Path) -> str:
         trends={t.measure: t for t in view.trends},
         trend_charts=trends,
         glossary_ids=_glossary_ids(view),
-        kinds=KIND_LABELS,
         side_links={side.name: "./" + quote(side_file_name(report_path, side)) for side in view.side_files},
         side_names={side.name: side_file_name(report_path, side) for side in view.side_files},
     )

@@ -16,7 +16,7 @@ from ..domain.intervals import SUPPRESSED, Interval
 from ..model.checks import SourceResult
 from ..model.reconciliation import ReconcileResult
 from ..model.release import Release
-from .disclosure import Cell, Disclosure, is_small, left_cell, linkage_figure, right_cell
+from .disclosure import Cell, Disclosure, is_small, left_cell, linkage_figure, right_cell, total_cell
 from .facts import comparison_explanation
 
 AS_RECORDED = Disclosure()
@@ -58,8 +58,7 @@ def _source(document: dict[str, Any], source: SourceResult, disclosure: Disclosu
     if source.published:
         return  # rows and cells of a table, not people: never withheld
     document["records"] = _count(document["records"], disclosure)
-    if disclosure.hides_total(source.name, source.deaths):
-        document["deaths"] = SUPPRESSED
+    document["deaths"] = _count(document["deaths"], disclosure, total_cell(source.name))
     for check in document["checks"]:
         check["failed"] = _count(check["failed"], disclosure)
 

@@ -13,7 +13,7 @@ from ..domain.intervals import SUPPRESSED
 from ..model.checks import CheckOutcome, SourceResult
 from ..model.reconciliation import Comparison, ReconcileResult
 from ..model.release import Release
-from .console import counted, expectation
+from .console import counted, expectation, tally
 from .console import outcome as observed
 from .disclosure import Disclosure
 from .facts import comparison_explanation
@@ -71,14 +71,14 @@ def _case(suite: ET.Element, source: SourceResult, outcome: CheckOutcome, disclo
     if outcome.status == "not_run":
         ET.SubElement(case, "skipped", message=f"not run: {outcome.not_run}")
         return 0
+    # Cells of a published table are not people: their count is never withheld (Disclosure.failures).
+    number = tally(outcome.failed, *_unit(outcome)) if outcome.level == "cell" else counted(outcome.failed, *_unit(outcome), disclosure)
+    found = f"{number}: {outcome.message}"
     if outcome.failed and outcome.severity == "error":
-        failure = ET.SubElement(
-            case, "failure", message=f"{counted(outcome.failed, *_unit(outcome), disclosure)}: {outcome.message}"
-        )
+        failure = ET.SubElement(case, "failure", message=found)
         failure.text = "\n".join(outcome.record_ids[:_IDS_LISTED])
         return 1
     if outcome.failed:  # a warning: the case passes, and says what it found
-        found = f"{counted(outcome.failed, *_unit(outcome), disclosure)}: {outcome.message}"
         _warn(case, found, outcome.record_ids[:_IDS_LISTED])
     return 0
 

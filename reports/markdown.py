@@ -53,7 +53,7 @@ def render_markdown(release: Release, disclosure: Disclosure = AS_RECORDED) -> s
         lines.append("")
     if result is not None:
         summary = result.summary()
-        lines += [f"{tally(summary['comparisons'], 'comparison', 'comparisons')}: {agreeing(result)}, "
+        lines += [f"{tally(summary['comparisons'], 'comparison', 'comparisons')}: {agreeing(summary)}, "
                   f"{summary['within_tolerance']:,} within tolerance, {tally(summary['discrepancy'], 'discrepancy', 'discrepancies')}, "
                   f"{summary['not_comparable']:,} not comparable."]  # fmt: skip
         if result.discrepancies:
@@ -71,7 +71,7 @@ def render_markdown(release: Release, disclosure: Disclosure = AS_RECORDED) -> s
         gaps = ordered_gaps(result)
         if gaps:
             lines += ["", f"Deaths one source has and another lacks ({missing_words(result, disclosure)} with no record at all, "
-                      f"counted once per measure{'' if disclosure.publish else '; record ids in the JSON and the report'}):", "",
+                      f"counted once per measure{'; record ids in the JSON and the report' if disclosure.shows_record_ids else ''}):", "",
                       "| finding | deaths |", "|---|---|"]  # fmt: skip
             lines += [f"| {gap_label(gap)} | {_cell(gap_sentence(gap, disclosure, ids=False))} |" for gap in gaps[:30]]
             if len(gaps) > 30:

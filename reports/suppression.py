@@ -52,9 +52,10 @@ import numpy as np
 from ..domain.geography import ENGLAND, LONDON, LONDON_PARTS, la_field, level_of
 from ..domain.intervals import Interval
 from ..domain.periods import Period
-from ..model.reconciliation import Comparison, ReconcileResult, status_of
+from ..model.reconciliation import ReconcileResult
 from ..model.release import Release
 from .disclosure import Cell, Disclosure, is_small, pair_source, total_cell
+from .inference import determined, status_narrows
 
 _ORDER = {"agreement": 0, "bridge": 1, "linkage": 2, "hierarchy": 3, "complement": 4}
 
@@ -284,7 +285,7 @@ class _Suppression:
                 partner = cells[shown]
                 if not self.unknown(cells[hidden]) or self.unknown(partner) or self.figures[partner].public:
                     continue
-                if partner in self.agrees_with_public or not self.figures[partner].exact or not _narrows(c, hidden):
+                if partner in self.agrees_with_public or not self.figures[partner].exact or not status_narrows(c, hidden):
                     continue
                 self.withheld.add(partner)
                 changed = True
@@ -329,7 +330,7 @@ class _Suppression:
                 for cell, k in equation.terms:
                     if cell in column:
                         matrix[row, column[cell]] = k
-            self.audited[key] = _determined(matrix, cells)
+            self.audited[key] = determined(matrix, cells)
             for cell in self.audited[key]:
                 options = (self._candidate(e) for e in sorted(self.by_cell[cell], key=lambda e: (_ORDER[e.kind], len(e.terms))))
                 chosen = next((c for c in options if c is not None), None)
@@ -367,33 +368,6 @@ class _Suppression:
         for cell in parent:
             systems[root(cell)][0].append(cell)
         return [(sorted(cells), equations) for cells, equations in systems.values()]
-
-
-def _narrows(c: Comparison, hidden: int) -> bool:
-    """Whether the comparison's status tells a reader more of its hidden side than `c` does: fewer of 1 to 5 stay
-    possible, or (for a figure withheld to protect others, whatever its value) the status bounds it on both sides."""
-    values = (c.left_value, c.right_value)
-    if is_small(values[hidden].low):
-        possible = [v for v in range(1, 6) if _status_if(c, hidden, v) == c.status]
-        return len(possible) < 5
-    return c.status == "within_tolerance" or (c.status == "agree" and c.relation == "==")
-
-
-def _status_if(c: Comparison, hidden: int, value: int) -> str:
-    """The comparison's status had its hidden side been `value` (per 12 months where the periods differ in length)."""
-    left, right = (Interval.exact(value), c.right_value) if hidden == 0 else (c.left_value, Interval.exact(value))
-    months = (Period.from_iso(c.left_period).months, Period.from_iso(c.right_period).months)
-    if abs(months[0] - months[1]) >= 0.01:
-        left, right = left.scale(12 / months[0]), right.scale(12 / months[1])  # type: ignore[union-attr]
-    return status_of(left - right, left, right, c.relation, c.tolerance)  # type: ignore[operator, arg-type]
-
-
-def _determined(matrix: np.ndarray, cells: list[Cell]) -> list[Cell]:
-    """The unknowns whose value the equations fix: e_j in the row space, i.e. its projection onto it is 1."""
-    _, singular, basis = np.linalg.svd(matrix, full_matrices=False)
-    rank = int((singular > 1e-9 * max(float(singular.max(initial=0.0)), 1.0)).sum())
-    weight = (basis[:rank] ** 2).sum(axis=0)
-    return [cells[j] for j in np.flatnonzero(weight > 1 - 1e-9)]
 
 
 def for_release(disclosure: Disclosure, release: Release) -> Disclosure:

@@ -260,5 +260,4 @@ def build_report_view(release: Release, disclosure: Disclosure) -> ReportView:
         files_summary=_files_summary(release),
         gaps=gap_rows(result or empty, disclosure),
         source_kinds={s.name: kind_display(s.kind) for s in sources},
-        source_labels={s.name: source_display(s.name, s.kind) for s in sources},
     )

@@ -317,4 +317,3 @@ class ReportView:
     files_summary: str = ""
     gaps: tuple[tuple[str, str], ...] = ()  # deaths one source has and another lacks: (label, sentence), blocking first
     source_kinds: dict[str, str] = field(default_factory=dict)  # source name -> "SSDA903 return (ssda903)"
-    source_labels: dict[str, str] = field(default_factory=dict)  # source name -> "dfe_cla — SSDA903 return (ssda903)"

@@ -150,14 +150,6 @@ def visible(text: str) -> str:
 
 # --- figures through the disclosure, plurals that reveal nothing, expectations in words -------------------------
 
-KIND_LABELS = {"cin": "CIN census", "ssda903": "SSDA903", "ncmd": "NCMD", "csprp": "CSPRP", "published": "published",
-               "denominator": "population"}  # fmt: skip
-
-
-def kind_label(kind: str) -> str:
-    return KIND_LABELS.get(kind, kind)
-
-
 def figure_text(value: Interval | float | None, disclosure: Disclosure, cell: Cell) -> str:
     """A source's figure for a measure, period and place as every output shows it (`Disclosure.figure`)."""
     return disclosure.figure(cell, value if value is None or isinstance(value, Interval) else Interval.exact(value))

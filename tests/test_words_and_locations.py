@@ -173,4 +173,4 @@ def test_the_json_summary_counts_the_consistent_as_the_console_does() -> None:
 
     result = ReconcileResult(comparisons=(compared(1, 1, "=="), compared(2, 2, "=="), compared(55, 0, ">=")))
     assert result.summary()["agree"] == 3 and result.summary()["consistent"] == 1
-    assert agreeing(result) == "2 agree, 1 consistent"
+    assert agreeing(result.summary()) == "2 agree, 1 consistent"
