@@ -46,6 +46,13 @@ def la_field(field: str) -> dict[str, str]:
     return dict(zip(lookup["new_la_code"], lookup[field], strict=True))
 
 
+@cache
+def region_las() -> dict[str, frozenset[str]]:
+    """Each region (as `region_of` names it: Inner and Outer London apart) -> its LAs' ONS codes."""
+    lookup = la_lookup()
+    return {str(region): frozenset(codes) for region, codes in lookup.groupby("region_name")["new_la_code"]}
+
+
 def la_name(place: str) -> str:
     """A place as people name it: an LA by its name ("Bradford"), England or a region as it is."""
     return la_field("la_name").get(place, place)

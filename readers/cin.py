@@ -320,12 +320,16 @@ def _tied_paths(
         return None
     tied = np.flatnonzero(np.r_[same, False] | np.r_[False, same])
     first_child = np.r_[0, [last for _, last, _, _ in raw.files]][:-1]  # children numbered before each file's
+    # Built column-wise (a census on one line ties every row): no Python call per row.
+    files = row_file[tied]
+    prefix = pd.Series(np.array(raw.child_paths, dtype=object)[files], dtype="string")
+    child = pd.Series(row_child[tied] + 1 - first_child[files]).astype("string")
+    episode = row_episode[tied]
+    detail = pd.Series(episode - child_first[tied] + 1).astype("string")
+    where = prefix + "[" + child + "]"
+    tied_paths = where.where(episode < 0, where + "/CINdetails[" + detail + "]")
     paths = np.full(len(lines), None, dtype=object)
-    prefix = np.array(raw.child_paths, dtype=object)
-    for row in tied:
-        where = f"{prefix[row_file[row]]}[{row_child[row] + 1 - first_child[row_file[row]]}]"
-        episode = row_episode[row]
-        paths[row] = where if episode < 0 else f"{where}/CINdetails[{episode - child_first[row] + 1}]"
+    paths[tied] = tied_paths.to_numpy(dtype=object)
     return paths
 
 

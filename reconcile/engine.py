@@ -20,6 +20,7 @@ from ..domain.geography import (
     la_label,
     la_lookup,
     london_of,
+    region_las,
     region_of,
 )
 from ..domain.intervals import Interval
@@ -309,8 +310,7 @@ def _counts_at(records: pd.DataFrame, period: Period, las: frozenset[str] | None
     """A return of some LAs in a period: its deaths at each of them, zero included, and at a region only where it
     covers every LA of the region; England's figure only where it covers every LA (`las` None). Deaths given another
     LA are not its own."""
-    lookup = la_lookup()
-    covered = frozenset(lookup["new_la_code"]) if las is None else las
+    covered = frozenset(la_lookup()["new_la_code"]) if las is None else las
     inside = period.contains(records["date_of_death"])
     mine = records.loc[inside & records["la_code"].isin(covered)]
     values: Values = {(period, ENGLAND): Interval.exact(int(inside.sum()))} if las is None else {}
@@ -318,13 +318,11 @@ def _counts_at(records: pd.DataFrame, period: Period, las: frozenset[str] | None
         counts = mine["la_code"].value_counts()
         values.update({(period, la): Interval.exact(int(counts.get(la, 0))) for la in sorted(covered)})
     if "region" in levels:
-        regions = lookup.groupby("region_name")["new_la_code"].agg(frozenset)
-        whole = [str(region) for region, codes in regions.items() if covers_every(codes, covered)]
+        whole = [region for region, codes in region_las().items() if covers_every(codes, covered)]
         whole += [LONDON] if all(part in whole for part in LONDON_PARTS) else []
-        region_of_record = region_of(mine["la_code"])
-        for region in whole:
-            at = region_of_record.isin(LONDON_PARTS) if region == LONDON else region_of_record == region
-            values[(period, region)] = Interval.exact(int(at.sum()))
+        regions = region_of(mine["la_code"])
+        counts = pd.concat([regions, london_of(regions)]).value_counts()  # London is Inner + Outer London, as in _counts
+        values.update({(period, region): Interval.exact(int(counts.get(region, 0))) for region in whole})
     return values
 
 
