@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import errno
 import re
+import signal
 
 EXIT_OK = 0
 EXIT_CHECKS_FAILED = 1
 EXIT_BAD_INPUT = 2
-EXIT_INTERRUPTED = 130
+EXIT_INTERRUPTED = 130  # 128 + SIGINT
 
 
 class TriangulateError(Exception):
@@ -44,6 +46,51 @@ class ConfigError(TriangulateError):
 
 class UsageError(TriangulateError):
     """A command line that cannot be acted on."""
+
+
+class Stopped(KeyboardInterrupt):
+    """A signal that ends the run as Ctrl-C does (SIGINT, SIGTERM, SIGHUP): exit 128 + its number, one line.
+
+    A KeyboardInterrupt, so every `finally` and every handler of an interruption (stopping workers, removing
+    temporary files) runs for each of them alike."""
+
+    def __init__(self, signum: int = signal.SIGINT) -> None:
+        self.signum = int(signum)
+        self.exit_code = 128 + self.signum
+        super().__init__(signal.Signals(self.signum).name)
+
+    @property
+    def word(self) -> str:
+        return {signal.SIGTERM: "terminated", signal.SIGHUP: "hung up"}.get(self.signum, "interrupted")
+
+
+class SystemFault(TriangulateError):
+    """The operating system refused (no space, a file too large, a name too long, no permission, a closed
+    output): exit 2, one line naming the path, never an internal error."""
+
+    @classmethod
+    def of(cls, error: OSError, path: object = None) -> SystemFault:
+        where = path if path is not None else error.filename
+        return cls(os_reason(error), path=where)
+
+
+_OS_WORDS = {
+    errno.ENOSPC: "no space left on the device holding it",
+    errno.EDQUOT: "disk quota exceeded on the device holding it",
+    errno.EFBIG: "file too large (a file size limit of this system or process)",
+    errno.ENAMETOOLONG: "file name too long for this system",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "operation not permitted",
+    errno.EROFS: "read-only file system",
+    errno.EPIPE: "the reader of this output has closed it",
+}
+
+
+def os_reason(error: OSError) -> str:
+    """An OSError in a few words (the path is named by the message's prefix)."""
+    if error.errno in _OS_WORDS:
+        return _OS_WORDS[error.errno]
+    return (error.strerror or type(error).__name__).lower()
 
 
 _EXCEPTION_NAME = re.compile(r"\b([A-Z]\w*(?:Error|Exception))\b")
