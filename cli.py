@@ -18,7 +18,9 @@ import click
 from . import __version__
 from .cli_history import history
 from .cli_options import OutputsCommand, validating
-from .errors import EXIT_BAD_INPUT, EXIT_CHECKS_FAILED, EXIT_INTERRUPTED, EXIT_OK, ChecksFailed, TriangulateError, UsageError
+from .environment import prepare, report
+from .errors import EXIT_BAD_INPUT, EXIT_CHECKS_FAILED, EXIT_OK, ChecksFailed, TriangulateError, UsageError, system_fault
+from .lifecycle import install_handlers
 from .pipeline.progress import Progress
 
 
@@ -62,7 +64,17 @@ def cli() -> None:
 
 
 def _history_options(command):  # type: ignore[no-untyped-def]
-    command = click.option("--release", "release_label", help="This release's label in the history [default: the reference date].")(command)
+    def one_line_label(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+        """A release label is a short printable line (domain/inputs.py `label_problem`): refused at once otherwise."""
+        from .domain.inputs import label_problem
+
+        problem = label_problem(value) if value is not None else None
+        if problem is not None:
+            raise UsageError(f"--release: {problem}")
+        return value
+
+    command = click.option("--release", "release_label", callback=one_line_label,
+                           help="This release's label in the history [default: the reference date].")(command)  # fmt: skip
     return click.option(
         "--history", "history_url", help="Record the run in a history: a SQLAlchemy URL (sqlite:///h.db, postgresql+psycopg://...) or a SQLite file path."
     )(command)
@@ -111,7 +123,7 @@ def check(
 ) -> None:
     """Check one source's files and report every failing record id."""
     from .canonical.registry import SourceOptions
-    from .pipeline.outputs import validate_targets, write_outputs
+    from .pipeline.outputs import validate_targets
     from .pipeline.release import check_release
     from .reports.console import render_check_summary
     from .reports.disclosure import Disclosure
@@ -149,12 +161,12 @@ def check(
         or (match.reference_date if match is not None else config.reference_date if config is not None else None),
         severity=severity,
     )
-    from .pipeline.memory import history_at, remember
+    from .pipeline.memory import history_at, write_and_remember
 
     started = dt.datetime.now(dt.UTC)
     with history_at(history_url or (config.history if config else None)) as history:
-        release, _, disclosure = write_outputs(check_release(options, config, jobs=jobs), targets, disclosure)
-        remember(history, release, started, release_label or (config.release if config else None))
+        release, _, disclosure = write_and_remember(history, check_release(options, config, jobs=jobs), targets, disclosure,
+                                                    started, release_label or (config.release if config else None), since=False)  # fmt: skip
     click.echo(render_check_summary(release.sources[0], disclosure))
     if not release.passed:
         raise ChecksFailed
@@ -292,7 +304,6 @@ def revisions(old_path: Path, new_path: Path, config_path: Path | None, json_pat
 
     from .config.measures import tolerance_of
     from .config.revisions import load_revisions_config
-    from .pipeline.atomic import write_all_atomic
     from .pipeline.outputs import validate_targets
     from .pipeline.revisions import run_revisions
     from .readers.files import existing_file
@@ -307,14 +318,14 @@ def revisions(old_path: Path, new_path: Path, config_path: Path | None, json_pat
         except TriangulateError as error:
             raise UsageError(error.message) from None
         config = replace(config, tolerance={**config.tolerance, **chosen})
-    from .pipeline.memory import history_at, remember_revisions
+    from .pipeline.memory import history_at, write_and_remember_revisions
 
     started = dt.datetime.now(dt.UTC)
     with history_at(history_url) as history:
         found = run_revisions(existing_file(old_path), existing_file(new_path), config)
         renderers = {json_path: render_revisions_json, html_path: render_revisions_html, summary_md: render_revisions_markdown}
-        write_all_atomic({Path(path): render(found) for path, render in renderers.items() if path is not None})
-        remember_revisions(history, found, started, release_label)
+        files = {Path(path): render(found) for path, render in renderers.items() if path is not None}
+        write_and_remember_revisions(history, found, files, started, release_label)
     click.echo(render_revisions_markdown(found).rstrip())
     if not found.passed:
         raise ChecksFailed
@@ -323,25 +334,27 @@ def revisions(old_path: Path, new_path: Path, config_path: Path | None, json_pat
 cli.add_command(history)
 
 
-def _interrupted() -> None:
-    """Exit 130 once interrupted, whatever arrives next: a second Ctrl-C (or a signal a writer deferred and
-    re-raised) during the exit must not turn it into a death by signal."""
-    import signal
+def _interrupted(error: BaseException | None = None) -> None:
+    """Exit as the signal that stopped the run says (lifecycle.py): 130 `interrupted` for Ctrl-C, 143 `terminated`,
+    129 `hung up`, whatever arrives next: a second signal (or one a writer deferred and re-raised) during the exit
+    must not turn it into a death by signal. `error`: the exception caught (by default, the one being handled)."""
+    from .lifecycle import exit_stopped
 
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, signal.SIG_IGN)
-    click.echo("triangulate: interrupted", err=True)
-    sys.exit(EXIT_INTERRUPTED)
+    atomic = sys.modules.get(f"{__package__}.pipeline.atomic")  # imported wherever its SIGTERM exception can arise
+    terminated = getattr(atomic, "Terminated", None)
+    exit_stopped(error if error is not None else sys.exc_info()[1], (terminated,) if terminated is not None else ())
 
 
 def main(argv: list[str] | None = None) -> None:
     """The one place where exceptions become exit codes."""
+    install_handlers()  # SIGTERM and SIGHUP stop the run as Ctrl-C does, from here to the exit (lifecycle.py)
     try:
+        prepare(sys.argv[1:] if argv is None else argv)  # console streams, the temporary folder: before any work
         cli.main(args=argv, prog_name="triangulate", standalone_mode=False)
     except ChecksFailed:
         sys.exit(EXIT_CHECKS_FAILED)
     except TriangulateError as error:
-        click.echo(f"triangulate: error: {error.one_line()}", err=True)
+        report(f"triangulate: error: {error.one_line()}")
         sys.exit(error.exit_code)
     except (click.exceptions.Abort, KeyboardInterrupt):
         _interrupted()
@@ -351,6 +364,10 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Exit as done:
         sys.exit(done.exit_code)
     except Exception as error:
+        fault = system_fault(error, sys.argv[1:] if argv is None else argv)
+        if fault is not None:  # the operating system refused (no space, a name too long, no permission...): not a bug
+            report(f"triangulate: error: {fault.one_line()}")
+            sys.exit(fault.exit_code)
         if os.environ.get("TRIANGULATE_DEBUG"):
             raise
         click.echo(

@@ -1,29 +1,34 @@
 """Outputs are written whole or not at all, no temporary file outlives the run, and nothing on the host is replaced.
 
-**Where an output goes** (`where`). A path the user named that exists and is not a regular file is written in
-place, without a temporary file or a rename: a character device (`/dev/null`), a FIFO, `/dev/stdout`, or `-` for
-standard output. A symbolic link the user named is resolved and its target is written atomically; the link stays.
-A block device or a socket is refused, and so is a folder. A path the tool names itself (a side file, an output's
-default name in `--out`) is never followed: whatever is there (a planted link, a FIFO) is replaced by the new file.
+Where each output goes (a regular file written atomically, or a device, FIFO or standard output written in place)
+is decided by `streams.where`.
 
 **Atomic files.** Each regular output is written to an unnamed file in its target's folder (O_TMPFILE, mode
-0o600), flushed and fsync'ed; only when every one is written, and every stream output too, is each given a
-temporary name (`.{target}.triangulate-{16 hex}.part`, by linkat through /proc/self/fd) and at once renamed onto
-its target; then the folder is fsync'ed. Until that last moment there is no name a kill -9 could orphan: the
-kernel frees an unnamed file with its last descriptor. Where a file system has no O_TMPFILE, the temporary file
-is named from the start, as before. The temporary files can hold special category data, so:
+0o600), flushed and fsync'ed; only when every one is written, and every stream output too, is the set placed:
+each previous output is given a second name (its backup, `.{target}.triangulate-{16 hex}.part`, linked while
+locked), then each new file is given a temporary name (linkat through /proc/self/fd) and at once renamed onto
+its target. Until then there is no name a kill -9 could orphan: the kernel frees an unnamed file with its last
+descriptor. Where a file system has no O_TMPFILE, the temporary file is named from the start.
+
+**All or nothing.** A placed set (`Placed`) keeps the previous outputs' backups until it is settled: a rename
+that fails half-way through the set (a side file another user owns in a sticky folder, a full disk) puts every
+earlier output back, and so does `Placed.restore` afterwards, which the run calls when its history could not
+commit the run (pipeline/memory.py). So exit 2 leaves the earlier set, whole. Outputs written in place (a FIFO,
+standard output) cannot be taken back. `settle` removes the backups and the stale outputs of an earlier run.
+
+The temporary files and backups can hold special category data, so:
 
 * a name is recorded before it exists (created O_EXCL, or linked), and every recorded name is removed in a
   `finally` unless it was renamed;
-* SIGINT and SIGTERM are taken over while the set is written: the handler only notes the signal and the writer
-  raises it (KeyboardInterrupt; `Terminated` for SIGTERM) at its next step, so a signal can never land half-way
-  through creating a file or through the clean-up itself, and the renames always run to the end (the set is
-  never half old, half new). A stream that waits (a FIFO with no reader yet, a full pipe) checks for one often;
-* SIGKILL cannot be caught, so each run first removes the named temporary files an earlier, killed run left
-  beside the targets it is about to write. Only names of exactly this writer's pattern for those targets are
-  touched, and a file is removed only if no live writer holds its lock (each writer holds an flock on its
-  temporary files, named or not, until they are renamed), so a run writing into the same folder at the same
-  time keeps its files.
+* SIGINT, SIGTERM and SIGHUP are taken over while the set is written: the handler only notes the signal and the
+  writer raises it (`errors.Stopped`) at its next step, so a signal can never land half-way through creating a
+  file or through the clean-up itself, and the renames always run to the end (the set is never half old, half
+  new). A stream that waits (a FIFO with no reader yet, a full pipe) checks for one often;
+* SIGKILL cannot be caught, so each run first removes the named temporary files and backups an earlier, killed
+  run left beside the targets it is about to write. Only names of exactly this writer's pattern for those
+  targets are touched, and a file is removed only if no live writer holds its lock (each writer holds an flock
+  on its temporary files and backups until they are renamed or removed), so a run writing into the same folder
+  at the same time keeps its files.
 """
 
 from __future__ import annotations
@@ -31,42 +36,28 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
-import io
 import os
 import re
 import secrets
-import select
 import signal
 import stat
 import sys
 import threading
-import time
-from collections.abc import Callable, Collection
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType, TracebackType
-from typing import Any, NamedTuple, TypeAlias
+from typing import Any, TypeAlias
 
-from ..errors import UsageError
+from ..errors import Stopped, SystemFault
+from .streams import Stream, where, write_stream
 
 TEMPORARY_MARK = "triangulate"
-STDOUT = "-"
-_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 _NO_TMPFILE = (errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL)  # the file system cannot make an unnamed file
-_WAIT = 0.05  # seconds a waiting stream sleeps between looks for a signal
-_CHUNK = 4096  # a stream is written in pieces no larger than a pipe's atomic write
 _Handler: TypeAlias = "Callable[[int, FrameType | None], Any] | int | signal.Handlers"
 
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM while outputs were being written: handled as an interruption (cli.main: exit 130)."""
-
-
-class Stream(NamedTuple):
-    """An output written in place: standard output (`fd` 1) or a device or FIFO opened by its path."""
-
-    path: Path
-    fd: int | None
+__all__ = ["Placed", "Stream", "place_all_atomic", "where", "write_all_atomic"]
 
 
 def temporary_name(target_name: str) -> str:
@@ -78,43 +69,8 @@ def _temporary_pattern(target_names: set[str]) -> re.Pattern[str]:
     return re.compile(rf"\.(?:{names})\.{TEMPORARY_MARK}-[0-9a-f]{{16}}\.part")
 
 
-def _is_stdout(found: os.stat_result) -> bool:
-    try:
-        out = os.fstat(1)
-    except OSError:
-        return False
-    return (found.st_dev, found.st_ino) == (out.st_dev, out.st_ino)
-
-
-def where(path: Path, *, named: bool = True) -> Path | Stream:
-    """Where the output for `path` goes: a `Stream` written in place, or the regular file to write atomically
-    (a named symbolic link resolved). A folder, a block device or a socket is refused (UsageError)."""
-    path = Path(path)
-    if named and str(path) == STDOUT:
-        return Stream(path, 1)
-    try:
-        found = os.stat(path) if named else os.lstat(path)
-    except FileNotFoundError:
-        return path.resolve() if named and path.is_symlink() else path  # a dangling link: its target is made
-    except OSError:
-        return path  # reported when written
-    if stat.S_ISDIR(found.st_mode):
-        raise UsageError(f"output path is a directory: {path}")
-    if not named or (stat.S_ISREG(found.st_mode) and not path.is_symlink()):
-        return path
-    if path.is_symlink() and _is_stdout(found):
-        return Stream(path, 1)  # /dev/stdout, /proc/self/fd/1: whatever standard output is, at its own offset
-    if stat.S_ISREG(found.st_mode):
-        return path.resolve()
-    if stat.S_ISBLK(found.st_mode):
-        raise UsageError(f"output path is a block device, never written: {path}")
-    if stat.S_ISSOCK(found.st_mode):
-        raise UsageError(f"output path is a socket: {path}")
-    return Stream(path, None)  # a character device or a FIFO
-
-
 class _DeferredSignals:
-    """SIGINT and SIGTERM only noted while the body runs; `check` raises one that came."""
+    """SIGINT, SIGTERM and SIGHUP only noted while the body runs; `check` raises the first that came (`Stopped`)."""
 
     def __init__(self) -> None:
         self.received: int | None = None
@@ -124,10 +80,8 @@ class _DeferredSignals:
         self.received = self.received or signum
 
     def check(self) -> None:
-        if self.received == signal.SIGTERM:
-            raise Terminated("terminated")
         if self.received is not None:
-            raise KeyboardInterrupt
+            raise Stopped(self.received)
 
     def __enter__(self) -> _DeferredSignals:
         if threading.current_thread() is not threading.main_thread():
@@ -196,6 +150,9 @@ class _Staged:
     target: Path
     handle: int
     temporary: Path | None  # its name: from its creation (no O_TMPFILE) or from its link at the commit
+    backup: Path | None = None  # the previous output's second name, kept until the set is settled
+    backup_handle: int | None = None  # holds the backup's lock
+    replaced: bool = False  # renamed onto its target
 
 
 def _unnamed(folder: Path) -> int | None:
@@ -274,55 +231,6 @@ def _open_all(paths: list[Path], flags: int) -> list[int]:
     return handles
 
 
-def _write_stream(stream: Stream, data: bytes, signals: _DeferredSignals) -> None:
-    """Write `data` in place, looking for a signal whenever the other end makes us wait; a stream that fails (a
-    closed pipe, a full device) is one line (exit 2), and no file of the set is renamed into place."""
-    try:
-        _write_in_place(stream, data, signals)
-    except OSError as error:
-        raise UsageError(f"cannot write the output to {stream.path}: {error.strerror or error}") from None
-
-
-def _write_in_place(stream: Stream, data: bytes, signals: _DeferredSignals) -> None:
-    if stream.fd is not None:
-        sys.stdout.flush()
-        try:
-            handle = sys.stdout.fileno() if stream.path == Path(STDOUT) else stream.fd
-        except (AttributeError, OSError, io.UnsupportedOperation):  # standard output is not a file (a test's)
-            buffer = getattr(sys.stdout, "buffer", None)
-            if buffer is not None:
-                buffer.write(data)
-            else:
-                sys.stdout.write(data.decode("utf-8"))
-            sys.stdout.flush()
-            return
-        _write_all(handle, data, signals)
-        return
-    while True:  # a FIFO with no reader yet: ENXIO until one opens it
-        signals.check()
-        try:
-            handle = os.open(stream.path, os.O_WRONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
-            break
-        except OSError as error:
-            if error.errno != errno.ENXIO:
-                raise
-        time.sleep(_WAIT)
-    try:
-        os.set_blocking(handle, True)
-        _write_all(handle, data, signals)
-    finally:
-        os.close(handle)
-
-
-def _write_all(handle: int, data: bytes, signals: _DeferredSignals) -> None:
-    view = memoryview(data)
-    while view:
-        signals.check()
-        _, ready, _ = select.select([], [handle], [], _WAIT)
-        if ready:
-            view = view[os.write(handle, view[:_CHUNK]) :]
-
-
 def _fsync_folder(folder: Path) -> None:
     """Make the renames durable; best effort (not every file system lets a folder be opened or synced)."""
     try:
@@ -336,62 +244,190 @@ def _fsync_folder(folder: Path) -> None:
         os.close(handle)
 
 
+def _keep_previous(item: _Staged, folder: int) -> None:
+    """Give the output about to be replaced a second name, its backup, recorded first: opened and locked before
+    it is linked (through /proc/self/fd), so another run's clean-up cannot take it. A name the tool chose may hold
+    a link or a FIFO someone planted: that name itself is kept (a hard link to it), unlocked."""
+    try:
+        handle = os.open(item.target, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return  # nothing there before: taking the set back removes the new file
+    except OSError:
+        handle = None  # a planted link (ELOOP), or a file we may not read
+    if handle is not None and not stat.S_ISREG(os.fstat(handle).st_mode):
+        os.close(handle)
+        handle = None
+    if handle is not None:
+        item.backup_handle = handle
+        fcntl.flock(handle, fcntl.LOCK_EX)
+    while True:
+        name = temporary_name(item.target.name)
+        item.backup = item.target.with_name(name)
+        try:
+            if handle is not None:
+                os.link(f"/proc/self/fd/{handle}", name, dst_dir_fd=folder, follow_symlinks=True)
+            else:
+                os.link(item.target.name, name, src_dir_fd=folder, dst_dir_fd=folder, follow_symlinks=False)
+            return
+        except FileExistsError:
+            item.backup = None  # someone else's name: never ours to remove
+        except FileNotFoundError:
+            item.backup = None  # gone since it was opened: nothing to take back
+            return
+
+
+@dataclass
+class Placed:
+    """A set of outputs renamed into place, with the previous ones kept (`_Staged.backup`) until `settle` removes
+    them, or `restore` puts them back. Exactly one of the two is called: by `write_all_atomic` at once, or once
+    the run's history has committed the run, or failed to (pipeline/memory.py)."""
+
+    paths: list[Path]
+    items: list[_Staged] = field(default_factory=list)
+    stale: list[Path] = field(default_factory=list)
+    folders: list[Path] = field(default_factory=list)
+
+    def settle(self) -> None:
+        """Keep the new set: remove the backups and the stale outputs of an earlier run."""
+        with _DeferredSignals():
+            self._let_go()
+
+    def _let_go(self) -> None:
+        try:
+            for path in self.stale:
+                with _naming(path):
+                    path.unlink(missing_ok=True)
+        finally:
+            self._forget_backups()
+
+    def restore(self) -> None:
+        """Put back every previous output (and remove each new output that had none); best effort on each, so
+        one that cannot go back does not keep the others."""
+        with _DeferredSignals():
+            self._put_back()
+
+    def _put_back(self) -> None:
+        for item in reversed(self.items):
+            if not item.replaced:
+                continue
+            with contextlib.suppress(OSError):
+                if item.backup is not None:
+                    os.replace(item.backup, item.target)
+                    item.backup = None
+                else:
+                    item.target.unlink(missing_ok=True)
+            item.replaced = False
+        self._forget_backups()
+
+    def _forget_backups(self) -> None:
+        for item in self.items:
+            if item.backup is not None:
+                with contextlib.suppress(OSError):
+                    item.backup.unlink(missing_ok=True)
+                item.backup = None
+            if item.backup_handle is not None:
+                with contextlib.suppress(OSError):
+                    os.close(item.backup_handle)
+                item.backup_handle = None
+        for folder in self.folders:
+            _fsync_folder(folder)
+
+
 def write_all_atomic(
     files: dict[Path, str], remove: list[Path] | None = None, *, named: Collection[Path] | None = None
 ) -> list[Path]:
     """Every regular file to an unnamed file beside its target first, every stream output in place, and only
     then is each file named and renamed into place, and only then are `remove` (stale outputs of an earlier
-    run) deleted. `named`: the paths the user named (see `where`); None: every path in `files`.
+    run) deleted. `named`: the paths the user named (see `streams.where`); None: every path in `files`.
 
-    A failure, Ctrl-C or SIGTERM while writing leaves every previous output as it was and no temporary file;
-    one during the renames waits for them to finish. An output written to standard output takes it: what the
-    run prints afterwards goes to standard error (`--json - | jq` gets the JSON alone).
+    A failure, Ctrl-C, SIGTERM or SIGHUP while writing leaves every previous output as it was and no temporary
+    file; one during the renames waits for them to finish. An output written to standard output takes it: what
+    the run prints afterwards goes to standard error (`--json - | jq` gets the JSON alone).
     """
+    with _DeferredSignals() as signals:  # a signal during the renames is raised once the new set is whole
+        placed = _place(files, remove, named, signals)
+        placed._let_go()
+    return placed.paths
+
+
+def place_all_atomic(
+    files: dict[Path, str], remove: list[Path] | None = None, *, named: Collection[Path] | None = None
+) -> Placed:
+    """As `write_all_atomic`, but the previous outputs are kept: the caller then settles the set, or restores it.
+    A signal that came during the renames puts the previous set back (the run it belongs to is not recorded)."""
+    placed: Placed | None = None
+    try:
+        with _DeferredSignals() as signals:
+            placed = _place(files, remove, named, signals)
+    except BaseException:
+        if placed is not None:
+            placed.restore()
+        raise
+    return placed
+
+
+def _place(files: dict[Path, str], remove: list[Path] | None, named: Collection[Path] | None,
+           signals: _DeferredSignals) -> Placed:  # fmt: skip
     chosen = {Path(path) for path in (files if named is None else named)}
     plans = [(Path(path), where(Path(path), named=Path(path) in chosen), text) for path, text in files.items()]
-    stale = [Path(path) for path in remove or ()]
     targets = [(place, text) for _, place, text in plans if isinstance(place, Path)]
     streams = [(place, text) for _, place, text in plans if isinstance(place, Stream)]
+    placed = Placed([path for path, _, _ in plans], stale=[Path(path) for path in remove or ()])
     folders: dict[Path, set[str]] = {}
-    for path in [target for target, _ in targets] + stale:
+    for path in [target for target, _ in targets] + placed.stale:
         folders.setdefault(path.parent, set()).add(path.name)
+    placed.folders = list(folders)
 
-    staged: list[_Staged] = []  # recorded before each temporary name exists
-    held: list[int] = []  # folders and previous outputs, open through the renames
-    renamed = 0
-    with _DeferredSignals() as signals:
-        try:
-            for folder, names in folders.items():
+    staged = placed.items  # recorded before each temporary name exists
+    held: list[int] = []  # folders, open through the renames
+    try:
+        for folder, names in folders.items():
+            with _naming(folder):
                 folder.mkdir(parents=True, exist_ok=True)
-                _remove_left_behind(folder, _temporary_pattern(names))
-            for target, text in targets:
-                signals.check()
-                _write_through(_stage(target, staged), text)
-            for stream, text in streams:
-                _write_stream(stream, text.encode("utf-8"), signals)
+            _remove_left_behind(folder, _temporary_pattern(names))
+        for target, text in targets:
             signals.check()
-            # From here a signal waits: the set is never half old and half new. Each previous output is held open
-            # (O_PATH), so a rename does not free its blocks: a name lives a few microseconds before its rename.
-            held += _open_all([item.target for item in staged], os.O_PATH | os.O_NOFOLLOW)
-            folder_of = {folder: handle for folder in folders for handle in _open_all([folder], os.O_PATH | os.O_DIRECTORY)}
-            held += folder_of.values()
-            for item in staged:
-                if item.temporary is None:
-                    _link(item, folder_of[item.target.parent])  # named only now, and renamed at once
+            with _naming(target):
+                _write_through(_stage(target, staged), text)
+        for stream, text in streams:
+            write_stream(stream, text.encode("utf-8"), signals)
+        signals.check()
+        # From here a signal waits: the set is never half old and half new. Every previous output gets its backup
+        # before the first rename, so a set that cannot be placed whole is put back as it was.
+        folder_of = {folder: handle for folder in folders for handle in _open_all([folder], os.O_PATH | os.O_DIRECTORY)}
+        held += folder_of.values()
+        for item in staged:
+            with _naming(item.target):
+                _keep_previous(item, folder_of[item.target.parent])
+        for item in staged:
+            if item.temporary is None:
+                with _naming(item.target):  # named only now, renamed at once
+                    _link(item, folder_of[item.target.parent])
+            with _naming(item.target):
                 os.replace(item.temporary, item.target)  # type: ignore[arg-type]
-                renamed += 1
-            for path in stale:
-                path.unlink(missing_ok=True)
-            for folder in folders:
-                _fsync_folder(folder)
-        finally:
-            for handle in [item.handle for item in staged] + held:
-                with contextlib.suppress(OSError):
-                    os.close(handle)
-            for item in staged[renamed:]:
-                if item.temporary is not None:
-                    with contextlib.suppress(OSError):  # one that cannot go must not keep the others
-                        item.temporary.unlink(missing_ok=True)
+            item.replaced, item.temporary = True, None
+        for folder in folders:
+            _fsync_folder(folder)
+    except BaseException:
+        placed._put_back()  # signals are deferred already
+        raise
+    finally:
+        for handle in [item.handle for item in staged] + held:
+            with contextlib.suppress(OSError):
+                os.close(handle)
+        for item in staged:
+            if item.temporary is not None:
+                with contextlib.suppress(OSError):  # one that cannot go must not keep the others
+                    item.temporary.unlink(missing_ok=True)
     if any(stream.fd == 1 for stream, _ in streams):
         sys.stdout = sys.stderr
-    return [path for path, _, _ in plans]
+    return placed
+
+
+@contextlib.contextmanager
+def _naming(path: Path) -> Iterator[None]:
+    """One step of writing `path`: an operating system's refusal is one line naming it (exit 2)."""
+    try:
+        yield
+    except OSError as error:
+        raise SystemFault.of(error, path) from None

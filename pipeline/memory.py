@@ -1,19 +1,25 @@
 """The run history, seen from the spine: opened before any work (a history that cannot be opened stops the run
-before an output is written), recorded after the outputs are complete, in one transaction."""
+before an output is written), and recorded with the outputs as one unit: the run is inserted in a transaction,
+the outputs are placed with the previous set kept, then the transaction commits. A commit that fails (a full disk,
+a server gone) puts the previous outputs back, so exit 2 leaves no new output; a commit that succeeds settles
+the new set."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from ..model.release import Release
 from ..model.revisions import Revisions
 from ..reports.disclosure import Disclosure, disclose
-from .outputs import Written, write_outputs
+from .atomic import Placed
+from .outputs import Written, place_outputs, write_outputs
+
+T = TypeVar("T")
 
 
 @contextmanager
@@ -31,16 +37,32 @@ def history_at(url: str | None) -> Iterator[object | None]:
         history.close()
 
 
-def remember(history: object | None, release: Release, started: dt.datetime, label: str | None) -> int | None:
+def write_and_remember_revisions(history: object | None, revisions: Revisions, files: Mapping[Path, str],
+                                 started: dt.datetime, label: str | None) -> None:  # fmt: skip
+    """`triangulate revisions`: its outputs and its record in the history, as one unit (as a release's)."""
+    from .atomic import place_all_atomic, write_all_atomic
+
     if history is None:
-        return None
-    return history.record(release, started, dt.datetime.now(dt.UTC), label=label)  # type: ignore[attr-defined]
+        write_all_atomic(dict(files))
+        return
+    recording = history.recording_revisions(revisions, started, dt.datetime.now(dt.UTC), label=label)  # type: ignore[attr-defined]
+    _as_one_unit(recording, lambda _: (None, place_all_atomic(dict(files))))
 
 
-def remember_revisions(history: object | None, revisions: Revisions, started: dt.datetime, label: str | None) -> int | None:
-    if history is None:
-        return None
-    return history.record_revisions(revisions, started, dt.datetime.now(dt.UTC), label=label)  # type: ignore[attr-defined]
+def _as_one_unit(recording: AbstractContextManager[Any], place: Callable[[Any], tuple[T, Placed]]) -> T:
+    """Place the outputs inside the history's transaction, then commit it; the previous outputs come back if the
+    commit (or anything before it) fails, and are let go only once it has succeeded."""
+    placed: Placed | None = None
+    try:
+        with recording as inside:
+            result, placed = place(inside)
+    except BaseException:
+        if placed is not None:
+            placed.restore()
+        raise
+    assert placed is not None
+    placed.settle()
+    return result
 
 
 def diff_and_write(url: str, from_ref: str | None, to_ref: str | None, tolerance: float,
@@ -59,11 +81,13 @@ def diff_and_write(url: str, from_ref: str | None, to_ref: str | None, tolerance
 
 
 def write_and_remember(history: object | None, release: Release, targets: Mapping[str, Path | None], disclosure: Disclosure,
-                       started: dt.datetime, label: str | None) -> Written:  # fmt: skip
-    """Write every output and, with a history, record the run in a transaction that commits once they are written;
-    the report then says what changed since the last release."""
+                       started: dt.datetime, label: str | None, *, since: bool = True) -> Written:  # fmt: skip
+    """Write every output and, with a history, record the run in a transaction that commits once they are placed
+    (and puts the previous outputs back if it cannot); with `since`, the report says what changed since the last
+    release (`triangulate check`, one source's checks, has none)."""
     shown = disclose(release, disclosure)
     if history is None:
         return write_outputs(shown, targets, disclosure, disclosed=True)
-    with history.recording(shown, started, dt.datetime.now(dt.UTC), label=label) as since:  # type: ignore[attr-defined]
-        return write_outputs(replace(shown, since=since), targets, disclosure, disclosed=True)
+    recording = history.recording(shown, started, dt.datetime.now(dt.UTC), label=label)  # type: ignore[attr-defined]
+    return _as_one_unit(recording, lambda changed: place_outputs(replace(shown, since=changed if since else None), targets,
+                                                                 disclosure, disclosed=True))  # fmt: skip

@@ -1,6 +1,6 @@
 """Render every output first, then write them all as a set: nothing half-written, nothing undisclosed.
 
-The paths the user named follow the output rules of `atomic.where` (a device, a FIFO or `-` written in place, a
+The paths the user named follow the output rules of `streams.where` (a device, a FIFO or `-` written in place, a
 symbolic link's target written); a path the tool chose itself (an output's default name in `--out`, marked with
 `chosen_by_tool`, and every side file of the HTML report) is never followed.
 """
@@ -17,7 +17,8 @@ from ..model.release import Release
 from ..reports.disclosure import Disclosure, disclose
 from ..reports.formats import OUTPUT_FORMATS
 from ..reports.suppression import for_release
-from .atomic import Stream, where, write_all_atomic
+from .atomic import Placed, place_all_atomic
+from .streams import Stream, where
 
 DISCARD = Path("/dev/null")
 
@@ -53,8 +54,26 @@ def write_outputs(
     """Disclose the release (unless `disclosed`: it already is), decide once which figures --publish withholds,
     render every output with that one disclosure, and write the set; the console is printed from what it returns.
     An HTML report written in place (a device, a FIFO, standard output) is the page alone, without side files."""
+    written, placed = place_outputs(release, targets, disclosure, disclosed=disclosed)
+    placed.settle()
+    return written
+
+
+def place_outputs(
+    release: Release, targets: Mapping[str, Path | None], disclosure: Disclosure, *, disclosed: bool = False
+) -> tuple[Written, Placed]:
+    """As `write_outputs`, with the set placed but the previous outputs kept: the caller settles or restores it."""
     shown = release if disclosed else disclose(release, disclosure)
     disclosure = for_release(disclosure, shown)
+    files, stale, named = _rendered(shown, targets, disclosure)
+    placed = place_all_atomic(files, stale, named=named)
+    return Written(shown, placed.paths, disclosure), placed
+
+
+def _rendered(
+    shown: Release, targets: Mapping[str, Path | None], disclosure: Disclosure
+) -> tuple[dict[Path, str], list[Path], list[Path]]:
+    """Every output rendered: (each file's text, the stale files of an earlier run to remove, the paths the user named)."""
     files: dict[Path, str] = {}
     keys: dict[Path, Path] = {}  # each file to be written, and where it really writes
     stale: list[Path] = []
@@ -76,7 +95,7 @@ def write_outputs(
         stale += rendered.stale if own is rendered.files else []
         if _is_named(path):
             named.append(Path(path))
-    return Written(shown, write_all_atomic(files, stale, named=named), disclosure)
+    return files, stale, named
 
 
 def output_key(path: Path, *, followed: bool) -> Path:
