@@ -21,13 +21,11 @@ def history_list(url: str, as_json: bool) -> None:
     """One line per run, newest first: release, when, verdict, counts."""
     import json
 
-    from .history.store import require_history
-    from .pipeline.memory import history_at
+    from .history.store import open_history
     from .reports.history import render_runs
 
-    require_history(url)  # a command that only reads never creates a history
-    with history_at(url) as store:
-        runs = [r.to_dict() for r in store.runs()]  # type: ignore[union-attr]
+    with open_history(url, create=False) as store:  # reads only: creates, upgrades and writes nothing
+        runs = [r.to_dict() for r in store.runs()]
     click.echo(json.dumps(runs, indent=2) if as_json else render_runs(runs))
 
 
@@ -43,14 +41,19 @@ def history_list(url: str, as_json: bool) -> None:
 def history_diff(url: str, from_ref: str | None, to_ref: str | None, json_path: Path | None, html_path: Path | None,
                  summary_md: Path | None, revision_tolerance: float) -> None:  # fmt: skip
     """What changed since the last release: new and fixed failures, comparisons that moved, revised figures."""
-    from .history.store import require_history
-    from .pipeline.memory import diff_and_write
-    from .reports.history import render_diff_markdown
+    from .history.store import open_history
+    from .pipeline.atomic import write_all_atomic
+    from .pipeline.outputs import validate_targets
+    from .reports.history import render_diff_html, render_diff_json, render_diff_markdown
 
     if not revision_tolerance >= 0:
         raise UsageError("--revision-tolerance must be a number of at least 0")
-    require_history(url)  # a command that only reads never creates a history
-    diff = diff_and_write(url, from_ref, to_ref, revision_tolerance, {"json": json_path, "html": html_path, "summary_md": summary_md})
+    with open_history(url, create=False) as store:  # reads only: creates, upgrades and writes nothing
+        targets = {"json": json_path, "html": html_path, "summary_md": summary_md}
+        validate_targets(targets)
+        diff = store.diff(from_ref, to_ref, revision_tolerance=revision_tolerance)
+    renderers = {"json": render_diff_json, "html": render_diff_html, "summary_md": render_diff_markdown}
+    write_all_atomic({Path(path): renderers[key](diff) for key, path in targets.items() if path is not None})
     click.echo(render_diff_markdown(diff).rstrip())
     if not diff["passed"]:
         raise ChecksFailed

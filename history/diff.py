@@ -22,23 +22,38 @@ from .errors import HistoryError
 Key = tuple[str, ...]
 
 
+MAX_RUN_ID = {"postgresql": 2**31 - 1}  # runs.id is an INTEGER: 4 bytes on PostgreSQL, 8 on SQLite
+COMPARED = ("check", "reconcile", "run")  # the commands whose runs a diff compares; `revisions` has its own report
+
+
+def run_id(connection: sa.Connection, ref: int | str) -> int | None:
+    """The run id a reference names, if it can name one: an int, or ASCII digits (not "²" nor "١") within the
+    database's integer range; anything else can only be a release label."""
+    if isinstance(ref, bool):
+        return None
+    if isinstance(ref, str):
+        if not (ref.isascii() and ref.isdigit()):
+            return None
+        ref = int(ref)
+    return ref if 0 < ref <= MAX_RUN_ID.get(connection.dialect.name, 2**63 - 1) else None
+
+
 def resolve(connection: sa.Connection, ref: int | str) -> sa.Row[Any]:
     """A run id (an int, or a string of digits naming an existing run) or a release label (its latest run)."""
     r = schema.runs.c
     columns = (r.id, r.release, r.started_at, r.command)
-    by_id = None
-    if isinstance(ref, int) or str(ref).isdigit():
-        by_id = connection.execute(sa.select(*columns).where(r.id == int(ref))).first()
-        if isinstance(ref, int):
-            if by_id is None:
-                raise HistoryError(f"no run {ref} in the history")
-            return by_id
+    number = run_id(connection, ref)
+    by_id = connection.execute(sa.select(*columns).where(r.id == number)).first() if number is not None else None
+    if isinstance(ref, int) and not isinstance(ref, bool):
+        if by_id is None:
+            raise HistoryError(f"no run {ref} in the history")
+        return by_id
     by_label = connection.execute(sa.select(*columns).where(r.release == str(ref)).order_by(r.id.desc()).limit(1)).first()
     if by_id is not None and by_label is not None and by_id.id != by_label.id:
         raise HistoryError(f"{ref} is both a run id and a release label: pass the run id as a number")
     found = by_id or by_label
     if found is None:
-        raise HistoryError(f"no run or release {ref} in the history")
+        raise HistoryError(f"no run or release {str(ref)[:80]} in the history")
     return found
 
 
@@ -54,6 +69,9 @@ def default_refs(connection: sa.Connection, from_ref: int | str | None, to_ref: 
             raise HistoryError("the history has no run to compare")
     if from_ref is not None:
         return resolve(connection, from_ref), to
+    if to.command not in COMPARED:
+        raise HistoryError(f"run {to.id} (release {to.release}) is a `{to.command}` run: history diff compares runs of "
+                           f"{', '.join(COMPARED)}, and a `revisions` run's changes are in its own report")  # fmt: skip
     earlier = connection.execute(
         sa.select(*columns).where(r.id < to.id, r.release != to.release, r.command == to.command).order_by(r.id.desc()).limit(1)
     ).first()
@@ -62,8 +80,18 @@ def default_refs(connection: sa.Connection, from_ref: int | str | None, to_ref: 
     return earlier, to
 
 
+def like_with_like(old: sa.Row[Any], new: sa.Row[Any]) -> None:
+    """A diff of a `revisions` run (which records no checks, comparisons or series) would find nothing changed."""
+    if old.command in COMPARED and new.command in COMPARED:
+        return
+    raise HistoryError(f"cannot diff run {old.id} (`{old.command}`, release {old.release}) with run {new.id} "
+                       f"(`{new.command}`, release {new.release}): history diff compares runs of "
+                       f"{', '.join(COMPARED)}, and a `revisions` run's changes are in its own report")  # fmt: skip
+
+
 def diff_runs(connection: sa.Connection, from_ref: int | str | None, to_ref: int | str | None, tolerance: float) -> dict[str, Any]:
     old, new = default_refs(connection, from_ref, to_ref)
+    like_with_like(old, new)
     checks = _checks(_load_checks(connection, old.id), _load_checks(connection, new.id))
     comparisons = _comparisons(_load_comparisons(connection, old.id), _load_comparisons(connection, new.id))
     published = _published(_load_published(connection, old.id), _load_published(connection, new.id), tolerance)

@@ -1,4 +1,8 @@
-"""Alembic, run from code: a history of an older schema is upgraded in place, one of a newer schema refused.
+"""Alembic, run from code: a writer upgrades a history of an older schema in place, one of a newer schema is refused.
+
+Readers (`history list`, `history diff`) never upgrade: they read a history stamped READABLE_FROM or later as it
+is, and refuse an older one. Raise READABLE_FROM when a migration changes what the reads need (a column or table
+they select); a migration that only adds indexes, as 0002 did, leaves it.
 
 No alembic.ini: the script location is the package's own migrations folder, found through
 importlib.resources, so nothing is read from or written to the user's folder or home.
@@ -18,6 +22,7 @@ from alembic.script import ScriptDirectory
 
 # Our own version table, so a database shared with another Alembic-managed application is not confused with it.
 VERSION_TABLE = "triangulate_history_version"
+READABLE_FROM = "0001"  # the oldest schema whose tables this version's reads can select from
 
 
 @contextmanager
@@ -41,6 +46,13 @@ def known_revisions() -> tuple[set[str], tuple[str, ...]]:
     with alembic_config() as config:
         script = ScriptDirectory.from_config(config)
         return {r.revision for r in script.walk_revisions()}, tuple(script.get_heads())
+
+
+def readable(stamp: tuple[str, ...]) -> bool:
+    """Whether a history stamped so has every table and column the reads select (READABLE_FROM or a descendant)."""
+    with alembic_config() as config:
+        script = ScriptDirectory.from_config(config)
+        return all(READABLE_FROM in {r.revision for r in script.iterate_revisions(head, "base")} for head in stamp)
 
 
 def upgrade(connection: sa.Connection, target: str = "head") -> None:

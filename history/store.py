@@ -6,7 +6,7 @@ A run is written in ONE transaction, so a process killed at any moment leaves it
 from __future__ import annotations
 
 import datetime as dt
-import time
+import sqlite3
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,12 +18,11 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..model.release import Release
 from ..model.revisions import Revisions
-from . import migrate, rows, schema
+from . import rows, schema
 from .diff import diff_runs
-from .engine import create_engine
-from .errors import HistoryError, reason, safe_url
-
-UPGRADE_ATTEMPTS = 3  # two processes creating one new PostgreSQL history at once: the loser retries and finds it made
+from .engine import Waiter, failure, lock_timeout
+from .errors import HistoryError, safe_url
+from .opening import open_engine
 
 
 @dataclass(frozen=True)
@@ -44,61 +43,38 @@ class RunSummary:
 
 
 def open_history(url: str, *, create: bool = True) -> History:
-    """Open (creating or upgrading in place) the history at a SQLAlchemy URL or a bare SQLite path.
+    """Open the history at a SQLAlchemy URL or a bare SQLite path, after recognising it by reading only
+    (history/recognise.py): what is not a triangulate history is refused and left exactly as it was.
 
-    `create=False` is for the commands that only read (`history list`, `history diff`): a history that is not
-    there is `no history at URL`, and nothing is created.
+    `create=True` is for a run that records: the history is made (in an absent or empty file or database) or
+    upgraded in place, and proven writable, before the run does any work. `create=False` is for the commands that
+    only read (`history list`, `history diff`): nothing is created, upgraded or written, and a history that is
+    not there is `no history at URL`.
     """
     shown = safe_url(url)
-    engine = create_engine(url, create=create)
+    waiter = Waiter(shown, lock_timeout())
     try:
-        _upgrade(engine, shown, create)
+        engine = open_engine(url, shown, waiter, write=create)
     except HistoryError:
-        engine.dispose()
         raise
-    except (SQLAlchemyError, CommandError, OSError) as error:
-        engine.dispose()
-        raise HistoryError(f"cannot open history {shown}: {reason(error)}") from None
-    return History(engine, shown)
+    except (SQLAlchemyError, CommandError, OSError, sqlite3.Error) as error:
+        raise failure("open", shown, error, waiter) from None
+    return History(engine, shown, waiter, writable=create)
 
 
 def require_history(url: str) -> None:
-    """Stop with `no history at URL` unless a history is there; creates nothing."""
+    """Stop with `no history at URL` unless a history is there; creates and writes nothing."""
     open_history(url, create=False).close()
-
-
-def _upgrade(engine: sa.Engine, shown: str, create: bool = True) -> None:
-    known, heads = migrate.known_revisions()
-    for attempt in range(UPGRADE_ATTEMPTS):
-        try:
-            with engine.begin() as connection:
-                # The runs table is looked for BEFORE the stamp is read: under READ COMMITTED each statement sees
-                # what has committed by then, so a runs table seen here means its stamp is visible below.
-                has_runs = sa.inspect(connection).has_table(schema.runs.name)
-                stamped = migrate.current(connection)
-                unknown = sorted(set(stamped) - known)
-                if unknown:
-                    raise HistoryError(f"history {shown} has schema revision {', '.join(unknown)}, newer than this "
-                                       f"triangulate knows (head {', '.join(heads)}): upgrade triangulate to use it")  # fmt: skip
-                if not stamped and has_runs:
-                    raise HistoryError(f"history {shown} has a runs table but no {migrate.VERSION_TABLE}: not a triangulate history")
-                if not stamped and not create:
-                    raise HistoryError(f"no history at {shown}")  # an empty database: left as it is (rolled back)
-                if set(stamped) != set(heads):
-                    migrate.upgrade(connection)
-            return
-        except sa.exc.DBAPIError:
-            if attempt == UPGRADE_ATTEMPTS - 1:
-                raise
-            time.sleep(0.2 * (attempt + 1))
 
 
 class History:
     """A run history in a database. Use open_history() to get one; close() (or `with`) releases it."""
 
-    def __init__(self, engine: sa.Engine, shown_url: str) -> None:
+    def __init__(self, engine: sa.Engine, shown_url: str, waiter: Waiter, *, writable: bool = True) -> None:
         self._engine = engine
+        self._waiter = waiter
         self.url = shown_url  # without its password
+        self.writable = writable  # False: opened by a command that only reads
 
     def __enter__(self) -> History:
         return self
@@ -116,21 +92,15 @@ class History:
         `inputs_rows` maps an input's path to its row count; `label` is the release the run belongs to
         (default: the reference date, else the config's name), which `diff` refers to.
         """
-        return self._write(rows.run_row(release, started_at, finished_at, label), {
-            schema.inputs: rows.input_rows(release, inputs_rows),
-            schema.check_outcomes: rows.check_rows(release),
-            schema.comparisons: rows.comparison_rows(release),
-            schema.series: rows.series_rows(release),
-            schema.bridges: rows.bridge_rows(release),
-        })  # fmt: skip
+        with self._writing() as connection:
+            return self._insert(connection, rows.run_row(release, started_at, finished_at, label),
+                                _run_children(release, inputs_rows))  # fmt: skip
 
     def record_revisions(self, revisions: Revisions, started_at: dt.datetime, finished_at: dt.datetime, *,
                          label: str | None = None, config_text: str | None = None) -> int:  # fmt: skip
         """Record a `triangulate revisions` run: both vintages and every revised cell (label: the new file's name)."""
-        return self._write(rows.revisions_run_row(revisions, started_at, finished_at, label, config_text), {
-            schema.inputs: rows.vintage_rows(revisions),
-            schema.revisions: rows.revision_rows(revisions),
-        })  # fmt: skip
+        with self.recording_revisions(revisions, started_at, finished_at, label=label, config_text=config_text) as run_id:
+            return run_id
 
     @contextmanager
     def recording(self, release: Release, started_at: dt.datetime, finished_at: dt.datetime, *,
@@ -138,26 +108,30 @@ class History:
         """Record a run in a transaction that commits when the block ends (after the caller has written its
         outputs); inside, yields what changed since the latest run of an earlier release (None: no such run).
 
-        A run killed inside the block is absent from the history; one that finished it is wholly in it.
+        The transaction takes the write lock on entering (waiting for another run's, as open_history does). A run
+        killed inside the block is absent from the history; one that finished it is wholly in it. A commit that
+        fails raises HistoryError from the block's end, so the caller knows its outputs are not recorded.
         """
-        try:
-            with self._engine.begin() as connection:
-                run_id = self._insert(connection, rows.run_row(release, started_at, finished_at, label), {
-                    schema.inputs: rows.input_rows(release, None),
-                    schema.check_outcomes: rows.check_rows(release),
-                    schema.comparisons: rows.comparison_rows(release),
-                    schema.series: rows.series_rows(release),
-                    schema.bridges: rows.bridge_rows(release),
-                })  # fmt: skip
-                try:
-                    since: dict[str, Any] | None = diff_runs(connection, None, run_id, 0.0)
-                except HistoryError:
-                    since = None  # the first release in this history
-                if since is not None:
-                    since["across_releases"] = across_releases(connection)
-                yield since
-        except SQLAlchemyError as error:
-            raise HistoryError(f"cannot record the run in history {self.url}: {reason(error)}") from None
+        with self._writing() as connection:
+            run_id = self._insert(connection, rows.run_row(release, started_at, finished_at, label), _run_children(release, None))
+            try:
+                # Read inside the recording transaction: it needs the run just inserted, and holds the lock already.
+                since: dict[str, Any] | None = diff_runs(connection, None, run_id, 0.0)
+            except HistoryError:
+                since = None  # the first release in this history
+            if since is not None:
+                since["across_releases"] = across_releases(connection)
+            yield since
+
+    @contextmanager
+    def recording_revisions(self, revisions: Revisions, started_at: dt.datetime, finished_at: dt.datetime, *,
+                            label: str | None = None, config_text: str | None = None) -> Iterator[int]:  # fmt: skip
+        """Record a `triangulate revisions` run as `recording` does: yields its run id, commits when the block ends."""
+        with self._writing() as connection:
+            yield self._insert(connection, rows.revisions_run_row(revisions, started_at, finished_at, label, config_text), {
+                schema.inputs: rows.vintage_rows(revisions),
+                schema.revisions: rows.revision_rows(revisions),
+            })  # fmt: skip
 
     @staticmethod
     def _insert(connection: sa.Connection, run: rows.Row, children: Mapping[sa.Table, list[rows.Row]]) -> int:
@@ -167,16 +141,16 @@ class History:
                 connection.execute(table.insert(), [{**row, "run_id": run_id} for row in found])
         return run_id
 
-    def _write(self, run: rows.Row, children: Mapping[sa.Table, list[rows.Row]]) -> int:
+    @contextmanager
+    def _writing(self) -> Iterator[sa.Connection]:
+        """One transaction, committed when the block ends; any failure of the database's is one line."""
+        if not self.writable:
+            raise HistoryError(f"history {self.url} was opened for reading: no run can be recorded through it")
         try:
             with self._engine.begin() as connection:
-                run_id = int(connection.execute(schema.runs.insert(), run).inserted_primary_key[0])
-                for table, found in children.items():
-                    if found:
-                        connection.execute(table.insert(), [{**row, "run_id": run_id} for row in found])
+                yield connection
         except SQLAlchemyError as error:
-            raise HistoryError(f"cannot record the run in history {self.url}: {reason(error)}") from None
-        return run_id
+            raise failure("record the run in", self.url, error, self._waiter) from None
 
     def runs(self, limit: int | None = None) -> list[RunSummary]:
         """Every run, newest first, with how many checks did not pass and how many comparisons disagree."""
@@ -213,11 +187,14 @@ class History:
 
     @contextmanager
     def _reading(self) -> Iterator[sa.Connection]:
+        """A read transaction: SQLite's deferred BEGIN (in WAL, never waiting for a writer), PostgreSQL's READ ONLY."""
         try:
             with self._engine.connect() as connection:
-                yield connection.execution_options(history_read_only=True)
+                connection.execution_options(history_read_only=True)
+                with connection.begin():
+                    yield connection
         except SQLAlchemyError as error:
-            raise HistoryError(f"cannot read history {self.url}: {reason(error)}") from None
+            raise failure("read", self.url, error, self._waiter) from None
 
 
 def across_releases(connection: sa.Connection) -> list[dict[str, Any]]:
@@ -232,6 +209,16 @@ def across_releases(connection: sa.Connection) -> list[dict[str, Any]]:
                                                     "source": row.source, "period": row.period,
                                                     "per_12_months": [row.per_12_low, row.per_12_high]}  # fmt: skip
     return list(newest.values())
+
+
+def _run_children(release: Release, inputs_rows: Mapping[str, int] | None) -> dict[sa.Table, list[rows.Row]]:
+    return {
+        schema.inputs: rows.input_rows(release, inputs_rows),
+        schema.check_outcomes: rows.check_rows(release),
+        schema.comparisons: rows.comparison_rows(release),
+        schema.series: rows.series_rows(release),
+        schema.bridges: rows.bridge_rows(release),
+    }
 
 
 def _utc(moment: dt.datetime) -> dt.datetime:

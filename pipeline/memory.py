@@ -65,21 +65,6 @@ def _as_one_unit(recording: AbstractContextManager[Any], place: Callable[[Any], 
     return result
 
 
-def diff_and_write(url: str, from_ref: str | None, to_ref: str | None, tolerance: float,
-                   targets: Mapping[str, Path | None]) -> dict[str, Any]:  # fmt: skip
-    """`history diff`: what changed between two runs, written as JSON, HTML and Markdown as asked."""
-    from ..reports.history import render_diff_html, render_diff_json, render_diff_markdown
-    from .atomic import write_all_atomic
-    from .outputs import validate_targets
-
-    validate_targets(targets)
-    with history_at(url) as store:
-        diff = store.diff(from_ref, to_ref, revision_tolerance=tolerance)  # type: ignore[union-attr]
-    renderers = {"json": render_diff_json, "html": render_diff_html, "summary_md": render_diff_markdown}
-    write_all_atomic({Path(path): renderers[key](diff) for key, path in targets.items() if path is not None})
-    return diff
-
-
 def write_and_remember(history: object | None, release: Release, targets: Mapping[str, Path | None], disclosure: Disclosure,
                        started: dt.datetime, label: str | None, *, since: bool = True) -> Written:  # fmt: skip
     """Write every output and, with a history, record the run in a transaction that commits once they are placed

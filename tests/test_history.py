@@ -229,8 +229,9 @@ def test_diff_refuses_what_it_cannot_find(url: str) -> None:
 
 def test_a_file_that_is_not_a_history_is_refused(tmp_path: Path) -> None:
     (tmp_path / "notes.db").write_text("not a database, just text that is long enough to have a header page " * 20)
-    with pytest.raises(HistoryError, match=r"cannot open history .*notes\.db: DatabaseError"):
+    with pytest.raises(HistoryError, match=r"notes\.db is not a readable SQLite database .*: not a triangulate history"):
         open_history(str(tmp_path / "notes.db"))
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.db"]  # nothing made beside it
 
 
 def test_no_postgresql_fails_rather_than_skips(monkeypatch: pytest.MonkeyPatch) -> None:
