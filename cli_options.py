@@ -46,8 +46,8 @@ def _start_worker(ctx: click.Context, param: click.Parameter, jobs: int) -> int:
     if not ctx.resilient_parsing:
         from .expectations.worker import prestart, stop_prestarted
 
+        ctx.find_root().call_on_close(stop_prestarted)  # first: a signal while the worker starts still stops it
         prestart()
-        ctx.find_root().call_on_close(stop_prestarted)
     return jobs
 
 

@@ -11,9 +11,10 @@ empty frame.
 
 Whatever happens to the worker, nothing passes that did not run: an exception in a suite, a worker that
 dies (its exit is noticed at once) or one that takes longer than TRIANGULATE_SUITE_TIMEOUT seconds
-(default 600) reports every check of that suite as crashed. Ctrl-C is the main process's alone (the
-worker ignores SIGINT); the worker is stopped and reaped when the command ends, however it ends, and
-exits by itself if the main process dies (its pipe closes).
+(default 600) reports every check of that suite as crashed. Ctrl-C and a hang-up are the main process's
+alone (the worker ignores SIGINT and SIGHUP, which a terminal sends to the whole process group); the worker
+is stopped and reaped when the command ends, however it ends, and is killed by the kernel the moment the
+main process dies, even by SIGKILL (lifecycle.py `die_with_parent`).
 
 As with any spawned process, a script that runs the CLI in-process (`triangulate.cli.main([...])`) must do
 so under `if __name__ == "__main__":`; otherwise the worker, importing the script, fails to start and every
@@ -23,6 +24,7 @@ check of the suite is reported as crashed.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import multiprocessing
 import os
 import queue
@@ -34,6 +36,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import TYPE_CHECKING, Any
 
+from ..lifecycle import die_with_parent
 from . import SuiteFindings, suite_check_ids
 
 if TYPE_CHECKING:
@@ -50,28 +53,44 @@ def spawn_context() -> multiprocessing.context.SpawnContext:
     return multiprocessing.get_context("spawn")
 
 
+# Held back while a worker is started, and never the worker's business: the main process stops the workers itself.
+_HELD = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+
+
 @contextlib.contextmanager
 def interrupts_held() -> Iterator[None]:
-    """Starting worker processes: SIGINT is held back (not lost) meanwhile, and a child starts with it held,
-    so a Ctrl-C at that moment cannot end a child half-started; `as_worker` then discards it there."""
+    """Starting worker processes: SIGINT, SIGTERM and SIGHUP are held back (not lost) meanwhile, so the `Stopped`
+    one of them raises comes once the worker is recorded (and so stopped), never half-way through starting it.
+    A child starts with them held; `as_worker` discards SIGINT and SIGHUP there and lets SIGTERM through."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
     try:
         yield
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
-def as_worker() -> None:
-    """First thing in a worker process. Ctrl-C belongs to the main process, which stops the workers itself.
+def as_worker(parent: int) -> None:
+    """First thing in a worker process (`parent`: the main process's pid). It dies with the main process, whatever
+    kills that; Ctrl-C and a hang-up, which a terminal sends to the whole process group, belong to the main process,
+    which stops the workers itself (SIGTERM still ends a worker: multiprocessing terminates one left at exit).
     A semaphore that a library makes through the default context (tqdm's lock, which GX uses) is unlinked at
-    once under "fork" semantics, so a worker that is terminated leaves none behind for the resource tracker to
+    once under "fork" semantics, so a worker that is killed leaves none behind for the resource tracker to
     warn about; the worker itself starts no processes."""
+    die_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _HELD)
     multiprocessing.set_start_method("fork", force=True)
+
+
+def run_worker(parent: int, module: str, function: str, *args: object) -> None:
+    """A worker's target: `as_worker` before anything heavy is imported (the worker's own module may take a second
+    to import, all of which the worker would otherwise spend deaf to its parent's death), then `module.function`."""
+    as_worker(parent)
+    getattr(importlib.import_module(module), function)(*args)
 
 
 class Duplex:
@@ -157,11 +176,13 @@ class SuiteWorker:
         self.ready, self.failure = False, ""
         context = spawn_context()
         mine, theirs = duplex_pipe()
-        process = context.Process(target=_serve, args=(theirs,), name="triangulate-suites", daemon=True)
-        with interrupts_held():
-            process.start()
-        theirs.close()
-        self.process, self.connection = process, mine
+        process = context.Process(target=_serve, args=(os.getpid(), theirs), name="triangulate-suites", daemon=True)
+        try:
+            with interrupts_held():
+                process.start()
+                self.process, self.connection = process, mine  # recorded before a held signal can raise
+        finally:
+            theirs.close()
         self._sender = threading.Thread(target=self._send_all, name="triangulate-suites-sender", daemon=True)
         self._sender.start()
         return self
@@ -241,7 +262,7 @@ class SuiteWorker:
         idle = self.ready and self._received == self._tickets
         self._outbox.put(None)
         if not idle:
-            process.terminate()  # nothing to finish and nothing written: its work is abandoned
+            process.kill()  # nothing to finish and nothing written: its work is abandoned (even while it starts)
         stop_process(process, _STOP_GRACE)
         if self._sender is not None:
             self._sender.join(_STOP_GRACE)
@@ -256,9 +277,9 @@ class SuiteWorker:
         self.close()
 
 
-def _serve(connection: Duplex) -> None:
+def _serve(parent: int, connection: Duplex) -> None:
     """The worker: import GX and build its context, warm up unless work is waiting, then serve until told to stop."""
-    as_worker()
+    as_worker(parent)
     os.environ["GX_ANALYTICS_ENABLED"] = "false"
     from ..errors import crash_detail
     from . import _context, run_suite
@@ -309,7 +330,8 @@ def prestart() -> None:
     (`suite_worker`); the command calls `stop_prestarted` when it ends, however it ends."""
     global _prestarted
     if _prestarted is None:
-        _prestarted = SuiteWorker().start()
+        _prestarted = SuiteWorker()  # kept first: a signal raised as it starts leaves it for `stop_prestarted`
+        _prestarted.start()
 
 
 def stop_prestarted() -> None:

@@ -9,8 +9,10 @@ records and counts come back. A kind registered at run time (a test's toy kind) 
 its pieces come back unchecked and are checked here.
 
 Errors keep their order too: a source's missing file, then its pieces' errors in input order, before the next
-source's. A worker that dies stops the run with an internal error naming its files; on any error or Ctrl-C
-the workers are terminated and reaped before the exception goes on (they ignore SIGINT themselves).
+source's. A worker that dies stops the run with an internal error naming its files; on any error, Ctrl-C, SIGTERM or
+SIGHUP (lifecycle.py: each raises `Stopped`) the workers are stopped and reaped before the exception goes on (they
+ignore SIGINT and SIGHUP themselves), and should the main process die without a word (SIGKILL) the kernel kills
+them with it.
 """
 
 from __future__ import annotations
@@ -32,9 +34,9 @@ from ..expectations.worker import (
     Duplex,
     PendingSuite,
     SuiteWorker,
-    as_worker,
     duplex_pipe,
     interrupts_held,
+    run_worker,
     spawn_context,
     stop_process,
 )
@@ -119,6 +121,7 @@ def check_sources(
     pool = _Pool(workers, [part for _, part in plan], arrived) if workers > 1 else None
     pending: list[PendingSource] = []
     pieces: list[Piece] = []
+    stopping = True  # until every piece is in: then the workers are idle and told to exit
     try:
         for task, (position, part) in enumerate(plan):
             if not pieces:  # a source's files are looked for when its turn comes, as they always were
@@ -132,9 +135,10 @@ def check_sources(
             if len(pieces) == len(parts[position]):
                 pending.append(_merged(sources[position], kinds[position], pieces, suites))
                 pieces = []
+        stopping = False
     finally:
         if pool is not None:
-            pool.close()
+            pool.close(at_once=stopping)
     return pending
 
 
@@ -181,15 +185,24 @@ class _Pool:
         self.results: dict[int, tuple[object, BaseException | None]] = {}
         self.workers: list[_Worker] = []
         context = spawn_context()
-        with interrupts_held():
-            for _ in range(workers):
-                mine, theirs = duplex_pipe()
-                process = context.Process(target=_work, args=(theirs,), name="triangulate-check", daemon=True)
-                process.start()
-                theirs.close()
-                self.workers.append(_Worker(process, mine))
-        for worker in self.workers:
-            self._feed(worker)
+        try:
+            with interrupts_held():  # a signal comes once every started worker is recorded here
+                for _ in range(workers):
+                    mine, theirs = duplex_pipe()
+                    # The target is light (expectations/worker.py): the worker takes its parent's death in hand
+                    # before it imports this module, pandas and the readers.
+                    process = context.Process(target=run_worker, args=(os.getpid(), __name__, "_work", theirs),
+                                              name="triangulate-check", daemon=True)  # fmt: skip
+                    try:
+                        process.start()
+                        self.workers.append(_Worker(process, mine))
+                    finally:
+                        theirs.close()
+            for worker in self.workers:
+                self._feed(worker)
+        except BaseException:  # the caller never gets the pool to close: stop what started here
+            self.close(at_once=True)
+            raise
 
     def _feed(self, worker: _Worker) -> None:
         """The next piece for an idle worker: it is waiting in recv, so the send cannot block on a full pipe."""
@@ -231,14 +244,16 @@ class _Pool:
         names = ", ".join(str(path) for path in self.parts[worker.task or 0].paths)
         raise WorkerLost(f"a worker process stopped (exit code {worker.process.exitcode}) while checking {names}")
 
-    def close(self) -> None:
-        """Stop every worker and reap it: an idle one is told to exit, one still working is terminated."""
+    def close(self, *, at_once: bool = False) -> None:
+        """Stop every worker and reap it: an idle one is told to exit; one still working, or every one `at_once` (an
+        error or a signal is on its way out), is killed: it has nothing to flush, and SIGKILL also ends one still
+        starting, which holds SIGTERM back until `as_worker`."""
         for worker in self.workers:
             try:
-                if worker.task is None:
+                if worker.task is None and not at_once:
                     worker.connection.send(None)
                 else:
-                    worker.process.terminate()
+                    worker.process.kill()
             except OSError:  # it has gone already
                 pass
         for worker in self.workers:
@@ -248,8 +263,7 @@ class _Pool:
 
 
 def _work(connection: Duplex) -> None:
-    """A worker: check each piece it is handed until told to stop (or its pipe closes)."""
-    as_worker()
+    """A worker (started by `run_worker`): check each piece it is handed until told to stop (or its pipe closes)."""
     while True:
         try:
             request = connection.recv()

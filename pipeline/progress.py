@@ -38,5 +38,8 @@ class Progress:
 
     def done(self) -> None:
         if self.shown:
-            self.stream.write("\r\x1b[2K")
-            self.stream.flush()
+            try:
+                self.stream.write("\r\x1b[2K")
+                self.stream.flush()
+            except OSError:  # a terminal that has hung up: nothing left to tidy
+                pass

@@ -1,19 +1,35 @@
 """Static SVG charts drawn with matplotlib: text stays text, nothing is fetched, nothing is hand-built.
 
-matplotlib escapes every label it writes into the SVG, so source names and labels from the data
-cannot break out of the markup.
+matplotlib escapes every label it writes into the SVG, so source names and labels from the data cannot break out
+of the markup; before it sees them, control characters (which XML 1.0 cannot hold, or a terminal would obey) and
+bidirectional overrides become visible escapes (`\x1b`), and `$` stays a dollar. What matplotlib says while drawing
+(a glyph missing from the font, a font looked for) is dropped: the SVG keeps its text as text, for the reader's
+browser to draw, and a warning would only reach stderr raw, quoting the data.
+
+matplotlib's configuration and font cache go in a private folder in the temporary folder (never under ~),
+removed when the process exits (a signal stops the run through `Stopped`, so its exit runs too); each process
+holds a lock on its folder, so a folder whose process was killed outright is found unlocked and removed by the
+next one.
 """
 
 from __future__ import annotations
 
 import atexit
+import contextlib
+import fcntl
+import functools
 import io
+import logging
 import os
 import re
 import shutil
+import stat
 import tempfile
-from collections.abc import Sequence
+import time
+import warnings
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import ParamSpec, TypeVar
 
 # Boilerplate matplotlib writes around every SVG: a DOCTYPE and RDF metadata that name remote URLs.
 # Neither is fetched by a browser, but a report must point at nothing outside itself.
@@ -60,13 +76,88 @@ class Series:
     points: tuple[tuple[float, float, float, float], ...]  # (x as a year fraction, value, low, high)
 
 
+_CONFIG_PREFIX = "triangulate-matplotlib-"
+_LOCK_NAME = ".lock"
+_UNLOCKED_AGE = 24 * 3600.0  # seconds: a folder without a lock file is being made, or was left long ago
+_held_lock: int | None = None  # this process's lock on its folder, held until it exits
+
+
 def _private_matplotlib_config() -> None:
     """matplotlib caches fonts under ~ unless told otherwise; nothing may be written to ~."""
+    global _held_lock
     if "MPLCONFIGDIR" in os.environ:
         return
-    folder = tempfile.mkdtemp(prefix="triangulate-matplotlib-")
+    _remove_left_behind(tempfile.gettempdir())
+    folder = tempfile.mkdtemp(prefix=_CONFIG_PREFIX)
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    _held_lock = os.open(os.path.join(folder, _LOCK_NAME), os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    fcntl.flock(_held_lock, fcntl.LOCK_EX)  # released by the kernel whenever this process ends, however it ends
     os.environ["MPLCONFIGDIR"] = folder
+
+
+def _remove_left_behind(temporary: str) -> None:
+    """Remove our folders that a killed process left: their lock is free, or (an older version's, which had none)
+    they have no lock file and have not changed for a day. Anything in doubt is left alone: another user's, a link,
+    a folder still locked, one without a lock file that may be being made."""
+    try:
+        names = [name for name in os.listdir(temporary) if name.startswith(_CONFIG_PREFIX)]
+    except OSError:
+        return
+    for name in names:
+        folder = os.path.join(temporary, name)
+        try:
+            found = os.lstat(folder)
+        except OSError:
+            continue
+        if not stat.S_ISDIR(found.st_mode) or found.st_uid != os.getuid():
+            continue
+        try:
+            handle = os.open(os.path.join(folder, _LOCK_NAME), os.O_RDWR | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+        except FileNotFoundError:
+            if time.time() - found.st_mtime > _UNLOCKED_AGE:
+                shutil.rmtree(folder, ignore_errors=True)
+            continue
+        except OSError:
+            continue
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)  # BlockingIOError: its process is alive
+            shutil.rmtree(folder, ignore_errors=True)  # never follows a link
+        except OSError:
+            continue
+        finally:
+            os.close(handle)
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """matplotlib's warnings and log records while a chart is drawn are dropped (see the module's docstring): none
+    reaches stderr, where Python would print them raw (logging's last-resort handler, the warnings module)."""
+    logger = logging.getLogger("matplotlib")
+    handler, propagate = logging.NullHandler(), logger.propagate
+    logger.addHandler(handler)  # a handler found: no last resort to stderr
+    logger.propagate = False
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagate
+
+
+def _drawing(draw: Callable[_P, _R]) -> Callable[_P, _R]:
+    """A chart function drawn `_quiet`ly, matplotlib's import included."""
+
+    @functools.wraps(draw)
+    def quietly(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with _quiet():
+            return draw(*args, **kwargs)
+
+    return quietly
 
 
 def _figure(width: float, height: float):  # type: ignore[no-untyped-def]
@@ -91,11 +182,24 @@ def _svg(figure) -> str:  # type: ignore[no-untyped-def]
     return _NAMESPACES.sub("", text, count=2).strip()
 
 
+# C0 and C1 controls and DEL (a terminal obeys them; XML 1.0 cannot hold most), lone surrogates and the two
+# non-characters XML 1.0 excludes, and the bidirectional embeddings, overrides and isolates (they reorder what a
+# browser shows).
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff\u202a-\u202e\u2066-\u2069]")
+
+
+def visible(text: str) -> str:
+    """`text` with each control character written as a visible escape: ESC is `\\x1b`, U+202E is `\\u202e`."""
+    return _UNPRINTABLE.sub(lambda found: f"\\x{ord(found[0]):02x}" if ord(found[0]) < 0x100 else f"\\u{ord(found[0]):04x}", text)
+
+
 def _literal(text: str) -> str:
-    """matplotlib reads $...$ as mathematics; labels from the data are plain text."""
-    return text.replace("$", r"\$")
+    """Text from the data as matplotlib should draw it: plain text (matplotlib reads $...$ as mathematics), and
+    nothing it cannot show or XML cannot hold (`visible`)."""
+    return visible(str(text)).replace("$", r"\$")
 
 
+@_drawing
 def waterfall_svg(bars: Sequence[WaterfallBar], title: str) -> str:
     """Headline, each adjustment floating from the running total, then the totals that follow."""
     figure = _figure(max(6.0, 1.1 * len(bars)), 3.6)
@@ -141,6 +245,7 @@ def _ticks(ticks: Sequence[tuple[float, str]]) -> tuple[list[float], list[str]]:
     return positions, labels
 
 
+@_drawing
 def _lines_svg(series: Sequence[Series], title: str, ylabel: str, xlabel: str, xticks: Sequence[str] | None,
                ticks: Sequence[tuple[float, str]] = (), styles: dict[str, tuple[str, str]] | None = None) -> str:  # fmt: skip
     """The one line chart: a line per source with error bars; `xticks` names categorical x positions 0, 1, ...;
@@ -168,9 +273,9 @@ def _lines_svg(series: Sequence[Series], title: str, ylabel: str, xlabel: str, x
         from matplotlib.ticker import MaxNLocator
 
         axes.xaxis.set_major_locator(MaxNLocator(integer=True))
-    axes.set_ylabel(ylabel, color=INK)
+    axes.set_ylabel(_literal(ylabel), color=INK)
     if xlabel:
-        axes.set_xlabel(xlabel, color=INK)
+        axes.set_xlabel(_literal(xlabel), color=INK)
     axes.set_title(_literal(title), fontsize=10, color=INK, loc="left")
     tallest = max((p[3] for line in series for p in line.points), default=0.0)
     axes.set_ylim(bottom=0, top=max(tallest * 1.12, 1.0))  # room above the highest point, which is never clipped
@@ -179,6 +284,7 @@ def _lines_svg(series: Sequence[Series], title: str, ylabel: str, xlabel: str, x
     return _svg(figure)
 
 
+@_drawing
 def bars_svg(labels: Sequence[str], values: Sequence[float], title: str, ylabel: str) -> str:
     """Horizontal bars, largest first: e.g. how many cells a new release revised in each LA."""
     figure = _figure(7.0, max(2.0, 0.28 * len(labels) + 0.8))

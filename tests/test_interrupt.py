@@ -1,4 +1,5 @@
-"""Ctrl-C or SIGTERM ends a run with exit 130 and leaves the previous outputs as they were, and no temporary file; progress shows only on a terminal."""
+"""Ctrl-C (exit 130) or SIGTERM (143) ends a run with one line and leaves the previous outputs as they were, and no temporary file;
+progress shows only on a terminal. Workers, temporary folders and the other signals: tests/test_orphans.py."""
 
 import os
 import pty
@@ -9,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+from triangulate.errors import Stopped
 
 TRIANGULATE = [sys.executable, "-m", "triangulate.cli"]
 
@@ -105,8 +107,8 @@ def test_sigterm_while_writing_leaves_no_temporary_file_and_the_previous_outputs
         time.sleep(0.001)
     process.send_signal(signal.SIGTERM)
     _, stderr = process.communicate(timeout=120)
-    assert process.returncode == 130, stderr
-    assert stderr.strip() == "triangulate: interrupted" and "Traceback" not in stderr
+    assert process.returncode == 143, stderr  # 128 + SIGTERM, whether the writer deferred it or not
+    assert stderr.strip() == "triangulate: terminated" and "Traceback" not in stderr
     assert {p.name: p.read_text() for p in out.iterdir()} == previous  # untouched, and no .part files left
 
 
@@ -124,8 +126,9 @@ def test_a_signal_while_writing_removes_every_temporary_file(tmp_path: Path, mon
             os.kill(os.getpid(), signal.SIGTERM)
 
     monkeypatch.setattr(atomic, "_write_through", write_then_signal)
-    with pytest.raises(atomic.Terminated):
+    with pytest.raises(Stopped) as stopped:
         atomic.write_all_atomic({tmp_path / name: f"new {name}" for name in ("a.txt", "b.txt", "c.txt")})
+    assert stopped.value.signum == signal.SIGTERM and stopped.value.exit_code == 143
     assert {p.name: p.read_text() for p in tmp_path.iterdir()} == {n: f"old {n}" for n in ("a.txt", "b.txt", "c.txt")}
     assert (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)) == before
 
