@@ -2,8 +2,10 @@
 
 0  every check passed (or only warnings) / every comparison agrees or is within tolerance
 1  an error-severity check failed / a discrepancy is beyond tolerance
-2  bad usage, config or input (one line on stderr, naming the file and line or element)
-130 interrupted (Ctrl-C); no partial outputs are left behind
+2  bad usage, config or input, or the operating system refused (one line on stderr, naming the file and line or
+   element, or the path); no new output is left behind
+3  internal error (a bug)
+130 interrupted (Ctrl-C), 143 terminated (SIGTERM), 129 hung up (SIGHUP); no partial outputs are left behind
 """
 
 from __future__ import annotations
@@ -340,9 +342,7 @@ def _interrupted(error: BaseException | None = None) -> None:
     must not turn it into a death by signal. `error`: the exception caught (by default, the one being handled)."""
     from .lifecycle import exit_stopped
 
-    atomic = sys.modules.get(f"{__package__}.pipeline.atomic")  # imported wherever its SIGTERM exception can arise
-    terminated = getattr(atomic, "Terminated", None)
-    exit_stopped(error if error is not None else sys.exc_info()[1], (terminated,) if terminated is not None else ())
+    exit_stopped(error if error is not None else sys.exc_info()[1])
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -356,24 +356,25 @@ def main(argv: list[str] | None = None) -> None:
     except TriangulateError as error:
         report(f"triangulate: error: {error.one_line()}")
         sys.exit(error.exit_code)
-    except (click.exceptions.Abort, KeyboardInterrupt):
-        _interrupted()
+    except (click.exceptions.Abort, KeyboardInterrupt) as error:
+        _interrupted(error)
     except click.ClickException as error:
         click.echo(f"triangulate: error: {error.format_message()}", err=True)
         sys.exit(EXIT_BAD_INPUT)
     except click.exceptions.Exit as done:
         sys.exit(done.exit_code)
     except Exception as error:
+        from .lifecycle import stop_behind
+
+        if stop_behind(error) is not None:  # a clean-up that failed while a signal was on its way out
+            _interrupted(error)
         fault = system_fault(error, sys.argv[1:] if argv is None else argv)
         if fault is not None:  # the operating system refused (no space, a name too long, no permission...): not a bug
             report(f"triangulate: error: {fault.one_line()}")
             sys.exit(fault.exit_code)
         if os.environ.get("TRIANGULATE_DEBUG"):
             raise
-        click.echo(
-            f"triangulate: internal error ({type(error).__name__}); rerun with TRIANGULATE_DEBUG=1 for details",
-            err=True,
-        )
+        report(f"triangulate: internal error ({type(error).__name__}); rerun with TRIANGULATE_DEBUG=1 for details")
         sys.exit(3)
     sys.exit(EXIT_OK)
 

@@ -49,7 +49,7 @@ from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any, TypeAlias
 
-from ..errors import Stopped, SystemFault
+from ..errors import TEXT_ERRORS, Stopped, SystemFault
 from .streams import Stream, where, write_stream
 
 TEMPORARY_MARK = "triangulate"
@@ -203,7 +203,7 @@ def _stage(target: Path, staged: list[_Staged]) -> int:
 
 
 def _write_through(handle: int, text: str) -> None:
-    with open(handle, "w", encoding="utf-8", newline="", closefd=False) as stream:
+    with open(handle, "w", encoding="utf-8", errors=TEXT_ERRORS, newline="", closefd=False) as stream:
         stream.write(text)
         stream.flush()
         os.fsync(handle)
@@ -260,6 +260,7 @@ def _keep_previous(item: _Staged, folder: int) -> None:
     if handle is not None:
         item.backup_handle = handle
         fcntl.flock(handle, fcntl.LOCK_EX)
+    _may_replace(item.target, folder)
     while True:
         name = temporary_name(item.target.name)
         item.backup = item.target.with_name(name)
@@ -274,6 +275,15 @@ def _keep_previous(item: _Staged, folder: int) -> None:
         except FileNotFoundError:
             item.backup = None  # gone since it was opened: nothing to take back
             return
+
+
+def _may_replace(target: Path, folder: int) -> None:
+    """In a sticky folder (like /tmp) only the file's owner, the folder's or root may rename over a file or unlink
+    it: a backup linked to another user's file could then never be removed. Refused before anything is linked."""
+    found, within = os.stat(target, follow_symlinks=False), os.fstat(folder)
+    me = os.geteuid()
+    if within.st_mode & stat.S_ISVTX and me != 0 and me not in (found.st_uid, within.st_uid):
+        raise PermissionError(errno.EPERM, "another user's file in a sticky folder", str(target))
 
 
 @dataclass
@@ -390,7 +400,7 @@ def _place(files: dict[Path, str], remove: list[Path] | None, named: Collection[
             with _naming(target):
                 _write_through(_stage(target, staged), text)
         for stream, text in streams:
-            write_stream(stream, text.encode("utf-8"), signals)
+            write_stream(stream, text.encode("utf-8", TEXT_ERRORS), signals)
         signals.check()
         # From here a signal waits: the set is never half old and half new. Every previous output gets its backup
         # before the first rename, so a set that cannot be placed whole is put back as it was.

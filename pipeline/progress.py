@@ -11,6 +11,8 @@ import sys
 import time
 from typing import TextIO
 
+from ..text import printable
+
 DELAY_SECONDS = 2.0
 
 
@@ -32,7 +34,7 @@ class Progress:
         if not self.enabled or time.monotonic() - self.started < self.delay:
             return
         elapsed = time.monotonic() - self.started
-        self.stream.write(f"\r\x1b[2Ktriangulate: step {self.steps}: {label} ({elapsed:.0f} s)")
+        self.stream.write(f"\r\x1b[2Ktriangulate: step {self.steps}: {printable(label)} ({elapsed:.0f} s)")
         self.stream.flush()
         self.shown = True
 

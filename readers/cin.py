@@ -30,7 +30,7 @@ from ..domain.geography import is_known_la
 from ..errors import InputError
 from ..schemas.base import FILE_COLUMN, LINE_COLUMN, PATH_COLUMN
 from ..schemas.cin import CHILD_ORDINAL
-from .files import MAX_XML_BYTES, existing_file, within_size
+from .files import MAX_XML_BYTES, HashedInput, existing_file, opened_input
 from .xml import TagCodes, local, refuse_dtd, safe_iterparse, syntax_error
 
 CHILD_FIELDS = (
@@ -104,7 +104,13 @@ class _Raw:
 
 
 def _read_file(path: Path, raw: _Raw, first_ordinal: int) -> int:
-    within_size(path, MAX_XML_BYTES, "CIN census file")
+    """One census file, read once: the bytes lxml parses are the bytes hashed (readers/files.py `opened_input`)."""
+    with opened_input(path) as source:
+        source.within(MAX_XML_BYTES, "CIN census file")
+        return _parse_file(path, source, raw, first_ordinal)
+
+
+def _parse_file(path: Path, source: HashedInput, raw: _Raw, first_ordinal: int) -> int:
     header: dict[int, str | None] = {_LEA: None, _REFERENCE: None}
     set_after: dict[int, int] = {}  # children numbered above this got the header value (it was read before them)
     header_lines: dict[int, int] = {}
@@ -112,7 +118,7 @@ def _read_file(path: Path, raw: _Raw, first_ordinal: int) -> int:
     codes = TagCodes(_NAMES, _NAMESPACED)
     key, text, child_line = raw.keys.append, raw.texts.append, raw.child_lines.append
     episode_child, episode_line, plan_episode = raw.episode_children.append, raw.episode_lines.append, raw.plan_episodes.append
-    context = safe_iterparse(path, ("Child", *HEADER_FIELDS))
+    context = safe_iterparse(source, ("Child", *HEADER_FIELDS))
     checked_dtd = False
     child_path = "/Child"
     try:

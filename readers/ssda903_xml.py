@@ -33,7 +33,7 @@ from lxml import etree
 from ..errors import InputError
 from ..schemas.base import FILE_COLUMN, LINE_COLUMN, PATH_COLUMN
 from ..schemas.ssda903 import EPISODES, HEADER, LA_COLUMN
-from .files import MAX_XML_BYTES, existing_file, leading_bytes, within_size
+from .files import MAX_XML_BYTES, HashedInput, existing_file, leading_bytes, opened_input
 from .xml import local, refuse_dtd, safe_iterparse, syntax_error
 
 ROOT = "EXPSSDA903"
@@ -108,13 +108,21 @@ def _not_a_return(root_tag: object, path: Path) -> InputError:
 
 
 def read_ssda903_xml(raw_path: str | Path, column_map: Mapping[str, str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """One XML return -> (header frame, episodes frame), as the CSV reader gives them."""
+    """One XML return -> (header frame, episodes frame), as the CSV reader gives them. The file is read once: the
+    bytes lxml parses are the bytes hashed (readers/files.py `opened_input`)."""
     path = existing_file(raw_path)
-    within_size(path, MAX_XML_BYTES, "SSDA903 XML file")
+    with opened_input(path) as source:
+        source.within(MAX_XML_BYTES, "SSDA903 XML file")
+        return _parse_return(path, source, column_map)
+
+
+def _parse_return(
+    path: Path, source: HashedInput, column_map: Mapping[str, str] | None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     names = dict(column_map or {})
     headers, episodes = _Rows(HEADER_COLUMNS), _Rows(EPISODE_COLUMNS)
     # Only the root and CHILD elements reach Python; everything inside a CHILD is read from it at its end.
-    context = safe_iterparse(path, (ROOT, "CHILD"), events=("start", "end"))
+    context = safe_iterparse(source, (ROOT, "CHILD"), events=("start", "end"))
     first = True
     children = 0
     try:

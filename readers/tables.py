@@ -22,14 +22,15 @@ from ..schemas.base import FILE_COLUMN, LINE_COLUMN, SOURCE_FILE_ATTR
 from .files import (
     MAX_LINE_BYTES,
     MAX_TABLE_BYTES,
+    MAX_WORKBOOK_BYTES,
     MIB,
     existing_file,
     first_overlong_line,
-    is_zip_container,
-    within_size,
+    is_zip,
+    opened_input,
     workbook_within_limits,
 )
-from .text import clean_name, decode_file
+from .text import clean_name, decode_bytes
 
 _DELIMITERS = (",", ";", "\t", "|")
 _LONE_CR = re.compile(r"\r(?!\n)")
@@ -43,17 +44,24 @@ def read_table(
     expected_columns: Iterable[str],
     column_map: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
-    """Read one extract; `expected_columns` picks the right sheet of a workbook."""
+    """Read one extract; `expected_columns` picks the right sheet of a workbook. The file is read once, and those
+    bytes are both parsed and hashed (readers/files.py `opened_input`)."""
     file_path = existing_file(path)
     expected = set(expected_columns)
-    if is_zip_container(file_path):
-        workbook_within_limits(file_path)
-        return _read_workbook(file_path, expected, column_map or {})
-    within_size(file_path, MAX_TABLE_BYTES, "file", "TRIANGULATE_MAX_TABLE_MB")
-    overlong = first_overlong_line(file_path)
-    if overlong is not None:
-        raise InputError(f"line is longer than {MAX_LINE_BYTES // MIB} MB", path=file_path, where=f"line {overlong}")
-    return _read_csv(file_path, column_map or {})
+    with opened_input(file_path) as source:
+        if is_zip(source.peek(4)):
+            source.within(MAX_WORKBOOK_BYTES, "workbook")
+            data = source.read()
+            workbook_within_limits(data, file_path)
+            return _read_workbook(data, file_path, expected, column_map or {})
+        source.within(MAX_TABLE_BYTES, "file", "TRIANGULATE_MAX_TABLE_MB")
+        data = source.read()
+        overlong = first_overlong_line(data)
+        if overlong is not None:
+            raise InputError(f"line is longer than {MAX_LINE_BYTES // MIB} MB", path=file_path, where=f"line {overlong}")
+        text, _ = decode_bytes(data, file_path)
+        del data  # the text holds it now: a national extract's bytes are not kept through the parse
+        return _read_csv(text, file_path, column_map or {})
 
 
 def _rename(header: list[str], column_map: Mapping[str, str], path: Path) -> list[str]:
@@ -70,8 +78,7 @@ def _rename(header: list[str], column_map: Mapping[str, str], path: Path) -> lis
     return names
 
 
-def _read_csv(path: Path, column_map: Mapping[str, str]) -> pd.DataFrame:
-    text, _ = decode_file(path)
+def _read_csv(text: str, path: Path, column_map: Mapping[str, str]) -> pd.DataFrame:
     # A lone carriage return ends a line (old Mac files; pandas reads it so): one rule for lines everywhere.
     text = _LONE_CR.sub("\n", text)
     header_end = text.find("\n")
@@ -229,11 +236,11 @@ def _quoted(names: list[str]) -> str:
     return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
 
 
-def _read_workbook(path: Path, expected: set[str], column_map: Mapping[str, str]) -> pd.DataFrame:
+def _read_workbook(data: bytes, path: Path, expected: set[str], column_map: Mapping[str, str]) -> pd.DataFrame:
     from python_calamine import CalamineError, CalamineWorkbook
 
     try:
-        workbook = CalamineWorkbook.from_path(str(path))
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
     except (CalamineError, OSError, ValueError) as error:
         raise InputError(f"not a readable .xlsx workbook ({_short(error)})", path=path) from None
     sheets: list[_Sheet] = []

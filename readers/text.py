@@ -22,9 +22,9 @@ def _line_of(data: bytes, offset: int) -> int:
     return data.count(b"\n", 0, offset) + 1
 
 
-def decode_file(path: Path) -> tuple[str, str]:
-    """The file's text and the encoding it was read in; InputError naming the line of a byte that fits no encoding."""
-    data = path.read_bytes()
+def decode_bytes(data: bytes, path: Path) -> tuple[str, str]:
+    """A file's bytes as text, and the encoding they were read in; InputError naming the line of a byte that fits no
+    encoding (`path` names the file)."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             return data.decode("utf-16"), "utf-16"

@@ -43,10 +43,12 @@ class TagCodes(dict[object, int]):
         return code
 
 
-def safe_iterparse(path: Path, tags: Sequence[str], events: Sequence[str] = ("end",)) -> Any:
-    """Only the named elements (any namespace) reach Python; the rest stay inside lxml, which is most of the speed."""
+def safe_iterparse(source: Any, tags: Sequence[str], events: Sequence[str] = ("end",)) -> Any:
+    """Only the named elements (any namespace) reach Python; the rest stay inside lxml, which is most of the speed.
+
+    `source` is a file object (the readers' HashedInput: lxml reads it to its end, in 32 KB reads) or a path."""
     return etree.iterparse(
-        str(path),
+        str(source) if isinstance(source, Path) else source,
         events=tuple(events),
         tag=tuple(f"{{*}}{name}" for name in tags),
         resolve_entities=False,

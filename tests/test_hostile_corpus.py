@@ -264,6 +264,13 @@ CASES = [
     config("config: unknown check id in severity", "sources:\n  n: {kind: ncmd, path: n.csv}\nseverity: {age.over_18: warning}\n", 2, "unknown check id"),
     config("config: severity level unknown", "sources:\n  n: {kind: ncmd, path: n.csv}\nseverity: {age.over_17: fatal}\n", 2, "severity.age.over_17: 'fatal' is not one of"),
     config("config: config not UTF-8", "", 2, "run.yaml", "UTF-8", files={"run.yaml": b"sources:\n  n: {kind: ncmd, path: n.csv}\n# caf\xe9\n"}),
+    config("config: release label with a line break", 'release: "2024\\nPASS all checks"\nsources:\n  n: {kind: ncmd, path: n.csv}\n',
+           2, "release: a release label is one line of printable text; this one holds \\n at character 5"),
+    config("config: release label of 201 characters", f"release: {'r' * 201}\nsources:\n  n: {{kind: ncmd, path: n.csv}}\n",
+           2, "release: a release label is at most 200 characters; this one has 201"),
+    Case("config: a folder", {}, ("run", "{d}", "--out", "{o}"), 2, ("not a regular file (a folder)",)),
+    Case("--release with ESC", {"x.csv": f"{NCMD}\n{NCMD_ROW}\n"}, ("check", "--source", "ncmd", "{d}/x.csv", "--release", "2024\x1b[31m"),
+         2, ("--release: a release label is one line of printable text; this one holds \\x1b",)),
     # --- Outputs ---
     Case("--json into a folder", {"x.csv": f"{NCMD}\n{NCMD_ROW}\n"}, ("check", "--source", "ncmd", "{d}/x.csv", "--json", "{d}"), 2, ("is a folder",)),
     Case("--json and --html on one path", {"x.csv": f"{NCMD}\n{NCMD_ROW}\n"},
@@ -284,6 +291,12 @@ CASES = [
     Case("redact without a key", {"x.csv": f"{NCMD}\n{NCMD_ROW}\n"}, ("check", "--source", "ncmd", "{d}/x.csv", "--redact", "--json", "{o}/r.json"),
          2, ("TRIANGULATE_REDACT_KEY",)),
     Case("a path that is a folder", {}, ("check", "--source", "ncmd", "{d}"), 2, ("not a regular file",)),
+    # --- What the operating system refuses (tests/test_os_errors.py walks the rest as subprocesses) ---
+    Case("a name too long for the system", {}, ("check", "--source", "ncmd", "{d}/" + "n" * 300 + ".csv"), 2, ("nnn.csv: file name too long",)),
+    Case("a path through a file", {"x.csv": f"{NCMD}\n{NCMD_ROW}\n"}, ("check", "--source", "ncmd", "{d}/x.csv/y.csv"), 2,
+         ("x.csv/y.csv: a part of the path is a file, not a folder",)),
+    Case("an output name too long", {"x.csv": f"{NCMD}\n{NCMD_ROW}\n"},
+         ("check", "--source", "ncmd", "{d}/x.csv", "--json", "{o}/" + "r" * 300 + ".json"), 2, ("rrr.json: file name too long",)),
 ]  # fmt: skip
 
 
