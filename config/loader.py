@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 
 from ..errors import ConfigError
+from ..readers.files import open_regular
 
 MAX_CONFIG_BYTES = 1 << 20  # a run config is a few kilobytes
 MAX_ALIASES = 100  # anchors are handy; an alias bomb ("billion laughs" for YAML) is not
@@ -71,14 +72,15 @@ _UniqueKeyLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_times
 
 
 def load_yaml(path: Path) -> Any:
+    # A FIFO, a device or a folder is refused before anything waits on it (open_regular): a config is read whole.
+    with open_regular(path, ConfigError, "config file") as handle:
+        data = handle.read(MAX_CONFIG_BYTES + 1)
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"config is over {MAX_CONFIG_BYTES // 1024} KB; a run config is a few kilobytes", path=path)
     try:
-        if path.is_file() and path.stat().st_size > MAX_CONFIG_BYTES:
-            raise ConfigError(f"config is over {MAX_CONFIG_BYTES // 1024} KB; a run config is a few kilobytes", path=path)
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise ConfigError("config file not found", path=path) from None
-    except (UnicodeDecodeError, IsADirectoryError, PermissionError) as error:
-        raise ConfigError(f"config is not a readable UTF-8 text file ({type(error).__name__})", path=path) from None
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ConfigError("config is not a readable UTF-8 text file (UnicodeDecodeError)", path=path) from None
     try:
         loader = _UniqueKeyLoader(text)
         try:

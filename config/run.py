@@ -18,6 +18,7 @@ from ..canonical.registry import DENOMINATOR, PUBLISHED, SourceOptions, config_k
 from ..domain.catalogue import SEVERITIES, is_known_check
 from ..domain.dates import parse_one
 from ..domain.geography import GEOGRAPHY_LEVELS, PUBLISHED_LEVELS, is_known_la
+from ..domain.inputs import label_problem
 from ..errors import ConfigError
 from ..reconcile.measures import Measure
 from .loader import load_yaml
@@ -133,6 +134,7 @@ def load_config(path: str | Path) -> RunConfig:
     unknown = sorted(set(map(str, document)) - TOP_KEYS)
     if unknown:
         raise ConfigError(f"unknown key {unknown[0]!r}; expected one of {', '.join(sorted(TOP_KEYS))}", path=config_path)
+    release = _release_label(document.get("release"), config_path)  # first: a label of a megabyte fails fast
     try:
         check_shape(document)
     except ConfigError as error:
@@ -176,8 +178,22 @@ def load_config(path: str | Path) -> RunConfig:
         link_days=link_days,
         geographies=geographies,
         history=_history_url(document.get("history"), config_path),
-        release=str(document["release"]) if document.get("release") is not None else None,
+        release=release,
     )
+
+
+def _release_label(value: Any, path: Path) -> str | None:
+    """The run config's `release:` as text: one short printable line (domain/inputs.py `label_problem`, which
+    `--release` obeys too), else ConfigError. It names the run in the history and in what is shown of it."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        problem: str | None = f"{value!r:.60} is not text"
+    else:
+        problem = label_problem(str(value))
+    if problem is not None:
+        raise ConfigError(f"release: {problem}", path=path)
+    return str(value)
 
 
 def _history_url(value: Any, config_path: Path) -> str | None:

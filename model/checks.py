@@ -6,15 +6,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-
-@dataclass(frozen=True)
-class InputFile:
-    path: str
-    size: int
-    sha256: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"path": self.path, "size": self.size, "sha256": self.sha256}
+# An input file as read: defined in domain/, as the readers, which hash each file while they parse it, make it.
+from ..domain.inputs import InputFile as InputFile
 
 
 @dataclass(frozen=True)

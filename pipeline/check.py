@@ -9,9 +9,10 @@ pipeline/parallel.py checks the pieces on several cores.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -19,13 +20,14 @@ import pandas as pd
 from ..canonical.records import locations
 from ..canonical.registry import Frames, RawTable, SourceKind, SourceOptions, source_kind
 from ..domain.catalogue import CATALOGUE, severity_for, spec_for
-from ..errors import crash_detail
+from ..errors import InputError, crash_detail
 from ..expectations import SuiteFindings, load_suite_definition, run_suite
 from ..model.checks import CheckOutcome, InputFile, SourceResult
-from ..readers.files import existing_file, file_digest
+from ..readers.files import existing_file, files_as_read, inputs_recorded
 from ..schemas.base import FILE_COLUMN, LINE_COLUMN, PATH_COLUMN, SchemaFindings, run_schema
 from .scope import differing, file_reference_dates, pending_las, reference_date_of, source_coverage, written_dates
 
+T = TypeVar("T")
 DEATH_SUITE = "death_records"
 _CODES_SHOWN = 10
 # Files of a source whose files are independent are read and checked in runs of about this many bytes: big
@@ -43,9 +45,14 @@ class CheckedSource:
     deaths: pd.DataFrame  # canonical death records
 
 
-def input_file(path: Path) -> InputFile:
-    size, sha256 = file_digest(path)
-    return InputFile(path=str(path), size=size, sha256=sha256)
+def read_with_files(read: Callable[[], T], paths: Sequence[Path]) -> tuple[T, tuple[InputFile, ...]]:
+    """What `read()` returns, and the InputFile of each of `paths` as it read them: the size and SHA-256 of the very
+    bytes it parsed, never of the file as it is later (a file appended to meanwhile is not certified by bytes that
+    were not checked). Every stage that reads inputs reads them through this: sources, published tables,
+    denominators and the two vintages of `revisions`."""
+    with inputs_recorded() as recorded:
+        value = read()
+    return value, files_as_read(paths, recorded)
 
 
 @dataclass
@@ -165,7 +172,8 @@ def input_bytes(options: SourceOptions) -> int:
 def check_piece(options: SourceOptions) -> Piece:
     """Read and check one piece: raw frames, their Pandera findings, canonical deaths; the raw frames are dropped."""
     kind = source_kind(options.kind)
-    frames = _recoded(kind.read(options), options.values)
+    raw, files = read_with_files(lambda: kind.read(options), options.paths)
+    frames = _recoded(raw, options.values)
     (failures,) = _check_frames(kind, frames, None, 1)
     reference = pd.Timestamp(options.reference_date) if options.reference_date else None
     return Piece(
@@ -176,7 +184,7 @@ def check_piece(options: SourceOptions) -> Piece:
         file_las=dict(kind.file_las(frames)) if kind.file_las else {},
         rows={name: len(frame) for name, frame in frames.items()},
         groups=kind.file_groups(frames) if kind.file_groups else frozenset(),
-        files=tuple(input_file(Path(p)) for p in options.paths),
+        files=files,  # travels with the piece from a worker process: what was read there is what is certified
     )
 
 
@@ -261,8 +269,14 @@ def _sharing(pieces: list[Piece]) -> list[list[int]]:
 
 def _recheck(kind: SourceKind, options: SourceOptions, members: list[Piece]) -> None:
     """Read pieces that share a group together and check them again; each piece's failures become its part of it."""
-    paths = tuple(f.path for member in members for f in member.files)
-    frames = _recoded(kind.read(replace(options, paths=tuple(Path(p) for p in paths))), options.values)
+    paths = tuple(Path(f.path) for member in members for f in member.files)
+    raw, files = read_with_files(lambda: kind.read(replace(options, paths=paths)), paths)
+    earlier = tuple(f for member in members for f in member.files)
+    for before, now in zip(earlier, files, strict=True):
+        if before != now:  # checked apart from one content and together from another: neither result would hold
+            raise InputError("the file changed while it was being checked; run again once nothing is writing it",
+                             path=before.path)  # fmt: skip
+    frames = _recoded(raw, options.values)
     parts = {name: np.repeat(np.arange(len(members)), [m.rows.get(name, 0) for m in members]) for name in frames}
     for member, failures in zip(members, _check_frames(kind, frames, parts, len(members)), strict=True):
         member.failures = failures

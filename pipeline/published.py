@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import pandas as pd
 
@@ -23,7 +22,7 @@ from ..readers.files import existing_file
 from ..readers.published import read_published
 from ..reconcile.measures import Measure, selected_sources
 from ..reconcile.published import PublishedSource, coherence, filtered, selection_problem
-from .check import input_file
+from .check import read_with_files
 
 INCOHERENT = "published.incoherent"
 
@@ -40,7 +39,8 @@ def check_published_source(
 ) -> CheckedPublished:
     for path in options.paths:
         existing_file(path)
-    rows = published_rows(read_published(options.paths, options.columns))
+    raw, files = read_with_files(lambda: read_published(options.paths, options.columns), options.paths)
+    rows = published_rows(raw)
     source = PublishedSource(options.name, rows, settings)
     mine = [
         (measure, selector)
@@ -84,7 +84,7 @@ def check_published_source(
         records=len(rows),
         deaths=0,
         reference_date=options.reference_date,
-        files=tuple(input_file(Path(p)) for p in options.paths),
+        files=files,
         outcomes=tuple(
             _outcome(check_id, findings, options, not_run.get(check_id, ""), details.get(check_id, "")) for check_id in listed
         ),

@@ -20,7 +20,7 @@ from ..model.release import Expectation, MeasureNote, Provenance, Release
 from ..readers.files import existing_file
 from ..readers.published import read_published
 from ..reconcile.engine import reconcile
-from .check import input_file
+from .check import read_with_files
 from .parallel import check_sources
 from .published import check_published_source
 
@@ -84,8 +84,10 @@ def measure_notes(config: RunConfig) -> tuple[MeasureNote, ...]:
 
 
 def read_denominator(options: DenominatorOptions) -> tuple[pd.DataFrame, tuple[InputFile, ...]]:
-    files = tuple(input_file(existing_file(path)) for path in options.paths)
-    return denominator_rows(read_published(options.paths, options.columns), options), files
+    for path in options.paths:
+        existing_file(path)
+    raw, files = read_with_files(lambda: read_published(options.paths, options.columns), options.paths)
+    return denominator_rows(raw, options), files
 
 
 def check_release(options: SourceOptions, config: RunConfig | None = None, *, jobs: int = 1) -> Release:

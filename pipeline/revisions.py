@@ -12,11 +12,13 @@ from ..model.revisions import Revisions, Vintage
 from ..readers.published import read_published
 from ..reconcile.revisions import common_periods, compare_vintages
 from ..reconcile.vintages import line_up, refuse_reworded_values
-from .check import input_file
+from .check import read_with_files
 
 
 def run_revisions(old_path: Path, new_path: Path, config: RevisionsConfig) -> Revisions:
-    old_raw, new_raw = read_published([old_path]), read_published([new_path])
+    # Each vintage read once: the bytes compared are the bytes hashed (pipeline/check.py read_with_files).
+    old_raw, (old_file,) = read_with_files(lambda: read_published([old_path]), [old_path])
+    new_raw, (new_file,) = read_with_files(lambda: read_published([new_path]), [new_path])
     # Reading the rows as published rows checks every period and geography is one the tool understands.
     published_rows(old_raw), published_rows(new_raw)
     lineup = line_up(old_raw, new_raw, config.columns, config.values, config.keys, config.indicators, str(old_path), str(new_path))
@@ -31,8 +33,8 @@ def run_revisions(old_path: Path, new_path: Path, config: RevisionsConfig) -> Re
         notes.append("rows added or removed in a common period include LA code changes (reorganisations), listed as both")
     notes += _renamed_places(lineup, periods)
     return Revisions(
-        old=Vintage(input_file(Path(old_path)), len(old_raw)),
-        new=Vintage(input_file(Path(new_path)), len(new_raw)),
+        old=Vintage(old_file, len(old_raw)),
+        new=Vintage(new_file, len(new_raw)),
         periods=tuple(periods),
         keys=lineup.keys,
         indicators=lineup.indicators,

@@ -17,7 +17,7 @@ from ..model.release import Release
 from .disclosure import Disclosure, left_cell, plural, right_cell
 from .facts import comparison_explanation
 from .gaps import gap_label, gap_sentence, missing_words, ordered_gaps
-from .wording import ratio_text, visible
+from .wording import one_per_line, ratio_text
 
 _SAMPLE = 5
 _SHOWN_DISCREPANCIES = 20
@@ -87,7 +87,7 @@ def render_check_summary(result: SourceResult, disclosure: Disclosure = AS_RECOR
     passed = len(result.outcomes) - len(failing) - len(partial)
     if failing or partial:
         lines.append(f"  {tally(passed, 'other check', 'other checks')} passed")
-    return visible("\n".join(lines))
+    return one_per_line(lines)
 
 
 def _outcome_lines(found: CheckOutcome, disclosure: Disclosure) -> list[str]:
@@ -146,7 +146,7 @@ def render_reconciliation(release: Release, disclosure: Disclosure = AS_RECORDED
             lines.append(f"  OPPOSITE TRENDS {trend.measure}: {trend.sources[0]} {trend.directions[0]} ({trend.spans[0]}), "
                          f"{trend.sources[1]} {trend.directions[1]} ({trend.spans[1]})")  # fmt: skip
     lines += [f"  note: {note}" for note in result.notes]
-    return visible("\n".join(lines))
+    return one_per_line(lines)
 
 
 def hides_rates(result: ReconcileResult, measure: str, period: str, geography: str, sources: tuple[str, ...],

@@ -5,18 +5,18 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .wording import visible
+from .wording import one_per_line
 
 
 def render_runs(runs: list[dict[str, Any]]) -> str:
     if not runs:
         return "no runs recorded"
-    return visible("\n".join(
+    return one_per_line(
         f"{r['run_id']:>5}  {r['release']:<16} {r['started_at'][:19]}  {'PASS' if r['passed'] else 'FAIL'}  "
         f"{r['command']:<9} {r['failing_checks']} {'check' if r['failing_checks'] == 1 else 'checks'} not passed, "
         f"{r['discrepancies']} {'discrepancy' if r['discrepancies'] == 1 else 'discrepancies'}"
         for r in runs
-    ))  # fmt: skip
+    )  # fmt: skip
 
 
 def render_diff_json(diff: dict[str, Any]) -> str:
@@ -56,7 +56,7 @@ def render_diff_markdown(diff: dict[str, Any]) -> str:
                   for p in diff["published"]]  # fmt: skip
     if not (diff["checks"] or diff["comparisons"] or diff["published"]):
         lines += ["", "Nothing changed."]
-    return visible("\n".join(lines)) + "\n"
+    return one_per_line(lines) + "\n"
 
 
 def render_diff_html(diff: dict[str, Any]) -> str:

@@ -15,9 +15,11 @@ from urllib.parse import quote
 
 from markupsafe import Markup, escape
 
+from ..domain.inputs import printable
 from .charts import Series, releases_svg, trend_svg
 from .glossary import glossary_anchor
 from .view_model import ReportView, SideFile
+from .wording import visible
 
 # OWASP CSV injection: a cell starting with one of these is read as a formula by spreadsheets.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -34,15 +36,25 @@ def environment():  # type: ignore[no-untyped-def]
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=shown,
     )
     environment.filters["first_upper"] = first_upper
     environment.filters["breakable"] = breakable
     return environment
 
 
+def shown(value: object) -> object:
+    """Every value a template writes, before autoescaping (which leaves control characters alone): a name's control
+    characters, line breaks included, as visible escapes (domain/inputs.py `printable`). Markup already made (a
+    chart, an id with `<wbr>`) keeps its own line breaks; the names in it were made printable when it was made."""
+    if isinstance(value, Markup):
+        return Markup(visible(value))  # noqa: S704 - an escape adds only a backslash, letters and digits
+    return printable(value) if isinstance(value, str) else value
+
+
 def breakable(text: str) -> Markup:
     """An id that may wrap after each `.` or `_` (not mid-word) in a narrow column: escaped, then `<wbr>` added."""
-    return Markup(re.sub(r"([._])", r"\1<wbr>", str(escape(text))))  # noqa: S704  (escaped first)
+    return Markup(re.sub(r"([._])", r"\1<wbr>", str(escape(printable(str(text))))))  # noqa: S704  (escaped first)
 
 
 def first_upper(text: str) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from xml.etree import ElementTree as ET
 
+from ..domain.inputs import printable
 from ..domain.intervals import SUPPRESSED
 from ..model.checks import CheckOutcome, SourceResult
 from ..model.reconciliation import Comparison, ReconcileResult
@@ -18,7 +19,7 @@ from .console import outcome as observed
 from .disclosure import Disclosure
 from .facts import comparison_explanation
 from .gaps import gap_sentence
-from .wording import visible
+from .wording import one_per_line, visible
 
 _IDS_LISTED = 50
 _ONE_CASE_EACH = {"published.incoherent"}  # each failure is its own testcase, as a CI log lists them
@@ -32,10 +33,10 @@ def render_junit(release: Release, disclosure: Disclosure = AS_RECORDED) -> str:
         _source_suite(suites, source, disclosure)
     if release.reconciliation is not None:
         _reconcile_suite(suites, release, disclosure)
-    for element in suites.iter():  # inputs may hold characters XML 1.0 cannot carry
-        element.text = visible(element.text) if element.text else element.text
+    for element in suites.iter():  # inputs may hold characters XML 1.0 cannot carry, or a line break in a name
+        element.text = visible(element.text) if element.text else element.text  # lines it holds were each kept one
         for name, value in element.attrib.items():
-            element.set(name, visible(value))
+            element.set(name, printable(value))  # one line: a CI tool shows a test's name and message as one
     ET.indent(suites)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
 
@@ -76,7 +77,7 @@ def _case(suite: ET.Element, source: SourceResult, outcome: CheckOutcome, disclo
     found = f"{number}: {outcome.message}"
     if outcome.failed and outcome.severity == "error":
         failure = ET.SubElement(case, "failure", message=found)
-        failure.text = "\n".join(outcome.record_ids[:_IDS_LISTED])
+        failure.text = one_per_line(outcome.record_ids[:_IDS_LISTED])
         return 1
     if outcome.failed:  # a warning: the case passes, and says what it found
         _warn(case, found, outcome.record_ids[:_IDS_LISTED])
@@ -88,7 +89,7 @@ def _warn(case: ET.Element, message: str, ids: tuple[str, ...] = ()) -> None:
     words, then its record ids, in <system-out> (shown beside the case by those that do not)."""
     properties = ET.SubElement(case, "properties")
     ET.SubElement(properties, "property", name="warning", value=message)
-    ET.SubElement(case, "system-out").text = "\n".join((f"warning: {message}", *ids))
+    ET.SubElement(case, "system-out").text = one_per_line((f"warning: {message}", *ids))
 
 
 def _unit(outcome: CheckOutcome) -> tuple[str, str]:
@@ -105,11 +106,11 @@ def _reconcile_suite(suites: ET.Element, release: Release, disclosure: Disclosur
             failure = ET.SubElement(
                 case, "failure", message=f"discrepancy: {observed(comparison, disclosure)} ({expectation(comparison)})"
             )
-            failure.text = comparison_explanation(comparison, release, disclosure)
+            failure.text = printable(comparison_explanation(comparison, release, disclosure))
         elif comparison.status == "not_comparable":
             ET.SubElement(case, "skipped", message="not comparable: suppressed or not available")
         elif comparison.status == "within_tolerance":
-            ET.SubElement(case, "system-out").text = _within(comparison, release, disclosure)
+            ET.SubElement(case, "system-out").text = printable(_within(comparison, release, disclosure))
     for empty in result.empty:
         case = ET.SubElement(suite, "testcase", classname=f"reconcile.{empty.measure}",
                              name=f"{empty.measure}: {empty.left} with {empty.right}")  # fmt: skip
@@ -120,7 +121,7 @@ def _reconcile_suite(suites: ET.Element, release: Release, disclosure: Disclosur
                              name=f"{gap.measure} {gap.period_label} {gap.geography}: {gap.source} deaths in {gap.absent_from}")  # fmt: skip
         if gap.gating:
             failure = ET.SubElement(case, "failure", message=f"missing: {gap_sentence(gap, disclosure)}")
-            failure.text = "\n".join(gap.record_ids[:_IDS_LISTED])
+            failure.text = one_per_line(gap.record_ids[:_IDS_LISTED])
         else:
             _warn(case, f"missing: {gap_sentence(gap, disclosure)}", gap.record_ids[:_IDS_LISTED])
     suite.set("tests", str(len(result.comparisons) + len(result.empty) + len(result.absent)))

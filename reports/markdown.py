@@ -10,13 +10,14 @@ from .disclosure import Cell, Disclosure
 from .facts import comparison_explanation
 from .gaps import gap_label, gap_sentence, missing_words, ordered_gaps
 from .verdict import verdict
-from .wording import interval_bounds_text, rate_number, rate_per_text, ratio_text, visible
+from .wording import interval_bounds_text, one_per_line, rate_number, rate_per_text, ratio_text
 
 AS_RECORDED = Disclosure()
 
 
 def _cell(text: object) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    """Text in a table cell: a `|` would end it (a line break in a name is escaped with the rest, `one_per_line`)."""
+    return str(text).replace("|", "\\|")
 
 
 def _failing(source: SourceResult, disclosure: Disclosure) -> str:
@@ -67,7 +68,7 @@ def render_markdown(release: Release, disclosure: Disclosure = AS_RECORDED) -> s
                              f"{_cell(expectation(c).removeprefix('expected: '))} | {disclosure.difference(c)} | "
                              f"{_cell(comparison_explanation(c, release, disclosure))} |")  # fmt: skip
             if len(result.discrepancies) > 30:
-                lines.append(f"\nand {len(result.discrepancies) - 30:,} more discrepancies (see the JSON).")
+                lines += ["", f"and {len(result.discrepancies) - 30:,} more discrepancies (see the JSON)."]
         gaps = ordered_gaps(result)
         if gaps:
             lines += ["", f"Deaths one source has and another lacks ({missing_words(result, disclosure)} with no record at all, "
@@ -75,10 +76,10 @@ def render_markdown(release: Release, disclosure: Disclosure = AS_RECORDED) -> s
                       "| finding | deaths |", "|---|---|"]  # fmt: skip
             lines += [f"| {gap_label(gap)} | {_cell(gap_sentence(gap, disclosure, ids=False))} |" for gap in gaps[:30]]
             if len(gaps) > 30:
-                lines.append(f"\nand {len(gaps) - 30:,} more (see the JSON).")
+                lines += ["", f"and {len(gaps) - 30:,} more (see the JSON)."]
         for empty in result.empty:
-            lines.append(f"\n{'Allowed empty' if empty.allowed else 'EMPTY'} comparison in `{empty.measure}`: "
-                         f"{empty.left} and {empty.right}: {_cell(empty.reason)}.")  # fmt: skip
+            lines += ["", f"{'Allowed empty' if empty.allowed else 'EMPTY'} comparison in `{empty.measure}`: "
+                          f"{empty.left} and {empty.right}: {_cell(empty.reason)}."]  # fmt: skip
         if result.rates:
             lines += [
                 "",
@@ -97,11 +98,10 @@ def render_markdown(release: Release, disclosure: Disclosure = AS_RECORDED) -> s
         for c in result.contrasts:
             if hides_rates(result, c.measure, c.period, c.geography, (c.left, c.right), disclosure):
                 continue
-            lines.append(f"\nRate ratio `{c.measure}` {c.period_label} {c.geography}: {c.left} / {c.right} = "
-                         f"{ratio_text(c.rate_ratio, c.rate_ratio_ci)}.")  # fmt: skip
+            lines += ["", f"Rate ratio `{c.measure}` {c.period_label} {c.geography}: {c.left} / {c.right} = "
+                          f"{ratio_text(c.rate_ratio, c.rate_ratio_ci)}."]  # fmt: skip
         for trend in result.trends:
             if trend.opposite:
-                lines.append(
-                    f"\nOpposite trends in `{trend.measure}`: {trend.sources[0]} {trend.directions[0]}, {trend.sources[1]} {trend.directions[1]}."
-                )
-    return visible("\n".join(lines)) + "\n"
+                lines += ["", f"Opposite trends in `{trend.measure}`: {trend.sources[0]} {trend.directions[0]}, "
+                              f"{trend.sources[1]} {trend.directions[1]}."]  # fmt: skip
+    return one_per_line(lines) + "\n"

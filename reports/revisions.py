@@ -12,7 +12,7 @@ from markupsafe import Markup
 from ..domain.geography import la_label
 from ..model.revisions import CellRevision, Revisions
 from .charts import bars_svg
-from .wording import count_words, visible
+from .wording import count_words, one_per_line
 
 _LARGEST = 20
 _LAS_CHARTED = 25
@@ -63,7 +63,7 @@ def render_revisions_markdown(revisions: Revisions) -> str:
         lines += [f"| {s.indicator} | {s.geographic_level} | {s.compared:,} | {s.revised:,} | "
                   f"{'' if s.mean_revision is None else f'{s.mean_revision:,.2f}'} | "
                   f"{'' if s.mean_absolute_revision is None else f'{s.mean_absolute_revision:,.2f}'} |" for s in revisions.stats]  # fmt: skip
-    return visible("\n".join(lines)) + "\n"
+    return one_per_line(lines) + "\n"
 
 
 def _chart(revisions: Revisions) -> Markup | None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from ..domain.geography import ENGLAND
+from ..domain.inputs import printable
 from ..domain.intervals import Interval
 from ..domain.periods import Period
 from ..model.rates import RATE_DECIMALS, RATIO_DECIMALS, shown
@@ -137,15 +137,18 @@ def ratio_text(ratio: Interval, interval: tuple[float, float | None]) -> str:
     return f"{shown_ratio} (95% CI {interval_bounds_text(*interval, ratio_number)})"
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
-
-
 def visible(text: str) -> str:
-    """Control characters written as escapes: a terminal does not obey them and XML 1.0 can hold the result.
+    """A whole output's text with every control character escaped but its own line breaks and tabs.
 
     Record ids and cells come from the inputs; an id holding ESC must not recolour a steward's terminal.
     """
-    return _CONTROL.sub(lambda found: f"\\x{ord(found[0]):02x}" if ord(found[0]) < 0x100 else f"\\u{ord(found[0]):04x}", text)
+    return printable(text, keep="\n\t")
+
+
+def one_per_line(lines: Iterable[str]) -> str:
+    """Lines of an output joined: each stays one line whatever a name or a value in it holds (a file named
+    `x\nPASS` shows as `x\\nPASS`), so nothing from the inputs can split a console line or forge one in a CI log."""
+    return "\n".join(printable(line) for line in lines)
 
 
 # --- figures through the disclosure, plurals that reveal nothing, expectations in words -------------------------
