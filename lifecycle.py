@@ -28,8 +28,9 @@ import signal
 import stat
 import sys
 import threading
-from types import FrameType
-from typing import NoReturn
+from collections.abc import Callable, Iterator
+from types import FrameType, TracebackType
+from typing import Any, NoReturn, TypeAlias
 
 from .errors import Stopped
 
@@ -37,12 +38,17 @@ HANDLED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 _stopping: int | None = None  # the signal that is stopping the run, once one has
+_Handler: TypeAlias = "Callable[[int, FrameType | None], Any] | int | signal.Handlers"
 
 
 def _stop(signum: int, frame: FrameType | None) -> None:
-    global _stopping
     if _stopping is not None:
         return  # the run is already stopping: its clean-up runs to the end, and it exits as the first signal said
+    _stopping_by(signum)
+
+
+def _stopping_by(signum: int) -> NoReturn:
+    global _stopping
     _stopping = signum
     if signum == signal.SIGHUP:
         _leave_a_hung_up_terminal()
@@ -73,6 +79,74 @@ def install_handlers() -> None:
         current = signal.getsignal(signum)
         if current in (signal.SIG_DFL, signal.default_int_handler, _stop):
             signal.signal(signum, _stop)
+
+
+@contextlib.contextmanager
+def signals_held() -> Iterator[None]:
+    """SIGINT, SIGTERM and SIGHUP held back by the kernel (not lost) while the body runs, and delivered after it:
+    for steps that must not be cut in two and never wait on another process (starting a worker; a history's
+    commit with the settling or restoring of the outputs that goes with it)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, set(HANDLED))
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+class DeferredSignals:
+    """SIGINT, SIGTERM and SIGHUP only noted while the body runs (outputs being written: pipeline/atomic.py);
+    `check` raises the first that came as the run's own handler would (`_stop`: so a second signal during the
+    clean-up that follows cannot cut it short). A body that may wait on another process (a FIFO's reader) calls
+    `check` while it waits."""
+
+    def __init__(self) -> None:
+        self.received: int | None = None
+        self.previous: dict[int, _Handler] = {}
+        self.stopping = stop_behind(sys.exc_info()[1]) is not None  # made while a signal stops the run
+
+    def _note(self, signum: int, frame: FrameType | None) -> None:
+        self.received = self.received or signum
+
+    def check(self) -> None:
+        if self.received is not None and not self.stopping:  # in a clean-up of a stop, a later signal is forgotten
+            _stopping_by(self.received)
+
+    def __enter__(self) -> DeferredSignals:
+        if threading.current_thread() is not threading.main_thread():
+            return self  # only the main thread receives signals in Python
+        try:
+            for signum in HANDLED:
+                current = signal.getsignal(signum)
+                if current is None or current == signal.SIG_IGN:
+                    continue  # an ignored signal stays ignored; a handler set outside Python is left alone
+                signal.signal(signum, self._note)
+                self.previous[signum] = current
+        except BaseException:
+            self._restore()
+            raise
+        return self
+
+    def _restore(self) -> None:
+        """Put every previous handler back, even if one of them runs (for a signal just come) and raises."""
+        raised: BaseException | None = None
+        for signum, handler in self.previous.items():
+            try:
+                signal.signal(signum, handler)
+            except BaseException as error:  # noqa: BLE001 - raised once every handler is back
+                raised = raised or error
+                signal.signal(signum, handler)  # the handler that raised has run: this time it goes through
+        self.previous.clear()
+        if raised is not None:
+            raise raised
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None) -> None:
+        self._restore()
+        if not isinstance(error, KeyboardInterrupt):
+            self.check()  # a signal that came during the last step or the clean-up
+
 
 
 def stop_behind(error: BaseException | None) -> Stopped | None:

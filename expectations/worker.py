@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import TYPE_CHECKING, Any
 
-from ..lifecycle import die_with_parent
+from ..lifecycle import HANDLED, die_with_parent, signals_held
 from . import SuiteFindings, suite_check_ids
 
 if TYPE_CHECKING:
@@ -53,23 +53,7 @@ def spawn_context() -> multiprocessing.context.SpawnContext:
     return multiprocessing.get_context("spawn")
 
 
-# Held back while a worker is started, and never the worker's business: the main process stops the workers itself.
-_HELD = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
-
-
-@contextlib.contextmanager
-def interrupts_held() -> Iterator[None]:
-    """Starting worker processes: SIGINT, SIGTERM and SIGHUP are held back (not lost) meanwhile, so the `Stopped`
-    one of them raises comes once the worker is recorded (and so stopped), never half-way through starting it.
-    A child starts with them held; `as_worker` discards SIGINT and SIGHUP there and lets SIGTERM through."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+interrupts_held = signals_held  # starting a worker: a signal comes once it is recorded (and so stopped)
 
 
 def as_worker(parent: int) -> None:
@@ -82,7 +66,7 @@ def as_worker(parent: int) -> None:
     die_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, _HELD)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, set(HANDLED))
     multiprocessing.set_start_method("fork", force=True)
 
 

@@ -5,25 +5,26 @@ is decided by `streams.where`.
 
 **Atomic files.** Each regular output is written to an unnamed file in its target's folder (O_TMPFILE, mode
 0o600), flushed and fsync'ed; only when every one is written, and every stream output too, is the set placed:
-each previous output is given a second name (its backup, `.{target}.triangulate-{16 hex}.part`, linked while
-locked), then each new file is given a temporary name (linkat through /proc/self/fd) and at once renamed onto
-its target. Until then there is no name a kill -9 could orphan: the kernel frees an unnamed file with its last
-descriptor. Where a file system has no O_TMPFILE, the temporary file is named from the start.
+each new file is given a temporary name (`.{target}.triangulate-{16 hex}.part`, linkat through /proc/self/fd)
+and swapped with its target in one step (renameat2 RENAME_EXCHANGE), so the temporary name then holds what the
+target held: its backup. Where a file system cannot swap, the previous output is renamed aside and the new one
+renamed in. Until the set is placed there is no name a kill -9 could orphan: the kernel frees an unnamed file
+with its last descriptor. Where a file system has no O_TMPFILE, the temporary file is named from the start.
 
-**All or nothing.** A placed set (`Placed`) keeps the previous outputs' backups until it is settled: a rename
-that fails half-way through the set (a side file another user owns in a sticky folder, a full disk) puts every
-earlier output back, and so does `Placed.restore` afterwards, which the run calls when its history could not
-commit the run (pipeline/memory.py). So exit 2 leaves the earlier set, whole. Outputs written in place (a FIFO,
-standard output) cannot be taken back. `settle` removes the backups and the stale outputs of an earlier run.
+**All or nothing.** A placed set (`Placed`) keeps the backups (and the stale outputs of an earlier run, moved
+aside) until it is settled: a swap refused half-way (another user's file in a sticky folder, a full disk) puts
+every earlier output back, and so does `Placed.restore` afterwards, which the run calls when its history could
+not commit the run (pipeline/memory.py). A backup that cannot be put back is kept and named, never deleted. So
+exit 2 leaves the earlier set, whole. Outputs written in place (a FIFO, standard output) cannot be taken back.
 
 The temporary files and backups can hold special category data, so:
 
 * a name is recorded before it exists (created O_EXCL, or linked), and every recorded name is removed in a
   `finally` unless it was renamed;
-* SIGINT, SIGTERM and SIGHUP are taken over while the set is written: the handler only notes the signal and the
-  writer raises it (`errors.Stopped`) at its next step, so a signal can never land half-way through creating a
-  file or through the clean-up itself, and the renames always run to the end (the set is never half old, half
-  new). A stream that waits (a FIFO with no reader yet, a full pipe) checks for one often;
+* SIGINT, SIGTERM and SIGHUP are taken over while the set is written (`lifecycle.DeferredSignals`): the handler
+  only notes the signal and the writer raises it (`errors.Stopped`) at its next step, so a signal can never land
+  half-way through creating a file or through the clean-up itself, and the renames always run to the end (the set
+  is never half old, half new). A stream that waits (a FIFO with no reader yet, a full pipe) checks for one often;
 * SIGKILL cannot be caught, so each run first removes the named temporary files and backups an earlier, killed
   run left beside the targets it is about to write. Only names of exactly this writer's pattern for those
   targets are touched, and a file is removed only if no live writer holds its lock (each writer holds an flock
@@ -34,28 +35,26 @@ The temporary files and backups can hold special category data, so:
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import errno
 import fcntl
+import functools
 import os
 import re
 import secrets
-import signal
 import stat
 import sys
-import threading
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import FrameType, TracebackType
-from typing import Any, TypeAlias
 
-from ..errors import TEXT_ERRORS, Stopped, SystemFault
+from ..errors import TEXT_ERRORS, SystemFault, UsageError
+from ..lifecycle import DeferredSignals
 from .streams import Stream, where, write_stream
 
 TEMPORARY_MARK = "triangulate"
-_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+_RENAME_EXCHANGE = 2  # <linux/fs.h>: renameat2 swaps the two names
 _NO_TMPFILE = (errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL)  # the file system cannot make an unnamed file
-_Handler: TypeAlias = "Callable[[int, FrameType | None], Any] | int | signal.Handlers"
 
 __all__ = ["Placed", "Stream", "place_all_atomic", "where", "write_all_atomic"]
 
@@ -67,54 +66,6 @@ def temporary_name(target_name: str) -> str:
 def _temporary_pattern(target_names: set[str]) -> re.Pattern[str]:
     names = "|".join(re.escape(name) for name in sorted(target_names))
     return re.compile(rf"\.(?:{names})\.{TEMPORARY_MARK}-[0-9a-f]{{16}}\.part")
-
-
-class _DeferredSignals:
-    """SIGINT, SIGTERM and SIGHUP only noted while the body runs; `check` raises the first that came (`Stopped`)."""
-
-    def __init__(self) -> None:
-        self.received: int | None = None
-        self.previous: dict[int, _Handler] = {}
-
-    def _note(self, signum: int, frame: FrameType | None) -> None:
-        self.received = self.received or signum
-
-    def check(self) -> None:
-        if self.received is not None:
-            raise Stopped(self.received)
-
-    def __enter__(self) -> _DeferredSignals:
-        if threading.current_thread() is not threading.main_thread():
-            return self  # only the main thread receives signals in Python
-        try:
-            for signum in _SIGNALS:
-                current = signal.getsignal(signum)
-                if current is None or current == signal.SIG_IGN:
-                    continue  # an ignored signal stays ignored; a handler set outside Python is left alone
-                signal.signal(signum, self._note)
-                self.previous[signum] = current
-        except BaseException:
-            self._restore()
-            raise
-        return self
-
-    def _restore(self) -> None:
-        """Put every previous handler back, even if one of them runs (for a signal just come) and raises."""
-        raised: BaseException | None = None
-        for signum, handler in self.previous.items():
-            try:
-                signal.signal(signum, handler)
-            except BaseException as error:  # noqa: BLE001 - raised once every handler is back
-                raised = raised or error
-                signal.signal(signum, handler)  # the handler that raised has run: this time it goes through
-        self.previous.clear()
-        if raised is not None:
-            raise raised
-
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None) -> None:
-        self._restore()
-        if not isinstance(error, KeyboardInterrupt):
-            self.check()  # a signal that came during the last step or the clean-up
 
 
 def _remove_left_behind(folder: Path, pattern: re.Pattern[str]) -> None:
@@ -150,9 +101,11 @@ class _Staged:
     target: Path
     handle: int
     temporary: Path | None  # its name: from its creation (no O_TMPFILE) or from its link at the commit
-    backup: Path | None = None  # the previous output's second name, kept until the set is settled
-    backup_handle: int | None = None  # holds the backup's lock
-    replaced: bool = False  # renamed onto its target
+    backup: Path | None = None  # what was at the target, under a temporary name until the set is settled
+    backup_handle: int | None = None  # holds the previous output's lock
+    replaced: bool = False  # the new file is at its target (a stale output: moved aside)
+    stale: bool = False  # an earlier run's output this set no longer writes: only moved aside
+    kept: bool = False  # a backup that could not be put back: left for the user, never deleted
 
 
 def _unnamed(folder: Path) -> int | None:
@@ -222,15 +175,6 @@ def _link(item: _Staged, folder: int) -> None:
             item.temporary = None  # someone else's name: never ours to remove
 
 
-def _open_all(paths: list[Path], flags: int) -> list[int]:
-    """A descriptor for each path that can be opened (missing ones skipped); the caller closes them."""
-    handles: list[int] = []
-    for path in paths:
-        with contextlib.suppress(OSError):
-            handles.append(os.open(path, flags | os.O_CLOEXEC))
-    return handles
-
-
 def _fsync_folder(folder: Path) -> None:
     """Make the renames durable; best effort (not every file system lets a folder be opened or synced)."""
     try:
@@ -244,95 +188,126 @@ def _fsync_folder(folder: Path) -> None:
         os.close(handle)
 
 
-def _keep_previous(item: _Staged, folder: int) -> None:
-    """Give the output about to be replaced a second name, its backup, recorded first: opened and locked before
-    it is linked (through /proc/self/fd), so another run's clean-up cannot take it. A name the tool chose may hold
-    a link or a FIFO someone planted: that name itself is kept (a hard link to it), unlocked."""
+@functools.cache
+def _renameat2() -> Callable[..., int] | None:
+    """libc's renameat2, where this system has it (glibc 2.28 and later)."""
+    function = getattr(ctypes.CDLL(None, use_errno=True), "renameat2", None)
+    if function is not None:
+        function.argtypes = (ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint)
+        function.restype = ctypes.c_int
+    return function
+
+
+def _exchange(folder: int, first: str, second: str) -> bool:
+    """Swap two names in `folder` in one step (RENAME_EXCHANGE); False where the system or file system cannot."""
+    function = _renameat2()
+    if function is None:
+        return False
+    if function(folder, os.fsencode(first), folder, os.fsencode(second), _RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSUP):
+        return False
+    raise OSError(code, os.strerror(code), second)
+
+
+def _lock_previous(item: _Staged) -> None:
+    """Hold the output about to be replaced locked (its backup's lock, so another run's clean-up leaves it); one
+    another run holds is being placed by it now: refused, never waited for. A name that is not a regular file (a
+    link or FIFO planted at a name the tool chose) is replaced unlocked."""
     try:
         handle = os.open(item.target, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
-    except FileNotFoundError:
-        return  # nothing there before: taking the set back removes the new file
     except OSError:
-        handle = None  # a planted link (ELOOP), or a file we may not read
-    if handle is not None and not stat.S_ISREG(os.fstat(handle).st_mode):
-        os.close(handle)
-        handle = None
-    if handle is not None:
-        item.backup_handle = handle
-        fcntl.flock(handle, fcntl.LOCK_EX)
-    _may_replace(item.target, folder)
+        return  # none there, a planted link (ELOOP) or a file we may not read: nothing to lock
+    item.backup_handle = handle
+    if not stat.S_ISREG(os.fstat(handle).st_mode):
+        return
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise UsageError(f"{item.target}: another run is placing its outputs here at this moment; try again") from None
+
+
+def _swap_in(item: _Staged, folder: int) -> None:
+    """Put the new file at its target, keeping what was there under the temporary name (its backup): one atomic
+    exchange where the file system can, else the previous output renamed aside and the new one renamed in. No
+    hard link to the previous output is made, so another user's file that we may replace is replaced as before."""
+    _lock_previous(item)
+    if item.temporary is None:
+        _link(item, folder)  # the unnamed file is named only now
+    temporary = item.temporary
+    assert temporary is not None
+    try:
+        exchanged = _exchange(folder, temporary.name, item.target.name)
+    except FileNotFoundError:
+        exchanged = False  # nothing at the target: a plain rename below
+    if exchanged:
+        item.backup, item.temporary, item.replaced = temporary, None, True
+        return
+    _move_aside(item, folder)
+    os.rename(temporary.name, item.target.name, src_dir_fd=folder, dst_dir_fd=folder)
+    item.temporary, item.replaced = None, True
+
+
+def _move_aside(item: _Staged, folder: int) -> None:
+    """Rename what is at `item.target` to a backup name (recorded first); nothing there: no backup."""
     while True:
         name = temporary_name(item.target.name)
         item.backup = item.target.with_name(name)
         try:
-            if handle is not None:
-                os.link(f"/proc/self/fd/{handle}", name, dst_dir_fd=folder, follow_symlinks=True)
-            else:
-                os.link(item.target.name, name, src_dir_fd=folder, dst_dir_fd=folder, follow_symlinks=False)
+            if os.path.lexists(item.backup):
+                continue  # someone else's name: never ours to take
+            os.rename(item.target.name, name, src_dir_fd=folder, dst_dir_fd=folder)
             return
-        except FileExistsError:
-            item.backup = None  # someone else's name: never ours to remove
         except FileNotFoundError:
-            item.backup = None  # gone since it was opened: nothing to take back
+            item.backup = None
             return
-
-
-def _may_replace(target: Path, folder: int) -> None:
-    """In a sticky folder (like /tmp) only the file's owner, the folder's or root may rename over a file or unlink
-    it: a backup linked to another user's file could then never be removed. Refused before anything is linked."""
-    found, within = os.stat(target, follow_symlinks=False), os.fstat(folder)
-    me = os.geteuid()
-    if within.st_mode & stat.S_ISVTX and me != 0 and me not in (found.st_uid, within.st_uid):
-        raise PermissionError(errno.EPERM, "another user's file in a sticky folder", str(target))
 
 
 @dataclass
 class Placed:
-    """A set of outputs renamed into place, with the previous ones kept (`_Staged.backup`) until `settle` removes
-    them, or `restore` puts them back. Exactly one of the two is called: by `write_all_atomic` at once, or once
-    the run's history has committed the run, or failed to (pipeline/memory.py)."""
+    """A set of outputs in place, with what each replaced (and each stale output of an earlier run) kept under a
+    backup name until `settle` removes them, or `restore` puts them back. Exactly one of the two is called: by
+    `write_all_atomic` at once, or once the run's history has committed the run, or failed to (pipeline/memory.py)."""
 
     paths: list[Path]
     items: list[_Staged] = field(default_factory=list)
-    stale: list[Path] = field(default_factory=list)
     folders: list[Path] = field(default_factory=list)
 
     def settle(self) -> None:
-        """Keep the new set: remove the backups and the stale outputs of an earlier run."""
-        with _DeferredSignals():
-            self._let_go()
-
-    def _let_go(self) -> None:
-        try:
-            for path in self.stale:
-                with _naming(path):
-                    path.unlink(missing_ok=True)
-        finally:
+        """Keep the new set: remove the backups (the previous outputs, the stale ones)."""
+        with DeferredSignals():
             self._forget_backups()
 
     def restore(self) -> None:
-        """Put back every previous output (and remove each new output that had none); best effort on each, so
-        one that cannot go back does not keep the others."""
-        with _DeferredSignals():
+        """Put back every previous output (and remove each new output that had none). One that cannot go back is
+        kept under its backup name, and said (exit 2): a previous output is never deleted."""
+        with DeferredSignals():
             self._put_back()
 
     def _put_back(self) -> None:
+        kept: list[str] = []
         for item in reversed(self.items):
             if not item.replaced:
                 continue
-            with contextlib.suppress(OSError):
+            try:
                 if item.backup is not None:
                     os.replace(item.backup, item.target)
                     item.backup = None
-                else:
+                elif not item.stale:
                     item.target.unlink(missing_ok=True)
-            item.replaced = False
+                item.replaced = False
+            except OSError as error:
+                item.kept = True
+                kept.append(f"{item.target} is kept as {item.backup} ({error.strerror or error})")
         self._forget_backups()
+        if kept:
+            raise SystemFault("could not put back the previous outputs: " + "; ".join(kept))
 
     def _forget_backups(self) -> None:
         for item in self.items:
-            if item.backup is not None:
-                with contextlib.suppress(OSError):
+            if item.backup is not None and not item.kept:
+                with contextlib.suppress(OSError):  # we could rename it here: we may remove it
                     item.backup.unlink(missing_ok=True)
                 item.backup = None
             if item.backup_handle is not None:
@@ -347,27 +322,27 @@ def write_all_atomic(
     files: dict[Path, str], remove: list[Path] | None = None, *, named: Collection[Path] | None = None
 ) -> list[Path]:
     """Every regular file to an unnamed file beside its target first, every stream output in place, and only
-    then is each file named and renamed into place, and only then are `remove` (stale outputs of an earlier
-    run) deleted. `named`: the paths the user named (see `streams.where`); None: every path in `files`.
+    then is each file named and put into place, and only then are `remove` (stale outputs of an earlier run)
+    deleted. `named`: the paths the user named (see `streams.where`); None: every path in `files`.
 
     A failure, Ctrl-C, SIGTERM or SIGHUP while writing leaves every previous output as it was and no temporary
     file; one during the renames waits for them to finish. An output written to standard output takes it: what
     the run prints afterwards goes to standard error (`--json - | jq` gets the JSON alone).
     """
-    with _DeferredSignals() as signals:  # a signal during the renames is raised once the new set is whole
+    with DeferredSignals() as signals:  # a signal during the renames is raised once the new set is whole
         placed = _place(files, remove, named, signals)
-        placed._let_go()
+        placed._forget_backups()
     return placed.paths
 
 
 def place_all_atomic(
     files: dict[Path, str], remove: list[Path] | None = None, *, named: Collection[Path] | None = None
 ) -> Placed:
-    """As `write_all_atomic`, but the previous outputs are kept: the caller then settles the set, or restores it.
+    """As `write_all_atomic`, but what the set replaces is kept: the caller then settles the set, or restores it.
     A signal that came during the renames puts the previous set back (the run it belongs to is not recorded)."""
     placed: Placed | None = None
     try:
-        with _DeferredSignals() as signals:
+        with DeferredSignals() as signals:
             placed = _place(files, remove, named, signals)
     except BaseException:
         if placed is not None:
@@ -377,14 +352,15 @@ def place_all_atomic(
 
 
 def _place(files: dict[Path, str], remove: list[Path] | None, named: Collection[Path] | None,
-           signals: _DeferredSignals) -> Placed:  # fmt: skip
+           signals: DeferredSignals) -> Placed:  # fmt: skip
     chosen = {Path(path) for path in (files if named is None else named)}
     plans = [(Path(path), where(Path(path), named=Path(path) in chosen), text) for path, text in files.items()]
     targets = [(place, text) for _, place, text in plans if isinstance(place, Path)]
     streams = [(place, text) for _, place, text in plans if isinstance(place, Stream)]
-    placed = Placed([path for path, _, _ in plans], stale=[Path(path) for path in remove or ()])
+    stale = [Path(path) for path in remove or ()]
+    placed = Placed([path for path, _, _ in plans])
     folders: dict[Path, set[str]] = {}
-    for path in [target for target, _ in targets] + placed.stale:
+    for path in [target for target, _ in targets] + stale:
         folders.setdefault(path.parent, set()).add(path.name)
     placed.folders = list(folders)
 
@@ -402,27 +378,29 @@ def _place(files: dict[Path, str], remove: list[Path] | None, named: Collection[
         for stream, text in streams:
             write_stream(stream, text.encode("utf-8", TEXT_ERRORS), signals)
         signals.check()
-        # From here a signal waits: the set is never half old and half new. Every previous output gets its backup
-        # before the first rename, so a set that cannot be placed whole is put back as it was.
-        folder_of = {folder: handle for folder in folders for handle in _open_all([folder], os.O_PATH | os.O_DIRECTORY)}
-        held += folder_of.values()
+        # From here a signal waits: the set is never half old and half new. Each output is swapped in with what it
+        # replaces kept, and each stale output moved aside, so a set that cannot be placed whole is put back.
+        for folder in folders:
+            with _naming(folder):
+                held.append(os.open(folder, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC))
+        folder_of = dict(zip(folders, held, strict=True))
         for item in staged:
             with _naming(item.target):
-                _keep_previous(item, folder_of[item.target.parent])
-        for item in staged:
-            if item.temporary is None:
-                with _naming(item.target):  # named only now, renamed at once
-                    _link(item, folder_of[item.target.parent])
-            with _naming(item.target):
-                os.replace(item.temporary, item.target)  # type: ignore[arg-type]
-            item.replaced, item.temporary = True, None
+                _swap_in(item, folder_of[item.target.parent])
+        for path in stale:
+            item = _Staged(path, -1, None, stale=True)
+            staged.append(item)
+            with _naming(path):
+                _lock_previous(item)
+                _move_aside(item, folder_of[path.parent])
+            item.replaced = item.backup is not None
         for folder in folders:
             _fsync_folder(folder)
     except BaseException:
         placed._put_back()  # signals are deferred already
         raise
     finally:
-        for handle in [item.handle for item in staged] + held:
+        for handle in [item.handle for item in staged if item.handle >= 0] + held:
             with contextlib.suppress(OSError):
                 os.close(handle)
         for item in staged:

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
+from ..lifecycle import signals_held
 from ..model.release import Release
 from ..model.revisions import Revisions
 from ..reports.disclosure import Disclosure, disclose
@@ -51,17 +52,20 @@ def write_and_remember_revisions(history: object | None, revisions: Revisions, f
 
 def _as_one_unit(recording: AbstractContextManager[Any], place: Callable[[Any], tuple[T, Placed]]) -> T:
     """Place the outputs inside the history's transaction, then commit it; the previous outputs come back if the
-    commit (or anything before it) fails, and are let go only once it has succeeded."""
-    placed: Placed | None = None
-    try:
-        with recording as inside:
-            result, placed = place(inside)
-    except BaseException:
-        if placed is not None:
-            placed.restore()
-        raise
-    assert placed is not None
-    placed.settle()
+    commit (or anything before it) fails, and are let go only once it has succeeded. From the placing's end to the
+    settling (or restoring) signals are held, so the history and the outputs never disagree: a signal then is
+    acted on once both are done."""
+    with ExitStack() as holding:
+        placed: Placed | None = None
+        try:
+            with recording as inside:
+                result, placed = place(inside)
+                holding.enter_context(signals_held())  # the commit, then settle or restore, in one piece
+        except BaseException:
+            if placed is not None:
+                placed.restore()
+            raise
+        placed.settle()
     return result
 
 

@@ -17,7 +17,7 @@ from ..model.release import Release
 from ..reports.disclosure import Disclosure, disclose
 from ..reports.formats import OUTPUT_FORMATS
 from ..reports.suppression import for_release
-from .atomic import Placed, place_all_atomic
+from .atomic import Placed, place_all_atomic, write_all_atomic
 from .streams import Stream, where
 
 DISCARD = Path("/dev/null")
@@ -54,8 +54,8 @@ def write_outputs(
     """Disclose the release (unless `disclosed`: it already is), decide once which figures --publish withholds,
     render every output with that one disclosure, and write the set; the console is printed from what it returns.
     An HTML report written in place (a device, a FIFO, standard output) is the page alone, without side files."""
-    written, placed = place_outputs(release, targets, disclosure, disclosed=disclosed)
-    placed.settle()
+    written, (files, stale, named) = _prepared(release, targets, disclosure, disclosed)
+    write_all_atomic(files, stale, named=named)
     return written
 
 
@@ -63,11 +63,17 @@ def place_outputs(
     release: Release, targets: Mapping[str, Path | None], disclosure: Disclosure, *, disclosed: bool = False
 ) -> tuple[Written, Placed]:
     """As `write_outputs`, with the set placed but the previous outputs kept: the caller settles or restores it."""
+    written, (files, stale, named) = _prepared(release, targets, disclosure, disclosed)
+    return written, place_all_atomic(files, stale, named=named)
+
+
+def _prepared(
+    release: Release, targets: Mapping[str, Path | None], disclosure: Disclosure, disclosed: bool
+) -> tuple[Written, tuple[dict[Path, str], list[Path], list[Path]]]:
     shown = release if disclosed else disclose(release, disclosure)
     disclosure = for_release(disclosure, shown)
     files, stale, named = _rendered(shown, targets, disclosure)
-    placed = place_all_atomic(files, stale, named=named)
-    return Written(shown, placed.paths, disclosure), placed
+    return Written(shown, list(files), disclosure), (files, stale, named)
 
 
 def _rendered(

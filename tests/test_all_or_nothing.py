@@ -28,21 +28,42 @@ def _contents(folder: Path) -> dict[str, str]:
     return {p.name: p.read_text() for p in folder.iterdir()}
 
 
-def test_a_rename_that_fails_half_way_puts_the_earlier_set_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_swap_that_fails_half_way_puts_the_earlier_set_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("a.txt", "b.txt"):  # c.txt is new in this set: taking the set back removes it
         (tmp_path / name).write_text(f"old {name}")
-    replace = os.replace
+    exchange = atomic._exchange
 
-    def refuse_the_second(source: object, target: object) -> None:
-        if Path(str(target)).name == "b.txt":
-            raise PermissionError(errno.EPERM, "Operation not permitted")
-        replace(source, target)  # type: ignore[arg-type]
+    def refuse_the_second(folder: int, first: str, second: str) -> bool:
+        if second == "b.txt":
+            raise PermissionError(errno.EPERM, "Operation not permitted", second)
+        return exchange(folder, first, second)
 
-    monkeypatch.setattr(atomic.os, "replace", refuse_the_second)
+    monkeypatch.setattr(atomic, "_exchange", refuse_the_second)
     with pytest.raises(SystemFault) as raised:
         atomic.write_all_atomic({tmp_path / name: f"new {name}" for name in NAMES})
     assert str(tmp_path / "b.txt") in raised.value.one_line() and "not permitted" in raised.value.one_line()
-    assert _contents(tmp_path) == {"a.txt": "old a.txt", "b.txt": "old b.txt"}  # a.txt renamed, then put back
+    assert _contents(tmp_path) == {"a.txt": "old a.txt", "b.txt": "old b.txt"}  # a.txt swapped, then put back
+
+
+def test_a_previous_output_that_cannot_be_put_back_is_kept_and_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in NAMES:
+        (tmp_path / name).write_text(f"old {name}")
+    placed = atomic.place_all_atomic({tmp_path / name: f"new {name}" for name in NAMES})
+    replace = os.replace
+
+    def refuse_a(source: object, target: object) -> None:
+        if Path(str(target)).name == "a.txt":
+            raise OSError(errno.EIO, "Input/output error")
+        replace(source, target)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(atomic.os, "replace", refuse_a)
+    with pytest.raises(SystemFault) as raised:
+        placed.restore()
+    assert "a.txt is kept as" in raised.value.one_line()
+    kept = {n: t for n, t in _contents(tmp_path).items() if n.startswith(".a.txt.")}
+    assert list(kept.values()) == ["old a.txt"]  # never deleted
+    assert {n: t for n, t in _contents(tmp_path).items() if not n.startswith(".")} == {
+        "a.txt": "new a.txt", "b.txt": "old b.txt", "c.txt": "old c.txt"}  # fmt: skip
 
 
 def test_a_placed_set_restored_is_the_earlier_set_and_settled_is_the_new(tmp_path: Path) -> None:
@@ -57,7 +78,10 @@ def test_a_placed_set_restored_is_the_earlier_set_and_settled_is_the_new(tmp_pat
 
     (tmp_path / "stale.csv").write_text("an earlier run's side file")
     again = atomic.place_all_atomic({tmp_path / name: f"new {name}" for name in NAMES}, [tmp_path / "stale.csv"])
-    assert (tmp_path / "stale.csv").exists()  # removed only when the set is settled
+    assert not (tmp_path / "stale.csv").exists()  # moved aside, and back if the set is restored
+    again.restore()
+    assert _contents(tmp_path) == {"a.txt": "old a.txt", "b.txt": "old b.txt", "stale.csv": "an earlier run's side file"}
+    again = atomic.place_all_atomic({tmp_path / name: f"new {name}" for name in NAMES}, [tmp_path / "stale.csv"])
     again.settle()
     assert _contents(tmp_path) == {n: f"new {n}" for n in NAMES}
 
@@ -99,6 +123,20 @@ def test_a_side_file_owned_by_root_in_a_sticky_folder_leaves_the_whole_earlier_s
     lines = found.stderr.strip().splitlines()
     assert len(lines) == 1 and "b.txt" in lines[0] and "Traceback" not in found.stderr
     assert _contents(sticky_folder) == {n: f"old {n}" for n in NAMES}  # not one new output, no temporary file
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None, reason="needs root to make another user's file")
+def test_another_users_output_in_the_runs_own_folder_is_replaced_as_before(sticky_folder: Path) -> None:
+    """A folder the run's user owns (not sticky) lets it replace a file another user owns: no hard link to that file
+    is made (Linux's protected_hardlinks would refuse one), so this works as it always did."""
+    folder = sticky_folder / "mine"
+    folder.mkdir()
+    os.chown(folder, 65534, 65534)
+    for name in NAMES:
+        (folder / name).write_text(f"old {name}")  # root's, 0644
+    found = subprocess.run([*NOBODY, sys.executable, "-c", WRITE_SET, str(folder)], capture_output=True, text=True, timeout=60)
+    assert found.returncode == 0, found.stderr
+    assert _contents(folder) == {n: f"new {n}" for n in NAMES}  # and no backup left
 
 
 # A history whose COMMIT fails: a deferred foreign key, checked only when the transaction commits, which a row

@@ -138,14 +138,15 @@ def test_ctrl_c_during_the_renames_waits_for_all_of_them(tmp_path: Path, monkeyp
 
     for name in ("a.txt", "b.txt", "c.txt"):
         (tmp_path / name).write_text(f"old {name}")
-    replace = os.replace
+    exchange = atomic._exchange
 
-    def replace_then_interrupt(source: Path, target: Path) -> None:
-        replace(source, target)
-        if Path(target).name == "a.txt":
+    def swap_then_interrupt(folder: int, first: str, second: str) -> bool:
+        swapped = exchange(folder, first, second)
+        if second == "a.txt":
             os.kill(os.getpid(), signal.SIGINT)
+        return swapped
 
-    monkeypatch.setattr(atomic.os, "replace", replace_then_interrupt)
+    monkeypatch.setattr(atomic, "_exchange", swap_then_interrupt)
     with pytest.raises(KeyboardInterrupt):
         atomic.write_all_atomic({tmp_path / name: f"new {name}" for name in ("a.txt", "b.txt", "c.txt")})
     # The interruption is raised once the set is whole: every output new, no temporary file.
