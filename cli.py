@@ -13,7 +13,9 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
@@ -22,8 +24,9 @@ from .cli_history import history
 from .cli_options import OutputsCommand, validating
 from .environment import prepare, report
 from .errors import EXIT_BAD_INPUT, EXIT_CHECKS_FAILED, EXIT_OK, ChecksFailed, TriangulateError, UsageError, system_fault
-from .lifecycle import install_handlers
+from .lifecycle import install_handlers, stop_behind
 from .pipeline.progress import Progress
+from .text import UNDECODED_BYTES, printable
 
 
 class SourceKindChoice(click.ParamType):
@@ -211,9 +214,8 @@ def synth(out_dir: Path, seed: int, years: int, last_year: int, children: int | 
         ),
     )
     whose = f"{manifest['la']['la_name']}'s " if "la" in manifest else ""
-    click.echo(
-        f"wrote {whose}synthetic data to {out_dir} ({manifest['counts']['defects']} injected defects listed in {out_dir / 'manifest.json'})"
-    )
+    click.echo(f"wrote {whose}synthetic data to {_shown(out_dir)} ({manifest['counts']['defects']} injected defects listed in "
+               f"{_shown(out_dir / 'manifest.json')})")  # fmt: skip
 
 
 def _run_and_write(config_path: Path, targets: dict[str, Path | None], *, redact: bool, publish: bool, command: str,
@@ -282,7 +284,7 @@ def run(config_path: Path, out_dir: Path, redact: bool, publish: bool, history_u
     for result in release.sources:
         click.echo(render_check_summary(result, disclosure))
     click.echo(render_reconciliation(release, disclosure))
-    click.echo("wrote " + ", ".join(str(p) for p in written))
+    click.echo("wrote " + ", ".join(_shown(p) for p in written))
     if not release.passed:
         raise ChecksFailed
 
@@ -336,7 +338,13 @@ def revisions(old_path: Path, new_path: Path, config_path: Path | None, json_pat
 cli.add_command(history)
 
 
-def _interrupted(error: BaseException | None = None) -> None:
+def _shown(path: Path) -> str:
+    """A path as the console shows it: escaped (text.printable), its undecodable bytes left to the console's error
+    handler (errors.CONSOLE_ERRORS), as an error line names a file."""
+    return printable(str(path), keep=UNDECODED_BYTES)
+
+
+def _interrupted(error: BaseException | None = None) -> NoReturn:
     """Exit as the signal that stopped the run says (lifecycle.py): 130 `interrupted` for Ctrl-C, 143 `terminated`,
     129 `hung up`, whatever arrives next: a second signal (or one a writer deferred and re-raised) during the exit
     must not turn it into a death by signal. `error`: the exception caught (by default, the one being handled)."""
@@ -351,32 +359,39 @@ def main(argv: list[str] | None = None) -> None:
     try:
         prepare(sys.argv[1:] if argv is None else argv)  # console streams, the temporary folder: before any work
         cli.main(args=argv, prog_name="triangulate", standalone_mode=False)
-    except ChecksFailed:
-        sys.exit(EXIT_CHECKS_FAILED)
-    except TriangulateError as error:
-        report(f"triangulate: error: {error.one_line()}")
-        sys.exit(error.exit_code)
     except (click.exceptions.Abort, KeyboardInterrupt) as error:
         _interrupted(error)
-    except click.ClickException as error:
-        click.echo(f"triangulate: error: {error.format_message()}", err=True)
-        sys.exit(EXIT_BAD_INPUT)
     except click.exceptions.Exit as done:
         sys.exit(done.exit_code)
     except Exception as error:
-        from .lifecycle import stop_behind
-
-        if stop_behind(error) is not None:  # a clean-up that failed while a signal was on its way out
+        # First: whatever was raised while a signal was stopping the run (a one-line error from a clean-up that
+        # failed, a bug met on the way out) exits as the signal says, 130, 143 or 129.
+        if stop_behind(error) is not None:
             _interrupted(error)
-        fault = system_fault(error, sys.argv[1:] if argv is None else argv)
-        if fault is not None:  # the operating system refused (no space, a name too long, no permission...): not a bug
-            report(f"triangulate: error: {fault.one_line()}")
-            sys.exit(fault.exit_code)
-        if os.environ.get("TRIANGULATE_DEBUG"):
-            raise
-        report(f"triangulate: internal error ({type(error).__name__}); rerun with TRIANGULATE_DEBUG=1 for details")
-        sys.exit(3)
+        _exit_for(error, sys.argv[1:] if argv is None else argv)
+        raise  # a bug, and TRIANGULATE_DEBUG asks for its traceback
     sys.exit(EXIT_OK)
+
+
+def _exit_for(error: Exception, argv: Sequence[str]) -> None:
+    """The exit of a command that raised `error`, no signal behind it: its code, with one line on stderr. Returns
+    only for a bug when TRIANGULATE_DEBUG is set."""
+    if isinstance(error, ChecksFailed):
+        sys.exit(EXIT_CHECKS_FAILED)
+    if isinstance(error, TriangulateError):
+        report(f"triangulate: error: {error.one_line()}")
+        sys.exit(error.exit_code)
+    if isinstance(error, click.ClickException):
+        report(f"triangulate: error: {error.format_message()}")
+        sys.exit(EXIT_BAD_INPUT)
+    fault = system_fault(error, argv)
+    if fault is not None:  # the operating system refused (no space, a name too long, no permission...): not a bug
+        report(f"triangulate: error: {fault.one_line()}")
+        sys.exit(fault.exit_code)
+    if os.environ.get("TRIANGULATE_DEBUG"):
+        return
+    report(f"triangulate: internal error ({type(error).__name__}); rerun with TRIANGULATE_DEBUG=1 for details")
+    sys.exit(3)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,9 @@ usable temporary folder. Each failure is one line, exit 2 (a SystemFault), never
 * **Standard output** that is closed (`>&-`) is refused at once: nothing could be printed. One that fails later (a
   full disk or /dev/full, a reader that has gone: `| head`) is one line naming it, exit 2, and is pointed at
   /dev/null at once, so nothing tries the write again at exit ("Exception ignored ... BrokenPipeError").
+* **Standard input or error closed at start** (`2>&-`) is given /dev/null, and standard error a `sys.stderr` on it:
+  what is written there (the line of a signal that stops the run, the history's waiting line) is lost, never
+  written to standard output nor an AttributeError on None; the exit code still tells.
 * **File names the locale cannot encode** (LC_ALL=C without UTF-8 mode, a name that is not UTF-8) are printed
   escaped (errors.CONSOLE_ERRORS), never a UnicodeEncodeError.
 * **The temporary folder**: Python's tempfile (matplotlib's cache, the checks' worker processes) falls back silently
@@ -22,7 +25,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from .errors import CONSOLE_ERRORS, STDOUT_NAME, SystemFault, os_reason
+from .errors import CONSOLE_ERRORS, STDOUT_NAME, SystemFault, os_reason, register_text_errors
 
 # The commands whose work uses a temporary folder: checks (the worker processes), reports (matplotlib), histories.
 NEEDS_TEMPORARY_FOLDER = frozenset({"check", "reconcile", "run", "revisions", "history"})
@@ -33,6 +36,7 @@ _ONLY_ASKING = frozenset({"-h", "--help", "--version"})  # help and the version 
 def prepare(argv: Sequence[str]) -> None:
     """Before any work: the console streams guarded, and for a command that needs one a usable temporary folder.
     `argv`: the command line without the program's name."""
+    register_text_errors()  # the console's streams below, and every output, encode with them
     _guard_console()
     if _ONLY_ASKING.intersection(argv):
         return
@@ -95,6 +99,8 @@ def _guard_console() -> None:
             os.fstat(fd)
         except OSError:
             _give_null(fd)
+    if sys.stderr is None:  # Python found descriptor 2 closed at start (`2>&-`): it is /dev/null now
+        _rebuild_stderr()
     if sys.stdout is None:  # Python found descriptor 1 closed at start (`>&-`)
         raise SystemFault("closed, so nothing could be printed (send it to /dev/null to throw it away)", path=STDOUT_NAME)
     if sys.stderr is sys.__stderr__ and isinstance(sys.stderr, io.TextIOWrapper):
@@ -114,6 +120,16 @@ def _guard_console() -> None:
                                   line_buffering=True)  # fmt: skip
 
 
+def _rebuild_stderr() -> None:
+    """A standard error on descriptor 2 (given /dev/null above), so that whatever writes to sys.stderr (the exit
+    line of a signal, the history's waiting line) loses its line there instead of failing, or going elsewhere."""
+    try:
+        raw = io.FileIO(2, "w", closefd=False)
+    except (OSError, ValueError):
+        return  # no descriptor 2 even now: every writer of sys.stderr already copes with None
+    sys.stderr = io.TextIOWrapper(raw, encoding="utf-8", errors=CONSOLE_ERRORS, line_buffering=True)
+
+
 def _console_encoding(stream: io.TextIOWrapper) -> str:
     """The stream's encoding, but UTF-8 for ASCII (LC_ALL=C): click writes UTF-8 to an ASCII stream anyway, through
     a wrapper of its own that would bypass the guard and the escaping."""
@@ -126,6 +142,8 @@ def _give_null(fd: int) -> None:
         if null != fd:
             os.dup2(null, fd, inheritable=True)
             os.close(null)
+        else:  # os.open made it non-inheritable: a child (a worker) must find its standard stream open too
+            os.set_inheritable(fd, True)
 
 
 # --- The temporary folder -----------------------------------------------------------------------------------------

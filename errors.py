@@ -14,7 +14,6 @@ from .text import UNDECODED_BYTES, printable
 EXIT_OK = 0
 EXIT_CHECKS_FAILED = 1
 EXIT_BAD_INPUT = 2
-EXIT_INTERRUPTED = 130  # 128 + SIGINT
 
 
 class TriangulateError(Exception):
@@ -70,8 +69,7 @@ class Stopped(KeyboardInterrupt):
         return {signal.SIGTERM: "terminated", signal.SIGHUP: "hung up"}.get(self.signum, "interrupted")
 
 
-STDOUT_NAME = "standard output"  # how a fault of the console's streams is named, in place of a path
-STDERR_NAME = "standard error"
+STDOUT_NAME = "standard output"  # how a fault of standard output is named, in place of a path
 
 
 class SystemFault(TriangulateError):
@@ -86,7 +84,7 @@ class SystemFault(TriangulateError):
         if isinstance(where, bytes | int):  # os calls given bytes or a descriptor carry them as they were given
             where = os.fsdecode(where) if isinstance(where, bytes) else None
         where = _output_of(str(where)) if where is not None else None
-        return cls(os_reason(error, stream=where in (STDOUT_NAME, STDERR_NAME)), path=where)
+        return cls(os_reason(error, stream=where == STDOUT_NAME), path=where)
 
 
 _OS_WORDS = {
@@ -119,6 +117,16 @@ _STREAM_WORDS = {
 }
 
 
+# The refusals of the operating system that cli.main reports as one line, exit 2: what a full disk, a quota, a limit,
+# a permission, a missing or wrong path, a failing device or a closed pipe gives. Any other errno (EBADF, EINVAL,
+# EFAULT...) means the program misused a call: a bug, exit 3. A closed console stream's EBADF (_STREAM_WORDS) is
+# reported where the stream fails (environment.py), never through here.
+SYSTEM_REFUSALS = frozenset(_OS_WORDS) | (frozenset(_STREAM_WORDS) - {errno.EBADF}) | {
+    errno.EROFS, errno.EDQUOT, errno.EMFILE, errno.ENFILE, errno.ENOENT, errno.ENOTDIR, errno.EISDIR, errno.ELOOP,
+    errno.EIO, errno.ENXIO, errno.ETXTBSY, errno.EXDEV, errno.EPIPE,
+}  # fmt: skip
+
+
 def os_reason(error: OSError, *, stream: bool = False) -> str:
     """An OSError in a few words (the path is named by the message's prefix); `stream`: it is a console stream's."""
     if stream and error.errno in _STREAM_WORDS:
@@ -147,15 +155,20 @@ def _output_of(path: str) -> str:
 # name under LC_ALL=C without UTF-8 mode) to the program with each undecodable byte as a lone surrogate,
 # U+DC80-U+DCFF ("surrogateescape"), so the file can still be opened. Such a string cannot be written as UTF-8 or
 # printed as it is. These two codec error handlers write it: the bytes decoded as UTF-8 where they are UTF-8 (a
-# name like café.csv under LC_ALL=C), else each byte as U+FFFD in a file and as \xNN on the console.
+# name like café.csv under LC_ALL=C), else each byte as U+FFFD in a file and as \xNN on the console. On the console
+# what the bytes decode to is escaped as every name is (text.printable): a C1 control (\xc2\x9b, CSI), a line
+# separator or a bidirectional override is shown, not obeyed.
+#
+# They are registered with the codecs when first needed (`register_text_errors`: environment.prepare, `encode_text`,
+# `text_errors`, `shown_name`), not at import: importing this module changes nothing outside it.
 
 TEXT_ERRORS = "triangulate.text"  # for an output file (UTF-8): never a backslash, a quote or markup added
 CONSOLE_ERRORS = "triangulate.console"  # for the console: anything its encoding cannot carry, backslash-escaped
 
 
-def _escaped_bytes(text: str, undecodable: str) -> str:
+def _escaped_bytes(text: str, undecodable: str, *, console: bool = False) -> str:
     """`text` with each run of surrogate-escaped bytes decoded as UTF-8, with `undecodable` for the bytes that
-    are not; any other surrogate is taken as undecodable too."""
+    are not; any other surrogate is taken as undecodable too. `console`: what a run decodes to is made printable."""
     out: list[str] = []
     run = bytearray()
     for char in text + "\0":  # the sentinel ends the last run
@@ -163,7 +176,9 @@ def _escaped_bytes(text: str, undecodable: str) -> str:
             run.append(ord(char) - 0xDC00)
             continue
         if run:
-            out.append(run.decode("utf-8", undecodable))
+            decoded = run.decode("utf-8", undecodable)
+            # Escaped bytes are never ASCII, but they may well decode to a control character a terminal obeys.
+            out.append(printable(decoded) if console else decoded)
             run.clear()
         if "\ud800" <= char <= "\udfff":  # a lone surrogate that is no escaped byte
             char = "\ufffd" if undecodable == "replace" else f"\\u{ord(char):04x}"
@@ -182,17 +197,38 @@ def _text_errors(error: UnicodeError) -> tuple[bytes, int]:
 def _console_errors(error: UnicodeError) -> tuple[bytes, int]:
     if not isinstance(error, UnicodeEncodeError):
         raise error
-    shown = _escaped_bytes(error.object[error.start : error.end], "backslashreplace")
+    shown = _escaped_bytes(error.object[error.start : error.end], "backslashreplace", console=True)
     # What the console's encoding cannot carry (é under LC_ALL=C) is escaped as well.
     return shown.encode(error.encoding, "backslashreplace"), error.end
 
 
-codecs.register_error(TEXT_ERRORS, _text_errors)
-codecs.register_error(CONSOLE_ERRORS, _console_errors)
+_registered = False
+
+
+def register_text_errors() -> None:
+    """Make TEXT_ERRORS and CONSOLE_ERRORS known to the codecs (idempotent): before the first encode that names them."""
+    global _registered
+    if not _registered:
+        codecs.register_error(TEXT_ERRORS, _text_errors)
+        codecs.register_error(CONSOLE_ERRORS, _console_errors)
+        _registered = True
+
+
+def text_errors() -> str:
+    """TEXT_ERRORS, registered: the `errors=` of a text stream writing an output file."""
+    register_text_errors()
+    return TEXT_ERRORS
+
+
+def encode_text(text: str) -> bytes:
+    """`text` as an output file's UTF-8 bytes, a name the locale could not decode written as TEXT_ERRORS says."""
+    register_text_errors()
+    return text.encode("utf-8", TEXT_ERRORS)
 
 
 def shown_name(name: str) -> str:
     """A file name as the console shows it: printable whatever bytes it has (see CONSOLE_ERRORS)."""
+    register_text_errors()
     return name.encode("utf-8", CONSOLE_ERRORS).decode("utf-8")
 
 
@@ -213,10 +249,10 @@ def unencodable_name(error: UnicodeEncodeError, argv: Sequence[str] = ()) -> Sys
 
 
 def system_fault(error: BaseException, argv: Sequence[str] = ()) -> SystemFault | None:
-    """`error` as the one line of a refusal by the operating system (an OSError, or a file name it gave that cannot
-    be encoded), for cli.main; None for anything else, which is a bug."""
+    """`error` as the one line of a refusal by the operating system (an OSError whose errno is in SYSTEM_REFUSALS,
+    or a file name it gave that cannot be encoded), for cli.main; None for anything else, which is a bug."""
     if isinstance(error, OSError):
-        return SystemFault.of(error)
+        return SystemFault.of(error) if error.errno in SYSTEM_REFUSALS else None
     if isinstance(error, UnicodeEncodeError):
         return unencodable_name(error, argv)
     return None

@@ -173,7 +173,7 @@ def exit_stopped(error: BaseException | None) -> NoReturn:
         for signum in HANDLED:
             signal.signal(signum, signal.SIG_IGN)
     stopped = stopped_by(error)
-    with contextlib.suppress(OSError, ValueError):  # a terminal that hung up, a closed stderr: the code still says it
+    with contextlib.suppress(OSError, ValueError, AttributeError):  # a hung-up terminal, a closed or absent stderr
         sys.stderr.write(f"triangulate: {stopped.word}\n")
         sys.stderr.flush()
     sys.exit(stopped.exit_code)

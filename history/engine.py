@@ -1,15 +1,23 @@
 """A history URL becomes an engine: a SQLite writer, a SQLite reader that writes nothing, or a server (PostgreSQL
-through psycopg 3). Every wait for a lock is bounded by one timeout, and said once on stderr."""
+through psycopg 3). Every wait for a lock is bounded by one timeout, and said once on stderr.
+
+SQLite waits for a lock in its busy handler, in C, where Python runs no signal handler: a run waiting there for the
+timeout (30 s by default, up to a day) would not stop for Ctrl-C, SIGTERM or SIGHUP. So SQLite is let wait a slice
+at a time (BUSY_SLICE_S) and Python tries again until the one deadline: between the tries the handlers lifecycle.py
+installs run, and the `Stopped` they raise ends the wait at once.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import sqlite3
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import sqlalchemy as sa
@@ -25,6 +33,15 @@ CONNECT_TIMEOUT_S = 10  # per address the server's name resolves to (psycopg's r
 WAITING = "triangulate: waiting for the history, locked by another run…"
 SQLITE_BUSY = 5
 LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE when lock_timeout expires
+BUSY_SLICE_S = 0.1  # the longest SQLite waits for a lock in C before Python, and so a signal's handler, runs again
+# A server that stops answering once connected (a host that froze, a network that dropped the connection) would hold
+# a run for ever in a read: keepalives probe an idle connection (10 s, then 3 probes 5 s apart) and tcp_user_timeout
+# bounds data the server never acknowledges, so such a connection fails within about 30 s. libpq's parameters; one
+# the URL gives is the user's choice.
+KEEPALIVES = {"keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5, "keepalives_count": 3,
+              "tcp_user_timeout": 30_000}  # fmt: skip
+
+T = TypeVar("T")
 
 
 def lock_timeout() -> float:
@@ -49,12 +66,38 @@ class Waiter:
         self.shown = shown
         self.timeout = timeout
         self.milliseconds = int(timeout * 1000)
+        self.slice_s = min(BUSY_SLICE_S, timeout)  # what SQLite may wait in C at one go
         self._said = False
 
     def waiting(self) -> None:
         if not self._said:  # once per run, however many times it waits
-            print(WAITING, file=sys.stderr, flush=True)
             self._said = True
+            # Standard error only, never standard output (`--json -`); one closed at start is None to Python
+            # unless environment.py has rebuilt it, and one that fails loses the line: the exit code still tells.
+            stream = sys.stderr
+            if stream is not None:
+                with contextlib.suppress(OSError, ValueError):
+                    stream.write(WAITING + "\n")
+                    stream.flush()
+
+    def patiently(self, attempt: Callable[[], T]) -> T:
+        """`attempt()`, tried again while SQLite answers that another connection holds the lock, until the timeout
+        has passed since the first try (then one line, HistoryError); saying once, after the first refusal, that it
+        waits. Each try waits at most `slice_s` in C, so a signal stops the wait between two tries."""
+        started = time.monotonic()
+        while True:
+            tried = time.monotonic()
+            try:
+                return attempt()
+            except sqlite3.OperationalError as error:
+                if not _busy(error):
+                    raise
+            now = time.monotonic()
+            if now - started >= self.timeout:  # a timeout of 0: told not to wait
+                raise self.locked(now - started if self.milliseconds else 0.0)
+            self.waiting()
+            if now - tried < self.slice_s / 2:  # refused at once (SQLite's handler did not wait): no busy loop
+                time.sleep(min(self.slice_s, self.timeout - (now - started)))
 
     def locked(self, waited: float) -> HistoryError:
         return HistoryError(f"history {self.shown} is locked by another run: gave up after waiting {waited:.1f} s "
@@ -118,27 +161,70 @@ def sqlite_uri(path: Path, query: str) -> str:
     return f"file:{quote(str(path))}?{query}"
 
 
+class PatientConnection(sqlite3.Connection):
+    """A SQLite connection whose statements wait for a lock as `Waiter.patiently` does: in Python, between slices.
+
+    A statement refused as busy is tried again where SQLite says that is safe: outside a transaction, a COMMIT, and
+    inside a transaction that only reads (`reading`: a reader never wants the write lock, so it cannot deadlock).
+    Inside a write transaction (BEGIN IMMEDIATE holds the write lock already; in WAL nothing else is waited for) a
+    refusal is the error it is."""
+
+    waiter: Waiter | None = None
+    reading = False  # a read-only connection, or a read-only transaction of a writer's
+
+    def cursor(self, factory: Any = None) -> sqlite3.Cursor:  # type: ignore[override]
+        return super().cursor(factory or _PatientCursor)
+
+    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:  # type: ignore[override]
+        return self.cursor().execute(sql, parameters)
+
+    def commit(self) -> None:
+        if self.waiter is None:
+            super().commit()
+        else:
+            self.waiter.patiently(super().commit)
+
+
+class _PatientCursor(sqlite3.Cursor):
+    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:  # type: ignore[override]
+        connection = self.connection
+        waiter = getattr(connection, "waiter", None)
+        if waiter is None or (connection.in_transaction and not getattr(connection, "reading", False)
+                              and sql.strip().upper() != "COMMIT"):  # fmt: skip
+            return super().execute(sql, parameters)
+        return waiter.patiently(lambda: sqlite3.Cursor.execute(self, sql, parameters))
+
+
+def connect_sqlite(target: str, waiter: Waiter, *, uri: bool = False, reading: bool = False) -> PatientConnection:
+    """A connection that waits patiently (`PatientConnection`), with the driver's own implicit transactions off so
+    that each engine's `begin` decides how one starts; `reading`: it only ever reads."""
+    connection = sqlite3.connect(target, uri=uri, isolation_level=None, check_same_thread=False, timeout=waiter.slice_s,
+                                 factory=PatientConnection)  # fmt: skip
+    connection.waiter = waiter
+    connection.reading = reading
+    return connection
+
+
 def sqlite_writer(path: Path | None, waiter: Waiter) -> sa.Engine:
     """A writer on a file already recognised as a history (or new): WAL, foreign keys, BEGIN IMMEDIATE."""
 
     def connect() -> sqlite3.Connection:
-        # The driver's own implicit transactions are off so that `_begin` below decides how one starts.
-        return sqlite3.connect(str(path) if path else ":memory:", isolation_level=None, check_same_thread=False,
-                               timeout=waiter.timeout)  # fmt: skip
+        return connect_sqlite(str(path) if path else ":memory:", waiter)
 
     options: dict[str, Any] = {} if path else {"poolclass": sa.pool.StaticPool}
     engine = sa.create_engine(_url(path), creator=connect, **options)
 
     @sa.event.listens_for(engine, "connect")
     def _connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.execute(f"PRAGMA busy_timeout = {waiter.milliseconds}")
         dbapi_connection.execute("PRAGMA journal_mode = WAL")  # readers never wait for the writer, nor it for them
         dbapi_connection.execute("PRAGMA foreign_keys = ON")
 
     @sa.event.listens_for(engine, "begin")
     def _begin(connection: sa.Connection) -> None:
         dbapi_connection = connection.connection.dbapi_connection
-        if connection.get_execution_options().get("history_read_only", False):
+        reading = bool(connection.get_execution_options().get("history_read_only", False))
+        dbapi_connection.reading = reading
+        if reading:
             dbapi_connection.execute("BEGIN")
             return
         begin_immediate(dbapi_connection, waiter)
@@ -146,36 +232,14 @@ def sqlite_writer(path: Path | None, waiter: Waiter) -> sa.Engine:
     return engine
 
 
-def begin_immediate(dbapi_connection: Any, waiter: Waiter) -> None:
-    """Take the write lock when the transaction begins: first without waiting, then (saying so) for the timeout,
-    so a writer never fails halfway through with SQLITE_BUSY, which a deferred transaction that reads first would."""
-    full = f"PRAGMA busy_timeout = {waiter.milliseconds}"
+def begin_immediate(dbapi_connection: sqlite3.Connection, waiter: Waiter) -> None:
+    """Take the write lock when the transaction begins, waiting for it (saying so) for at most the timeout, so a
+    writer never fails halfway through with SQLITE_BUSY, which a deferred transaction that reads first would."""
     try:
-        dbapi_connection.execute("PRAGMA busy_timeout = 0")
-        try:
-            dbapi_connection.execute("BEGIN IMMEDIATE")
-            return
-        except sqlite3.OperationalError as error:
-            if not _busy(error):
-                raise
-            if not waiter.milliseconds:
-                raise waiter.locked(0.0) from None  # told not to wait
-        waiter.waiting()
-        dbapi_connection.execute(full)
-        started = time.monotonic()
-        try:
-            dbapi_connection.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as error:
-            if _busy(error):
-                raise waiter.locked(time.monotonic() - started) from None
-            raise
+        # A plain cursor: `patiently` is the one loop, whatever kind of connection this is.
+        waiter.patiently(lambda: sqlite3.Cursor(dbapi_connection).execute("BEGIN IMMEDIATE"))
     except sqlite3.Error as error:
         raise HistoryError(f"cannot write to history {waiter.shown}: {reason(error)}") from None
-    finally:
-        try:
-            dbapi_connection.execute(full)
-        except sqlite3.Error:
-            pass  # the connection is unusable anyway; the error above says why
 
 
 def _busy(error: sqlite3.Error) -> bool:
@@ -199,14 +263,12 @@ def sqlite_reader(path: Path, wal: bool, waiter: Waiter) -> sa.Engine:
         query = "mode=ro&immutable=1"
 
     def connect() -> sqlite3.Connection:
-        return sqlite3.connect(sqlite_uri(path, query), uri=True, isolation_level=None, check_same_thread=False,
-                               timeout=waiter.timeout)  # fmt: skip
+        return connect_sqlite(sqlite_uri(path, query), waiter, uri=True, reading=True)
 
     engine = sa.create_engine(_url(path), creator=connect)
 
     @sa.event.listens_for(engine, "connect")
     def _connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.execute(f"PRAGMA busy_timeout = {waiter.milliseconds}")
         dbapi_connection.execute("PRAGMA query_only = ON")  # a statement that would write fails instead
 
     @sa.event.listens_for(engine, "begin")
@@ -226,8 +288,9 @@ def server_engine(url: URL, shown: str, waiter: Waiter) -> sa.Engine:
     a connection given `history_read_only` runs READ ONLY transactions."""
     options: dict[str, Any] = {}
     postgres = url.get_backend_name() == "postgresql"
-    if postgres and "connect_timeout" not in url.query:  # one the URL gives is the user's choice
-        options["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_S}
+    if postgres:  # a parameter the URL gives is the user's choice
+        wanted = {"connect_timeout": CONNECT_TIMEOUT_S, **KEEPALIVES}
+        options["connect_args"] = {key: value for key, value in wanted.items() if key not in url.query}
     try:
         engine = sa.create_engine(url, **options)
     except (ArgumentError, ImportError, sa.exc.NoSuchModuleError) as error:
@@ -242,16 +305,3 @@ def server_engine(url: URL, shown: str, waiter: Waiter) -> sa.Engine:
 
     return engine
 
-
-def create_engine(text: str, *, create: bool = True) -> sa.Engine:
-    """An engine on a history with no recognising: for tests and tools that make or inspect one directly.
-    Use store.open_history, which refuses what is not a history before anything is written to it."""
-    shown = safe_url(text)
-    url = database_url(text)
-    waiter = Waiter(shown, lock_timeout())
-    if url.get_backend_name() != "sqlite":
-        return server_engine(url, shown, waiter)
-    path = sqlite_path(url, shown)
-    if not create and (path is None or not path.is_file()):
-        raise HistoryError(f"no history at {shown}")
-    return sqlite_writer(path, waiter)

@@ -34,7 +34,7 @@ def open_engine(text: str, shown: str, waiter: Waiter, *, write: bool) -> sa.Eng
 
 
 def _sqlite(path: Path | None, shown: str, waiter: Waiter, write: bool) -> sa.Engine:
-    found = recognise.sqlite_file(path, waiter.timeout) if path else recognise.Found("absent")
+    found = recognise.sqlite_file(path, waiter) if path else recognise.Found("absent")
     recognise.refuse(found, shown, reading=not write)
     if not write:
         assert path is not None  # an in-memory database is always new, which a reader refuses

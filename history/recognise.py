@@ -15,8 +15,9 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from ..safe_open import open_regular
 from . import migrate
-from .engine import sibling, sqlite_uri
+from .engine import Waiter, connect_sqlite, sibling, sqlite_uri
 from .errors import HistoryError, reason
 
 MAGIC = b"SQLite format 3\x00"
@@ -35,16 +36,18 @@ class Found:
         return self.state in ("absent", "empty")
 
 
-def sqlite_file(path: Path, timeout: float) -> Found:
-    """What a SQLite file is, read without writing: its header first, then its schema through a `mode=ro` URI."""
+def sqlite_file(path: Path, waiter: Waiter) -> Found:
+    """What a SQLite file is, read without writing: its header first, then its schema through a `mode=ro` URI (a
+    lock another connection holds is waited for as `waiter` says)."""
     if not path.exists():
         return Found("absent")
-    if not path.is_file():
-        return Found("unreadable", detail="not a regular file")
     try:
-        with path.open("rb") as handle:
+        # Never waited on: a FIFO (or one swapped in after a look at the path) is refused, not opened for ever.
+        with open_regular(path, HistoryError) as handle:
             header = handle.read(100)
-    except OSError as error:
+    except HistoryError as error:
+        return Found("unreadable", detail=error.message)
+    except OSError as error:  # the read itself
         return Found("unreadable", detail=error.strerror or type(error).__name__)
     if not header:
         return Found("empty")
@@ -57,7 +60,7 @@ def sqlite_file(path: Path, timeout: float) -> Found:
     # (not even -shm) is made beside it. With a -wal there, a reader must read through it, as any reader does.
     query = "mode=ro&immutable=1" if wal and not sibling(path, "-wal").exists() else "mode=ro"
     try:
-        with closing(sqlite3.connect(sqlite_uri(path, query), uri=True, isolation_level=None, timeout=timeout)) as db:
+        with closing(connect_sqlite(sqlite_uri(path, query), waiter, uri=True, reading=True)) as db:
             objects = db.execute("SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite!_%' ESCAPE '!'").fetchall()
             tables = sorted(name for kind, name in objects if kind == "table")
             marks = (db.execute("PRAGMA application_id").fetchone()[0], db.execute("PRAGMA user_version").fetchone()[0])

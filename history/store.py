@@ -62,11 +62,6 @@ def open_history(url: str, *, create: bool = True) -> History:
     return History(engine, shown, waiter, writable=create)
 
 
-def require_history(url: str) -> None:
-    """Stop with `no history at URL` unless a history is there; creates and writes nothing."""
-    open_history(url, create=False).close()
-
-
 class History:
     """A run history in a database. Use open_history() to get one; close() (or `with`) releases it."""
 

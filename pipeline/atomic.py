@@ -48,7 +48,7 @@ from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import TEXT_ERRORS, SystemFault, UsageError
+from ..errors import SystemFault, UsageError, encode_text, text_errors
 from ..lifecycle import DeferredSignals
 from .streams import Stream, where, write_stream
 
@@ -156,7 +156,7 @@ def _stage(target: Path, staged: list[_Staged]) -> int:
 
 
 def _write_through(handle: int, text: str) -> None:
-    with open(handle, "w", encoding="utf-8", errors=TEXT_ERRORS, newline="", closefd=False) as stream:
+    with open(handle, "w", encoding="utf-8", errors=text_errors(), newline="", closefd=False) as stream:
         stream.write(text)
         stream.flush()
         os.fsync(handle)
@@ -376,7 +376,7 @@ def _place(files: dict[Path, str], remove: list[Path] | None, named: Collection[
             with _naming(target):
                 _write_through(_stage(target, staged), text)
         for stream, text in streams:
-            write_stream(stream, text.encode("utf-8", TEXT_ERRORS), signals)
+            write_stream(stream, encode_text(text), signals)
         signals.check()
         # From here a signal waits: the set is never half old and half new. Each output is swapped in with what it
         # replaces kept, and each stale output moved aside, so a set that cannot be placed whole is put back.

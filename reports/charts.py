@@ -1,8 +1,9 @@
 """Static SVG charts drawn with matplotlib: text stays text, nothing is fetched, nothing is hand-built.
 
 matplotlib escapes every label it writes into the SVG, so source names and labels from the data cannot break out
-of the markup; before it sees them, control characters (which XML 1.0 cannot hold, or a terminal would obey) and
-bidirectional overrides become visible escapes (`\x1b`), and `$` stays a dollar. What matplotlib says while drawing
+of the markup; before it sees them, control characters (which XML 1.0 cannot hold, or a terminal would obey), line
+separators and bidirectional overrides become visible escapes (`\x1b`, `\u202e`: text.printable, as every output
+writes them), and `$` stays a dollar. What matplotlib says while drawing
 (a glyph missing from the font, a font looked for) is dropped: the SVG keeps its text as text, for the reader's
 browser to draw, and a warning would only reach stderr raw, quoting the data.
 
@@ -30,6 +31,8 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import ParamSpec, TypeVar
+
+from ..text import printable
 
 # Boilerplate matplotlib writes around every SVG: a DOCTYPE and RDF metadata that name remote URLs.
 # Neither is fetched by a browser, but a report must point at nothing outside itself.
@@ -182,21 +185,10 @@ def _svg(figure) -> str:  # type: ignore[no-untyped-def]
     return _NAMESPACES.sub("", text, count=2).strip()
 
 
-# C0 and C1 controls and DEL (a terminal obeys them; XML 1.0 cannot hold most), lone surrogates and the two
-# non-characters XML 1.0 excludes, and the bidirectional embeddings, overrides and isolates (they reorder what a
-# browser shows).
-_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff\u202a-\u202e\u2066-\u2069]")
-
-
-def visible(text: str) -> str:
-    """`text` with each control character written as a visible escape: ESC is `\\x1b`, U+202E is `\\u202e`."""
-    return _UNPRINTABLE.sub(lambda found: f"\\x{ord(found[0]):02x}" if ord(found[0]) < 0x100 else f"\\u{ord(found[0]):04x}", text)
-
-
 def _literal(text: str) -> str:
     """Text from the data as matplotlib should draw it: plain text (matplotlib reads $...$ as mathematics), and
-    nothing it cannot show or XML cannot hold (`visible`)."""
-    return visible(str(text)).replace("$", r"\$")
+    nothing it cannot show or XML cannot hold (`printable`: a line break too, since a label is one line)."""
+    return printable(str(text)).replace("$", r"\$")
 
 
 @_drawing

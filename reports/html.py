@@ -19,7 +19,7 @@ from ..domain.inputs import printable
 from .charts import Series, releases_svg, trend_svg
 from .glossary import glossary_anchor
 from .view_model import ReportView, SideFile
-from .wording import visible
+from .wording import printable_keeping_lines
 
 # OWASP CSV injection: a cell starting with one of these is read as a formula by spreadsheets.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -48,7 +48,7 @@ def shown(value: object) -> object:
     characters, line breaks included, as visible escapes (domain/inputs.py `printable`). Markup already made (a
     chart, an id with `<wbr>`) keeps its own line breaks; the names in it were made printable when it was made."""
     if isinstance(value, Markup):
-        return Markup(visible(value))  # noqa: S704 - an escape adds only a backslash, letters and digits
+        return Markup(printable_keeping_lines(value))  # noqa: S704 - an escape adds only a backslash, letters and digits
     return printable(value) if isinstance(value, str) else value
 
 

@@ -19,7 +19,7 @@ from .console import outcome as observed
 from .disclosure import Disclosure
 from .facts import comparison_explanation
 from .gaps import gap_sentence
-from .wording import one_per_line, visible
+from .wording import one_per_line, printable_keeping_lines
 
 _IDS_LISTED = 50
 _ONE_CASE_EACH = {"published.incoherent"}  # each failure is its own testcase, as a CI log lists them
@@ -34,7 +34,7 @@ def render_junit(release: Release, disclosure: Disclosure = AS_RECORDED) -> str:
     if release.reconciliation is not None:
         _reconcile_suite(suites, release, disclosure)
     for element in suites.iter():  # inputs may hold characters XML 1.0 cannot carry, or a line break in a name
-        element.text = visible(element.text) if element.text else element.text  # lines it holds were each kept one
+        element.text = printable_keeping_lines(element.text) if element.text else element.text  # lines it holds were each kept one
         for name, value in element.attrib.items():
             element.set(name, printable(value))  # one line: a CI tool shows a test's name and message as one
     ET.indent(suites)

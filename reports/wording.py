@@ -137,8 +137,8 @@ def ratio_text(ratio: Interval, interval: tuple[float, float | None]) -> str:
     return f"{shown_ratio} (95% CI {interval_bounds_text(*interval, ratio_number)})"
 
 
-def visible(text: str) -> str:
-    """A whole output's text with every control character escaped but its own line breaks and tabs.
+def printable_keeping_lines(text: str) -> str:
+    """A whole output's text with every unsafe character escaped (`printable`) but its own line breaks and tabs.
 
     Record ids and cells come from the inputs; an id holding ESC must not recolour a steward's terminal.
     """

@@ -16,7 +16,6 @@ from alembic.runtime.migration import MigrationContext
 from triangulate.domain.geography import ENGLAND
 from triangulate.domain.intervals import Interval
 from triangulate.history import HistoryError, open_history, schema
-from triangulate.history.engine import create_engine
 from triangulate.history.migrate import VERSION_TABLE, upgrade
 from triangulate.model.checks import CheckOutcome, InputFile, SourceResult
 from triangulate.model.reconciliation import Bridge, BridgeStep, Comparison, ReconcileResult, SeriesPoint
@@ -24,6 +23,7 @@ from triangulate.model.release import Provenance, Release
 from triangulate.model.revisions import CellRevision, Revisions, Vintage
 
 from . import postgres
+from .history_engines import create_engine
 from .postgres import new_database, postgres_disabled, postgres_url  # noqa: F401  (postgres_url: the fixture)
 
 FY23, FY24 = "2022-04-01/2023-03-31", "2023-04-01/2024-03-31"

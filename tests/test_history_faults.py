@@ -21,13 +21,14 @@ import pytest
 import sqlalchemy as sa
 from triangulate.history import HistoryError, open_history
 from triangulate.history import engine as engines
-from triangulate.history.engine import WAITING, create_engine
+from triangulate.history.engine import WAITING
 from triangulate.history.migrate import VERSION_TABLE, upgrade
 from triangulate.history.opening import CREATION_LOCK
 from triangulate.model.checks import InputFile
 from triangulate.model.revisions import Revisions, Vintage
 
 from .conftest import TRIANGULATE, copy_of, one_error_line, run_cli
+from .history_engines import create_engine
 from .postgres import new_database, postgres_disabled, postgres_url  # noqa: F401  (postgres_url: the fixture)
 from .test_history import release
 

@@ -274,7 +274,7 @@ def test_control_characters_in_labels_reach_the_svg_as_visible_escapes() -> None
         root = etree.fromstring(f'<page xmlns:xlink="http://www.w3.org/1999/xlink">{svg}</page>'.encode())
         texts = "".join(root.itertext())
         assert "\\x1b[31m\\x00\\x01" in texts and "\\x1f\\x7f\\x85\\u202e\\ud800 $1$ 中" in texts
-        assert "\\x09\\x0a\\x0b\\x0c\\x0d" in texts  # a tab or a line break from the data is shown, not obeyed
+        assert "\\t\\n\\x0b\\x0c\\r" in texts  # a tab or a line break from the data is shown, not obeyed
 
 
 QUIET = """

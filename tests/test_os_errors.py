@@ -403,7 +403,9 @@ def test_system_fault_names_where_a_write_was_going() -> None:
 
 
 def test_the_escaping_handlers() -> None:
-    from triangulate.errors import CONSOLE_ERRORS, TEXT_ERRORS, shown_name
+    from triangulate.errors import CONSOLE_ERRORS, TEXT_ERRORS, register_text_errors, shown_name
+
+    register_text_errors()  # not at import (errors.py): before the first encode that names them
 
     c_locale_name = "café".encode().decode("ascii", "surrogateescape")  # as LC_ALL=C hands it over
     undecodable = b"b\xe9d".decode("utf-8", "surrogateescape")

@@ -53,16 +53,19 @@ def _ncmd_file(folder: Path, name: str = EVIL_FILE) -> Path:
 # --- One escape for every name ---------------------------------------------------------------------------------
 
 
-def test_printable_escapes_exactly_the_control_characters_and_line_separators() -> None:
+def test_printable_escapes_exactly_the_control_characters_line_separators_and_bidi_overrides() -> None:
     for code in range(sys.maxunicode + 1):
         char = chr(code)
-        unsafe = unicodedata.category(char) in ("Cc", "Zl", "Zp", "Cs") or char in "\ufffe\uffff"
+        # The explicit bidirectional embeddings, overrides and isolates: U+202A-U+202E and U+2066-U+2069.
+        bidi = unicodedata.bidirectional(char) in ("LRE", "RLE", "PDF", "LRO", "RLO", "LRI", "RLI", "FSI", "PDI")
+        unsafe = unicodedata.category(char) in ("Cc", "Zl", "Zp", "Cs") or char in "\ufffe\uffff" or bidi
         shown = printable(char)
         if unsafe:
             assert shown != char and shown.startswith("\\") and shown.isascii() and shown.isprintable(), hex(code)
         else:
             assert shown == char, hex(code)
     assert printable("a\nb\rc\td\x1be\u2028f\x85") == "a\\nb\\rc\\td\\x1be\\u2028f\\x85"
+    assert printable("\u202egnp.exe\u2066") == "\\u202egnp.exe\\u2066"
     assert printable("x\ny", keep="\n") == "x\ny"
 
 

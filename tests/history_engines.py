@@ -1,0 +1,21 @@
+"""An engine straight on a history database, for tests that make, damage or inspect one directly.
+
+Not the product's way in: store.open_history recognises a file before anything is written to it, and refuses what is
+not a history. This one does not recognise anything, and switches any SQLite file it opens to WAL.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from triangulate.history.engine import Waiter, database_url, lock_timeout, server_engine, sqlite_path, sqlite_writer
+from triangulate.history.errors import safe_url
+
+
+def create_engine(text: str) -> sa.Engine:
+    """A writer's engine on the history at `text` (a URL or a SQLite path), with the run's timeout."""
+    shown = safe_url(text)
+    url = database_url(text)
+    waiter = Waiter(shown, lock_timeout())
+    if url.get_backend_name() != "sqlite":
+        return server_engine(url, shown, waiter)
+    return sqlite_writer(sqlite_path(url, shown), waiter)
