@@ -29,6 +29,12 @@ WORKERS = 3  # the GX worker and two check workers, besides the main process and
 EXIT = {signal.SIGTERM: (143, "triangulate: terminated"), signal.SIGHUP: (129, "triangulate: hung up")}
 
 
+def _environment(temporary: Path) -> dict[str, str]:
+    """This test process's environment with TMPDIR set, and without the MPLCONFIGDIR an in-process chart earlier in
+    the session left in it (a child given one makes no matplotlib folder of its own)."""
+    return {**{k: v for k, v in os.environ.items() if k != "MPLCONFIGDIR"}, "TMPDIR": str(temporary)}
+
+
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("orphans") / "sample"
@@ -78,7 +84,7 @@ def _start(args: list[str], tmp_path: Path) -> tuple[subprocess.Popen[bytes], Pa
     stderr = tmp_path / "stderr.txt"
     with open(stderr, "wb") as errors:
         process = subprocess.Popen([*TRIANGULATE, *args], start_new_session=True, stdout=subprocess.DEVNULL,
-                                   stderr=errors, env={**os.environ, "TMPDIR": str(temporary)})  # fmt: skip
+                                   stderr=errors, env=_environment(temporary))  # fmt: skip
     return process, temporary, stderr
 
 
@@ -134,7 +140,7 @@ def test_a_terminal_that_hangs_up_ends_the_run_with_129_and_leaves_nothing(sampl
     process = subprocess.Popen([*TRIANGULATE, "run", str(sample / "release.yaml"), "--out", str(tmp_path / "out"), "--jobs", "2"],
                                stdin=terminal, stdout=terminal, stderr=terminal, start_new_session=True,
                                preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0),  # the session's terminal
-                               env={**os.environ, "TMPDIR": str(temporary)})  # fmt: skip
+                               env=_environment(temporary))  # fmt: skip
     os.close(terminal)
     os.set_blocking(controller, False)
     try:
@@ -191,7 +197,7 @@ time.sleep(float(sys.argv[1]))
 
 
 def test_a_folder_left_by_a_killed_run_goes_with_the_next_chart_and_a_live_ones_stays(tmp_path: Path) -> None:
-    environment = {**os.environ, "TMPDIR": str(tmp_path)}
+    environment = _environment(tmp_path)
 
     def drawer(seconds: float) -> subprocess.Popen[str]:
         process = subprocess.Popen([sys.executable, "-c", DRAW, str(seconds)], stdout=subprocess.PIPE, text=True,
@@ -299,7 +305,7 @@ logging.getLogger("matplotlib").warning("outside a chart")
 
 def test_matplotlib_says_nothing_on_stderr_while_charts_are_drawn(tmp_path: Path) -> None:
     result = subprocess.run([sys.executable, "-W", "always", "-c", QUIET], capture_output=True, text=True, timeout=300,
-                            env={**os.environ, "TMPDIR": str(tmp_path)})  # fmt: skip
+                            env=_environment(tmp_path))  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert result.stderr == "outside a chart\n"  # the logger speaks as before once no chart is being drawn
 
