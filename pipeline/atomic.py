@@ -35,32 +35,24 @@ The temporary files and backups can hold special category data, so:
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import errno
 import fcntl
-import functools
 import os
 import re
-import secrets
 import stat
 import sys
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import SystemFault, UsageError, encode_text, text_errors
+from ..errors import SystemFault, encode_text, text_errors
 from ..lifecycle import DeferredSignals
 from .streams import Stream, where, write_stream
+from .swap import TEMPORARY_MARK, Staged, lock_previous, move_aside, swap_in, temporary_name
 
-TEMPORARY_MARK = "triangulate"
-_RENAME_EXCHANGE = 2  # <linux/fs.h>: renameat2 swaps the two names
 _NO_TMPFILE = (errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL)  # the file system cannot make an unnamed file
 
 __all__ = ["Placed", "Stream", "place_all_atomic", "where", "write_all_atomic"]
-
-
-def temporary_name(target_name: str) -> str:
-    return f".{target_name}.{TEMPORARY_MARK}-{secrets.token_hex(8)}.part"
 
 
 def _temporary_pattern(target_names: set[str]) -> re.Pattern[str]:
@@ -96,18 +88,6 @@ def _remove_left_behind(folder: Path, pattern: re.Pattern[str]) -> None:
             os.close(handle)
 
 
-@dataclass
-class _Staged:
-    target: Path
-    handle: int
-    temporary: Path | None  # its name: from its creation (no O_TMPFILE) or from its link at the commit
-    backup: Path | None = None  # what was at the target, under a temporary name until the set is settled
-    backup_handle: int | None = None  # holds the previous output's lock
-    replaced: bool = False  # the new file is at its target (a stale output: moved aside)
-    stale: bool = False  # an earlier run's output this set no longer writes: only moved aside
-    kept: bool = False  # a backup that could not be put back: left for the user, never deleted
-
-
 def _unnamed(folder: Path) -> int | None:
     """An unnamed file in `folder` (O_TMPFILE, 0o600), locked; None where the file system cannot make one."""
     flag = getattr(os, "O_TMPFILE", 0)
@@ -127,17 +107,17 @@ def _unnamed(folder: Path) -> int | None:
     return handle
 
 
-def _stage(target: Path, staged: list[_Staged]) -> int:
+def _stage(target: Path, staged: list[Staged]) -> int:
     """A new file for `target`, recorded in `staged`: unnamed where the file system allows, else named and
     recorded before it exists (created 0o600, never an existing file) and locked. Returns its descriptor,
     which stays open, and locked, until the rename."""
     handle = _unnamed(target.parent)
     if handle is not None:
-        staged.append(_Staged(target, handle, None))
+        staged.append(Staged(target, handle, None))
         return handle
     while True:
         temporary = target.with_name(temporary_name(target.name))
-        staged.append(_Staged(target, -1, temporary))  # recorded before it exists: the caller's finally removes it
+        staged.append(Staged(target, -1, temporary))  # recorded before it exists: the caller's finally removes it
         try:
             handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
         except FileExistsError:
@@ -162,19 +142,6 @@ def _write_through(handle: int, text: str) -> None:
         os.fsync(handle)
 
 
-def _link(item: _Staged, folder: int) -> None:
-    """Give an unnamed file its temporary name in its target's folder (`folder`, a descriptor), recorded first."""
-    while True:
-        name = temporary_name(item.target.name)
-        item.temporary = item.target.with_name(name)
-        try:
-            # os.link calls linkat, which follows /proc/self/fd/N to the file, only when given a folder's descriptor.
-            os.link(f"/proc/self/fd/{item.handle}", name, dst_dir_fd=folder, follow_symlinks=True)
-            return
-        except FileExistsError:
-            item.temporary = None  # someone else's name: never ours to remove
-
-
 def _fsync_folder(folder: Path) -> None:
     """Make the renames durable; best effort (not every file system lets a folder be opened or synced)."""
     try:
@@ -188,82 +155,6 @@ def _fsync_folder(folder: Path) -> None:
         os.close(handle)
 
 
-@functools.cache
-def _renameat2() -> Callable[..., int] | None:
-    """libc's renameat2, where this system has it (glibc 2.28 and later)."""
-    function = getattr(ctypes.CDLL(None, use_errno=True), "renameat2", None)
-    if function is not None:
-        function.argtypes = (ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint)
-        function.restype = ctypes.c_int
-    return function
-
-
-def _exchange(folder: int, first: str, second: str) -> bool:
-    """Swap two names in `folder` in one step (RENAME_EXCHANGE); False where the system or file system cannot."""
-    function = _renameat2()
-    if function is None:
-        return False
-    if function(folder, os.fsencode(first), folder, os.fsencode(second), _RENAME_EXCHANGE) == 0:
-        return True
-    code = ctypes.get_errno()
-    if code in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSUP):
-        return False
-    raise OSError(code, os.strerror(code), second)
-
-
-def _lock_previous(item: _Staged) -> None:
-    """Hold the output about to be replaced locked (its backup's lock, so another run's clean-up leaves it); one
-    another run holds is being placed by it now: refused, never waited for. A name that is not a regular file (a
-    link or FIFO planted at a name the tool chose) is replaced unlocked."""
-    try:
-        handle = os.open(item.target, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
-    except OSError:
-        return  # none there, a planted link (ELOOP) or a file we may not read: nothing to lock
-    item.backup_handle = handle
-    if not stat.S_ISREG(os.fstat(handle).st_mode):
-        return
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        raise UsageError(f"{item.target}: another run is placing its outputs here at this moment; try again") from None
-
-
-def _swap_in(item: _Staged, folder: int) -> None:
-    """Put the new file at its target, keeping what was there under the temporary name (its backup): one atomic
-    exchange where the file system can, else the previous output renamed aside and the new one renamed in. No
-    hard link to the previous output is made, so another user's file that we may replace is replaced as before."""
-    _lock_previous(item)
-    if item.temporary is None:
-        _link(item, folder)  # the unnamed file is named only now
-    temporary = item.temporary
-    assert temporary is not None
-    try:
-        exchanged = _exchange(folder, temporary.name, item.target.name)
-    except FileNotFoundError:
-        exchanged = False  # nothing at the target: a plain rename below
-    if exchanged:
-        item.backup, item.temporary, item.replaced = temporary, None, True
-        return
-    _move_aside(item, folder)
-    os.rename(temporary.name, item.target.name, src_dir_fd=folder, dst_dir_fd=folder)
-    item.temporary, item.replaced = None, True
-
-
-def _move_aside(item: _Staged, folder: int) -> None:
-    """Rename what is at `item.target` to a backup name (recorded first); nothing there: no backup."""
-    while True:
-        name = temporary_name(item.target.name)
-        item.backup = item.target.with_name(name)
-        try:
-            if os.path.lexists(item.backup):
-                continue  # someone else's name: never ours to take
-            os.rename(item.target.name, name, src_dir_fd=folder, dst_dir_fd=folder)
-            return
-        except FileNotFoundError:
-            item.backup = None
-            return
-
-
 @dataclass
 class Placed:
     """A set of outputs in place, with what each replaced (and each stale output of an earlier run) kept under a
@@ -271,7 +162,7 @@ class Placed:
     `write_all_atomic` at once, or once the run's history has committed the run, or failed to (pipeline/memory.py)."""
 
     paths: list[Path]
-    items: list[_Staged] = field(default_factory=list)
+    items: list[Staged] = field(default_factory=list)
     folders: list[Path] = field(default_factory=list)
 
     def settle(self) -> None:
@@ -386,13 +277,13 @@ def _place(files: dict[Path, str], remove: list[Path] | None, named: Collection[
         folder_of = dict(zip(folders, held, strict=True))
         for item in staged:
             with _naming(item.target):
-                _swap_in(item, folder_of[item.target.parent])
+                swap_in(item, folder_of[item.target.parent])
         for path in stale:
-            item = _Staged(path, -1, None, stale=True)
+            item = Staged(path, -1, None, stale=True)
             staged.append(item)
             with _naming(path):
-                _lock_previous(item)
-                _move_aside(item, folder_of[path.parent])
+                lock_previous(item)
+                move_aside(item, folder_of[path.parent])
             item.replaced = item.backup is not None
         for folder in folders:
             _fsync_folder(folder)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from triangulate.errors import SystemFault
-from triangulate.pipeline import atomic
+from triangulate.pipeline import atomic, swap
 
 from .conftest import TRIANGULATE, copy_of
 from .postgres import new_database, postgres_url  # noqa: F401  (postgres_url: the fixture)
@@ -31,14 +31,14 @@ def _contents(folder: Path) -> dict[str, str]:
 def test_a_swap_that_fails_half_way_puts_the_earlier_set_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("a.txt", "b.txt"):  # c.txt is new in this set: taking the set back removes it
         (tmp_path / name).write_text(f"old {name}")
-    exchange = atomic._exchange
+    exchange = swap.exchange
 
     def refuse_the_second(folder: int, first: str, second: str) -> bool:
         if second == "b.txt":
             raise PermissionError(errno.EPERM, "Operation not permitted", second)
         return exchange(folder, first, second)
 
-    monkeypatch.setattr(atomic, "_exchange", refuse_the_second)
+    monkeypatch.setattr(swap, "exchange", refuse_the_second)
     with pytest.raises(SystemFault) as raised:
         atomic.write_all_atomic({tmp_path / name: f"new {name}" for name in NAMES})
     assert str(tmp_path / "b.txt") in raised.value.one_line() and "not permitted" in raised.value.one_line()

@@ -134,11 +134,11 @@ def test_a_signal_while_writing_removes_every_temporary_file(tmp_path: Path, mon
 
 
 def test_ctrl_c_during_the_renames_waits_for_all_of_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from triangulate.pipeline import atomic
+    from triangulate.pipeline import atomic, swap
 
     for name in ("a.txt", "b.txt", "c.txt"):
         (tmp_path / name).write_text(f"old {name}")
-    exchange = atomic._exchange
+    exchange = swap.exchange
 
     def swap_then_interrupt(folder: int, first: str, second: str) -> bool:
         swapped = exchange(folder, first, second)
@@ -146,7 +146,7 @@ def test_ctrl_c_during_the_renames_waits_for_all_of_them(tmp_path: Path, monkeyp
             os.kill(os.getpid(), signal.SIGINT)
         return swapped
 
-    monkeypatch.setattr(atomic, "_exchange", swap_then_interrupt)
+    monkeypatch.setattr(swap, "exchange", swap_then_interrupt)
     with pytest.raises(KeyboardInterrupt):
         atomic.write_all_atomic({tmp_path / name: f"new {name}" for name in ("a.txt", "b.txt", "c.txt")})
     # The interruption is raised once the set is whole: every output new, no temporary file.
