@@ -245,7 +245,8 @@ def test_tmpdir_that_cannot_be_used(data: Path, kind: str) -> None:
 
 NO_TEMPORARY_FOLDER = """
 for folder in /tmp /var/tmp /usr/tmp; do
-    [ -d "$folder" ] && { mount -t tmpfs -o ro tmpfs "$folder" || exit 99; }
+    # read-only binds of themselves: what is there stays readable (a checkout and its venv may live under /tmp)
+    [ -d "$folder" ] && { { mount --bind "$folder" "$folder" && mount -o remount,bind,ro "$folder"; } || exit 99; }
 done
 cd /tmp && unset TMPDIR TEMP TMP && exec "$@"
 """
