@@ -86,8 +86,11 @@ _held_lock: int | None = None  # this process's lock on its folder, held until i
 
 
 def _private_matplotlib_config() -> None:
-    """matplotlib caches fonts under ~ unless told otherwise; nothing may be written to ~."""
+    """matplotlib caches fonts under ~ unless told otherwise; nothing may be written to ~. The charts are fixed SVG:
+    a user's matplotlib settings (a backend that does not exist, an rc file that never ends) are not theirs to read."""
     global _held_lock
+    for setting in ("MPLBACKEND", "MATPLOTLIBRC"):
+        os.environ.pop(setting, None)
     if "MPLCONFIGDIR" in os.environ:
         return
     _remove_left_behind(tempfile.gettempdir())

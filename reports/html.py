@@ -144,7 +144,8 @@ def render_side_file(side: SideFile) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(side.header)
-    writer.writerows([neutralise(str(cell)) for cell in row] for row in side.rows)
+    # Escaped as every other output but JSON: `cat` on a side file must not retitle or recolour a terminal.
+    writer.writerows([neutralise(printable(str(cell))) for cell in row] for row in side.rows)
     return buffer.getvalue()
 
 

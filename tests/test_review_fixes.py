@@ -391,3 +391,22 @@ def test_a_history_swapped_for_a_fifo_after_its_stat_is_refused_not_waited_on(tm
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
     assert (found.state, found.detail) == ("unreadable", "not a regular file (a FIFO)")
+
+
+def test_the_reports_csv_side_files_escape_control_characters() -> None:
+    from triangulate.reports.html import render_side_file
+    from triangulate.reports.view_model import SideFile
+
+    text = render_side_file(SideFile("check-failures", ("source", "record_id"), (("ncmd\x1b[31m", "EVIL2\x1b]0;pwned\x07"),)))
+    assert "\x1b" not in text and "\x07" not in text
+    assert "EVIL2\\x1b]0;pwned\\x07" in text  # shown, escaped, as the console and Markdown show it
+
+
+def test_a_users_matplotlib_settings_do_not_reach_the_charts(clean_sample: Path, tmp_path: Path) -> None:
+    """MPLBACKEND naming no backend was an internal error; MATPLOTLIBRC=/dev/zero grew the run without bound."""
+    env = {**os.environ, "MPLBACKEND": "bogus", "MATPLOTLIBRC": "/dev/zero"}
+    env.pop("MPLCONFIGDIR", None)
+    done = subprocess.run([*TRIANGULATE, "run", str(clean_sample / "release.yaml"), "--out", str(tmp_path / "o")],
+                          capture_output=True, text=True, env=env, timeout=300)  # fmt: skip
+    assert done.returncode in (0, 1), done.stderr
+    assert "<svg" in (tmp_path / "o" / "report.html").read_text()
