@@ -355,7 +355,16 @@ def _interrupted(error: BaseException | None = None) -> NoReturn:
 
 def main(argv: list[str] | None = None) -> None:
     """The one place where exceptions become exit codes."""
+    from .lifecycle import finishing
+
     install_handlers()  # SIGTERM and SIGHUP stop the run as Ctrl-C does, from here to the exit (lifecycle.py)
+    try:
+        _main(argv)
+    finally:
+        finishing()  # a signal after the exit code is decided: that signal's code and line, no shutdown traceback
+
+
+def _main(argv: list[str] | None) -> None:
     try:
         prepare(sys.argv[1:] if argv is None else argv)  # console streams, the temporary folder: before any work
         cli.main(args=argv, prog_name="triangulate", standalone_mode=False)

@@ -77,7 +77,7 @@ def install_handlers() -> None:
     _stopping = None  # a new command (a test may run several in one process)
     for signum in HANDLED:
         current = signal.getsignal(signum)
-        if current in (signal.SIG_DFL, signal.default_int_handler, _stop):
+        if current in (signal.SIG_DFL, signal.default_int_handler, _stop, _stop_late):
             signal.signal(signum, _stop)
 
 
@@ -147,6 +147,26 @@ class DeferredSignals:
         if not isinstance(error, KeyboardInterrupt):
             self.check()  # a signal that came during the last step or the clean-up
 
+
+
+def _stop_late(signum: int, frame: FrameType | None) -> None:
+    """A signal once the command has finished its work: no frame is left for `Stopped` to unwind (the interpreter
+    is shutting down, where a raise prints a traceback), so the one line and the code, at once."""
+    with contextlib.suppress(Exception):
+        sys.stdout.flush()
+    with contextlib.suppress(OSError):
+        os.write(2, f"triangulate: {Stopped(signum).word}\n".encode())
+    os._exit(128 + signum)
+
+
+def finishing() -> None:
+    """The command is done (its exit code decided): from here to the interpreter's exit a signal ends it with its
+    own code and line, never a traceback from the shutdown."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for signum in HANDLED:
+        if signal.getsignal(signum) is _stop:
+            signal.signal(signum, _stop_late)
 
 
 def stop_behind(error: BaseException | None) -> Stopped | None:
