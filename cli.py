@@ -21,7 +21,8 @@ import click
 
 from . import __version__
 from .cli_history import history
-from .cli_options import OutputsCommand, validating
+from .cli_options import OutputsCommand, disclosure_options, history_options, validating
+from .cli_revisions import revisions
 from .environment import prepare, report
 from .errors import EXIT_BAD_INPUT, EXIT_CHECKS_FAILED, EXIT_OK, ChecksFailed, TriangulateError, UsageError, system_fault
 from .lifecycle import install_handlers, stop_behind
@@ -68,36 +69,6 @@ def cli() -> None:
     """Validate and reconcile England's child-death data (DfE, NCMD, CSPRP)."""
 
 
-def _history_options(command):  # type: ignore[no-untyped-def]
-    def one_line_label(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-        """A release label is a short printable line (domain/inputs.py `label_problem`): refused at once otherwise."""
-        from .domain.inputs import label_problem
-
-        problem = label_problem(value) if value is not None else None
-        if problem is not None:
-            raise UsageError(f"--release: {problem}")
-        return value
-
-    command = click.option("--release", "release_label", callback=one_line_label,
-                           help="This release's label in the history [default: the reference date].")(command)  # fmt: skip
-    return click.option(
-        "--history", "history_url", help="Record the run in a history: a SQLAlchemy URL (sqlite:///h.db, postgresql+psycopg://...) or a SQLite file path."
-    )(command)
-
-
-def _disclosure_options(command):  # type: ignore[no-untyped-def]
-    command = click.option(
-        "--publish",
-        is_flag=True,
-        help="For publication: no record ids or file:line locations in any output, counts 1-5 (and figures they could be recovered from) shown as c, no side files of record ids; `run` then writes only the report.",
-    )(command)
-    return click.option(
-        "--redact",
-        is_flag=True,
-        help="Record ids in every output become keyed hashes (key in $TRIANGULATE_REDACT_KEY).",
-    )(command)
-
-
 @cli.command()
 @click.option("--source", "kind", type=SourceKindChoice(), required=True, help="Which source the files are.")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
@@ -108,8 +79,8 @@ def _disclosure_options(command):  # type: ignore[no-untyped-def]
               help="Write JUnit XML: one testcase per check (a warning is a passing case that says so).")  # fmt: skip
 @click.option("--config", "config_path", type=click.Path(path_type=Path), help="Run config for column mapping and severities.")
 @click.option("--html", "html_path", type=click.Path(path_type=Path), help="Write the per-source HTML report.")
-@_disclosure_options
-@_history_options
+@disclosure_options
+@history_options
 @validating
 def check(
     kind: str,
@@ -243,8 +214,8 @@ def _run_and_write(config_path: Path, targets: dict[str, Path | None], *, redact
 
 @cli.command(cls=OutputsCommand)  # with --json, --junit, --summary-md, --html
 @click.option("--config", "config_path", type=click.Path(path_type=Path), required=True, help="Run config (YAML).")
-@_disclosure_options
-@_history_options
+@disclosure_options
+@history_options
 @validating
 def reconcile(config_path: Path, redact: bool, publish: bool, history_url: str | None, release_label: str | None,
               jobs: int, **outputs: Path | None) -> None:  # fmt: skip
@@ -266,8 +237,8 @@ def reconcile(config_path: Path, redact: bool, publish: bool, history_url: str |
 @click.argument("config_path", type=click.Path(path_type=Path))
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("triangulate-out"), show_default=True,
               help="Folder for every output not given a path of its own.")  # fmt: skip
-@_disclosure_options
-@_history_options
+@disclosure_options
+@history_options
 @validating
 def run(config_path: Path, out_dir: Path, redact: bool, publish: bool, history_url: str | None, release_label: str | None,
         jobs: int, **outputs: Path | None) -> None:  # fmt: skip
@@ -289,53 +260,8 @@ def run(config_path: Path, out_dir: Path, redact: bool, publish: bool, history_u
         raise ChecksFailed
 
 
-@cli.command()
-@click.argument("old_path", type=click.Path(path_type=Path))
-@click.argument("new_path", type=click.Path(path_type=Path))
-@click.option("--config", "config_path", type=click.Path(path_type=Path),
-              help="Revisions config: rounding, renamed columns and values, keys, indicators, tolerance.")
-@click.option("--json", "json_path", type=click.Path(path_type=Path), help="Write every changed cell as JSON.")
-@click.option("--html", "html_path", type=click.Path(path_type=Path), help="Write the HTML revisions report.")
-@click.option("--summary-md", "summary_md", type=click.Path(path_type=Path), help="Write a Markdown summary for a pull request.")
-@click.option("--tolerance-abs", type=float, help="A revision within this many units is not beyond tolerance (with --tolerance-rel).")
-@click.option("--tolerance-rel", type=float, help="A revision within this share of the old value (0.01 is 1%) is not beyond tolerance.")
-@_history_options
-def revisions(old_path: Path, new_path: Path, config_path: Path | None, json_path: Path | None, html_path: Path | None,
-              summary_md: Path | None, tolerance_abs: float | None, tolerance_rel: float | None, history_url: str | None,
-              release_label: str | None) -> None:  # fmt: skip
-    """What NEW revised in the figures OLD had already published: two vintages of one EES table."""
-    from dataclasses import replace
-
-    from .config.measures import tolerance_of
-    from .config.revisions import load_revisions_config
-    from .pipeline.outputs import validate_targets
-    from .pipeline.revisions import run_revisions
-    from .readers.files import existing_file
-    from .reports.revisions import render_revisions_html, render_revisions_json, render_revisions_markdown
-
-    validate_targets({"json": json_path, "html": html_path, "summary_md": summary_md})
-    config = load_revisions_config(config_path)
-    if tolerance_abs is not None or tolerance_rel is not None:
-        given = {"abs": tolerance_abs, "rel": tolerance_rel}
-        try:
-            chosen = tolerance_of({k: v for k, v in given.items() if v is not None}, "--tolerance-abs/--tolerance-rel")
-        except TriangulateError as error:
-            raise UsageError(error.message) from None
-        config = replace(config, tolerance={**config.tolerance, **chosen})
-    from .pipeline.memory import history_at, write_and_remember_revisions
-
-    started = dt.datetime.now(dt.UTC)
-    with history_at(history_url) as history:
-        found = run_revisions(existing_file(old_path), existing_file(new_path), config)
-        renderers = {json_path: render_revisions_json, html_path: render_revisions_html, summary_md: render_revisions_markdown}
-        files = {Path(path): render(found) for path, render in renderers.items() if path is not None}
-        write_and_remember_revisions(history, found, files, started, release_label)
-    click.echo(render_revisions_markdown(found).rstrip())
-    if not found.passed:
-        raise ChecksFailed
-
-
 cli.add_command(history)
+cli.add_command(revisions)
 
 
 def _shown(path: Path) -> str:

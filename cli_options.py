@@ -13,6 +13,8 @@ from typing import Any
 
 import click
 
+from .errors import UsageError
+
 _NOT_GX = "published"  # `check --source published`: a published table's checks are pandas, not Great Expectations
 
 
@@ -70,3 +72,33 @@ class OutputsCommand(click.Command):
                 for output in OUTPUT_FORMATS.values()
             ]
         return super().get_params(ctx)
+
+
+def history_options(command):  # type: ignore[no-untyped-def]
+    def one_line_label(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+        """A release label is a short printable line (domain/inputs.py `label_problem`): refused at once otherwise."""
+        from .domain.inputs import label_problem
+
+        problem = label_problem(value) if value is not None else None
+        if problem is not None:
+            raise UsageError(f"--release: {problem}")
+        return value
+
+    command = click.option("--release", "release_label", callback=one_line_label,
+                           help="This release's label in the history [default: the reference date].")(command)  # fmt: skip
+    return click.option(
+        "--history", "history_url", help="Record the run in a history: a SQLAlchemy URL (sqlite:///h.db, postgresql+psycopg://...) or a SQLite file path."
+    )(command)
+
+
+def disclosure_options(command):  # type: ignore[no-untyped-def]
+    command = click.option(
+        "--publish",
+        is_flag=True,
+        help="For publication: no record ids or file:line locations in any output, counts 1-5 (and figures they could be recovered from) shown as c, no side files of record ids; `run` then writes only the report.",
+    )(command)
+    return click.option(
+        "--redact",
+        is_flag=True,
+        help="Record ids in every output become keyed hashes (key in $TRIANGULATE_REDACT_KEY).",
+    )(command)
