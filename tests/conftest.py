@@ -128,3 +128,17 @@ def one_error_line(result) -> str:  # type: ignore[no-untyped-def]
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     return lines[0]
+
+
+def main_raising(raised: BaseException, monkeypatch: pytest.MonkeyPatch) -> int:
+    """`triangulate.cli.main` with its command raising `raised`: the exit code main decides."""
+    from triangulate import cli
+
+    def fail(**_: object) -> None:
+        raise raised
+
+    monkeypatch.delenv("TRIANGULATE_DEBUG", raising=False)
+    monkeypatch.setattr(cli.cli, "main", fail)
+    with pytest.raises(SystemExit) as done:
+        cli.main(["--version"])
+    return int(done.value.code or 0)

@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import TRIANGULATE
+from .conftest import TRIANGULATE, main_raising
 
 NCMD = "ncmd_case_id,child_id,la_code,sex,date_of_birth,date_of_death,social_care_status\nN1,,E06000001,M,2010-01-01,2020-06-01,LAC\n"
 CHECK = ("check", "--source", "ncmd")
@@ -431,14 +431,6 @@ def test_the_escaping_handlers() -> None:
 def test_main_maps_system_errors_and_keeps_bugs_internal(
     raised: Exception, code: int, line: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from triangulate import cli
-
-    def fail(**_: object) -> None:
-        raise raised
-
-    monkeypatch.delenv("TRIANGULATE_DEBUG", raising=False)
-    monkeypatch.setattr(cli.cli, "main", fail)
-    with pytest.raises(SystemExit) as done:
-        cli.main(["--version"])
+    exit_code = main_raising(raised, monkeypatch)
     err = capsys.readouterr().err
-    assert done.value.code == code and len(err.strip().splitlines()) == 1 and line in err, err
+    assert exit_code == code and len(err.strip().splitlines()) == 1 and line in err, err

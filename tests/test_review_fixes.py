@@ -34,7 +34,7 @@ from triangulate.history import engine as engines
 from triangulate.history import open_history
 from triangulate.history.engine import WAITING
 
-from .conftest import TRIANGULATE, run_cli
+from .conftest import TRIANGULATE, main_raising, run_cli
 from .postgres import new_database, postgres_disabled, postgres_url  # noqa: F401  (postgres_url: the fixture)
 from .test_history import release
 from .test_history_faults import _ncmd, held  # noqa: F401  (held: the fixture)
@@ -222,19 +222,6 @@ def handlers_restored() -> Iterator[None]:
             signal.signal(signum, handler)
 
 
-def _main_raising(raised: BaseException, monkeypatch: pytest.MonkeyPatch) -> int:
-    from triangulate import cli
-
-    def fail(**_: object) -> None:
-        raise raised
-
-    monkeypatch.delenv("TRIANGULATE_DEBUG", raising=False)
-    monkeypatch.setattr(cli.cli, "main", fail)
-    with pytest.raises(SystemExit) as done:
-        cli.main(["--version"])
-    return int(done.value.code or 0)
-
-
 def _raised_while_stopping(error: Exception) -> Exception:
     try:
         try:
@@ -251,7 +238,7 @@ def _raised_while_stopping(error: Exception) -> Exception:
 def test_an_error_raised_while_a_signal_unwinds_exits_as_the_signal_says(error: Exception, handlers_restored: None,
                                                                          monkeypatch: pytest.MonkeyPatch,
                                                                          capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
-    assert _main_raising(_raised_while_stopping(error), monkeypatch) == 143
+    assert main_raising(_raised_while_stopping(error), monkeypatch) == 143
     assert capsys.readouterr().err == TERMINATED + "\n"
 
 
@@ -261,7 +248,7 @@ def test_only_the_systems_refusals_are_exit_2_and_a_misused_call_is_a_bug(code: 
                                                                           monkeypatch: pytest.MonkeyPatch,
                                                                           capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
     raised = OSError(code, os.strerror(code), "/o/r.json") if code is not None else OSError("no errno")
-    assert _main_raising(raised, monkeypatch) == exit_code
+    assert main_raising(raised, monkeypatch) == exit_code
     err = capsys.readouterr().err
     assert len(err.splitlines()) == 1
     assert ("internal error (OSError)" in err) == (exit_code == 3), err
