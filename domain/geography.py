@@ -53,6 +53,33 @@ def region_las() -> dict[str, frozenset[str]]:
     return {str(region): frozenset(codes) for region, codes in lookup.groupby("region_name")["new_la_code"]}
 
 
+ENGLAND_CODE = "E92000001"
+LONDON_CODE = "E12000007"
+
+
+@cache
+def place_codes() -> dict[str, str]:
+    """Each place a comparison is made for, as people name it (England, a region, Inner/Outer London), -> its ONS code."""
+    lookup = la_lookup()
+    regions = dict(zip(lookup["region_name"], lookup["region_code"], strict=True))
+    return {ENGLAND: ENGLAND_CODE, LONDON: LONDON_CODE, **regions}
+
+
+def place_code(place: str) -> str:
+    """A compared place as its ONS code, the identity a key carries: England E92000001, a region E12…, Inner/Outer
+    London E13…, an LA its own code (an old 3-digit code mapped); a place not known is kept as it is."""
+    text = str(place).strip()
+    if text in place_codes():
+        return place_codes()[text]
+    return ons_code(text) or text if text.isdigit() else text
+
+
+def place_of(code: str) -> str:
+    """An ONS place code as comparisons name the place: England or a region by name, an LA by its code."""
+    names = {v: k for k, v in place_codes().items()}
+    return names.get(code, code)
+
+
 def la_name(place: str) -> str:
     """A place as people name it: an LA by its name ("Bradford"), England or a region as it is."""
     return la_field("la_name").get(place, place)

@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # An input file as read: defined in domain/, as the readers, which hash each file while they parse it, make it.
+from ..domain.identity import check_key
 from ..domain.inputs import InputFile as InputFile
+from ..domain.status import Status, blocks_release
 
 
 @dataclass(frozen=True)
@@ -22,19 +24,21 @@ class CheckOutcome:
     detail: str = ""
     not_run: str = ""  # why the check could not run (e.g. no reference date); such a check never passes
     level: str = "record"  # what `failed` counts: records of the source, deaths, or published cells
+    # The failing records' person keys (domain/identity.py), in the order of record_ids: what the history and
+    # acknowledgements remember of them, whatever --redact/--publish say. Never shown one by one.
+    people: tuple[str, ...] = ()
 
     @property
-    def status(self) -> str:
+    def status(self) -> Status:
         if self.crashed:
-            return "crashed"
+            return Status.CRASHED
         if self.not_run:
-            return "not_run"
-        return "failed" if self.failed else "passed"
+            return Status.NOT_RUN
+        return Status.FAILED if self.failed else Status.PASSED
 
     @property
     def blocks_release(self) -> bool:
-        # A check that crashed proves nothing, so it can never count as passed.
-        return self.crashed or (self.failed > 0 and self.severity == "error")
+        return blocks_release(self.status, self.severity)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -72,11 +76,20 @@ class SourceResult:
     # The LAs (ONS codes) a record-level source is the return of: a declared `la_code:`, or its files' own (a CIN
     # header's LEA); counted, compared and linked for those LAs only. Empty: England's (or not known).
     las: tuple[str, ...] = ()
+    source_id: str = ""  # its `id:` in the run config; empty: its name (see `id`)
+
+    @property
+    def id(self) -> str:
+        """What everything remembered keys this source on: its `id:`, else its name in the run config."""
+        return self.source_id or self.name
+
+    def key(self, outcome: CheckOutcome) -> str:
+        return check_key(self.id, outcome.check_id)
 
     @property
     def failing(self) -> tuple[CheckOutcome, ...]:
         """Every check that did not pass: failed, crashed or not run."""
-        return tuple(o for o in self.outcomes if o.status != "passed")
+        return tuple(o for o in self.outcomes if o.status != Status.PASSED)
 
     def base(self, outcome: CheckOutcome) -> int:
         """What a check's failures are a share of: the source's deaths for a death-level check, else its records."""
@@ -93,6 +106,7 @@ class SourceResult:
         return {
             "source": self.kind,
             "name": self.name,
+            "id": self.id,
             "records": self.records,
             "deaths": self.deaths,
             "reference_date": self.reference_date.isoformat() if self.reference_date else None,
@@ -102,5 +116,5 @@ class SourceResult:
             **({"las": list(self.las)} if self.las else {}),
             "passed": not self.blocks_release,
             "files": [f.to_dict() for f in self.files],
-            "checks": [o.to_dict() for o in self.outcomes],
+            "checks": [{"key": self.key(o), **o.to_dict()} for o in self.outcomes],
         }

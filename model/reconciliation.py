@@ -6,11 +6,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..domain.identity import ComparisonKey
 from ..domain.intervals import Interval
 from ..domain.periods import Period
+from ..domain.status import COMPARISON_STATUSES, Status, blocks_release
 from .rates import Contrast, Rate
 
-STATUSES = ("agree", "within_tolerance", "discrepancy", "not_comparable")
+STATUSES = COMPARISON_STATUSES
 
 
 def compared_pair(left: Interval, right: Interval, left_months: float, right_months: float) -> tuple[Interval, Interval]:
@@ -88,7 +90,9 @@ class Comparison:
     difference: Interval | None
     relation: str
     tolerance: dict[str, float]
-    status: str
+    status: Status
+    # The comparison's identity (measure, place as an ONS code, the sources' ids, period); None only in tests' hand-made ones.
+    key: ComparisonKey | None = None
     # What record linkage found behind a national disagreement: deaths in one source only, and shifts.
     only_left: int = 0
     only_right: int = 0
@@ -96,18 +100,19 @@ class Comparison:
 
     @property
     def failed(self) -> bool:
-        return self.status == "discrepancy"
+        return blocks_release(self.status)
 
     @property
     def consistent(self) -> bool:
         """A one-sided relation (at least, at most) that holds: its status is "agree", though the counts need not."""
-        return self.status == "agree" and self.relation in (">=", "<=")
+        return self.status == Status.AGREE and self.relation in (">=", "<=")
 
     def to_dict(self) -> dict[str, Any]:
         def interval(value: Interval | None) -> list[float | None] | None:
             return value.to_list() if value is not None else None
 
         return {
+            **({"key": self.key.text} if self.key is not None else {}),
             "measure": self.measure,
             "period": self.period,
             "period_label": self.period_label,
@@ -207,17 +212,24 @@ class MissingDeaths:
     record_ids: tuple[str, ...]
     severity: str  # absent: the measure's `missing:` (error or warning); the other kinds: note
     withheld_count: int | None = None  # set when the record ids are withheld (--publish)
+    key: str = ""  # domain/identity.py missing_key
 
     @property
     def count(self) -> int:
         return self.withheld_count if self.withheld_count is not None else len(self.record_ids)
 
     @property
+    def status(self) -> Status:
+        """Deaths missing are a failure of the measure's containment; sorted elsewhere (another status, period or
+        LA) they are a note, which never blocks."""
+        return Status.FAILED
+
+    @property
     def gating(self) -> bool:
-        return self.kind == "absent" and self.severity == "error"
+        return blocks_release(self.status, self.severity)
 
     def to_dict(self) -> dict[str, Any]:
-        out = {"measure": self.measure, "period": self.period, "period_label": self.period_label, "geography": self.geography,
+        out = {**({"key": self.key} if self.key else {}), "measure": self.measure, "period": self.period, "period_label": self.period_label, "geography": self.geography,
                "source": self.source, "absent_from": self.absent_from, "kind": self.kind, "record_ids": list(self.record_ids),
                "count": self.count, "severity": self.severity}  # fmt: skip
         if self.withheld_count is not None:
@@ -312,9 +324,33 @@ class EmptyComparison:
     right: str
     reason: str
     allowed: bool  # `allow_empty: true` in the config: reported, not gating
+    key: str = ""  # domain/identity.py empty_key
+
+    status = Status.EMPTY
+
+    @property
+    def severity(self) -> str:
+        return "warning" if self.allowed else "error"
+
+    @property
+    def gating(self) -> bool:
+        return blocks_release(self.status, self.severity)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"measure": self.measure, "left": self.left, "right": self.right, "reason": self.reason, "allowed": self.allowed}
+        return {**({"key": self.key} if self.key else {}), "measure": self.measure, "left": self.left,
+                "right": self.right, "reason": self.reason, "allowed": self.allowed}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class NotCompared:
+    """A configured source that no measure compares with another: checked, but in no comparison. A note, not a
+    failure (a run may check a source alone), so that nothing configured goes unmentioned."""
+
+    source: str
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"source": self.source, "reason": self.reason}
 
 
 @dataclass(frozen=True)
@@ -330,6 +366,7 @@ class ReconcileResult:
     rates: tuple[Rate, ...] = ()
     contrasts: tuple[Contrast, ...] = ()
     missing: tuple[MissingDeaths, ...] = ()
+    not_compared: tuple[NotCompared, ...] = ()
 
     @property
     def absent(self) -> tuple[MissingDeaths, ...]:
@@ -347,7 +384,7 @@ class ReconcileResult:
     @property
     def empty_gating(self) -> tuple[EmptyComparison, ...]:
         """Comparisons asked for that compared nothing: a gate that compared nothing has not passed."""
-        return tuple(e for e in self.empty if not e.allowed)
+        return tuple(e for e in self.empty if e.gating)
 
     @property
     def passed(self) -> bool:
@@ -379,5 +416,6 @@ class ReconcileResult:
             "rates": [r.to_dict() for r in self.rates],
             "contrasts": [c.to_dict() for c in self.contrasts],
             "missing": [m.to_dict() for m in self.missing],
+            "not_compared": [n.to_dict() for n in self.not_compared],
             "notes": list(self.notes),
         }

@@ -40,6 +40,7 @@ from ..model.reconciliation import (
 )
 from .bridge import build_bridge, harmonised, select_records
 from .compare import compare_pair
+from .keys import with_keys
 from .measures import CompareSpec, Measure, Values, selected_sources, sources_named
 from .missing import missing_deaths
 from .published import PublishedSource, published_values, selection_problem
@@ -77,6 +78,7 @@ def reconcile(
     strict: bool = True,
     coverage: Mapping[str, tuple[Span, ...]] | None = None,
     las: Mapping[str, PlacesCovered] | None = None,
+    source_ids: Mapping[str, str] | None = None,
 ) -> ReconcileResult:
     """Compare every measure across sources; periods not yet over at the reference date are not reported.
 
@@ -87,6 +89,7 @@ def reconcile(
     `las`: record-level sources that cover some LAs only (a census file per LA and year, an LA's return, `la_code:`)
     -> the LAs they cover year by year: counted, compared and linked at those LAs only (and at a region they wholly
     cover), never as England's, in a year they do not cover every LA.
+    `source_ids`: each source's `id:` (default its name), on which every finding's key is made (reconcile/keys.py).
     """
     found = _Collected()
     for measure in measures:
@@ -102,7 +105,7 @@ def reconcile(
             if trend is not None:
                 found.trends.append(trend)
         _rates(measure, kinds, values, denominators or {}, found)
-    return ReconcileResult(
+    result = ReconcileResult(
         comparisons=tuple(found.comparisons),
         bridges=tuple(found.bridges),
         unmatched=tuple(found.unmatched),
@@ -114,6 +117,7 @@ def reconcile(
         contrasts=tuple(found.contrasts),
         missing=tuple(found.missing),
     )
+    return with_keys(result, source_ids or {})
 
 
 def _measure_values(measure: Measure, deaths: Mapping[str, pd.DataFrame], kinds: Mapping[str, str],

@@ -1,0 +1,132 @@
+"""Identity that outlives a run: the stable keys of sources, series, comparisons and findings, and person keys.
+
+A key is what is remembered (the run history, acknowledgements, learned expectations); display strings are
+rendered from keys and never used as identity. Each key has one string form, which JSON, JUnit and the history
+carry as `key`:
+
+    check/SOURCE_ID/CHECK_ID
+    comparison/MEASURE/PERIOD/GEOGRAPHY/LEFT_ID/RIGHT_ID       (PERIOD as its label, e.g. 2021-22)
+    missing/MEASURE/PERIOD/GEOGRAPHY/SOURCE_ID/ABSENT_FROM_ID/KIND
+    empty/MEASURE/LEFT_ID/RIGHT_ID
+
+A source id is the source's `id:` in the run config (default: its name there), so a source renamed with its
+`id:` kept keeps its history. A geography is an ONS code (E92000001 England, E12… regions, E13000001/E13000002
+Inner/Outer London, LA codes). A part holding `/` or `%` is percent-escaped, so a key splits back unambiguously.
+
+A person key is a keyed pseudonym (HMAC-SHA-256) of a source id and a record id, never the output's hash: the
+same child has the same key whatever `--redact`/`--publish` say, and no key can be turned back into an id
+without the secret. The secret is the history's own (made when the history is created), else
+TRIANGULATE_PSEUDONYM_KEY, else a random one for this run only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import os
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from .periods import Period
+
+PSEUDONYM_KEY_VARIABLE = "TRIANGULATE_PSEUDONYM_KEY"
+SOURCE_ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}"  # what `id:` may be: one part of a key, readable in a URL
+
+
+def _part(text: str) -> str:
+    return str(text).replace("%", "%25").replace("/", "%2F")
+
+
+def _unpart(text: str) -> str:
+    return text.replace("%2F", "/").replace("%2f", "/").replace("%25", "%")
+
+
+def period_label(period: Period) -> str:
+    """A period as a key names it: its label for a financial or calendar year (2021-22, 2022), else START..END."""
+    if (period.start.month, period.start.day) == (4, 1) and period.end == dt.date(period.start.year + 1, 3, 31):
+        return period.label
+    if (period.start.month, period.start.day) == (1, 1) and period.end == dt.date(period.start.year, 12, 31):
+        return period.label
+    return f"{period.start.isoformat()}..{period.end.isoformat()}"
+
+
+def key_text(kind: str, *parts: str) -> str:
+    return "/".join((kind, *(_part(p) for p in parts)))
+
+
+def key_parts(text: str) -> tuple[str, ...]:
+    """A key's string form back into its kind and parts."""
+    return tuple(_unpart(p) for p in text.split("/"))
+
+
+@dataclass(frozen=True, order=True)
+class SeriesKey:
+    """One comparison's series across periods: a measure, the two sources (by id) and a place (an ONS code)."""
+
+    measure: str
+    geography: str
+    left: str
+    right: str
+
+    def at(self, period: Period) -> ComparisonKey:
+        return ComparisonKey(self, period)
+
+
+@dataclass(frozen=True, order=True)
+class ComparisonKey:
+    series: SeriesKey
+    period: Period
+
+    @property
+    def text(self) -> str:
+        s = self.series
+        return key_text("comparison", s.measure, period_label(self.period), s.geography, s.left, s.right)
+
+
+def check_key(source_id: str, check_id: str) -> str:
+    return key_text("check", source_id, check_id)
+
+
+def missing_key(measure: str, period: Period, geography: str, source_id: str, absent_from_id: str, kind: str) -> str:
+    return key_text("missing", measure, period_label(period), geography, source_id, absent_from_id, kind)
+
+
+def empty_key(measure: str, left_id: str, right_id: str) -> str:
+    return key_text("empty", measure, left_id, right_id)
+
+
+# --- person keys ----------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PersonKeyer:
+    """Makes person keys with one secret; `origin` says where the secret came from (history, environment, run)."""
+
+    secret: bytes
+    origin: str = "run"
+
+    def of(self, source_id: str, record_id: str) -> str:
+        message = f"{source_id}\x1f{record_id}".encode("utf-8", "surrogateescape")
+        return "p:" + hmac.new(self.secret, message, hashlib.sha256).hexdigest()[:32]
+
+    def all_of(self, source_id: str, record_ids: Iterable[str]) -> tuple[str, ...]:
+        return tuple(self.of(source_id, r) for r in record_ids)
+
+
+def keyer(history_secret: bytes | None = None) -> PersonKeyer:
+    """The run's person keyer: the history's secret, else TRIANGULATE_PSEUDONYM_KEY, else one for this run only
+    (person keys then mean nothing beyond it, which is all that is needed without a history)."""
+    if history_secret:
+        return PersonKeyer(history_secret, "history")
+    from_environment = os.environ.get(PSEUDONYM_KEY_VARIABLE, "")
+    if from_environment:
+        return PersonKeyer(from_environment.encode("utf-8", "surrogateescape"), "environment")
+    return PersonKeyer(secrets.token_bytes(32), "run")
+
+
+def people_digest(person_keys: Iterable[str]) -> str:
+    """One digest of a set of person keys (order and repeats do not matter): evidence that holds no record id."""
+    text = "\n".join(sorted(set(person_keys)))
+    return "sha256:" + hashlib.sha256(text.encode("ascii")).hexdigest()
