@@ -142,7 +142,7 @@ def check(
     started = dt.datetime.now(dt.UTC)
     with history_at(history_url or (config.history if config else None)) as history:
         release, _, disclosure = write_and_remember(history, check_release(options, config, jobs=jobs), targets, disclosure,
-                                                    started, release_label or (config.release if config else None), since=False)  # fmt: skip
+                                                    started, release_label or (config.release if config else None))  # fmt: skip
     click.echo(render_check_summary(release.sources[0], disclosure))
     if not release.passed:
         raise ChecksFailed
@@ -193,7 +193,8 @@ def _run_and_write(config_path: Path, targets: dict[str, Path | None], *, redact
                    history_url: str | None = None, release_label: str | None = None, jobs: int = 1):  # type: ignore[no-untyped-def]  # fmt: skip
     """Check, reconcile and write every output, with a progress line on a terminal; returns the release as disclosed."""
     from .config import load_config
-    from .pipeline.memory import history_at, write_and_remember
+    from .model.release import release_label as default_label
+    from .pipeline.memory import history_at, read_memory, write_and_remember
     from .pipeline.outputs import validate_targets
     from .pipeline.release import run_release
     from .reports.disclosure import Disclosure
@@ -205,9 +206,11 @@ def _run_and_write(config_path: Path, targets: dict[str, Path | None], *, redact
     started = dt.datetime.now(dt.UTC)
     try:
         with history_at(history_url or config.history) as history:
+            label = release_label or config.release or default_label(config.reference_date, Path(config.path).name)
+            memory = read_memory(history, label, command)
             release = run_release(config, progress, command=command, jobs=jobs)
             progress("writing outputs and recording the run")
-            return write_and_remember(history, release, targets, disclosure, started, release_label or config.release)
+            return write_and_remember(history, release, targets, disclosure, started, label, memory=memory)
     finally:
         progress.done()
 

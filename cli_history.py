@@ -51,7 +51,7 @@ def history_diff(url: str, from_ref: str | None, to_ref: str | None, json_path: 
     with open_history(url, create=False) as store:  # reads only: creates, upgrades and writes nothing
         targets = {"json": json_path, "html": html_path, "summary_md": summary_md}
         validate_targets(targets)
-        diff = store.diff(from_ref, to_ref, revision_tolerance=revision_tolerance)
+        diff = store.diff(from_ref, to_ref, revision_tolerance=revision_tolerance).to_dict()
     renderers = {"json": render_diff_json, "html": render_diff_html, "summary_md": render_diff_markdown}
     write_all_atomic({Path(path): renderers[key](diff) for key, path in targets.items() if path is not None})
     click.echo(render_diff_markdown(diff).rstrip())

@@ -22,7 +22,7 @@ from alembic.script import ScriptDirectory
 
 # Our own version table, so a database shared with another Alembic-managed application is not confused with it.
 VERSION_TABLE = "triangulate_history_version"
-READABLE_FROM = "0001"  # the oldest schema whose tables this version's reads can select from
+READABLE_FROM = "0003"  # the oldest schema whose tables this version's reads can select from
 
 
 @contextmanager

@@ -10,9 +10,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from .. import __version__
-from ..domain.geography import ENGLAND
 from ..domain.intervals import Interval
 from ..model.checks import InputFile
+from ..model.memory import RememberedRun
 from ..model.release import Release
 from ..model.revisions import Revisions
 
@@ -37,12 +37,11 @@ def _sha256(text: str | None) -> str | None:
 
 def run_row(release: Release, started_at: dt.datetime, finished_at: dt.datetime, label: str | None) -> Row:
     provenance = release.provenance
-    default = provenance.reference_date.isoformat() if provenance.reference_date else provenance.config_name
     return {
         "started_at": utc(started_at),
         "finished_at": utc(finished_at),
         "command": release.command,
-        "release": label or default,
+        "release": release.label(label),
         "reference_date": provenance.reference_date,
         "tool_version": dict(provenance.versions).get("triangulate", __version__),
         "config_sha256": _sha256(provenance.config_text),
@@ -51,7 +50,7 @@ def run_row(release: Release, started_at: dt.datetime, finished_at: dt.datetime,
     }
 
 
-def _input(source: str, file: InputFile, rows: Mapping[str, int] | None) -> Row:
+def _input(source: str, file: InputFile, rows: Mapping[str, int] | None) -> Row:  # source: its id
     return {"source": source, "path": file.path, "size": file.size, "sha256": file.sha256,
             "rows": (rows or {}).get(file.path)}  # fmt: skip
 
@@ -59,50 +58,49 @@ def _input(source: str, file: InputFile, rows: Mapping[str, int] | None) -> Row:
 def input_rows(release: Release, rows: Mapping[str, int] | None) -> list[Row]:
     """Every file the run read (sources and published tables), once each; `rows` maps a path to its row count."""
     files = dict.fromkeys((*release.provenance.files, *release.published_files))
-    return [_input(source, file, rows) for source, file in files]
+    ids = release.source_ids
+    return [_input(ids.get(source, source), file, rows) for source, file in files]
 
 
-def check_rows(release: Release) -> list[Row]:
+def check_rows(release: Release, remembered: RememberedRun) -> list[Row]:
+    kinds = {source.id: source.kind for source in release.sources}
     return [
-        {"source": source.name, "kind": source.kind, "check_id": o.check_id, "severity": o.severity,
-         "status": o.status, "failed": o.failed, "record_ids": json.dumps(list(o.record_ids))}
-        for source in release.sources
-        for o in source.outcomes
+        {"source": c.source, "kind": kinds.get(c.source, ""), "check_id": c.check_id, "severity": c.severity,
+         "status": str(c.status), "failed": c.failed, "key": c.key, "people": json.dumps(sorted(c.people))}
+        for c in remembered.checks
     ]
 
 
-def comparison_rows(release: Release) -> list[Row]:
+def comparison_rows(release: Release, remembered: RememberedRun) -> list[Row]:
+    tolerances = {c.identity.text: c for c in release.reconciliation.comparisons} if release.reconciliation else {}
     out = []
-    for c in release.reconciliation.comparisons if release.reconciliation else ():
+    for c in remembered.comparisons:
         left_low, left_high = bounds(c.left_value)
         right_low, right_high = bounds(c.right_value)
-        out.append({"measure": c.measure, "period": c.period, "geography": c.geography, "left": c.left, "right": c.right,
+        made = tolerances[c.key]
+        out.append({"measure": c.series.measure, "period": c.period, "geography": c.series.geography,
+                    "left": c.series.left, "right": c.series.right,
                     "left_low": left_low, "left_high": left_high, "right_low": right_low, "right_high": right_high,
-                    "relation": c.relation, "tolerance": json.dumps(dict(c.tolerance), sort_keys=True),
-                    "status": c.status})  # fmt: skip
+                    "relation": made.relation, "tolerance": json.dumps(dict(made.tolerance), sort_keys=True),
+                    "status": str(c.status), "key": c.key})  # fmt: skip
     return out
 
 
-def published_sources(release: Release) -> set[str]:
-    return {s.name for s in release.sources if s.published} | {name for name, _ in release.published_files}
-
-
-def series_rows(release: Release) -> list[Row]:
+def series_rows(remembered: RememberedRun) -> list[Row]:
     """The national value of every source per measure and period (what the model keeps of each figure)."""
-    published = published_sources(release)
     out = []
-    for point in release.reconciliation.series if release.reconciliation else ():
-        low, high = bounds(point.value)
-        per_low, per_high = bounds(point.per_12_months)
-        out.append({"source": point.source, "published": point.source in published, "measure": point.measure,
-                    "period": point.period, "geography": ENGLAND, "low": low, "high": high,
-                    "per_12_low": per_low, "per_12_high": per_high})  # fmt: skip
+    for f in remembered.figures:
+        low, high = bounds(f.value)
+        per_low, per_high = bounds(f.per_12_months)
+        out.append({"source": f.source, "published": f.published, "measure": f.measure, "period": f.period,
+                    "geography": f.geography, "low": low, "high": high, "per_12_low": per_low, "per_12_high": per_high})  # fmt: skip
     return out
 
 
 def bridge_rows(release: Release) -> list[Row]:
+    ids = release.source_ids
     return [
-        {"source": b.source, "measure": b.measure, "period": b.period, "headline": b.headline, "harmonised": b.harmonised,
+        {"source": ids.get(b.source, b.source), "measure": b.measure, "period": b.period, "headline": b.headline, "harmonised": b.harmonised,
          "steps": json.dumps([{"step": s.step, "count": s.count} for s in b.steps])}
         for b in (release.reconciliation.bridges if release.reconciliation else ())
     ]

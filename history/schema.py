@@ -50,13 +50,14 @@ check_outcomes = sa.Table(
     "check_outcomes", metadata,
     sa.Column("id", Key, primary_key=True),
     _run_id(),
-    sa.Column("source", sa.Text, nullable=False),  # the source's name in the run config
+    sa.Column("source", sa.Text, nullable=False),  # the source's id (`id:` in the run config, default its name)
     sa.Column("kind", sa.Text, nullable=False),
     sa.Column("check_id", sa.Text, nullable=False),
     sa.Column("severity", sa.Text, nullable=False),
-    sa.Column("status", sa.Text, nullable=False),  # passed, failed, crashed or not_run
+    sa.Column("status", sa.Text, nullable=False),  # domain/status.py: passed, failed, crashed or not_run
     sa.Column("failed", sa.Integer, nullable=False),
-    sa.Column("record_ids", sa.Text, nullable=False),  # JSON list, as disclosed (hashed under --redact)
+    sa.Column("key", sa.Text, nullable=False),  # check/SOURCE_ID/CHECK_ID
+    sa.Column("people", sa.Text, nullable=False),  # JSON list of the failing records' person keys, never record ids
     sa.Index("ix_check_outcomes_run_id", "run_id"),
 )  # fmt: skip
 
@@ -66,8 +67,8 @@ comparisons = sa.Table(
     _run_id(),
     sa.Column("measure", sa.Text, nullable=False),
     sa.Column("period", sa.Text, nullable=False),  # ISO start/end
-    sa.Column("geography", sa.Text, nullable=False),
-    sa.Column("left", sa.Text, nullable=False),
+    sa.Column("geography", sa.Text, nullable=False),  # an ONS code
+    sa.Column("left", sa.Text, nullable=False),  # source ids
     sa.Column("right", sa.Text, nullable=False),
     sa.Column("left_low", sa.Double),  # NULL low: not available; NULL high: no upper bound
     sa.Column("left_high", sa.Double),
@@ -76,18 +77,20 @@ comparisons = sa.Table(
     sa.Column("relation", sa.Text, nullable=False),
     sa.Column("tolerance", sa.Text, nullable=False),  # JSON object
     sa.Column("status", sa.Text, nullable=False),
+    sa.Column("key", sa.Text, nullable=False),  # comparison/MEASURE/PERIOD/GEOGRAPHY/LEFT_ID/RIGHT_ID
     sa.Index("ix_comparisons_run_id", "run_id"),
+    sa.Index("ix_comparisons_key", "key"),
 )  # fmt: skip
 
 series = sa.Table(
     "series", metadata,
     sa.Column("id", Key, primary_key=True),
     _run_id(),
-    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("source", sa.Text, nullable=False),  # the source's id
     sa.Column("published", sa.Boolean, nullable=False),  # a published table, whose revisions a diff reports
     sa.Column("measure", sa.Text, nullable=False),
     sa.Column("period", sa.Text, nullable=False),
-    sa.Column("geography", sa.Text, nullable=False),
+    sa.Column("geography", sa.Text, nullable=False),  # an ONS code
     sa.Column("low", sa.Double),
     sa.Column("high", sa.Double),
     sa.Column("per_12_low", sa.Double),
@@ -120,6 +123,12 @@ revisions = sa.Table(
     sa.Column("change", sa.Double),
     sa.Column("beyond_tolerance", sa.Boolean, nullable=False),
     sa.Index("ix_revisions_run_id", "run_id"),
+)  # fmt: skip
+
+identity = sa.Table(
+    "identity", metadata,
+    sa.Column("name", sa.Text, primary_key=True),  # pseudonym_secret: the key person keys are made with
+    sa.Column("value", sa.Text, nullable=False),
 )  # fmt: skip
 
 CHILDREN = (inputs, check_outcomes, comparisons, series, bridges, revisions)

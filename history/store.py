@@ -16,10 +16,23 @@ import sqlalchemy as sa
 from alembic.util.exc import CommandError
 from sqlalchemy.exc import SQLAlchemyError
 
+from ..domain.identity import keyer
+from ..domain.status import Status
+from ..model.memory import (
+    COMPARED_COMMANDS,
+    Changes,
+    Memory,
+    PastComparison,
+    ReleaseFigure,
+    RememberedRun,
+    RunRef,
+    remember,
+    with_people,
+)
 from ..model.release import Release
 from ..model.revisions import Revisions
 from . import rows, schema
-from .diff import diff_runs
+from .diff import diff_runs, interval, load_comparisons, load_run
 from .engine import Waiter, failure, lock_timeout
 from .errors import HistoryError, safe_url
 from .opening import open_engine
@@ -70,6 +83,7 @@ class History:
         self._waiter = waiter
         self.url = shown_url  # without its password
         self.writable = writable  # False: opened by a command that only reads
+        self._secret: bytes | None = None
 
     def __enter__(self) -> History:
         return self
@@ -80,16 +94,26 @@ class History:
     def close(self) -> None:
         self._engine.dispose()
 
+    @property
+    def secret(self) -> bytes:
+        """The history's own secret, which person keys are made with (domain/identity.py); read once."""
+        if self._secret is None:
+            t = schema.identity.c
+            with self._reading() as connection:
+                value = connection.execute(sa.select(t.value).where(t.name == "pseudonym_secret")).scalar_one_or_none()
+            if value is None:
+                raise HistoryError(f"history {self.url} has no pseudonym secret: it was not made by triangulate")
+            self._secret = bytes.fromhex(value)
+        return self._secret
+
     def record(self, release: Release, started_at: dt.datetime, finished_at: dt.datetime,
                inputs_rows: Mapping[str, int] | None = None, *, label: str | None = None) -> int:  # fmt: skip
-        """Record a run (the release as disclosed: its record ids are stored as given) and return its id.
-
-        `inputs_rows` maps an input's path to its row count; `label` is the release the run belongs to
-        (default: the reference date, else the config's name), which `diff` refers to.
+        """Record a run and return its id: its keys and its failing records' person keys (`with_people`), never
+        its record ids. `inputs_rows` maps an input's path to its row count; `label` is the release the run
+        belongs to (default: the reference date, else the config's name), which `diff` refers to.
         """
-        with self._writing() as connection:
-            return self._insert(connection, rows.run_row(release, started_at, finished_at, label),
-                                _run_children(release, inputs_rows))  # fmt: skip
+        with self.recording(release, started_at, finished_at, label=label, inputs_rows=inputs_rows) as remembered:
+            return remembered.run.run_id
 
     def record_revisions(self, revisions: Revisions, started_at: dt.datetime, finished_at: dt.datetime, *,
                          label: str | None = None, config_text: str | None = None) -> int:  # fmt: skip
@@ -99,42 +123,56 @@ class History:
 
     @contextmanager
     def recording(self, release: Release, started_at: dt.datetime, finished_at: dt.datetime, *,
-                  label: str | None = None) -> Iterator[dict[str, Any] | None]:  # fmt: skip
+                  label: str | None = None, inputs_rows: Mapping[str, int] | None = None) -> Iterator[RememberedRun]:  # fmt: skip
         """Record a run in a transaction that commits when the block ends (after the caller has written its
-        outputs); inside, yields what changed since the latest run of an earlier release (None: no such run).
+        outputs); inside, yields the run as remembered, with its id.
 
         The transaction takes the write lock on entering (waiting for another run's, as open_history does). A run
         killed inside the block is absent from the history; one that finished it is wholly in it. A commit that
         fails raises HistoryError from the block's end, so the caller knows its outputs are not recorded.
         """
+        if any(o.record_ids and not o.people for s in release.sources for o in s.outcomes):
+            release = with_people(release, keyer(self.secret))  # the history remembers people, never record ids
         with self._writing() as connection:
-            run_id = self._insert(connection, rows.run_row(release, started_at, finished_at, label), _run_children(release, None))
-            try:
-                # Read inside the recording transaction: it needs the run just inserted, and holds the lock already.
-                since: dict[str, Any] | None = diff_runs(connection, None, run_id, 0.0)
-            except HistoryError:
-                since = None  # the first release in this history
-            if since is not None:
-                since["across_releases"] = across_releases(connection)
-            yield since
+            run = rows.run_row(release, started_at, finished_at, label)
+            run_id = int(connection.execute(schema.runs.insert(), run).inserted_primary_key[0])
+            remembered = remember(release, RunRef(run_id, run["release"], run["started_at"], release.command, release.passed))
+            self._insert_children(connection, run_id, _run_children(release, remembered, inputs_rows))
+            yield remembered
+
+    def memory(self, label: str, command: str) -> Memory:
+        """What a run of release `label` needs of the past, read before it reconciles: the latest run of the same
+        command of another release, each other release's latest comparisons, and each release's headline figures."""
+        if command not in COMPARED_COMMANDS:
+            return Memory()
+        r = schema.runs.c
+        with self._reading() as connection:
+            previous = connection.execute(sa.select(r.id).where(r.release != label, r.command == command)
+                                          .order_by(r.id.desc()).limit(1)).scalar_one_or_none()  # fmt: skip
+            latest = connection.execute(
+                sa.select(sa.func.max(r.id), r.release).where(r.release != label, r.command.in_(("run", "reconcile")))
+                .group_by(r.release)).all()  # fmt: skip
+            releases = {int(run_id): release for run_id, release in latest}
+            past = tuple(PastComparison(releases[c_run], c_run, c) for c_run, c in _comparisons_by_run(connection, tuple(releases)))
+            return Memory(load_run(connection, previous) if previous is not None else None, past,
+                          across_releases(connection, exclude=label))  # fmt: skip
 
     @contextmanager
     def recording_revisions(self, revisions: Revisions, started_at: dt.datetime, finished_at: dt.datetime, *,
                             label: str | None = None, config_text: str | None = None) -> Iterator[int]:  # fmt: skip
         """Record a `triangulate revisions` run as `recording` does: yields its run id, commits when the block ends."""
         with self._writing() as connection:
-            yield self._insert(connection, rows.revisions_run_row(revisions, started_at, finished_at, label, config_text), {
-                schema.inputs: rows.vintage_rows(revisions),
-                schema.revisions: rows.revision_rows(revisions),
-            })  # fmt: skip
+            run = rows.revisions_run_row(revisions, started_at, finished_at, label, config_text)
+            run_id = int(connection.execute(schema.runs.insert(), run).inserted_primary_key[0])
+            self._insert_children(connection, run_id, {schema.inputs: rows.vintage_rows(revisions),
+                                                       schema.revisions: rows.revision_rows(revisions)})  # fmt: skip
+            yield run_id
 
     @staticmethod
-    def _insert(connection: sa.Connection, run: rows.Row, children: Mapping[sa.Table, list[rows.Row]]) -> int:
-        run_id = int(connection.execute(schema.runs.insert(), run).inserted_primary_key[0])
+    def _insert_children(connection: sa.Connection, run_id: int, children: Mapping[sa.Table, list[rows.Row]]) -> None:
         for table, found in children.items():
             if found:
                 connection.execute(table.insert(), [{**row, "run_id": run_id} for row in found])
-        return run_id
 
     @contextmanager
     def _writing(self) -> Iterator[sa.Connection]:
@@ -150,9 +188,9 @@ class History:
     def runs(self, limit: int | None = None) -> list[RunSummary]:
         """Every run, newest first, with how many checks did not pass and how many comparisons disagree."""
         failing = (sa.select(schema.check_outcomes.c.run_id, sa.func.count().label("n"))
-                   .where(schema.check_outcomes.c.status != "passed").group_by(schema.check_outcomes.c.run_id).subquery())  # fmt: skip
+                   .where(schema.check_outcomes.c.status != Status.PASSED).group_by(schema.check_outcomes.c.run_id).subquery())  # fmt: skip
         discrepant = (sa.select(schema.comparisons.c.run_id, sa.func.count().label("n"))
-                      .where(schema.comparisons.c.status == "discrepancy").group_by(schema.comparisons.c.run_id).subquery())  # fmt: skip
+                      .where(schema.comparisons.c.status == Status.DISCREPANCY).group_by(schema.comparisons.c.run_id).subquery())  # fmt: skip
         r = schema.runs.c
         query = (
             sa.select(r.id, r.release, r.command, r.started_at, r.finished_at, r.passed,
@@ -166,19 +204,13 @@ class History:
                 for row in found]  # fmt: skip
 
     def diff(self, from_ref: int | str | None = None, to_ref: int | str | None = None, *,
-             revision_tolerance: float = 0.0) -> dict[str, Any]:  # fmt: skip
+             revision_tolerance: float = 0.0) -> Changes:  # fmt: skip
         """What changed between two runs (see history/diff.py); refs are run ids or release labels.
 
         Each side also says whether that run passed its own gate, since `passed` here is about the changes only.
         """
         with self._reading() as connection:
-            found = diff_runs(connection, from_ref, to_ref, revision_tolerance)
-            r = schema.runs.c
-            ids = (found["from"]["run_id"], found["to"]["run_id"])
-            gates = {row.id: row.passed for row in connection.execute(sa.select(r.id, r.passed).where(r.id.in_(ids)))}
-        for side in ("from", "to"):
-            found[side]["passed"] = bool(gates[found[side]["run_id"]])
-        return found
+            return diff_runs(connection, from_ref, to_ref, revision_tolerance)
 
     @contextmanager
     def _reading(self) -> Iterator[sa.Connection]:
@@ -192,26 +224,35 @@ class History:
             raise failure("read", self.url, error, self._waiter) from None
 
 
-def across_releases(connection: sa.Connection) -> list[dict[str, Any]]:
+def across_releases(connection: sa.Connection, *, exclude: str | None = None) -> tuple[ReleaseFigure, ...]:
     """Each release's figure per measure and source: its latest run's value per 12 months for the latest period it has."""
     r, s = schema.runs.c, schema.series.c
-    latest = sa.select(sa.func.max(r.id).label("id")).where(r.command.in_(("run", "reconcile"))).group_by(r.release).subquery()
+    latest = (sa.select(sa.func.max(r.id).label("id")).where(r.command.in_(("run", "reconcile")), r.release != (exclude or ""))
+              .group_by(r.release).subquery())  # fmt: skip
     query = (sa.select(r.id, r.release, s.source, s.measure, s.period, s.per_12_low, s.per_12_high)
              .join(latest, latest.c.id == r.id).join(schema.series, s.run_id == r.id).order_by(r.id, s.period))  # fmt: skip
-    newest: dict[tuple[int, str, str], dict[str, Any]] = {}
+    newest: dict[tuple[int, str, str], ReleaseFigure] = {}
     for row in connection.execute(query):
-        newest[(row.id, row.measure, row.source)] = {"run_id": row.id, "release": row.release, "measure": row.measure,
-                                                    "source": row.source, "period": row.period,
-                                                    "per_12_months": [row.per_12_low, row.per_12_high]}  # fmt: skip
-    return list(newest.values())
+        newest[(row.id, row.measure, row.source)] = ReleaseFigure(row.id, row.release, row.measure, row.source, row.period,
+                                                                  interval(row.per_12_low, row.per_12_high))  # fmt: skip
+    return tuple(newest.values())
 
 
-def _run_children(release: Release, inputs_rows: Mapping[str, int] | None) -> dict[sa.Table, list[rows.Row]]:
+def _comparisons_by_run(connection: sa.Connection, runs: tuple[int, ...]) -> list[tuple[int, Any]]:
+    """Every comparison of the runs given, with its run id, oldest run first."""
+    found = []
+    for run_id in sorted(runs):
+        found += [(run_id, c) for c in load_comparisons(connection, (run_id,))]
+    return found
+
+
+def _run_children(release: Release, remembered: RememberedRun,
+                  inputs_rows: Mapping[str, int] | None) -> dict[sa.Table, list[rows.Row]]:  # fmt: skip
     return {
         schema.inputs: rows.input_rows(release, inputs_rows),
-        schema.check_outcomes: rows.check_rows(release),
-        schema.comparisons: rows.comparison_rows(release),
-        schema.series: rows.series_rows(release),
+        schema.check_outcomes: rows.check_rows(release, remembered),
+        schema.comparisons: rows.comparison_rows(release, remembered),
+        schema.series: rows.series_rows(remembered),
         schema.bridges: rows.bridge_rows(release),
     }
 

@@ -5,14 +5,22 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .checks import InputFile, SourceResult
 from .reconciliation import ReconcileResult
 
+if TYPE_CHECKING:
+    from .memory import Changes
+
 # What gates each command: `check` and `run` gate on the checks (and `run` on the comparisons too);
 # `reconcile` gates on the comparisons alone.
 GATES = {"check": "check", "reconcile": "reconcile", "run": "release"}
+
+
+def release_label(reference_date: dt.date | None, config_name: str) -> str:
+    """A run's default release label: its reference date, else its config's name."""
+    return reference_date.isoformat() if reference_date else config_name
 
 
 @dataclass(frozen=True)
@@ -63,7 +71,7 @@ class Release:
     reconciliation: ReconcileResult | None
     provenance: Provenance
     published_files: tuple[tuple[str, InputFile], ...] = ()  # source name, file; hashed when read
-    since: Mapping[str, Any] | None = None  # what changed since the last release, from the run history
+    since: Changes | None = None  # what changed since the last release, from the run history
     measures: tuple[MeasureNote, ...] = ()  # each measure in words, in config order
     death_rules: Mapping[str, str] = field(default_factory=dict)  # source name -> what that source counts as a death
 
@@ -71,6 +79,21 @@ class Release:
     def titles(self) -> dict[str, str]:
         """Measure id -> its title, for people (from `measures`)."""
         return {m.id: m.title for m in self.measures}
+
+    @property
+    def source_ids(self) -> dict[str, str]:
+        """Each source's name in the run config -> its id, on which everything remembered keys."""
+        return {s.name: s.id for s in self.sources}
+
+    @property
+    def published_sources(self) -> set[str]:
+        """The names of the published tables (checked as sources, or read for their figures)."""
+        return {s.name for s in self.sources if s.published} | {name for name, _ in self.published_files}
+
+    def label(self, given: str | None = None) -> str:
+        """The release this run belongs to, which a history diff refers to: as given, else its reference date,
+        else its config's name."""
+        return given or release_label(self.provenance.reference_date, self.provenance.config_name)
 
     @property
     def gate(self) -> str:
@@ -110,5 +133,5 @@ class Release:
             "published_files": [{"source": name, **f.to_dict()} for name, f in self.published_files],
             **reconciliation.to_dict(),
             "measures": [m.to_dict() for m in self.measures],
-            **({"since_last_release": dict(self.since)} if self.since is not None else {}),
+            **({"since_last_release": self.since.to_dict()} if self.since is not None else {}),
         }

@@ -13,7 +13,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
+from ..domain.identity import keyer
 from ..lifecycle import signals_held
+from ..model.memory import Memory, person_record_ids, with_people
 from ..model.release import Release
 from ..model.revisions import Revisions
 from ..reports.disclosure import Disclosure, disclose
@@ -69,14 +71,28 @@ def _as_one_unit(recording: AbstractContextManager[Any], place: Callable[[Any], 
     return result
 
 
-def write_and_remember(history: object | None, release: Release, targets: Mapping[str, Path | None], disclosure: Disclosure,
-                       started: dt.datetime, label: str | None, *, since: bool = True) -> Written:  # fmt: skip
-    """Write every output and, with a history, record the run in a transaction that commits once they are placed
-    (and puts the previous outputs back if it cannot); with `since`, the report says what changed since the last
-    release (`triangulate check`, one source's checks, has none)."""
-    shown = disclose(release, disclosure)
+def read_memory(history: object | None, label: str, command: str) -> Memory:
+    """What the run needs of the past, read (typed) before it reconciles; nothing without a history."""
     if history is None:
-        return write_outputs(shown, targets, disclosure, disclosed=True)
-    recording = history.recording(shown, started, dt.datetime.now(dt.UTC), label=label)  # type: ignore[attr-defined]
-    return _as_one_unit(recording, lambda changed: place_outputs(replace(shown, since=changed if since else None), targets,
-                                                                 disclosure, disclosed=True))  # fmt: skip
+        return Memory()
+    return history.memory(label, command)  # type: ignore[attr-defined,no-any-return]
+
+
+def write_and_remember(history: object | None, release: Release, targets: Mapping[str, Path | None], disclosure: Disclosure,
+                       started: dt.datetime, label: str | None, *, memory: Memory | None = None) -> Written:  # fmt: skip
+    """Write every output and, with a history, record the run in a transaction that commits once they are placed
+    (and puts the previous outputs back if it cannot). With `memory`, the outputs say what changed since the last
+    release, through the same disclosure as every other figure and id.
+
+    Every failing record gets its person key first (with the history's secret), so the history remembers people,
+    never record ids as this run's options disclose them."""
+    release = with_people(release, keyer(history.secret if history is not None else None))  # type: ignore[attr-defined]
+    if history is None:
+        return write_outputs(disclose(release, disclosure), targets, disclosure, disclosed=True)
+    recording = history.recording(release, started, dt.datetime.now(dt.UTC), label=label)  # type: ignore[attr-defined]
+
+    def place(remembered: Any) -> tuple[Written, Placed]:
+        changed = memory.since(remembered, person_record_ids(release)) if memory is not None else None
+        return place_outputs(disclose(replace(release, since=changed), disclosure), targets, disclosure, disclosed=True)
+
+    return _as_one_unit(recording, place)

@@ -4,9 +4,10 @@ that matter most in plain words, and what changed since the last release."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
 
-from ..domain.geography import ENGLAND, la_name
+from ..domain.geography import ENGLAND, ENGLAND_CODE, la_name
+from ..domain.status import Status
+from ..model.memory import Changes
 from ..model.reconciliation import Bridge, BridgeStep
 from ..model.release import Release
 from .disclosure import Cell, Disclosure
@@ -166,37 +167,36 @@ def findings(release: Release, disclosure: Disclosure) -> tuple[str, ...]:
     return tuple(text for _, (_, text) in ranked[:FINDINGS])
 
 
-def since_summary(since: Mapping[str, Any] | None, titles: Mapping[str, str], disclosure: Disclosure) -> tuple[str, ...]:
+def since_summary(since: Changes | None, titles: Mapping[str, str], disclosure: Disclosure) -> tuple[str, ...]:
     """What changed since the last release in at most three lines (the full list follows the first page)."""
-    if not since:
+    if since is None:
         return ()
     lines = []
-    checks = since.get("checks", [])
-    new = [c for c in checks if c["change"] in ("new", "worse")]
-    fixed = [c for c in checks if c["change"] in ("fixed", "better", "absent")]
+    new = [c for c in since.checks if c.change in ("new", "worse")]
+    fixed = [c for c in since.checks if c.change in ("fixed", "better", "absent")]
     if new or fixed:
         parts = []
         if new:
             parts.append(count_words(len(new), "check fails newly or more", "checks fail newly or more") + " ("
-                         + ", ".join(f"{c['source']} {c['id']}" for c in new[:3]) + ("…" if len(new) > 3 else "") + ")")  # fmt: skip
+                         + ", ".join(f"{c.source} {c.check_id}" for c in new[:3]) + ("…" if len(new) > 3 else "") + ")")  # fmt: skip
         if fixed:
             parts.append(count_words(len(fixed), "check fails less or no longer", "checks fail less or no longer"))
         lines.append(_and(parts).capitalize() + ".")
-    moved = [c for c in since.get("comparisons", []) if c["geography"] == ENGLAND]
+    moved = [c for c in since.comparisons if c.series.geography == ENGLAND_CODE]
     if moved:
-        worse = [c for c in moved if c["new_status"] == "discrepancy"]
+        worse = [c for c in moved if c.new_status == Status.DISCREPANCY]
         text = count_words(len(moved), "national comparison changed status", "national comparisons changed status")
         if worse:
             text += "; now a discrepancy: " + ", ".join(
-                f"{titles.get(c['measure'], c['measure']).lower()} {period_label(c['period'])} ({c['left']} and {c['right']})" for c in worse[:2]
+                f"{titles.get(c.series.measure, c.series.measure).lower()} {period_label(c.period)} ({c.series.left} and {c.series.right})"
+                for c in worse[:2]
             )  # fmt: skip
         lines.append(text + ".")
-    revised = since.get("published", [])
-    if revised:
-        beyond = sum(1 for p in revised if p["beyond_tolerance"])
-        lines.append(count_words(len(revised), "published figure was revised", "published figures were revised")
+    if since.published:
+        beyond = sum(1 for p in since.published if p.beyond_tolerance)
+        lines.append(count_words(len(since.published), "published figure was revised", "published figures were revised")
                      + (f", {beyond:,} beyond tolerance." if beyond else ", all within tolerance."))  # fmt: skip
-    head = f"Compared with release {since['from']['release'] or 'unlabelled'} (run {since['from']['run_id']})"
+    head = f"Compared with release {since.older.release or 'unlabelled'} (run {since.older.run_id})"
     if not lines:
         return (f"{head}: nothing changed.",)
     return (f"{head}:", *lines[:SINCE_LINES])

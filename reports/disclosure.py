@@ -219,7 +219,11 @@ def disclose(release: Release, disclosure: Disclosure) -> Release:
                           for m in result.missing),
             coherence=tuple(replace(c, location="") for c in result.coherence) if disclosure.publish else result.coherence,
         )
-    return replace(release, sources=sources, reconciliation=result)
+    since = release.since
+    if since is not None:  # what comes back from the history is disclosed like every other id
+        since = replace(since, checks=tuple(replace(c, new_record_ids=ids(c.new_record_ids), fixed_record_ids=ids(c.fixed_record_ids))
+                                            for c in since.checks))  # fmt: skip
+    return replace(release, sources=sources, reconciliation=result, since=since)
 
 
 def _unmatched(found: Unmatched, ids: Callable[[tuple[str, ...]], tuple[str, ...]], withhold: bool) -> Unmatched:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from ..domain.cells import in_words
-from ..domain.geography import ENGLAND, la_label
+from ..domain.geography import ENGLAND, ENGLAND_CODE, la_label, place_of
 from ..domain.intervals import Interval
 from ..domain.periods import Period
+from ..model.memory import Changes
 from ..model.rates import Contrast, Rate
 from ..model.reconciliation import ReconcileResult
 from .disclosure import Cell, Disclosure
@@ -103,29 +104,28 @@ def _contrast_words(contrast: Contrast, left: Rate, right: Rate, titles: Mapping
     )
 
 
-def since_sentences(since: Mapping[str, Any] | None, disclosure: Disclosure) -> tuple[str, ...]:
+def since_sentences(since: Changes | None, disclosure: Disclosure) -> tuple[str, ...]:
     """What changed since the last release, in a few sentences: failures new and fixed, comparisons that moved,
     published figures revised (from the run history)."""
-    if not since:
+    if since is None:
         return ()
-    lines = [f"Compared with run {since['from']['run_id']} of release {since['from']['release']}."]
+    lines = [f"Compared with run {since.older.run_id} of release {since.older.release}."]
     for change, words in (("new", "Newly failing"), ("worse", "Failing more"), ("fixed", "Fixed"), ("better", "Failing less")):
-        found = [c for c in since["checks"] if c["change"] == change]
+        found = [c for c in since.checks if c.change == change]
         if found:
             lines.append(f"{words}: " + ", ".join(
-                f"{c['source']} {c['id']} ({_count(c['old_failed'], disclosure)} → {_count(c['new_failed'], disclosure)})" for c in found
+                f"{c.source} {c.check_id} ({_count(c.old_failed, disclosure)} → {_count(c.new_failed, disclosure)})" for c in found
             ) + ".")  # fmt: skip
-    moved = since["comparisons"]
-    national = [c for c in moved if c["geography"] == "England"]
+    national = [c for c in since.comparisons if c.series.geography == ENGLAND_CODE]
     for c in national:
-        lines.append(f"{c['measure']} {_label(c['period'])}, {c['left']} against {c['right']}: {_status(c['old_status'])} → "
-                     f"{_status(c['new_status'])}.")  # fmt: skip
-    if len(moved) > len(national):
-        lines.append(count_words(len(moved) - len(national), "regional or local authority comparison changed status.",
+        lines.append(f"{c.series.measure} {_label(c.period)}, {c.series.left} against {c.series.right}: {_status(c.old_status)} → "
+                     f"{_status(c.new_status)}.")  # fmt: skip
+    if len(since.comparisons) > len(national):
+        lines.append(count_words(len(since.comparisons) - len(national), "regional or local authority comparison changed status.",
                                  "regional or local authority comparisons changed status."))  # fmt: skip
-    for p in since["published"]:
-        lines.append(f"{p['source']} revised {p['measure']} for {p['geography']}, {_label(p['period'])}: {_bounds(p['old'], disclosure)} → "
-                     f"{_bounds(p['new'], disclosure)}" + (" (beyond tolerance)." if p["beyond_tolerance"] else "."))  # fmt: skip
+    for p in since.published:
+        lines.append(f"{p.source} revised {p.measure} for {place_of(p.geography)}, {_label(p.period)}: {_bounds(p.old, disclosure)} → "
+                     f"{_bounds(p.new, disclosure)}" + (" (beyond tolerance)." if p.beyond_tolerance else "."))  # fmt: skip
     if len(lines) == 1:
         lines.append("Nothing changed.")
     return tuple(lines)
@@ -147,32 +147,30 @@ def _count(value: int | None, disclosure: Disclosure) -> str:
     return "-" if value is None else disclosure.count(value)
 
 
-def _bounds(value: list[float | None] | None, disclosure: Disclosure) -> str:
-    if not value or value[0] is None:
-        return "not available"
-    return interval_text(Interval(value[0], value[1] if value[1] is not None else float("inf")), disclosure)
+def _bounds(value: Interval | None, disclosure: Disclosure) -> str:
+    return "not available" if value is None else interval_text(value, disclosure)
 
 
 ReleaseChart = tuple[str, tuple[tuple[str, tuple[tuple[float, float, float, float], ...]], ...], tuple[str, ...]]
 
 
-def release_charts(since: Mapping[str, Any] | None, titles: Mapping[str, str], disclosure: Disclosure) -> tuple[ReleaseChart, ...]:
+def release_charts(since: Changes | None, titles: Mapping[str, str], disclosure: Disclosure) -> tuple[ReleaseChart, ...]:
     """Per measure, each source's figure (per 12 months, its latest period) in every release the history holds."""
-    points = (since or {}).get("across_releases") or []
-    releases = tuple(dict.fromkeys(p["release"] for p in sorted(points, key=lambda p: p["run_id"])))
+    points = since.across_releases if since is not None else ()
+    releases = tuple(dict.fromkeys(p.release for p in sorted(points, key=lambda p: p.run_id)))
     if len(releases) < 2:
         return ()
     charts = []
-    for measure in dict.fromkeys(p["measure"] for p in points):
+    for measure in dict.fromkeys(p.measure for p in points):
         lines: dict[str, list[tuple[float, float, float, float]]] = {}
         for p in points:
-            low, high = p["per_12_months"]
-            if p["measure"] != measure or low is None or disclosure.hides(low) or (high is not None and disclosure.hides(high)):
+            value = p.per_12_months
+            if p.measure != measure or value is None or disclosure.hides(value.low) or (not math.isinf(value.high) and disclosure.hides(value.high)):
                 continue
-            if disclosure.hides_cell(Cell(p["source"], p["measure"], p["period"], ENGLAND)):
+            if disclosure.hides_cell(Cell(p.source, p.measure, p.period, ENGLAND)):
                 continue  # withheld in this release: not drawn in any release either
-            top = high if high is not None else low
-            lines.setdefault(p["source"], []).append((float(releases.index(p["release"])), (low + top) / 2, low, top))
+            low, top = value.low, (value.high if not math.isinf(value.high) else value.low)
+            lines.setdefault(p.source, []).append((float(releases.index(p.release)), (low + top) / 2, low, top))
         series = tuple((name, tuple(sorted(found))) for name, found in lines.items())
         if series:
             charts.append((titles.get(measure, measure), series, releases))

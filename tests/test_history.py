@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import json
 import multiprocessing
+from collections.abc import Callable
 import random
 import time
 from pathlib import Path
@@ -14,6 +17,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from triangulate.domain.geography import ENGLAND
+from triangulate.domain.identity import keyer
 from triangulate.domain.intervals import Interval
 from triangulate.history import HistoryError, open_history, schema
 from triangulate.history.migrate import VERSION_TABLE, upgrade
@@ -88,12 +92,14 @@ def _record(url: str, found: Release, **options: object) -> int:
         return history.record(found, start, start + dt.timedelta(seconds=3), {"cla/episodes.csv": 1000}, **options)
 
 
-EXPECTED_CHECKS = [
-    {"source": "dfe_cla", "id": "death.missing_date", "old_failed": None, "new_failed": 1, "change": "new",
-     "new_record_ids": ["h:dd"], "fixed_record_ids": []},
-    {"source": "dfe_cla", "id": "missing.DOB", "old_failed": 1, "new_failed": 0, "change": "fixed",
-     "new_record_ids": [], "fixed_record_ids": ["h:mm"]},
-]  # fmt: skip
+def expected_checks(person: Callable[[str], str]) -> list[dict[str, Any]]:
+    """Two stored runs know their failing records by person key only: neither run's record ids come back."""
+    return [
+        {"key": "check/dfe_cla/death.missing_date", "source": "dfe_cla", "id": "death.missing_date", "old_failed": None,
+         "new_failed": 1, "change": "new", "new_record_ids": [person("h:dd")], "fixed_record_ids": []},
+        {"key": "check/dfe_cla/missing.DOB", "source": "dfe_cla", "id": "missing.DOB", "old_failed": 1, "new_failed": 0,
+         "change": "fixed", "new_record_ids": [], "fixed_record_ids": [person("h:mm")]},
+    ]  # fmt: skip
 
 
 def test_record_runs_and_diff_list_exactly_what_changed(url: str) -> None:
@@ -104,17 +110,19 @@ def test_record_runs_and_diff_list_exactly_what_changed(url: str) -> None:
         assert [(r.id, r.release, r.passed, r.failing_checks, r.discrepancies) for r in runs] == [
             (again, "2025-03-31", False, 2, 1), (second, "2025-03-31", False, 2, 1), (first, "2024-03-31", False, 2, 0)]
         assert runs[0].started_at.tzinfo is not None and runs[0].finished_at - runs[0].started_at == dt.timedelta(seconds=3)
-        found = history.diff()
-        assert found == history.diff("2024-03-31", again) == history.diff(first, str(again))
-        assert history.diff(second, again)["checks"] == [] and history.diff(second, again)["passed"]
-        lenient = history.diff(revision_tolerance=10)
+        found = history.diff().to_dict()
+        assert found == history.diff("2024-03-31", again).to_dict() == history.diff(first, str(again)).to_dict()
+        assert history.diff(second, again).checks == () and history.diff(second, again).passed
+        lenient = history.diff(revision_tolerance=10).to_dict()
+        person = functools.partial(keyer(history.secret).of, "dfe_cla")
     assert found["from"]["run_id"] == first and found["from"]["release"] == "2024-03-31"
     assert found["to"]["run_id"] == again and found["to"]["release"] == "2025-03-31"
-    assert found["checks"] == EXPECTED_CHECKS
-    assert found["comparisons"] == [{"measure": "lac_deaths", "period": FY24, "geography": REGION, "left": "dfe_cla",
+    assert found["checks"] == expected_checks(person)
+    assert found["comparisons"] == [{"key": "comparison/lac_deaths/2023-24/E12000001/dfe_cla/dfe_pub", "measure": "lac_deaths",
+                                     "period": FY24, "geography": "North East", "geography_code": REGION, "left": "dfe_cla",
                                      "right": "dfe_pub", "old_status": "agree", "new_status": "discrepancy"}]  # fmt: skip
     assert found["published"] == [{"source": "dfe_pub", "measure": "lac_deaths", "period": FY24, "geography": ENGLAND,
-                                   "old": [55, 64], "new": [65, 74], "beyond_tolerance": True}]  # fmt: skip
+                                   "geography_code": "E92000001", "old": [55, 64], "new": [65, 74], "beyond_tolerance": True}]  # fmt: skip
     assert found["passed"] is False
     assert lenient["published"][0]["beyond_tolerance"] is False  # moved by exactly 10
 
@@ -125,7 +133,7 @@ def test_every_row_is_stored_as_given(url: str) -> None:
     try:
         with engine.connect() as connection:
             run = connection.execute(sa.select(schema.runs).where(schema.runs.c.id == run_id)).one()
-            ids = connection.execute(sa.select(schema.check_outcomes.c.record_ids)
+            ids = connection.execute(sa.select(schema.check_outcomes.c.people)
                                      .where(schema.check_outcomes.c.check_id == "age.over_17")).scalar_one()  # fmt: skip
             inputs = connection.execute(sa.select(schema.inputs.c.path, schema.inputs.c.rows).order_by(schema.inputs.c.path)).all()
             steps = connection.execute(sa.select(schema.bridges.c.steps)).scalar_one()
@@ -135,7 +143,10 @@ def test_every_row_is_stored_as_given(url: str) -> None:
         engine.dispose()
     assert run.release == "2023-24 final" and run.command == "run" and run.gate == "release" and run.passed is False
     assert run.reference_date == dt.date(2024, 3, 31) and len(run.config_sha256) == 64
-    assert ids == '["h:aa", "h:bb"]'  # redacted ids stay exactly as the disclosed release gave them
+    with open_history(url, create=False) as history:
+        person = functools.partial(keyer(history.secret).of, "dfe_cla")
+    assert json.loads(ids) == sorted([person("h:aa"), person("h:bb")])  # person keys, never the record ids as given
+    assert "h:aa" not in ids
     assert inputs == [("cla/episodes.csv", 1000), ("pub/cla.csv", None)]  # the published file once, not twice
     assert steps == '[{"step": "age.over_17", "count": 2}, {"step": "outside", "count": -1}]'
     assert tuple(bounds) == (1, None)  # suppressed: at least 1, no upper bound
@@ -181,7 +192,7 @@ def test_a_history_at_0001_is_upgraded_in_place_with_its_data(url: str) -> None:
     engine = create_engine(url)
     try:
         with engine.connect() as connection:
-            assert MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE}).get_current_heads() == ("0002",)
+            assert MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE}).get_current_heads() == ("0003",)
             assert [i["name"] for i in sa.inspect(connection).get_indexes("check_outcomes")] == ["ix_check_outcomes_run_id"]
             # The database the migrations built is exactly the metadata the store writes through.
             assert compare_metadata(MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE}),

@@ -1,0 +1,357 @@
+"""Stage 5, memory: what the run history remembers of a run, typed, and what changed between two runs.
+
+The history stores keys and person keys (domain/identity.py), never strings as some run disclosed them, so two
+runs of identical inputs remember the same findings whatever `--redact`/`--publish` said. `Memory` is read
+before reconciling and handed to what needs the past; `changes` is the one diff, used both for "since the last
+release" in a run's outputs and by `triangulate history diff`. Whether a change blocks is decided by the one
+rule (`domain/status.py blocks_release`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from ..domain.geography import ENGLAND_CODE, place_of
+from ..domain.identity import PersonKeyer, SeriesKey, key_parts
+from ..domain.intervals import Interval
+from ..domain.status import Status, blocks_release
+from .release import Release
+
+COMPARED_COMMANDS = ("check", "reconcile", "run")  # the commands whose runs a diff compares; `revisions` has its own
+
+
+@dataclass(frozen=True)
+class RunRef:
+    run_id: int
+    release: str
+    started_at: dt.datetime
+    command: str
+    passed: bool | None = None  # the run's own gate, as recorded
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"run_id": self.run_id, "release": self.release, "started_at": self.started_at.isoformat(),
+                **({"passed": self.passed} if self.passed is not None else {})}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class RememberedCheck:
+    key: str  # check/SOURCE_ID/CHECK_ID
+    source: str  # the source's id
+    check_id: str
+    severity: str
+    status: Status
+    failed: int
+    people: frozenset[str]  # the failing records' person keys
+
+    @property
+    def blocks_release(self) -> bool:
+        return blocks_release(self.status, self.severity)
+
+
+@dataclass(frozen=True)
+class RememberedComparison:
+    key: str  # comparison/MEASURE/PERIOD/GEOGRAPHY/LEFT_ID/RIGHT_ID
+    series: SeriesKey
+    period: str  # ISO start/end
+    status: Status
+    left_value: Interval | None = None
+    right_value: Interval | None = None
+
+
+@dataclass(frozen=True)
+class RememberedFigure:
+    """One source's national value for a measure and period."""
+
+    source: str  # the source's id
+    measure: str
+    period: str  # ISO start/end
+    geography: str  # an ONS code
+    value: Interval | None
+    per_12_months: Interval | None
+    published: bool  # a published table's figure, whose revisions a diff reports
+
+
+@dataclass(frozen=True)
+class RememberedRun:
+    run: RunRef
+    checks: tuple[RememberedCheck, ...] = ()
+    comparisons: tuple[RememberedComparison, ...] = ()
+    figures: tuple[RememberedFigure, ...] = ()
+
+
+# --- what changed ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CheckChange:
+    key: str
+    source: str
+    check_id: str
+    old_failed: int | None
+    new_failed: int | None
+    change: str  # new, fixed, worse, better, changed or absent
+    new_record_ids: tuple[str, ...]  # the newer run's records failing now and not before (its record ids where known)
+    fixed_record_ids: tuple[str, ...]  # person keys of records failing before and not now
+    blocks: bool  # new or worse, and the check blocks a release now
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "source": self.source, "id": self.check_id, "old_failed": self.old_failed,
+                "new_failed": self.new_failed, "change": self.change, "new_record_ids": list(self.new_record_ids),
+                "fixed_record_ids": list(self.fixed_record_ids)}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ComparisonChange:
+    key: str
+    series: SeriesKey
+    period: str
+    old_status: Status | None
+    new_status: Status | None
+
+    @property
+    def geography(self) -> str:
+        """The place as comparisons name it (England or a region by name, an LA by its code)."""
+        return place_of(self.series.geography)
+
+    @property
+    def blocks(self) -> bool:
+        return self.new_status is not None and blocks_release(self.new_status) and self.old_status != self.new_status
+
+    def to_dict(self) -> dict[str, Any]:
+        s = self.series
+        return {"key": self.key, "measure": s.measure, "period": self.period, "geography": self.geography,
+                "geography_code": s.geography, "left": s.left, "right": s.right,
+                "old_status": self.old_status, "new_status": self.new_status}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class FigureRevision:
+    source: str
+    measure: str
+    period: str
+    geography: str
+    old: Interval | None
+    new: Interval | None
+    beyond_tolerance: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"source": self.source, "measure": self.measure, "period": self.period, "geography": place_of(self.geography),
+                "geography_code": self.geography, "old": _plain(self.old), "new": _plain(self.new), "beyond_tolerance": self.beyond_tolerance}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ReleaseFigure:
+    """A release's figure for a measure and source: its latest run's value per 12 months for its latest period."""
+
+    run_id: int
+    release: str
+    measure: str
+    source: str
+    period: str
+    per_12_months: Interval | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"run_id": self.run_id, "release": self.release, "measure": self.measure, "source": self.source,
+                "period": self.period, "per_12_months": _plain(self.per_12_months)}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What changed between two runs. `passed` is about the changes only: nothing newly blocking or worse, no new
+    discrepancy, no published figure revised beyond the tolerance."""
+
+    older: RunRef
+    newer: RunRef
+    checks: tuple[CheckChange, ...] = ()
+    comparisons: tuple[ComparisonChange, ...] = ()
+    published: tuple[FigureRevision, ...] = ()
+    across_releases: tuple[ReleaseFigure, ...] = ()
+
+    @property
+    def passed(self) -> bool:
+        return (not any(c.blocks for c in self.checks) and not any(c.blocks for c in self.comparisons)
+                and not any(p.beyond_tolerance for p in self.published))  # fmt: skip
+
+    @property
+    def nothing(self) -> bool:
+        return not (self.checks or self.comparisons or self.published)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {"from": self.older.to_dict(), "to": self.newer.to_dict(), "checks": [c.to_dict() for c in self.checks],
+               "comparisons": [c.to_dict() for c in self.comparisons], "published": [p.to_dict() for p in self.published],
+               "passed": self.passed}  # fmt: skip
+        if self.across_releases:
+            out["across_releases"] = [f.to_dict() for f in self.across_releases]
+        return out
+
+
+def changes(older: RememberedRun, newer: RememberedRun, *, revision_tolerance: float = 0.0,
+            record_ids: Mapping[str, str] | None = None, across_releases: tuple[ReleaseFigure, ...] = ()) -> Changes:  # fmt: skip
+    """The one diff of two remembered runs. `record_ids` maps the newer run's person keys to its record ids (a run
+    comparing itself with the last release knows them; two stored runs do not, and show person keys)."""
+    names = record_ids or {}
+    old_checks = {c.key: c for c in older.checks}
+    new_checks = {c.key: c for c in newer.checks}
+    checks = []
+    for key in sorted(old_checks.keys() | new_checks.keys()):
+        before, after = old_checks.get(key), new_checks.get(key)
+        change = _change(before, after)
+        if change is None:
+            continue
+        was = before.people if before is not None else frozenset()
+        now = after.people if after is not None else frozenset()
+        either = after or before
+        assert either is not None
+        checks.append(CheckChange(
+            key, either.source, either.check_id, before.failed if before else None, after.failed if after else None, change,
+            tuple(sorted(names.get(p, p) for p in now - was)), tuple(sorted(was - now)),
+            change in ("new", "worse") and after is not None and after.blocks_release,
+        ))  # fmt: skip
+    old_cmp = {c.key: c for c in older.comparisons}
+    new_cmp = {c.key: c for c in newer.comparisons}
+    moved = []
+    for key in sorted(old_cmp.keys() | new_cmp.keys()):
+        before_c, after_c = old_cmp.get(key), new_cmp.get(key)
+        if (before_c.status if before_c else None) == (after_c.status if after_c else None):
+            continue
+        either_c = after_c or before_c
+        assert either_c is not None
+        moved.append(ComparisonChange(key, either_c.series, either_c.period, before_c.status if before_c else None,
+                                      after_c.status if after_c else None))  # fmt: skip
+    return Changes(older.run, newer.run, tuple(checks), tuple(moved),
+                   _revisions(older.figures, newer.figures, revision_tolerance), across_releases)  # fmt: skip
+
+
+def _change(before: RememberedCheck | None, after: RememberedCheck | None) -> str | None:
+    was = before is not None and before.status != Status.PASSED
+    if after is None:
+        return "absent" if was else None
+    now = after.status != Status.PASSED
+    if now and not was:
+        return "new"
+    if was and not now:
+        return "fixed"
+    if not now or before is None:
+        return None  # passing in both runs
+    if (before.severity, before.status, before.failed, before.people) == (after.severity, after.status, after.failed, after.people):
+        return None
+    if after.failed != before.failed:
+        return "worse" if after.failed > before.failed else "better"
+    return "changed"
+
+
+def _revisions(old: tuple[RememberedFigure, ...], new: tuple[RememberedFigure, ...], tolerance: float) -> tuple[FigureRevision, ...]:
+    """Revisions of a published figure both runs have; a period only one run has is new data, not a revision."""
+    before = {(f.source, f.measure, f.period, f.geography): f.value for f in old if f.published}
+    after = {(f.source, f.measure, f.period, f.geography): f.value for f in new if f.published}
+    return tuple(
+        FigureRevision(*key, before[key], after[key], _moved_beyond(before[key], after[key], tolerance))
+        for key in sorted(before.keys() & after.keys())
+        if before[key] != after[key]
+    )
+
+
+def _moved_beyond(a: Interval | None, b: Interval | None, tolerance: float) -> bool:
+    """TEMP until domain/tolerance.py: whether an interval's ends moved by more than the tolerance (an end that
+    appears or disappears moves infinitely)."""
+    if (a is None) != (b is None):
+        return True
+    if a is None or b is None:
+        return False
+    moved = 0.0
+    for x, y in ((a.low, b.low), (a.high, b.high)):
+        if math.isinf(x) != math.isinf(y):
+            return True
+        if not math.isinf(x):
+            moved = max(moved, abs(x - y))
+    return moved > tolerance
+
+
+def _plain(value: Interval | None) -> list[float | int | None] | None:
+    if value is None:
+        return None
+    ends = (value.low, None if math.isinf(value.high) else value.high)
+    return [int(v) if v is not None and float(v).is_integer() else v for v in ends]
+
+
+# --- the memory a run reads before it reconciles ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PastComparison:
+    release: str
+    run_id: int
+    comparison: RememberedComparison
+
+
+@dataclass(frozen=True)
+class Memory:
+    """What the history remembers that a run needs: the latest run of the last earlier release (for "since the last
+    release"), each earlier release's latest comparisons (for `past`), and each release's headline figures."""
+
+    previous: RememberedRun | None = None
+    comparisons: tuple[PastComparison, ...] = ()
+    across_releases: tuple[ReleaseFigure, ...] = field(default_factory=tuple)
+
+    def past(self, series: SeriesKey) -> tuple[PastComparison, ...]:
+        """A series' comparisons in earlier releases, oldest first (one per release and period: its latest run's)."""
+        return tuple(p for p in self.comparisons if p.comparison.series == series)
+
+    def since(self, current: RememberedRun, record_ids: Mapping[str, str] | None = None) -> Changes | None:
+        """What changed since the last release (None: the first release in this history)."""
+        if self.previous is None:
+            return None
+        latest: dict[tuple[str, str], RememberedFigure] = {}
+        for figure in sorted(current.figures, key=lambda f: f.period):  # its latest period per measure and source
+            latest[(figure.measure, figure.source)] = figure
+        own = tuple(ReleaseFigure(current.run.run_id, current.run.release, f.measure, f.source, f.period, f.per_12_months)
+                    for f in latest.values())  # fmt: skip
+        return changes(self.previous, current, record_ids=record_ids, across_releases=(*self.across_releases, *own))
+
+
+# --- a release as the history remembers it ----------------------------------------------------------------------------
+
+
+def remember(release: Release, run: RunRef) -> RememberedRun:
+    """The release as it will be remembered: keys and person keys, never its record ids."""
+    checks = tuple(
+        RememberedCheck(source.key(o), source.id, o.check_id, o.severity, o.status, o.failed, frozenset(o.people))
+        for source in release.sources for o in source.outcomes
+    )  # fmt: skip
+    result = release.reconciliation
+    comparisons = tuple(
+        RememberedComparison(c.identity.text, c.identity.series, c.period, c.status, c.left_value, c.right_value)
+        for c in (result.comparisons if result else ())
+    )  # fmt: skip
+    ids = release.source_ids
+    published = release.published_sources
+    figures = tuple(
+        RememberedFigure(ids.get(p.source, p.source), p.measure, p.period, ENGLAND_CODE, p.value, p.per_12_months,
+                         p.source in published)
+        for p in (result.series if result else ())
+    )
+    return RememberedRun(run, checks, comparisons, figures)
+
+
+def with_people(release: Release, keyer: PersonKeyer) -> Release:
+    """The release with every failing record's person key beside its record id (before any disclosure)."""
+    sources = tuple(
+        replace(s, outcomes=tuple(replace(o, people=keyer.all_of(s.id, o.record_ids)) for o in s.outcomes))
+        for s in release.sources
+    )
+    return replace(release, sources=sources)
+
+
+def person_record_ids(release: Release) -> dict[str, str]:
+    """Each failing record's person key -> its record id in this run (to name new failures by their ids)."""
+    return {p: r for s in release.sources for o in s.outcomes for p, r in zip(o.people, o.record_ids, strict=False)}
+
+
+def parse_series(key: str) -> SeriesKey:
+    """A comparison key's series (the inverse of ComparisonKey.text, without the period)."""
+    _, measure, _period, geography, left, right = key_parts(key)
+    return SeriesKey(measure, geography, left, right)
