@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from .cli_options import disclosure_options
 from .errors import ChecksFailed, UsageError
 
 
@@ -38,20 +39,28 @@ def history_list(url: str, as_json: bool) -> None:
 @click.option("--summary-md", "summary_md", type=click.Path(path_type=Path), help="Write a Markdown summary.")
 @click.option("--revision-tolerance", type=float, default=0.0, show_default=True,
               help="A published figure that moves by more than this is revised beyond tolerance.")  # fmt: skip
+@disclosure_options
 def history_diff(url: str, from_ref: str | None, to_ref: str | None, json_path: Path | None, html_path: Path | None,
-                 summary_md: Path | None, revision_tolerance: float) -> None:  # fmt: skip
+                 summary_md: Path | None, revision_tolerance: float, redact: bool, publish: bool) -> None:  # fmt: skip
     """What changed since the last release: new and fixed failures, comparisons that moved, revised figures."""
     from .history.store import open_history
     from .pipeline.atomic import write_all_atomic
     from .pipeline.outputs import validate_targets
+    from .reports.disclosure import Disclosure, disclose_changes
     from .reports.history import render_diff_html, render_diff_json, render_diff_markdown
+    from .reports.json_report import since_published
 
     if not revision_tolerance >= 0:
         raise UsageError("--revision-tolerance must be a number of at least 0")
+    disclosure = Disclosure.from_options(redact=redact, publish=publish)
     with open_history(url, create=False) as store:  # reads only: creates, upgrades and writes nothing
         targets = {"json": json_path, "html": html_path, "summary_md": summary_md}
         validate_targets(targets)
-        diff = store.diff(from_ref, to_ref, revision_tolerance=revision_tolerance).to_dict()
+        found = store.diff(from_ref, to_ref, revision_tolerance=revision_tolerance)
+    # The history holds person keys, never record ids; still, every output passes through the disclosure.
+    diff = disclose_changes(found, disclosure).to_dict()
+    if disclosure.publish:
+        since_published(diff, disclosure)
     renderers = {"json": render_diff_json, "html": render_diff_html, "summary_md": render_diff_markdown}
     write_all_atomic({Path(path): renderers[key](diff) for key, path in targets.items() if path is not None})
     click.echo(render_diff_markdown(diff).rstrip())

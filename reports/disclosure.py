@@ -23,6 +23,7 @@ from typing import NamedTuple
 from ..domain.geography import ENGLAND
 from ..domain.intervals import SUPPRESSED, Interval
 from ..errors import UsageError
+from ..model.memory import Changes
 from ..model.reconciliation import Comparison, Unmatched
 from ..model.release import Release
 
@@ -219,11 +220,21 @@ def disclose(release: Release, disclosure: Disclosure) -> Release:
                           for m in result.missing),
             coherence=tuple(replace(c, location="") for c in result.coherence) if disclosure.publish else result.coherence,
         )
-    since = release.since
-    if since is not None:  # what comes back from the history is disclosed like every other id
-        since = replace(since, checks=tuple(replace(c, new_record_ids=ids(c.new_record_ids), fixed_record_ids=ids(c.fixed_record_ids))
-                                            for c in since.checks))  # fmt: skip
+    since = disclose_changes(release.since, disclosure) if release.since is not None else None
     return replace(release, sources=sources, reconciliation=result, since=since)
+
+
+def disclose_changes(found: Changes, disclosure: Disclosure) -> Changes:
+    """What comes back from the history, disclosed like every other id: hashed under --redact, withheld under
+    --publish (whose small counts the renderers withhold, as for every figure)."""
+    if disclosure.redact_key is None and not disclosure.publish:
+        return found
+
+    def ids(values: tuple[str, ...]) -> tuple[str, ...]:
+        return () if disclosure.publish else tuple(disclosure.record_id(value) for value in values)
+
+    return replace(found, checks=tuple(replace(c, new_record_ids=ids(c.new_record_ids), fixed_record_ids=ids(c.fixed_record_ids))
+                                       for c in found.checks))  # fmt: skip
 
 
 def _unmatched(found: Unmatched, ids: Callable[[tuple[str, ...]], tuple[str, ...]], withhold: bool) -> Unmatched:

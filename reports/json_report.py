@@ -115,10 +115,10 @@ def _published(document: dict[str, Any], release: Release, disclosure: Disclosur
         if any(disclosure.hides_value(cell, counts.get(tuple(cell[:4]))) for cell in sides):  # type: ignore[arg-type]
             shown["rate_ratio"] = shown["rate_ratio_ci"] = list(HIDDEN)
     if "since_last_release" in document:
-        _since(document["since_last_release"], disclosure)
+        since_published(document["since_last_release"], disclosure)
 
 
-def _since(since: dict[str, Any], disclosure: Disclosure) -> None:
+def since_published(since: dict[str, Any], disclosure: Disclosure) -> None:
     """What changed since the last release, from the history: an earlier run may have been recorded with its ids."""
     for check in since.get("checks", []):
         check["new_record_ids"], check["fixed_record_ids"] = [], []

@@ -18,6 +18,7 @@ from triangulate.domain.periods import Period, financial_year
 from triangulate.domain.status import Status, blocks_release
 from triangulate.history import open_history, schema
 from triangulate.history.migrate import upgrade
+from triangulate.model.memory import parse_series
 
 from .conftest import copy_of, run_cli
 from .history_engines import create_engine
@@ -57,6 +58,15 @@ def test_identical_inputs_with_and_without_redact_differ_in_nothing(synthetic: P
     since = redacted["since_last_release"]
     assert (since["checks"], since["comparisons"], since["published"]) == ([], [], [])
 
+    # The typed memory a third release reads before reconciling: each earlier release's comparisons of a series.
+    first = plain["comparisons"][0]
+    with open_history(url, create=False) as history:
+        memory = history.memory("C", "run")
+    assert memory.previous is not None and memory.previous.run.release == "B"
+    past = memory.past(parse_series(first["key"]))
+    assert [p.release for p in past if p.comparison.key == first["key"]] == ["A", "B"]
+    assert {p.comparison.status for p in past if p.comparison.key == first["key"]} == {first["status"]}
+
     # Every output of the --redact run: none of the plain run's record ids, from the history or anywhere else.
     locations = {where for s in plain["sources"] for c in s["checks"] for where in c["locations"]}  # shown under --redact
     ids = {i for s in plain["sources"] for c in s["checks"] for i in c["record_ids"]} - locations
@@ -82,7 +92,18 @@ def test_a_redact_run_shows_no_clear_id_of_an_earlier_run_that_failed_differentl
     assert fixed, redacted["since_last_release"]["checks"]
     clear = {i for s in plain["sources"] for c in s["checks"] for i in c["record_ids"]}
     assert not clear & set(fixed)
-    assert all(i.startswith("h:") or len(i) >= 16 for i in fixed)
+    assert all(i.startswith("h-") for i in fixed)  # a person key, hashed again by this run's --redact
+
+    # `history diff` passes what it reads through the same disclosure.
+    for flag, env, shown in (("--redact", REDACT, "h-"), ("--publish", None, None)):
+        target = tmp_path / f"diff{flag}.json"
+        done = run_cli("history", "diff", url, "--json", str(target), flag, env=env)
+        assert done.returncode in (0, 1), done.stderr
+        checks = json.loads(target.read_text())["checks"]
+        listed = [i for c in checks for i in c["new_record_ids"] + c["fixed_record_ids"]]
+        assert checks and (all(i.startswith(shown) for i in listed) and listed if shown else not listed)
+        if not shown:
+            assert not {c["old_failed"] for c in checks} & set(range(1, 6)), checks  # small counts withheld
 
 
 def test_a_source_renamed_with_its_id_kept_keeps_its_history(synthetic: Path, tmp_path: Path, url: str) -> None:
