@@ -10,6 +10,7 @@ import pandas as pd
 
 from ..domain.geography import ENGLAND
 from ..domain.periods import Period, period_key
+from ..domain.status import Status
 from ..model.reconciliation import Comparison, MatchedPair, Unmatched
 from .linkage import LEFT, RIGHT, link
 from .measures import Measure
@@ -59,7 +60,7 @@ def unmatched_records(
 
 
 def explain(comparison: Comparison, links: list[Unmatched]) -> Comparison:
-    if comparison.geography != ENGLAND or comparison.status in ("agree", "not_comparable"):
+    if comparison.geography != ENGLAND or comparison.status in (Status.AGREE, Status.NOT_COMPARABLE):
         return comparison
     match = next((u for u in links if u.period == comparison.period), None)
     if match is None:

@@ -11,8 +11,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..domain.intervals import SUPPRESSED
+from ..domain.status import Status
 from ..model.checks import CheckOutcome, SourceResult
-from ..model.reconciliation import Comparison, ReconcileResult
+from ..model.reconciliation import Comparison, NotCompared, ReconcileResult
 from ..model.release import Release
 from .disclosure import Disclosure, left_cell, plural, right_cell
 from .facts import comparison_explanation
@@ -42,7 +43,7 @@ def agreeing(summary: Mapping[str, Any]) -> str:
     """`3 agree, 2 consistent`: a one-sided relation (at least, at most) that holds is consistent with it; the two
     counts need not agree (the JSON's status stays "agree"; its summary counts `consistent` among those)."""
     consistent = summary["consistent"]
-    agree = summary["agree"] - consistent
+    agree = summary[Status.AGREE] - consistent
     return f"{agree:,} agree" + (f", {consistent:,} consistent" if consistent else "")
 
 
@@ -77,7 +78,7 @@ def render_check_summary(result: SourceResult, disclosure: Disclosure = AS_RECOR
     lines = [f"{verdict}  {result.name} ({result.kind}): {what}"]
     failing = result.failing
     # Coherence that passed only tests it could run one way (a part with no upper bound) says so: never a silent pass.
-    partial = [o for o in result.outcomes if o.check_id == "published.incoherent" and o.status == "passed" and o.detail]
+    partial = [o for o in result.outcomes if o.check_id == "published.incoherent" and o.status == Status.PASSED and o.detail]
     if not failing and not partial:
         total = len(result.outcomes)
         lines.append(f"  all {tally(total, 'check', 'checks')} passed" if total != 1 else "  its 1 check passed")
@@ -91,11 +92,11 @@ def render_check_summary(result: SourceResult, disclosure: Disclosure = AS_RECOR
 
 
 def _outcome_lines(found: CheckOutcome, disclosure: Disclosure) -> list[str]:
-    label = {"crashed": "CRASHED", "not_run": "NOT RUN"}.get(found.status, found.severity.upper())
+    label = {Status.CRASHED: "CRASHED", Status.NOT_RUN: "NOT RUN"}.get(found.status, found.severity.upper())
     count = disclosure.failures(found.level, found.failed)
-    if found.status == "not_run":
+    if found.status == Status.NOT_RUN:
         return [f"  {label:<8} {found.check_id:<32} {'-':>7}  {found.message} [{found.not_run}]"]
-    if found.crashed:
+    if found.status == Status.CRASHED:
         return [f"  {label:<8} {found.check_id:<32} {count:>7}  {found.message} [{found.detail}]"]
     head = f"  {label:<8} {found.check_id:<32} {count:>7}  {found.message}"
     if found.level == "cell":
@@ -115,8 +116,8 @@ def render_reconciliation(release: Release, disclosure: Disclosure = AS_RECORDED
     summary = result.summary()
     lines = [
         f"{'PASS' if result.passed else 'FAIL'}  reconciliation: {tally(summary['comparisons'], 'comparison', 'comparisons')}, "
-        f"{agreeing(summary)}, {summary['within_tolerance']:,} within tolerance, "
-        f"{tally(summary['discrepancy'], 'discrepancy', 'discrepancies')}, {summary['not_comparable']:,} not comparable"
+        f"{agreeing(summary)}, {summary[Status.WITHIN_TOLERANCE]:,} within tolerance, "
+        f"{tally(summary[Status.DISCREPANCY], 'discrepancy', 'discrepancies')}, {summary[Status.NOT_COMPARABLE]:,} not comparable"
         + (f"; {missing_words(result, disclosure)} missing from a source (once per measure)" if result.absent else "")
     ]
     for c in result.discrepancies[:_SHOWN_DISCREPANCIES]:
@@ -132,7 +133,7 @@ def render_reconciliation(release: Release, disclosure: Disclosure = AS_RECORDED
     if len(gaps) > _SHOWN_GAPS:
         lines.append(f"  and {len(gaps) - _SHOWN_GAPS:,} more groups of unmatched deaths (see the JSON)")
     for empty in result.empty:
-        label = "EMPTY (allowed)" if empty.allowed else "EMPTY"
+        label = "EMPTY" if empty.gating else "EMPTY (allowed)"
         lines.append(f"  {label} {empty.measure}: {empty.left} with {empty.right} compared nothing: {empty.reason}")
     for contrast in result.contrasts:
         if hides_rates(
@@ -146,7 +147,13 @@ def render_reconciliation(release: Release, disclosure: Disclosure = AS_RECORDED
             lines.append(f"  OPPOSITE TRENDS {trend.measure}: {trend.sources[0]} {trend.directions[0]} ({trend.spans[0]}), "
                          f"{trend.sources[1]} {trend.directions[1]} ({trend.spans[1]})")  # fmt: skip
     lines += [f"  note: {note}" for note in result.notes]
+    lines += [not_compared_line(n) for n in result.not_compared]
     return one_per_line(lines)
+
+
+def not_compared_line(found: NotCompared) -> str:
+    """`  NOT COMPARED dfe_cin: no measure selects it (kind cin)`: checked, compared with nothing; a note, never a failure."""
+    return f"  NOT COMPARED {found.source}: {found.reason}"
 
 
 def hides_rates(result: ReconcileResult, measure: str, period: str, geography: str, sources: tuple[str, ...],

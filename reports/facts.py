@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from ..domain.geography import ENGLAND
 from ..domain.intervals import Interval
+from ..domain.status import Status
 from ..model.reconciliation import Bridge, Comparison, ReconcileResult, Unmatched
 from ..model.release import Expectation, MeasureNote, Release
 from .disclosure import Cell, Disclosure
@@ -197,7 +198,7 @@ def explain_discrepancy(facts: DiscrepancyFacts, disclosure: Disclosure) -> str:
 
 def comparison_explanation(c: Comparison, release: Release, disclosure: Disclosure) -> str:
     """What every output says behind a national comparison that is not exact: `explain_discrepancy`; else nothing."""
-    if c.geography != ENGLAND or c.status not in ("discrepancy", "within_tolerance"):
+    if c.geography != ENGLAND or c.status not in (Status.DISCREPANCY, Status.WITHIN_TOLERANCE):
         return ""
     return explain_discrepancy(discrepancy_facts(c, release.reconciliation or ReconcileResult(), release), disclosure)
 

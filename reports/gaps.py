@@ -27,7 +27,7 @@ def gap_label(gap: MissingDeaths) -> str:
 def ordered_gaps(result: ReconcileResult) -> list[MissingDeaths]:
     """What blocks first (absent, error), then absent as a warning, then what the tolerance covers."""
     rank = {"absent": 0, "other_la": 1, "other_period": 2, "other_status": 3}
-    return sorted(result.missing, key=lambda g: (rank[g.kind], g.severity != "error"))
+    return sorted(result.missing, key=lambda g: (rank[g.kind], not g.gating))
 
 
 def missing_total(result: ReconcileResult, *, gating_only: bool = False) -> int:

@@ -8,6 +8,7 @@ import numpy as np
 
 from ..domain.intervals import Interval
 from ..domain.periods import Period
+from ..domain.status import Status
 from ..model.reconciliation import Comparison, compared_pair, status_of
 from .disclosure import Cell, is_small
 
@@ -19,7 +20,7 @@ def status_narrows(c: Comparison, hidden: int) -> bool:
     if is_small(values[hidden].low):
         possible = [v for v in range(1, 6) if _status_if(c, hidden, v) == c.status]
         return len(possible) < 5
-    return c.status == "within_tolerance" or (c.status == "agree" and c.relation == "==")
+    return c.status == Status.WITHIN_TOLERANCE or (c.status == Status.AGREE and c.relation == "==")
 
 
 def _status_if(c: Comparison, hidden: int, value: int) -> str:

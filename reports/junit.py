@@ -1,5 +1,11 @@
 """JUnit XML: one testcase per check and per comparison; a discrepancy, an empty comparison and each
-incoherent published whole is a failure; a check that could not run is skipped.
+incoherent published whole is a failure; a check that could not run is skipped. What fails is the model's one rule
+(domain/status.py `blocks_release`, through CheckOutcome.blocks_release, Comparison.failed, MissingDeaths.gating and
+EmptyComparison.gating), never re-derived here.
+
+Every testcase of a finding that can block a release (a check, a comparison, deaths missing, an empty comparison)
+carries its stable key (domain/identity.py) as `<properties><property name="key" value="..."/></properties>`,
+so CI history can follow a finding whatever its display name says.
 
 What passes the gate but is not clean is said, never silent: a warning is a passing testcase with
 `<properties><property name="warning" value="..."/></properties>` and the same words (and its first
@@ -11,6 +17,7 @@ from xml.etree import ElementTree as ET
 
 from ..domain.inputs import printable
 from ..domain.intervals import SUPPRESSED
+from ..domain.status import Status
 from ..model.checks import CheckOutcome, SourceResult
 from ..model.reconciliation import Comparison, ReconcileResult
 from ..model.release import Release
@@ -47,48 +54,61 @@ def _source_suite(suites: ET.Element, source: SourceResult, disclosure: Disclosu
     for outcome in source.outcomes:
         if outcome.check_id in _ONE_CASE_EACH and outcome.failed and outcome.locations:  # none with --publish
             for location, cell in zip(outcome.locations, outcome.record_ids, strict=False):
-                case = ET.SubElement(
-                    suite, "testcase", classname=f"check.{source.name}", name=f"{outcome.check_id} {location}: {cell}"
-                )
-                if outcome.severity == "error":
+                case = _testcase(suite, f"check.{source.name}", f"{outcome.check_id} {location}: {cell}", source.key(outcome))
+                if outcome.blocks_release:
                     ET.SubElement(case, "failure", message=f"{outcome.message}: {cell}")
                 else:  # a warning does not fail the gate, so it is no <failure> in CI either
                     _warn(case, f"{outcome.message}: {cell}")
-                tests, failures = tests + 1, failures + (outcome.severity == "error")
+                tests, failures = tests + 1, failures + outcome.blocks_release
             continue
         tests += 1
         failures += _case(suite, source, outcome, disclosure)
-        skipped += outcome.status == "not_run"
+        skipped += outcome.status == Status.NOT_RUN
     suite.set("tests", str(tests))
     suite.set("failures", str(failures))
     suite.set("skipped", str(skipped))
 
 
 def _case(suite: ET.Element, source: SourceResult, outcome: CheckOutcome, disclosure: Disclosure) -> int:
-    case = ET.SubElement(suite, "testcase", classname=f"check.{source.name}", name=outcome.check_id)
-    if outcome.crashed:
+    case = _testcase(suite, f"check.{source.name}", outcome.check_id, source.key(outcome))
+    if outcome.status == Status.CRASHED:
         ET.SubElement(case, "error", message=f"{outcome.check_id} crashed: {outcome.detail}")
         return 1
-    if outcome.status == "not_run":
+    if outcome.status == Status.NOT_RUN:
         ET.SubElement(case, "skipped", message=f"not run: {outcome.not_run}")
         return 0
     # Cells of a published table are not people: their count is never withheld (Disclosure.failures).
     number = tally(outcome.failed, *_unit(outcome)) if outcome.level == "cell" else counted(outcome.failed, *_unit(outcome), disclosure)
     found = f"{number}: {outcome.message}"
-    if outcome.failed and outcome.severity == "error":
+    if outcome.blocks_release:
         failure = ET.SubElement(case, "failure", message=found)
         failure.text = one_per_line(outcome.record_ids[:_IDS_LISTED])
         return 1
-    if outcome.failed:  # a warning: the case passes, and says what it found
+    if outcome.status == Status.FAILED:  # a warning: the case passes, and says what it found
         _warn(case, found, outcome.record_ids[:_IDS_LISTED])
     return 0
+
+
+def _testcase(suite: ET.Element, classname: str, name: str, key: str) -> ET.Element:
+    """A testcase with its finding's key as its first property (JUnit allows one <properties> per testcase, first)."""
+    case = ET.SubElement(suite, "testcase", classname=classname, name=name)
+    if key:
+        _property(case, "key", key)
+    return case
+
+
+def _property(case: ET.Element, name: str, value: str) -> None:
+    properties = case.find("properties")
+    if properties is None:
+        properties = ET.Element("properties")
+        case.insert(0, properties)
+    ET.SubElement(properties, "property", name=name, value=value)
 
 
 def _warn(case: ET.Element, message: str, ids: tuple[str, ...] = ()) -> None:
     """A warning on a passing testcase: a `warning` property (CI tools that list properties show it) and the same
     words, then its record ids, in <system-out> (shown beside the case by those that do not)."""
-    properties = ET.SubElement(case, "properties")
-    ET.SubElement(properties, "property", name="warning", value=message)
+    _property(case, "warning", message)
     ET.SubElement(case, "system-out").text = one_per_line((f"warning: {message}", *ids))
 
 
@@ -99,33 +119,36 @@ def _unit(outcome: CheckOutcome) -> tuple[str, str]:
 def _reconcile_suite(suites: ET.Element, release: Release, disclosure: Disclosure) -> None:
     result = release.reconciliation or ReconcileResult()
     suite = ET.SubElement(suites, "testsuite", name="reconcile")
+    failures = 0
     for comparison in result.comparisons:
         name = f"{comparison.measure} {comparison.period_label} {comparison.geography}: {comparison.left} {comparison.relation} {comparison.right}"
-        case = ET.SubElement(suite, "testcase", classname=f"reconcile.{comparison.measure}", name=name)
+        key = comparison.key.text if comparison.key is not None else ""
+        case = _testcase(suite, f"reconcile.{comparison.measure}", name, key)
+        failures += comparison.failed
         if comparison.failed:
             failure = ET.SubElement(
                 case, "failure", message=f"discrepancy: {observed(comparison, disclosure)} ({expectation(comparison)})"
             )
             failure.text = printable(comparison_explanation(comparison, release, disclosure))
-        elif comparison.status == "not_comparable":
+        elif comparison.status == Status.NOT_COMPARABLE:
             ET.SubElement(case, "skipped", message="not comparable: suppressed or not available")
-        elif comparison.status == "within_tolerance":
+        elif comparison.status == Status.WITHIN_TOLERANCE:
             ET.SubElement(case, "system-out").text = printable(_within(comparison, release, disclosure))
     for empty in result.empty:
-        case = ET.SubElement(suite, "testcase", classname=f"reconcile.{empty.measure}",
-                             name=f"{empty.measure}: {empty.left} with {empty.right}")  # fmt: skip
-        kind = "skipped" if empty.allowed else "failure"
-        ET.SubElement(case, kind, message=f"compared nothing: {empty.reason}")
+        case = _testcase(suite, f"reconcile.{empty.measure}", f"{empty.measure}: {empty.left} with {empty.right}", empty.key)
+        failures += empty.gating
+        ET.SubElement(case, "failure" if empty.gating else "skipped", message=f"compared nothing: {empty.reason}")
     for gap in result.absent:
-        case = ET.SubElement(suite, "testcase", classname=f"reconcile.{gap.measure}",
-                             name=f"{gap.measure} {gap.period_label} {gap.geography}: {gap.source} deaths in {gap.absent_from}")  # fmt: skip
+        case = _testcase(suite, f"reconcile.{gap.measure}",
+                         f"{gap.measure} {gap.period_label} {gap.geography}: {gap.source} deaths in {gap.absent_from}", gap.key)  # fmt: skip
+        failures += gap.gating
         if gap.gating:
             failure = ET.SubElement(case, "failure", message=f"missing: {gap_sentence(gap, disclosure)}")
             failure.text = one_per_line(gap.record_ids[:_IDS_LISTED])
         else:
             _warn(case, f"missing: {gap_sentence(gap, disclosure)}", gap.record_ids[:_IDS_LISTED])
     suite.set("tests", str(len(result.comparisons) + len(result.empty) + len(result.absent)))
-    suite.set("failures", str(len(result.discrepancies) + len(result.empty_gating) + len(result.missing_gating)))
+    suite.set("failures", str(failures))  # the failing testcases, each decided by the model's rule
 
 
 def _within(comparison: Comparison, release: Release, disclosure: Disclosure) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..domain.intervals import SUPPRESSED
+from ..domain.status import Status
 from ..model.checks import SourceResult
 from ..model.release import Release
 from .console import agreeing, expectation, hides_rates, outcome, tally
@@ -21,7 +22,7 @@ def _cell(text: object) -> str:
 
 
 def _failing(source: SourceResult, disclosure: Disclosure) -> str:
-    shown = [f"`{o.check_id}` ({'not run' if o.status == 'not_run' else disclosure.failures(o.level, o.failed)})" for o in source.failing]
+    shown = [f"`{o.check_id}` ({'not run' if o.status == Status.NOT_RUN else disclosure.failures(o.level, o.failed)})" for o in source.failing]
     return _cell(", ".join(shown) or "none")
 
 
@@ -55,8 +56,8 @@ def render_markdown(release: Release, disclosure: Disclosure = AS_RECORDED) -> s
     if result is not None:
         summary = result.summary()
         lines += [f"{tally(summary['comparisons'], 'comparison', 'comparisons')}: {agreeing(summary)}, "
-                  f"{summary['within_tolerance']:,} within tolerance, {tally(summary['discrepancy'], 'discrepancy', 'discrepancies')}, "
-                  f"{summary['not_comparable']:,} not comparable."]  # fmt: skip
+                  f"{summary[Status.WITHIN_TOLERANCE]:,} within tolerance, {tally(summary[Status.DISCREPANCY], 'discrepancy', 'discrepancies')}, "
+                  f"{summary[Status.NOT_COMPARABLE]:,} not comparable."]  # fmt: skip
         if result.discrepancies:
             lines += [
                 "",
@@ -78,8 +79,11 @@ def render_markdown(release: Release, disclosure: Disclosure = AS_RECORDED) -> s
             if len(gaps) > 30:
                 lines += ["", f"and {len(gaps) - 30:,} more (see the JSON)."]
         for empty in result.empty:
-            lines += ["", f"{'Allowed empty' if empty.allowed else 'EMPTY'} comparison in `{empty.measure}`: "
+            lines += ["", f"{'EMPTY' if empty.gating else 'Allowed empty'} comparison in `{empty.measure}`: "
                           f"{empty.left} and {empty.right}: {_cell(empty.reason)}."]  # fmt: skip
+        if result.not_compared:  # a note, never a failure: checked, but compared with no other source
+            lines += ["", "Not compared with any other source (a note; it does not fail the run):", "",
+                      *(f"- {_cell(n.source)}: {_cell(n.reason)}." for n in result.not_compared)]  # fmt: skip
         if result.rates:
             lines += [
                 "",

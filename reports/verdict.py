@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..domain.geography import ENGLAND
+from ..domain.status import Status
 from ..model.checks import SourceResult
 from ..model.reconciliation import ReconcileResult
 from ..model.release import Release
@@ -39,7 +40,7 @@ def verdict(release: Release, disclosure: Disclosure) -> tuple[list[str], list[s
     for empty in result.empty:
         line = (f"{empty.left} and {empty.right} could not be compared on "
                 f"{release.titles.get(empty.measure, empty.measure).lower()}: {empty.reason}.")  # fmt: skip
-        (warnings if empty.allowed else disagreements).append(line + (" (allow_empty)" if empty.allowed else ""))
+        (disagreements if empty.gating else warnings).append(line + ("" if empty.gating else " (allow_empty)"))
     for trend in result.trends:
         if trend.opposite:
             warnings.append(
@@ -52,10 +53,11 @@ def verdict(release: Release, disclosure: Disclosure) -> tuple[list[str], list[s
 def _source_sentences(source: SourceResult, disclosure: Disclosure) -> tuple[list[str], list[str]]:
     failures: list[str] = []
     warnings: list[str] = []
-    crashed = [o.check_id for o in source.outcomes if o.crashed]
-    errors = [o for o in source.outcomes if o.status == "failed" and o.severity == "error"]
-    warned = [o for o in source.outcomes if o.status == "failed" and o.severity != "error"]
-    not_run = [o for o in source.outcomes if o.status == "not_run"]
+    # What blocks is the model's rule (CheckOutcome.blocks_release), never re-derived here from severities.
+    crashed = [o.check_id for o in source.outcomes if o.blocks_release and o.status == Status.CRASHED]
+    errors = [o for o in source.outcomes if o.blocks_release and o.status == Status.FAILED]
+    warned = [o for o in source.outcomes if not o.blocks_release and o.status == Status.FAILED]
+    not_run = [o for o in source.outcomes if o.status == Status.NOT_RUN]
     if crashed:
         failures.append(
             f"{source.name}: {listed(crashed)} crashed, so {'its result' if len(crashed) == 1 else 'their results'} cannot be trusted."

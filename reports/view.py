@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from ..canonical.registry import kind_display, source_display
 from ..domain.geography import ENGLAND
 from ..domain.periods import Period
+from ..domain.status import Status
 from ..model.checks import CheckOutcome, SourceResult
 from ..model.reconciliation import ReconcileResult, SeriesPoint
 from ..model.release import Release
@@ -44,8 +45,8 @@ from .wording import count_words, percent, period_label, period_middle, rate_tex
 
 def _source_view(source: SourceResult, disclosure: Disclosure) -> SourceView:
     rows = []
-    for outcome in sorted(source.outcomes, key=lambda o: (o.status == "passed", o.severity != "error", o.check_id)):
-        if outcome.status == "passed":
+    for outcome in sorted(source.outcomes, key=lambda o: (o.status == Status.PASSED, not o.blocks_release, o.check_id)):
+        if outcome.status == Status.PASSED:
             continue
         rows.append(
             CheckRow(
@@ -54,7 +55,7 @@ def _source_view(source: SourceResult, disclosure: Disclosure) -> SourceView:
                 status=outcome.status,
                 status_label=STATUS_LABELS[outcome.status],
                 message=outcome.message,
-                count="" if outcome.status == "not_run" else disclosure.failures(outcome.level, outcome.failed),
+                count="" if outcome.status == Status.NOT_RUN else disclosure.failures(outcome.level, outcome.failed),
                 percent=_share(outcome, source, disclosure),
                 sample=sample(outcome.record_ids, disclosure),
                 detail=outcome.not_run or outcome.detail,
@@ -68,7 +69,7 @@ def _source_view(source: SourceResult, disclosure: Disclosure) -> SourceView:
         published=source.published,
         passed=not source.blocks_release,
         checks=tuple(rows),
-        passed_checks=sum(1 for o in source.outcomes if o.status == "passed"),
+        passed_checks=sum(1 for o in source.outcomes if o.status == Status.PASSED),
         kind_label=kind_display(source.kind),
         label=source_display(source.name, source.kind),
     )
@@ -79,7 +80,7 @@ _BASES = {"death": "deaths", "record": "records", "cell": "rows"}
 
 def _share(outcome: CheckOutcome, source: SourceResult, disclosure: Disclosure) -> str:
     """The failing share, of the source's deaths for a death-level check and of its records otherwise, saying which."""
-    if outcome.status == "not_run" or disclosure.hides(outcome.failed):
+    if outcome.status == Status.NOT_RUN or disclosure.hides(outcome.failed):
         return ""
     share = percent(outcome.failed, source.base(outcome))
     return f"{share} of {_BASES[outcome.level]}" if share else ""
@@ -87,22 +88,22 @@ def _share(outcome: CheckOutcome, source: SourceResult, disclosure: Disclosure) 
 
 def _check_grid(sources: Sequence[SourceResult], disclosure: Disclosure) -> tuple[tuple[str, ...], tuple[CheckGridRow, ...]]:
     """Every check that did not pass, as a check x source table of failing counts (the detail is per source below)."""
-    shown = [s for s in sources if any(o.status != "passed" for o in s.outcomes)]
-    ids = sorted({o.check_id for s in shown for o in s.outcomes if o.status != "passed"})
+    shown = [s for s in sources if any(o.status != Status.PASSED for o in s.outcomes)]
+    ids = sorted({o.check_id for s in shown for o in s.outcomes if o.status != Status.PASSED})
     rows = []
     for check_id in ids:
         counts = []
         severities = set()
         for source in shown:
             outcome = source.outcome(check_id)
-            if outcome is None or outcome.status == "passed":
+            if outcome is None or outcome.status == Status.PASSED:
                 counts.append("")
                 continue
             severities.add(outcome.severity)
-            if outcome.status in ("crashed", "not_run"):
+            if outcome.status in (Status.CRASHED, Status.NOT_RUN):
                 counts.append(STATUS_LABELS[outcome.status].lower())
-            else:
-                counts.append(disclosure.failures(outcome.level, outcome.failed) + ("" if outcome.severity == "error" else " (warning)"))
+            else:  # a failure that does not block (the model's rule) is marked, as the note under the table says
+                counts.append(disclosure.failures(outcome.level, outcome.failed) + ("" if outcome.blocks_release else " (warning)"))
         rows.append(CheckGridRow(check_id, glossary_anchor(check_id), "/".join(sorted(severities)), tuple(counts)))
     return tuple(s.name for s in shown), tuple(rows)
 
@@ -207,7 +208,7 @@ def _death_rules(release: Release) -> tuple[tuple[tuple[str, ...], str], ...]:
 
 
 def _glossary_ids(release: Release, result: ReconcileResult | None) -> tuple[tuple[str, ...], Mapping[str, str]]:
-    messages = {o.check_id: o.message for s in release.sources for o in s.outcomes if o.status != "passed"}
+    messages = {o.check_id: o.message for s in release.sources for o in s.outcomes if o.status != Status.PASSED}
     steps = [s.step for b in (result.bridges if result else ()) for s in b.steps if s.count]
     return (*messages, *steps), messages
 
@@ -260,4 +261,5 @@ def build_report_view(release: Release, disclosure: Disclosure) -> ReportView:
         files_summary=_files_summary(release),
         gaps=gap_rows(result or empty, disclosure),
         source_kinds={s.name: kind_display(s.kind) for s in sources},
+        not_compared=tuple((n.source, n.reason) for n in (result or empty).not_compared),
     )

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..domain.status import Status
 from ..model.release import Provenance
 
-STATUS_LABELS = {
-    "agree": "Agree",
-    "within_tolerance": "Within tolerance",
-    "discrepancy": "Discrepancy",
-    "not_comparable": "Not comparable",
-    "passed": "Passed",
-    "failed": "Failed",
-    "crashed": "Crashed",
-    "not_run": "Not run",
+STATUS_LABELS: dict[str, str] = {  # keyed by Status, whose members are their plain values
+    Status.AGREE: "Agree",
+    Status.WITHIN_TOLERANCE: "Within tolerance",
+    Status.DISCREPANCY: "Discrepancy",
+    Status.NOT_COMPARABLE: "Not comparable",
+    Status.PASSED: "Passed",
+    Status.FAILED: "Failed",
+    Status.CRASHED: "Crashed",
+    Status.NOT_RUN: "Not run",
 }
 ONE_SIDED = (">=", "<=")  # "no more than", "at least": the counts need not agree for the relation to hold
 CONSISTENT = "Consistent"
@@ -23,7 +24,7 @@ CONSISTENT = "Consistent"
 def status_label(status: str, relation: str = "==") -> str:
     """A status in words: a one-sided relation that holds is "Consistent" (csprp 0, ncmd 55 do not agree); JSON keeps
     the status value itself ("agree"), a contract."""
-    if status == "agree" and relation in ONE_SIDED:
+    if status == Status.AGREE and relation in ONE_SIDED:
         return CONSISTENT
     return STATUS_LABELS[status]
 
@@ -317,3 +318,5 @@ class ReportView:
     files_summary: str = ""
     gaps: tuple[tuple[str, str], ...] = ()  # deaths one source has and another lacks: (label, sentence), blocking first
     source_kinds: dict[str, str] = field(default_factory=dict)  # source name -> "SSDA903 return (ssda903)"
+    # configured sources compared with no other (a note, never a failure): (source, why in words)
+    not_compared: tuple[tuple[str, str], ...] = ()

@@ -89,7 +89,9 @@ def test_a_failed_warning_check_is_a_passing_case_with_a_warning_property_and_sy
     assert _warning(case) == "7 records: death at age 18 or over"
     assert case.findtext("system-out") == "warning: 7 records: death at age 18 or over\nC0\nC1\nC2\nC3\nC4\nC5\nC6"
     assert [child.tag for child in case] == ["properties", "system-out"]  # the order JUnit readers expect
-    assert list(_case(xml, "age.negative")) == []  # a clean pass says nothing
+    clean = _case(xml, "age.negative")  # a clean pass says nothing but its key (issue 23)
+    assert [child.tag for child in clean] == ["properties"] and clean.find("system-out") is None
+    assert [(p.get("name"), p.get("value")) for p in clean.iter("property")] == [("key", "check/cin/age.negative")]
     assert ET.fromstring(xml).find("testsuite").get("failures") == "0"  # type: ignore[union-attr]
 
 
