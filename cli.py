@@ -24,7 +24,7 @@ from .cli_history import history
 from .cli_options import OutputsCommand, disclosure_options, history_options, validating
 from .cli_revisions import revisions
 from .environment import prepare, report
-from .errors import EXIT_BAD_INPUT, EXIT_CHECKS_FAILED, EXIT_OK, ChecksFailed, TriangulateError, UsageError, system_fault
+from .errors import EXIT_BAD_INPUT, EXIT_CHECKS_FAILED, EXIT_OK, ChecksFailed, Stopped, TriangulateError, UsageError, system_fault
 from .lifecycle import install_handlers, stop_behind
 from .pipeline.progress import Progress
 from .text import UNDECODED_BYTES, printable
@@ -284,13 +284,16 @@ def _interrupted(error: BaseException | None = None) -> NoReturn:
 
 def main(argv: list[str] | None = None) -> None:
     """The one place where exceptions become exit codes."""
-    from .lifecycle import finishing
+    from .lifecycle import finishing, stop_late
 
     install_handlers()  # SIGTERM and SIGHUP stop the run as Ctrl-C does, from here to the exit (lifecycle.py)
     try:
         _main(argv)
     finally:
-        finishing()  # a signal after the exit code is decided: that signal's code and line, no shutdown traceback
+        try:
+            finishing()  # a signal after the exit code is decided: that signal's code and line, no shutdown traceback
+        except Stopped as stopped:  # it came as the command finished, before the handlers were swapped
+            stop_late(stopped.signum, None)
 
 
 def _main(argv: list[str] | None) -> None:

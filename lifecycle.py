@@ -77,7 +77,7 @@ def install_handlers() -> None:
     _stopping = None  # a new command (a test may run several in one process)
     for signum in HANDLED:
         current = signal.getsignal(signum)
-        if current in (signal.SIG_DFL, signal.default_int_handler, _stop, _stop_late):
+        if current in (signal.SIG_DFL, signal.default_int_handler, _stop, stop_late):
             signal.signal(signum, _stop)
 
 
@@ -149,7 +149,7 @@ class DeferredSignals:
 
 
 
-def _stop_late(signum: int, frame: FrameType | None) -> None:
+def stop_late(signum: int, frame: FrameType | None) -> None:
     """A signal once the command has finished its work: no frame is left for `Stopped` to unwind (the interpreter
     is shutting down, where a raise prints a traceback), so the one line and the code, at once."""
     with contextlib.suppress(Exception):
@@ -164,9 +164,15 @@ def finishing() -> None:
     own code and line, never a traceback from the shutdown."""
     if threading.current_thread() is not threading.main_thread():
         return
-    for signum in HANDLED:
-        if signal.getsignal(signum) is _stop:
-            signal.signal(signum, _stop_late)
+    # Held while the handlers are swapped, so a signal arriving now waits and reaches `stop_late`, never `_stop`
+    # half-way through the swap (which raised Stopped from here, as a traceback).
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, HANDLED)
+    try:
+        for signum in HANDLED:
+            if signal.getsignal(signum) is _stop:
+                signal.signal(signum, stop_late)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 def stop_behind(error: BaseException | None) -> Stopped | None:
