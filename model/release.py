@@ -5,13 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from .changes import Changes
 from .checks import InputFile, SourceResult
 from .reconciliation import ReconcileResult
-
-if TYPE_CHECKING:
-    from .memory import Changes
 
 # What gates each command: `check` and `run` gate on the checks (and `run` on the comparisons too);
 # `reconcile` gates on the comparisons alone.

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 
 from ..domain.geography import ENGLAND, ENGLAND_CODE, la_name
 from ..domain.status import Status
-from ..model.memory import Changes
+from ..model.changes import Changes
 from ..model.reconciliation import Bridge, BridgeStep
 from ..model.release import Release
 from .disclosure import Cell, Disclosure

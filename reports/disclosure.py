@@ -23,7 +23,7 @@ from typing import NamedTuple
 from ..domain.geography import ENGLAND
 from ..domain.intervals import SUPPRESSED, Interval
 from ..errors import UsageError
-from ..model.memory import Changes
+from ..model.changes import Changes
 from ..model.reconciliation import Comparison, Unmatched
 from ..model.release import Release
 

@@ -10,7 +10,7 @@ from ..domain.cells import in_words
 from ..domain.geography import ENGLAND, ENGLAND_CODE, la_label, place_of
 from ..domain.intervals import Interval
 from ..domain.periods import Period
-from ..model.memory import Changes
+from ..model.changes import Changes
 from ..model.rates import Contrast, Rate
 from ..model.reconciliation import ReconcileResult
 from .disclosure import Cell, Disclosure

@@ -6,9 +6,9 @@ import datetime as dt
 import functools
 import json
 import multiprocessing
-from collections.abc import Callable
 import random
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 

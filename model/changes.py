@@ -1,0 +1,144 @@
+"""Stage 5, changes: what changed between two runs of the history, typed (model/memory.py makes them).
+
+Kept apart from memory.py so that a Release can carry its changes since the last release without a circle.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from ..domain.geography import place_of
+from ..domain.identity import SeriesKey
+from ..domain.intervals import Interval
+from ..domain.status import Status, blocks_release
+
+
+@dataclass(frozen=True)
+class RunRef:
+    run_id: int
+    release: str
+    started_at: dt.datetime
+    command: str
+    passed: bool | None = None  # the run's own gate, as recorded
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"run_id": self.run_id, "release": self.release, "started_at": self.started_at.isoformat(),
+                **({"passed": self.passed} if self.passed is not None else {})}  # fmt: skip
+
+
+# --- what changed ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CheckChange:
+    key: str
+    source: str
+    check_id: str
+    old_failed: int | None
+    new_failed: int | None
+    change: str  # new, fixed, worse, better, changed or absent
+    new_record_ids: tuple[str, ...]  # the newer run's records failing now and not before (its record ids where known)
+    fixed_record_ids: tuple[str, ...]  # person keys of records failing before and not now
+    blocks: bool  # new or worse, and the check blocks a release now
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "source": self.source, "id": self.check_id, "old_failed": self.old_failed,
+                "new_failed": self.new_failed, "change": self.change, "new_record_ids": list(self.new_record_ids),
+                "fixed_record_ids": list(self.fixed_record_ids)}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ComparisonChange:
+    key: str
+    series: SeriesKey
+    period: str
+    old_status: Status | None
+    new_status: Status | None
+
+    @property
+    def geography(self) -> str:
+        """The place as comparisons name it (England or a region by name, an LA by its code)."""
+        return place_of(self.series.geography)
+
+    @property
+    def blocks(self) -> bool:
+        return self.new_status is not None and blocks_release(self.new_status) and self.old_status != self.new_status
+
+    def to_dict(self) -> dict[str, Any]:
+        s = self.series
+        return {"key": self.key, "measure": s.measure, "period": self.period, "geography": self.geography,
+                "geography_code": s.geography, "left": s.left, "right": s.right,
+                "old_status": self.old_status, "new_status": self.new_status}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class FigureRevision:
+    source: str
+    measure: str
+    period: str
+    geography: str
+    old: Interval | None
+    new: Interval | None
+    beyond_tolerance: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"source": self.source, "measure": self.measure, "period": self.period, "geography": place_of(self.geography),
+                "geography_code": self.geography, "old": _plain(self.old), "new": _plain(self.new), "beyond_tolerance": self.beyond_tolerance}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ReleaseFigure:
+    """A release's figure for a measure and source: its latest run's value per 12 months for its latest period."""
+
+    run_id: int
+    release: str
+    measure: str
+    source: str
+    period: str
+    per_12_months: Interval | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"run_id": self.run_id, "release": self.release, "measure": self.measure, "source": self.source,
+                "period": self.period, "per_12_months": _plain(self.per_12_months)}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What changed between two runs. `passed` is about the changes only: nothing newly blocking or worse, no new
+    discrepancy, no published figure revised beyond the tolerance."""
+
+    older: RunRef
+    newer: RunRef
+    checks: tuple[CheckChange, ...] = ()
+    comparisons: tuple[ComparisonChange, ...] = ()
+    published: tuple[FigureRevision, ...] = ()
+    across_releases: tuple[ReleaseFigure, ...] = ()
+
+    @property
+    def passed(self) -> bool:
+        return (not any(c.blocks for c in self.checks) and not any(c.blocks for c in self.comparisons)
+                and not any(p.beyond_tolerance for p in self.published))  # fmt: skip
+
+    @property
+    def nothing(self) -> bool:
+        return not (self.checks or self.comparisons or self.published)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {"from": self.older.to_dict(), "to": self.newer.to_dict(), "checks": [c.to_dict() for c in self.checks],
+               "comparisons": [c.to_dict() for c in self.comparisons], "published": [p.to_dict() for p in self.published],
+               "passed": self.passed}  # fmt: skip
+        if self.across_releases:
+            out["across_releases"] = [f.to_dict() for f in self.across_releases]
+        return out
+
+
+def _plain(value: Interval | None) -> list[float | int | None] | None:
+    if value is None:
+        return None
+    ends = (value.low, None if math.isinf(value.high) else value.high)
+    return [int(v) if v is not None and float(v).is_integer() else v for v in ends]
+
+
