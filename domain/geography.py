@@ -1,11 +1,14 @@
-"""LA codes: DfE returns carry the 3-digit old_la_code, other sources the ONS new_la_code."""
+"""LA codes (DfE returns carry the 3-digit old_la_code, other sources the ONS new_la_code) and the one geography
+hierarchy: England = its regions, London = Inner + Outer London, a region = its LAs."""
 
 from __future__ import annotations
 
 import re
 from functools import cache, lru_cache
 from importlib import resources
+from typing import Literal
 
+import numpy as np
 import pandas as pd
 
 ONS_LA_PATTERN = r"E(06|07|08|09|10)\d{6}"  # unitary, district, metropolitan, London borough, county
@@ -23,14 +26,28 @@ def is_ons_la_code(codes: pd.Series) -> pd.Series:
     """Shaped as an ONS LA code and on the shipped LA list (la_codes.csv)."""
     text = codes.astype("string").str.strip()
     shaped = text.str.fullmatch(ONS_LA_PATTERN).fillna(False).astype(bool)
-    return shaped & text.isin(set(la_lookup()["new_la_code"])).fillna(False).astype(bool)
+    return shaped & text.isin(known_la_codes("ons")).fillna(False).astype(bool)
+
+
+@cache
+def known_la_codes(kind: Literal["any", "dfe", "ons"] = "any") -> frozenset[str]:
+    """THE known LA codes: those on the shipped LA list, "dfe" (3-digit old_la_code), "ons" (new_la_code) or "any"."""
+    lookup = la_lookup()
+    columns = {"dfe": ["old_la_code"], "ons": ["new_la_code"], "any": ["old_la_code", "new_la_code"]}[kind]
+    return frozenset(code for column in columns for code in lookup[column])
 
 
 def is_known_la(code: str) -> bool:
     """An LA code of either kind (DfE's 3-digit old_la_code or the ONS code) on the shipped LA list."""
-    lookup = la_lookup()
-    text = str(code).strip()
-    return text in set(lookup["new_la_code"]) or text in set(lookup["old_la_code"])
+    return str(code).strip() in known_la_codes()
+
+
+def is_known_la_code(codes: pd.Series) -> pd.Series:
+    """`is_known_la` of each code (stripped; missing is False). Each distinct code is looked at once: a national
+    extract repeats some 150 codes."""
+    positions, distinct = pd.factorize(codes, use_na_sentinel=True)
+    known = pd.Index(distinct).astype("string").str.strip().isin(known_la_codes())
+    return pd.Series(np.append(known, False)[positions], index=codes.index, dtype=bool)  # -1 (missing): the last
 
 
 @lru_cache(maxsize=1)
@@ -46,11 +63,69 @@ def la_field(field: str) -> dict[str, str]:
     return dict(zip(lookup["new_la_code"], lookup[field], strict=True))
 
 
+# THE geography hierarchy (issue 23): derived once, here, from the shipped LA list; the reconciliation's counts,
+# the published coherence checks and the suppression's differencing all read it.
+
+
+@cache
+def _parts() -> dict[str, tuple[str, ...]]:
+    """England = its nine regions (London one of them); London = Inner + Outer London; a region (Inner and Outer London
+    too, where the lookup places each London borough) = its LAs' ONS codes, sorted."""
+    lookup = la_lookup()
+    las = {str(region): tuple(sorted(codes)) for region, codes in lookup.groupby("region_name")["new_la_code"]}
+    regions = tuple(sorted((set(las) - set(LONDON_PARTS)) | {LONDON}))
+    return {ENGLAND: regions, LONDON: LONDON_PARTS, **las}
+
+
+@cache
+def _parents() -> dict[str, str]:
+    return {part: whole for whole, parts in _parts().items() for part in parts}
+
+
+def parts_of(place: str) -> tuple[str, ...]:
+    """A place's parts one level down: England's nine regions, London's Inner and Outer London, a region's LAs
+    (sorted ONS codes); none for an LA or a place the hierarchy does not know."""
+    return _parts().get(place, ())
+
+
+def parent_of(place: str) -> str | None:
+    """The place one level up: an LA's region (Inner or Outer London for a London borough), London for Inner or Outer
+    London, England for a region; None for England and for a place the hierarchy does not know."""
+    return _parents().get(place)
+
+
+def ancestors_of(place: str) -> tuple[str, ...]:
+    """Every place above, nearest first: a London borough's are Inner or Outer London, London and England."""
+    above: list[str] = []
+    while (up := parent_of(above[-1] if above else place)) is not None:
+        above.append(up)
+    return tuple(above)
+
+
+@cache
+def las_in(place: str) -> frozenset[str]:
+    """Every LA (ONS code) a place holds at any depth: England's are the whole shipped list; an LA holds itself."""
+    if place in known_la_codes("ons"):
+        return frozenset({place})
+    return frozenset(la for part in parts_of(place) for la in las_in(part))
+
+
 @cache
 def region_las() -> dict[str, frozenset[str]]:
-    """Each region (as `region_of` names it: Inner and Outer London apart) -> its LAs' ONS codes."""
-    lookup = la_lookup()
-    return {str(region): frozenset(codes) for region, codes in lookup.groupby("region_name")["new_la_code"]}
+    """Each region whose parts are LAs (as `region_of` names it: Inner and Outer London apart), by name -> its LAs."""
+    return {region: frozenset(las) for region, las in _parts().items() if region not in (ENGLAND, LONDON)}
+
+
+# A regional figure's whole by its ONS code's type where it has one: a region (E12) is England's part, Inner or Outer
+# London (E13) London's; a code of another type is no part of either.
+_WHOLE_OF_CODE_TYPE = {"E12": ENGLAND, "E13": LONDON}
+
+
+def wholes_of_regions(places: pd.Series, codes: pd.Series) -> pd.Series:
+    """The whole each regional place is a part of (England, or London for Inner and Outer London), by its ONS code's
+    type (`codes`, "" where none), else by its name; <NA> where it is neither's part."""
+    by_name = {part: whole for whole in (ENGLAND, LONDON) for part in parts_of(whole)}
+    return codes.str[:3].map(_WHOLE_OF_CODE_TYPE).where(codes != "", places.map(by_name))
 
 
 ENGLAND_CODE = "E92000001"
@@ -127,10 +202,11 @@ def level_of(geography: str) -> str:
 
 
 def region_of(ons_codes: pd.Series) -> pd.Series:
+    """Each LA's region (`parent_of`, vectorised: Inner or Outer London for a London borough); <NA> for no LA."""
     return ons_codes.map(la_field("region_name"))
 
 
 def london_of(regions: pd.Series) -> pd.Series:
-    """London where a region (as `region_of` names it) is Inner or Outer London, else <NA>: a second region key,
-    so a record source is counted for London as well as for its two parts."""
-    return regions.where(regions.isin(LONDON_PARTS)).map(lambda _: LONDON, na_action="ignore")
+    """The whole above a region that is not England (London for Inner or Outer London), else <NA>: a second region
+    key, so a record source is counted for London as well as for its two parts."""
+    return regions.map(_parents()).where(lambda above: above != ENGLAND)

@@ -17,6 +17,7 @@ from ..domain.geography import ENGLAND_CODE
 from ..domain.identity import PersonKeyer, SeriesKey, key_parts
 from ..domain.intervals import Interval
 from ..domain.status import Status, blocks_release
+from ..domain.tolerance import Tolerance
 from .changes import (
     Changes,
     CheckChange,
@@ -136,26 +137,17 @@ def _revisions(old: tuple[RememberedFigure, ...], new: tuple[RememberedFigure, .
     before = {(f.source, f.measure, f.period, f.geography): f.value for f in old if f.published}
     after = {(f.source, f.measure, f.period, f.geography): f.value for f in new if f.published}
     return tuple(
-        FigureRevision(*key, before[key], after[key], _moved_beyond(before[key], after[key], tolerance))
+        FigureRevision(*key, before[key], after[key], Tolerance(abs=tolerance).ends_moved_beyond(_ends(before[key]), _ends(after[key])))
         for key in sorted(before.keys() & after.keys())
         if before[key] != after[key]
     )
 
 
-def _moved_beyond(a: Interval | None, b: Interval | None, tolerance: float) -> bool:
-    """TEMP until domain/tolerance.py: whether an interval's ends moved by more than the tolerance (an end that
-    appears or disappears moves infinitely)."""
-    if (a is None) != (b is None):
-        return True
-    if a is None or b is None:
-        return False
-    moved = 0.0
-    for x, y in ((a.low, b.low), (a.high, b.high)):
-        if math.isinf(x) != math.isinf(y):
-            return True
-        if not math.isinf(x):
-            moved = max(moved, abs(x - y))
-    return moved > tolerance
+def _ends(value: Interval | None) -> tuple[float | None, float | None]:
+    """An interval as its two ends: None low is not available, None high is no upper bound."""
+    if value is None:
+        return None, None
+    return value.low, None if math.isinf(value.high) else value.high
 
 
 # --- the memory a run reads before it reconciles ---------------------------------------------------------------------

@@ -6,10 +6,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..domain.identity import ComparisonKey
+from ..domain.geography import place_code
+from ..domain.identity import ComparisonKey, SeriesKey
 from ..domain.intervals import Interval
 from ..domain.periods import Period
 from ..domain.status import COMPARISON_STATUSES, Status, blocks_release
+from ..domain.tolerance import Tolerance  # the one tolerance formula
+from .missing import GAP_KINDS as GAP_KINDS
+from .missing import EmptyComparison, MissingDeaths, NotCompared
 from .rates import Contrast, Rate
 
 STATUSES = COMPARISON_STATUSES
@@ -33,11 +37,12 @@ def status_of(difference: Interval, left: Interval, right: Interval, relation: s
     else:
         gap = max(0.0, difference.low)
         exact_agreement = difference.high <= 0
-    scale = max(left.midpoint, right.midpoint, 0.0)
-    allowed = max(tolerance.get("abs", 0.0), tolerance.get("rel", 0.0) * scale)
     if gap == 0 and (exact_agreement or not (left.is_exact and right.is_exact)):
-        return "agree"
-    return "within_tolerance" if gap <= allowed else "discrepancy"
+        return Status.AGREE
+
+    # The scale of a relative tolerance: the larger of the two compared figures (their midpoints), at least 0.
+    beyond = Tolerance.of(tolerance).exceeded_by(gap, scale=max(left.midpoint, right.midpoint, 0.0))
+    return Status.DISCREPANCY if beyond else Status.WITHIN_TOLERANCE
 
 
 @dataclass(frozen=True)
@@ -99,6 +104,13 @@ class Comparison:
     period_shifts: int = 0
 
     @property
+    def identity(self) -> ComparisonKey:
+        """Its key: as reconcile made it from the sources' ids, else (a comparison made by hand) from their names."""
+        if self.key is not None:
+            return self.key
+        return SeriesKey(self.measure, place_code(self.geography), self.left, self.right).at(Period.from_iso(self.period))
+
+    @property
     def failed(self) -> bool:
         return blocks_release(self.status)
 
@@ -112,7 +124,7 @@ class Comparison:
             return value.to_list() if value is not None else None
 
         return {
-            **({"key": self.key.text} if self.key is not None else {}),
+            "key": self.identity.text,
             "measure": self.measure,
             "period": self.period,
             "period_label": self.period_label,
@@ -183,57 +195,6 @@ class Unmatched:
         }
         if self.withheld_counts is not None:
             out["record_ids_withheld"] = dict(zip(("only_left", "only_right", "period_shifts"), self.withheld_counts, strict=True))
-        return out
-
-
-# What linkage found for a death one source has and the other's count of the measure lacks.
-GAP_KINDS = {  # kind -> what it says of one death, and of several
-    "absent": ("has no record in", "have no record in"),  # a discrepancy whatever the count tolerance says
-    "other_status": ("is recorded under another status or measure in", "are recorded under another status or measure in"),
-    "other_period": ("is recorded in another period in", "are recorded in another period in"),  # a period shift
-    "other_la": ("is recorded under another LA in", "are recorded under another LA in"),  # placed out of area, say
-}
-
-
-@dataclass(frozen=True)
-class MissingDeaths:
-    """Deaths of one measure, period and place that `source` has and `absent_from` does not count, by what linkage found.
-
-    Only the side the relation expects to be contained is sorted: for `a >= b`, b's deaths missing from a.
-    """
-
-    measure: str
-    period: str
-    period_label: str
-    geography: str  # the deaths' LA (ONS code), or England where a death has no LA
-    source: str
-    absent_from: str
-    kind: str  # a key of GAP_KINDS: absent, other_status, other_period, other_la
-    record_ids: tuple[str, ...]
-    severity: str  # absent: the measure's `missing:` (error or warning); the other kinds: note
-    withheld_count: int | None = None  # set when the record ids are withheld (--publish)
-    key: str = ""  # domain/identity.py missing_key
-
-    @property
-    def count(self) -> int:
-        return self.withheld_count if self.withheld_count is not None else len(self.record_ids)
-
-    @property
-    def status(self) -> Status:
-        """Deaths missing are a failure of the measure's containment; sorted elsewhere (another status, period or
-        LA) they are a note, which never blocks."""
-        return Status.FAILED
-
-    @property
-    def gating(self) -> bool:
-        return blocks_release(self.status, self.severity)
-
-    def to_dict(self) -> dict[str, Any]:
-        out = {**({"key": self.key} if self.key else {}), "measure": self.measure, "period": self.period, "period_label": self.period_label, "geography": self.geography,
-               "source": self.source, "absent_from": self.absent_from, "kind": self.kind, "record_ids": list(self.record_ids),
-               "count": self.count, "severity": self.severity}  # fmt: skip
-        if self.withheld_count is not None:
-            out["record_ids_withheld"] = True
         return out
 
 
@@ -313,44 +274,6 @@ class CoherenceCheck:
             "partial_reason": self.partial_reason,
             "location": self.location,
         }
-
-
-@dataclass(frozen=True)
-class EmptyComparison:
-    """A comparison the measures ask for in which the two sources share no period or geography."""
-
-    measure: str
-    left: str
-    right: str
-    reason: str
-    allowed: bool  # `allow_empty: true` in the config: reported, not gating
-    key: str = ""  # domain/identity.py empty_key
-
-    status = Status.EMPTY
-
-    @property
-    def severity(self) -> str:
-        return "warning" if self.allowed else "error"
-
-    @property
-    def gating(self) -> bool:
-        return blocks_release(self.status, self.severity)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {**({"key": self.key} if self.key else {}), "measure": self.measure, "left": self.left,
-                "right": self.right, "reason": self.reason, "allowed": self.allowed}  # fmt: skip
-
-
-@dataclass(frozen=True)
-class NotCompared:
-    """A configured source that no measure compares with another: checked, but in no comparison. A note, not a
-    failure (a run may check a source alone), so that nothing configured goes unmentioned."""
-
-    source: str
-    reason: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"source": self.source, "reason": self.reason}
 
 
 @dataclass(frozen=True)

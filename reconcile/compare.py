@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from ..domain.geography import ENGLAND, level_of
 from ..domain.intervals import Interval
 from ..domain.periods import Period
+from ..domain.status import Status
 from ..model.reconciliation import Comparison, compared_pair, status_of
 from .measures import CompareSpec, Measure, Values
 
@@ -58,7 +59,7 @@ def _compare(measure: Measure, spec: CompareSpec, left: str, right: str, lp: Per
              left_value: Interval | None, right_value: Interval | None) -> Comparison:  # fmt: skip
     left_rate = left_value.scale(12 / lp.months) if left_value else None
     right_rate = right_value.scale(12 / rp.months) if right_value else None
-    status, difference = "not_comparable", None
+    status, difference = Status.NOT_COMPARABLE, None
     if left_value is not None and right_value is not None:
         compared_left, compared_right = compared_pair(left_value, right_value, lp.months, rp.months)
         difference = compared_left - compared_right

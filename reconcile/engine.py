@@ -15,10 +15,9 @@ from ..domain.geography import (
     ENGLAND,
     GEOGRAPHY_LEVELS,
     LONDON,
-    LONDON_PARTS,
     covers_every,
     la_label,
-    la_lookup,
+    las_in,
     london_of,
     region_las,
     region_of,
@@ -43,6 +42,7 @@ from .compare import compare_pair
 from .keys import with_keys
 from .measures import CompareSpec, Measure, Values, selected_sources, sources_named
 from .missing import missing_deaths
+from .not_compared import not_compared
 from .published import PublishedSource, published_values, selection_problem
 from .rates import contrasts_for, rates_for
 from .trends import names_with_values, national_series, trend_flag
@@ -116,6 +116,7 @@ def reconcile(
         rates=tuple(found.rates),
         contrasts=tuple(found.contrasts),
         missing=tuple(found.missing),
+        not_compared=not_compared(measures, kinds, found.comparisons, found.empty),
     )
     return with_keys(result, source_ids or {})
 
@@ -314,7 +315,7 @@ def _counts_at(records: pd.DataFrame, period: Period, las: frozenset[str] | None
     """A return of some LAs in a period: its deaths at each of them, zero included, and at a region only where it
     covers every LA of the region; England's figure only where it covers every LA (`las` None). Deaths given another
     LA are not its own."""
-    covered = frozenset(la_lookup()["new_la_code"]) if las is None else las
+    covered = las_in(ENGLAND) if las is None else las
     inside = period.contains(records["date_of_death"])
     mine = records.loc[inside & records["la_code"].isin(covered)]
     values: Values = {(period, ENGLAND): Interval.exact(int(inside.sum()))} if las is None else {}
@@ -322,8 +323,7 @@ def _counts_at(records: pd.DataFrame, period: Period, las: frozenset[str] | None
         counts = mine["la_code"].value_counts()
         values.update({(period, la): Interval.exact(int(counts.get(la, 0))) for la in sorted(covered)})
     if "region" in levels:
-        whole = [region for region, codes in region_las().items() if covers_every(codes, covered)]
-        whole += [LONDON] if all(part in whole for part in LONDON_PARTS) else []
+        whole = [region for region in (*region_las(), LONDON) if covers_every(las_in(region), covered)]
         regions = region_of(mine["la_code"])
         counts = pd.concat([regions, london_of(regions)]).value_counts()  # London is Inner + Outer London, as in _counts
         values.update({(period, region): Interval.exact(int(counts.get(region, 0))) for region in whole})

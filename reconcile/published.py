@@ -12,7 +12,17 @@ import pandas as pd
 
 from ..canonical.published import CODE, GEOGRAPHY, LEVEL, PERIOD, PublishedSettings, cell_keys, disagreeing
 from ..domain.cells import in_words, readings, tally
-from ..domain.geography import ENGLAND, LONDON, LONDON_PARTS, PUBLISHED_LEVELS, la_field, la_label, la_lookup
+from ..domain.geography import (
+    ENGLAND,
+    LONDON,
+    PUBLISHED_LEVELS,
+    la_label,
+    las_in,
+    parts_of,
+    region_las,
+    region_of,
+    wholes_of_regions,
+)
 from ..domain.intervals import SUPPRESSED, Interval
 from ..model.reconciliation import CoherenceCheck
 from ..schemas.base import FILE_COLUMN, LINE_COLUMN
@@ -130,17 +140,14 @@ def coherence(name: str, measure: str, source: PublishedSource, filters: Mapping
     figures["low"] = figures["low"].where(~unknown, 0.0)
     figures["high"] = figures["high"].where(~unknown, math.inf)
     figures["location"] = figures[FILE_COLUMN].astype(str) + ":" + figures[LINE_COLUMN].astype("Int64").astype(str)
-    lookup = la_lookup()
-    # The LA lookup places London's boroughs in Inner or Outer London; England's nine regions have London itself.
-    regions = (set(lookup["region_name"]) - set(LONDON_PARTS)) | {LONDON}
     level, place = figures[LEVEL], figures[GEOGRAPHY]
     code = figures[CODE].astype("string").fillna("")
     local, regional = level == "local authority", level == "regional"
-    to_london = regional & (code.str.startswith("E13") | ((code == "") & place.isin(LONDON_PARTS)))
-    to_england = regional & ~to_london & (code.str.startswith("E12") | ((code == "") & place.isin(regions)))
-    # A regional grouping the hierarchy does not know is neither a whole's part nor summed.
-    part_of = [(local, pd.Series(ENGLAND, index=figures.index)), (local, place.map(la_field("region_name"))),
-               (to_london, pd.Series(LONDON, index=figures.index)), (to_england, pd.Series(ENGLAND, index=figures.index))]  # fmt: skip
+    # Each figure's wholes in the one hierarchy (domain/geography.py): an LA's are England and its region (a London
+    # borough's Inner or Outer London); a region's England, Inner or Outer London's London. A regional grouping the
+    # hierarchy does not know is neither a whole's part nor summed.
+    part_of = [(local, pd.Series(ENGLAND, index=figures.index)), (local, region_of(place)),
+               (regional, wholes_of_regions(place, code))]  # fmt: skip
     columns = [PERIOD, LEVEL, "low", "high", "open", "unknown"]
     parts = pd.concat([figures.loc[mask, columns].assign(whole=whole[mask], order=n) for n, (mask, whole) in enumerate(part_of)])
     parts = parts.loc[parts["whole"].notna()].rename_axis("row").sort_values(["row", "order"], kind="stable")
@@ -152,8 +159,9 @@ def coherence(name: str, measure: str, source: PublishedSource, filters: Mapping
     wholes = dict(
         zip(keys, zip(found["low"], found["high"], found["location"], found["open"], found["unknown"], strict=True), strict=True)
     )
-    expected = {(ENGLAND, "regional"): len(regions), (ENGLAND, "local authority"): len(lookup), (LONDON, "regional"): 2}
-    expected |= {(region, "local authority"): count for region, count in lookup["region_name"].value_counts().items()}
+    expected = {(ENGLAND, "regional"): len(parts_of(ENGLAND)), (ENGLAND, "local authority"): len(las_in(ENGLAND)),
+                (LONDON, "regional"): len(parts_of(LONDON))}  # fmt: skip
+    expected |= {(region, "local authority"): len(las) for region, las in region_las().items()}
     out: list[CoherenceCheck] = []
     for (period, whole_place, part_level), low, high, count, open_parts, unknown_parts in zip(
         sums.index, sums["low"], sums["high"], sums["count"], sums["open"], sums["unknown"], strict=True

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ..domain.cells import cell_bounds, read_cells
+from ..domain.tolerance import Tolerance
 from ..model.revisions import CellRevision, RevisionStats
 from .vintages import Lineup
 
@@ -69,7 +70,8 @@ def _indicator(both: pd.DataFrame, keys: list[str], indicator: str, bases: pd.Se
     change = new_number - old_number
     with np.errstate(divide="ignore", invalid="ignore"):
         relative = np.where(old_number != 0, change / old_number, np.nan)
-    exceeds = (np.abs(change) > tolerance.get("abs", 0.0)) & ~(np.abs(np.nan_to_num(relative, nan=np.inf)) <= tolerance.get("rel", 0.0))
+    # The one tolerance formula: a revision's relative tolerance is measured against the old value (0: abs only).
+    exceeds = Tolerance.of(tolerance).exceeded(change, old_number)
     beyond = (kind != "") & ((kind != "revised") | exceeds)
     old_low, old_high = cell_bounds(old_cells, bases)
     new_low, new_high = cell_bounds(new_cells, bases)

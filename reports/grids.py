@@ -10,7 +10,7 @@ import re
 from collections.abc import Mapping, Sequence
 
 from ..canonical.registry import kind_display
-from ..domain.geography import ENGLAND, LONDON, LONDON_PARTS, la_field, la_label, la_name
+from ..domain.geography import ENGLAND, ancestors_of, known_la_codes, la_field, la_label, la_name
 from ..domain.intervals import Interval
 from ..model.rates import Rate
 from ..model.reconciliation import Bridge, Comparison, ReconcileResult, SeriesPoint
@@ -81,11 +81,11 @@ def grid_places(result: ReconcileResult, measure: str, sources: Sequence[str],
 
 
 def _widest(places: set[str]) -> tuple[str, ...]:
-    """The regions among these places, then the LAs no region among them holds (London holds Inner and Outer London's)."""
-    regions = la_field("region_name")  # LA -> its region (a London borough's: Inner or Outer London)
-    wide = {g for g in places if g not in regions}
-    covered = wide | (set(LONDON_PARTS) if LONDON in wide else set())
-    return tuple(sorted(wide)) + tuple(sorted(g for g in places if g in regions and regions[g] not in covered))
+    """The regions among these places, then the LAs no region among them holds (London holds Inner and Outer London's):
+    an LA is held where any place above it in the one hierarchy is among them (England never is: see grid_places)."""
+    las = known_la_codes("ons")
+    wide = {g for g in places if g not in las}
+    return tuple(sorted(wide)) + tuple(sorted(g for g in places if g in las and wide.isdisjoint(ancestors_of(g))))
 
 
 def places_words(places: Sequence[str]) -> str:

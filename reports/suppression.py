@@ -49,9 +49,10 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..domain.geography import ENGLAND, LONDON, LONDON_PARTS, la_field, level_of
+from ..domain.geography import ENGLAND, LONDON, las_in, level_of, parts_of, region_las
 from ..domain.intervals import Interval
 from ..domain.periods import Period
+from ..domain.status import Status
 from ..model.reconciliation import ReconcileResult
 from ..model.release import Release
 from .disclosure import Cell, Disclosure, is_small, pair_source, total_cell
@@ -158,9 +159,7 @@ class _Suppression:
         self.equations.append(_Equation(kind, tuple(terms), tuple(tiers)))
 
     def _hierarchies(self) -> None:
-        region_of = la_field("region_name")
-        regions = sorted(set(region_of.values()))
-        top = [r for r in regions if r not in LONDON_PARTS] + [LONDON]
+        """(c), in the one hierarchy (domain/geography.py)."""
         places: dict[tuple[str, str, str], set[str]] = defaultdict(set)
         for cell, figure in self.figures.items():
             if cell.figure == "value" and not figure.public and not figure.virtual:
@@ -170,12 +169,13 @@ class _Suppression:
             def at(place: str, source: str = source, measure: str = measure, period: str = period) -> Cell:
                 return Cell(source, measure, period, place)
 
-            las = sorted(g for g in present if g in region_of)
-            for region in regions:
-                self.equation("hierarchy", at(region), [(at(la), 0) for la in las if region_of[la] == region], "no LA")
-            self.equation("hierarchy", at(LONDON), [(at(part), 0) for part in LONDON_PARTS], "no part")
-            wholes = [r for r in (top if LONDON in present else [*top[:-1], *LONDON_PARTS]) if r in present]
-            parts = wholes or las
+            for region in region_las():  # Inner and Outer London apart
+                self.equation("hierarchy", at(region), [(at(la), 0) for la in parts_of(region) if la in present], "no LA")
+            self.equation("hierarchy", at(LONDON), [(at(part), 0) for part in parts_of(LONDON)], "no part")
+            # England's regions, London by its two parts where the source has no London figure; else its LAs.
+            london = (LONDON,) if LONDON in present else parts_of(LONDON)
+            regions = [r for whole in parts_of(ENGLAND) for r in (london if whole == LONDON else (whole,))]
+            parts = [r for r in regions if r in present] or sorted(present & las_in(ENGLAND))
             self.equation("hierarchy", at(ENGLAND), [(at(p), 0) for p in parts], "no region")
 
     def _bridges(self, result: ReconcileResult) -> None:
@@ -203,7 +203,7 @@ class _Suppression:
     def _agreements(self, result: ReconcileResult) -> None:
         agree: dict[Cell, set[Cell]] = defaultdict(set)
         for c in result.comparisons:
-            if c.relation != "==" or c.status != "agree" or c.left_value is None or c.right_value is None:
+            if c.relation != "==" or c.status != Status.AGREE or c.left_value is None or c.right_value is None:
                 continue
             left, right = (
                 Cell(c.left, c.measure, c.left_period, c.geography),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..domain.definitions import GENDER_CURRENT_CODES, LETTERS_OR_NUMBERS
-from ..domain.geography import la_lookup
+from ..domain.geography import is_known_la_code
 from .base import FieldSpec, RuleRegistry, TableSpec
 
 CLOSURE_REASONS = tuple(f"RC{n}" for n in range(1, 10))
@@ -18,10 +18,7 @@ rules = RuleRegistry("cin")
 @rules.register("invalid.LEA", "the header's LEA is neither a 3-digit DfE nor an ONS code of an English LA on the shipped list")
 def _known_lea(frame: pd.DataFrame) -> pd.Series:
     # Every row of a file carries its header's LEA: each is named, as each death would lose its LA.
-    lookup = la_lookup()
-    known = set(lookup["old_la_code"]) | set(lookup["new_la_code"])
-    lea = frame["LEA"]  # categorical from the reader: isin looks at each distinct code once
-    return lea.isna() | lea.isin(known)
+    return frame["LEA"].isna() | is_known_la_code(frame["LEA"])  # each distinct code looked at once
 
 
 @rules.register("missing.sex", "neither GenderCurrent nor Sex is recorded")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..domain.definitions import LETTERS_OR_NUMBERS
-from ..domain.geography import la_lookup
+from ..domain.geography import is_known_la_code
 from .base import FieldSpec, RuleRegistry, TableSpec, duplicated_ids
 
 REASON_EPISODE_CEASED = (
@@ -23,9 +23,7 @@ episode_rules = RuleRegistry("ssda903 episodes")
 def _known_la(frame: pd.DataFrame) -> pd.Series:
     if LA_COLUMN not in frame:
         return pd.Series(True, index=frame.index)
-    lookup = la_lookup()
-    known = set(lookup["old_la_code"]) | set(lookup["new_la_code"])
-    return frame[LA_COLUMN].isna() | frame[LA_COLUMN].astype("string").str.strip().isin(known).fillna(False)
+    return frame[LA_COLUMN].isna() | is_known_la_code(frame[LA_COLUMN])
 
 
 @header_rules.register("duplicate.record", "CHILD appears on two header rows")
