@@ -46,6 +46,7 @@ class SourceOptions:
     reference_date: dt.date | None = None
     severity: Mapping[str, str] = field(default_factory=dict)
     coverage: tuple[tuple[dt.date, dt.date], ...] = ()  # declared `coverage:` (domain/periods.py Span); () not declared
+    source_id: str = ""  # its `id:` in the run config, what everything remembered keys on; empty: its name
 
 
 Frames = Mapping[str, pd.DataFrame]  # raw table name -> raw frame of strings with file and line

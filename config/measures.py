@@ -1,10 +1,14 @@
-"""Measures in a run config (or the shipped defaults): parsed, typed and checked against the sources."""
+"""Measures in a run config (or the shipped defaults): read into types and checked against the sources.
+
+Their shape is `schema.json`'s (`$defs/measures`), checked here too, so the shipped defaults and a measure given
+in Python obey the same rules as a run config's `measures:`; what is checked below is what a schema cannot say.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from importlib import resources
 from typing import Any
 
@@ -16,8 +20,6 @@ from ..domain.geography import PUBLISHED_LEVELS
 from ..domain.periods import Period
 from ..errors import ConfigError
 from ..reconcile.measures import (
-    MISSING_SEVERITIES,
-    RELATIONS,
     CompareSpec,
     Measure,
     RateRequest,
@@ -26,13 +28,8 @@ from ..reconcile.measures import (
     sources_named,
     tolerance_levels,
 )
+from .schema import check_shape
 from .selection import where_values
-
-MEASURE_KEYS = {"id", "title", "definition", "period", "select", "compare", "trend", "tolerance", "contrast", "missing"}
-SELECT_KEYS = {"where", "filter", "value", "rate"}
-COMPARE_KEYS = {"left", "right", "relation", "tolerance", "allow_empty", "reason"}
-RATE_KEYS = {"per", "denominator"}
-PERIOD_KEYS = {"start", "end"}
 
 
 def measures_for(node: Any, kinds: Mapping[str, str]) -> tuple[Measure, ...]:
@@ -81,17 +78,9 @@ def default_measures() -> tuple[Measure, ...]:
     return parse_measures(yaml.safe_load(text), "measures.yaml (defaults)")
 
 
-def _period_date(value: Any, where: str) -> dt.date:
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        raise ConfigError(f"{where}: {value!r} is not a YYYY-MM-DD date") from None
-
-
 def tolerance_of(node: Any, where: str) -> dict[str, float]:
-    """The one tolerance rule: abs and rel, each a finite number of at least 0 (measures and `revisions`)."""
+    """The one tolerance rule: abs and rel, each a finite number of at least 0 (measures and `revisions`, which has
+    no schema: hence its checks here)."""
     node = node or {}
     if not isinstance(node, Mapping) or set(node) - {"abs", "rel"}:
         raise ConfigError(f"{where}: tolerance takes abs and rel")
@@ -120,126 +109,65 @@ def tolerances_of(node: Any, where: str) -> dict[str, Mapping[str, float]]:
 def parse_measures(node: Any, origin: str = "") -> tuple[Measure, ...]:
     """`origin` prefixes messages when the path is not added by the caller (the shipped defaults)."""
     prefix = f"{origin}: " if origin else ""
-    if not isinstance(node, Sequence) or isinstance(node, str) or not node:
-        raise ConfigError(f"{prefix}measures must be 'default' or a non-empty list of measures")
+    node = check_shape(node, "measures", at=f"{prefix}measures")  # as the schema sees it: YAML's dates as their text
     measures = []
     seen: set[str] = set()
     for position, item in enumerate(node, start=1):
         where = f"{prefix}measures[{position}]"
-        if not isinstance(item, Mapping) or "id" not in item:
-            raise ConfigError(f"{where} needs an id")
-        unknown = sorted(set(map(str, item)) - MEASURE_KEYS)
-        if unknown:
-            raise ConfigError(f"{where}: unknown key {unknown[0]!r}")
-        measure_id = _text(item["id"], f"{where}.id")
+        measure_id = str(item["id"])
         if measure_id in seen:
             raise ConfigError(f"{where}: measure {measure_id!r} is defined twice")
         seen.add(measure_id)
         period, explicit = _period(item.get("period", "financial_year"), where)
-        select = {_text(source, f"{where}.select"): _selector(spec, f"{where}: select.{source}")
-                  for source, spec in _mapping(item.get("select"), f"{where}.select").items()}  # fmt: skip
-        compares = tuple(_compare(spec, item.get("tolerance"), where) for spec in _list(item.get("compare"), f"{where}.compare"))
-        trend = tuple(_text(s, f"{where}.trend") for s in _list(item.get("trend"), f"{where}.trend"))
-        if trend and len(trend) != 2:
-            raise ConfigError(f"{where}: trend takes exactly two sources")
-        contrast = tuple(_contrast(spec, where) for spec in _list(item.get("contrast"), f"{where}.contrast"))
-        title = _text(item.get("title", measure_id), f"{where}.title")
-        definition = _words(item.get("definition"), f"{where}.definition")
-        missing = item.get("missing", "error")
-        if missing not in MISSING_SEVERITIES:
-            raise ConfigError(f"{where}: missing must be error or warning, not {missing!r}")
-        measures.append(Measure(measure_id, title, period, explicit, select, compares, trend, contrast, definition, missing))
+        selectors = (item.get("select") or {}).items()
+        select = {str(source): _selector(spec, f"{where}: select.{source}") for source, spec in selectors}
+        compares = tuple(_compare(spec, item.get("tolerance"), where) for spec in item.get("compare") or ())
+        trend = tuple(str(name) for name in item.get("trend") or ())
+        contrast = tuple((str(spec["left"]), str(spec["right"])) for spec in item.get("contrast") or ())
+        title = item.get("title", measure_id)
+        measures.append(Measure(measure_id, title, period, explicit, select, compares, trend, contrast,
+                                _words(item.get("definition")), item.get("missing", "error")))  # fmt: skip
     return tuple(measures)
 
 
-def _text(value: Any, where: str) -> str:
-    if isinstance(value, bool) or not isinstance(value, str | int) or str(value) == "":
-        raise ConfigError(f"{where} must be a name, not {value!r}")
-    return str(value)
-
-
-def _words(value: Any, where: str) -> str:
-    """Free text for people (a definition, a reason): optional, but text when given."""
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise ConfigError(f"{where} must be text, not {value!r}")
-    return " ".join(value.split())
-
-
-def _mapping(value: Any, where: str) -> Mapping[Any, Any]:
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping):
-        raise ConfigError(f"{where} must be a mapping")
-    return value
-
-
-def _list(value: Any, where: str) -> list[Any]:
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise ConfigError(f"{where} must be a list")
-    return value
+def _words(value: str | None) -> str:
+    """Free text for people (a definition, a reason), folded to one line."""
+    return " ".join((value or "").split())
 
 
 def _period(period: Any, where: str) -> tuple[str, Period | None]:
-    if isinstance(period, Mapping):
-        if set(map(str, period)) != PERIOD_KEYS:
-            raise ConfigError(f"{where}: an explicit period takes exactly start and end")
-        explicit = Period(_period_date(period.get("start"), where), _period_date(period.get("end"), where))
-        if explicit.end < explicit.start:
-            raise ConfigError(f"{where}: the period ends before it starts")
-        return "explicit", explicit
-    if period not in ("financial_year", "calendar_year"):
-        raise ConfigError(f"{where}: period must be financial_year, calendar_year or {{start, end}}")
-    return str(period), None
+    if not isinstance(period, Mapping):
+        return str(period), None
+    explicit = Period(_period_date(period["start"], f"{where}.period.start"), _period_date(period["end"], f"{where}.period.end"))
+    if explicit.end < explicit.start:
+        raise ConfigError(f"{where}: the period ends before it starts")
+    return "explicit", explicit
+
+
+def _period_date(value: str, where: str) -> dt.date:
+    """A YYYY-MM-DD the schema let through, which must also be a real day (a quoted '2022-02-30' is not)."""
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(f"{where}: {value!r} is not a real date") from None
 
 
 def _selector(spec: Any, where: str) -> Selector:
     spec = spec or {}
-    if not isinstance(spec, Mapping) or set(spec) - SELECT_KEYS:
-        raise ConfigError(f"{where} takes where, or filter and value (and rate)")
-    where_node = _mapping(spec.get("where"), f"{where}.where")
+    where_node = spec.get("where") or {}
     unknown_columns = sorted(set(map(str, where_node)) - set(COLUMNS))
     if unknown_columns:
         raise ConfigError(f"{where} selects on unknown column {unknown_columns[0]!r}; death records have {', '.join(COLUMNS)}")
-    filters = _mapping(spec.get("filter"), f"{where}.filter")
-    if not all(isinstance(v, str | int) and not isinstance(v, bool) for v in filters.values()):
-        raise ConfigError(f"{where}.filter must map columns to values")
+    rate = spec.get("rate")
     return Selector(
         where={str(k): where_values(str(k), v, f"{where}.where.{k}") for k, v in where_node.items()},
-        filter={str(k): str(v) for k, v in filters.items()},
-        value=_text(spec.get("value", "number"), f"{where}.value"),
-        rate=_rate(spec.get("rate"), where) if "rate" in spec else None,
+        filter={str(k): str(v) for k, v in (spec.get("filter") or {}).items()},
+        value=spec.get("value", "number"),
+        rate=RateRequest(float(rate["per"]), str(rate["denominator"])) if rate is not None else None,
     )
 
 
-def _rate(node: Any, where: str) -> RateRequest:
-    if not isinstance(node, Mapping) or set(map(str, node)) != RATE_KEYS:
-        raise ConfigError(f"{where}.rate takes exactly per and denominator, e.g. {{per: 100000, denominator: ons_children}}")
-    per = node["per"]
-    if isinstance(per, bool) or not isinstance(per, int | float) or not math.isfinite(per) or per <= 0:
-        raise ConfigError(f"{where}.rate.per must be a positive number, such as 100000")
-    return RateRequest(float(per), _text(node["denominator"], f"{where}.rate.denominator"))
-
-
-def _compare(spec: Any, measure_tolerance: Any, where: str) -> CompareSpec:
-    if not isinstance(spec, Mapping) or set(spec) - COMPARE_KEYS or not {"left", "right"} <= set(spec):
-        raise ConfigError(f"{where}: each compare needs left and right (and optional relation, tolerance, allow_empty, reason)")
-    relation = str(spec.get("relation", "=="))
-    if relation not in RELATIONS:
-        raise ConfigError(f"{where}: relation must be one of {', '.join(RELATIONS)}")
-    allow_empty = spec.get("allow_empty", False)
-    if not isinstance(allow_empty, bool):
-        raise ConfigError(f"{where}: allow_empty must be true or false")
+def _compare(spec: Mapping[str, Any], measure_tolerance: Any, where: str) -> CompareSpec:
     tolerance = tolerances_of(spec.get("tolerance", measure_tolerance), where)
-    reason = _words(spec.get("reason"), f"{where}.reason")
-    return CompareSpec(_text(spec["left"], f"{where}.left"), _text(spec["right"], f"{where}.right"), relation, tolerance, allow_empty,
-                       reason)  # fmt: skip
-
-
-def _contrast(spec: Any, where: str) -> tuple[str, str]:
-    if not isinstance(spec, Mapping) or set(map(str, spec)) != {"left", "right"}:
-        raise ConfigError(f"{where}: each contrast takes exactly left and right")
-    return _text(spec["left"], f"{where}.contrast.left"), _text(spec["right"], f"{where}.contrast.right")
+    return CompareSpec(str(spec["left"]), str(spec["right"]), spec.get("relation", "=="), tolerance, spec.get("allow_empty", False),
+                       _words(spec.get("reason")))  # fmt: skip

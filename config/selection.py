@@ -18,7 +18,7 @@ from typing import Any
 
 from ..canonical.registry import SourceOptions, source_kinds
 from ..domain.definitions import SEX_LETTERS, SOCIAL_CARE_STATUSES
-from ..domain.geography import la_lookup
+from ..domain.geography import known_la_codes, la_name, ons_code
 from ..errors import ConfigError
 from ..readers.files import file_digest
 
@@ -100,7 +100,7 @@ def _value(column: str, value: Any, element: str) -> Any:
 
 def _date(value: Any, refuse: Callable[[str], ConfigError]) -> dt.datetime:
     """A day as the canonical dates hold it (datetime64 at midnight): a `datetime.date` would match nothing."""
-    if isinstance(value, dt.datetime):
+    if isinstance(value, dt.datetime) or (isinstance(value, str) and value[10:11] == "T"):  # a config's time is ISO text
         raise refuse(" (a date, not a time)")
     if isinstance(value, dt.date):
         return dt.datetime.combine(value, dt.time())
@@ -113,14 +113,11 @@ def _date(value: Any, refuse: Callable[[str], ConfigError]) -> dt.datetime:
 
 
 def _la_code(text: str, refuse: Callable[[str], ConfigError]) -> str:
-    lookup = la_lookup()
-    if text in set(lookup["new_la_code"]):
+    if text in known_la_codes("ons"):
         return text
-    old = lookup.loc[lookup["old_la_code"] == text.strip()]
-    if not old.empty:
-        raise refuse(
-            f" (it is {old['la_name'].iloc[0]}'s DfE code; death records carry its ONS code {old['new_la_code'].iloc[0]})"
-        )
+    if text.strip() in known_la_codes("dfe"):
+        ons = ons_code(text)
+        raise refuse(f" (it is {la_name(str(ons))}'s DfE code; death records carry its ONS code {ons})")
     raise refuse("")
 
 
@@ -181,7 +178,7 @@ def _declared_groups(names: Sequence[str], declared: Mapping[str, Any]) -> Calla
         return name
 
     for name, other in declared.items():
-        if isinstance(other, bool) or not isinstance(other, str | int) or str(other) not in names or str(other) == name:
+        if str(other) not in names or str(other) == name:  # the schema has made it a name
             raise ConfigError(f"sources.{name}.same_file_as must name another source of records "
                               f"({', '.join(n for n in names if n != name) or 'there is none'}), not {other!r}")  # fmt: skip
         parent[find(name)] = find(str(other))

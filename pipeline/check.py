@@ -308,6 +308,7 @@ def finish_source(
     result = SourceResult(
         name=options.name,
         kind=options.kind,
+        source_id=options.source_id,
         records=sum(piece.records for piece in pieces),
         deaths=len(deaths),
         reference_date=reference_date_of(options, per_file),

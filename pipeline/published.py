@@ -81,6 +81,7 @@ def check_published_source(
     result = SourceResult(
         name=options.name,
         kind="published",
+        source_id=options.source_id,
         records=len(rows),
         deaths=0,
         reference_date=options.reference_date,

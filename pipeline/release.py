@@ -54,6 +54,7 @@ def run_release(
             strict=not config.measures_are_defaults,
             coverage={p.options.name: p.coverage for p in pending},
             las={p.options.name: places for p in pending if (places := p.places) is not None},  # a declared `la_code:`, or the files' own
+            source_ids=config.source_ids,
         )
         if pending:
             progress("checking death records (Great Expectations)")

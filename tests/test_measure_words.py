@@ -31,7 +31,7 @@ def test_definition_and_reason_are_read_from_a_run_config_and_folded_to_one_line
     {"id": "m", "compare": [{"left": "a", "right": "b", "reason": 3}]},
 ])  # fmt: skip
 def test_words_that_are_not_text_are_refused(node: dict) -> None:
-    with pytest.raises(ConfigError, match="must be text"):
+    with pytest.raises(ConfigError, match=r"measures\[1\]\.(definition|compare\[1\]\.reason): .* is not of type 'string'"):
         parse_measures([node])
 
 

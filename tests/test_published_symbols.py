@@ -155,7 +155,7 @@ def test_declared_symbols_bound_cells_and_may_name_the_publishers_own() -> None:
         ("{c: [1, 5.5]}", "sources.dfe.symbols.c"),
         ("{c: '1-5'}", "sources.dfe.symbols.c"),
         ("{c: [1, true]}", "sources.dfe.symbols.c"),
-        ("{5: [1, 5]}", "sources.dfe.symbols: 5 is not a symbol"),
+        ("{5: [1, 5]}", "sources.dfe.symbols: '5' is not a symbol"),  # a key is read as its text, as the schema reads it
         ("{'': [1, 5]}", "sources.dfe.symbols: '' is not a symbol"),
         ("{c: [1, 5], C: [1, 5]}", "sources.dfe.symbols: 'C' is declared twice"),
         ("[c]", "sources.dfe.symbols"),

@@ -230,7 +230,7 @@ def test_every_reconcile_output_agrees_with_its_exit_code(clean_sample: Path, tm
         ("measures:\n  - {id: m, select: {ncmd: {}}, compare: [{left: ncmd, right: csprpx}]}\n", "'csprpx'"),
         ("measures:\n  - {id: m, select: {ncmd: {where: {nature: [death]}}, csprp: {where: {colour: [x]}}}}\n", "'colour'"),
         ("measures:\n  - {id: m, period: {start: 2023-03-31, end: 2022-01-01}, select: {ncmd: {}}}\n", "ends before"),
-        ("measures:\n  - {id: m, period: {start: 2022-01-01, end: 2023-03-31, by: x}, select: {ncmd: {}}}\n", "measures[1].period: unknown key ('by' was unexpected)"),
+        ("measures:\n  - {id: m, period: {start: 2022-01-01, end: 2023-03-31, by: x}, select: {ncmd: {}}}\n", "measures[1].period: unknown key 'by'; expected one of end, start"),
         ("measures:\n  - {id: m, select: {ncmd: {}}, trend: [ncmd, csprp, dfe_cla]}\n", "measures[1].trend: ['ncmd', 'csprp', 'dfe_cla'] is too long"),
         ("measures:\n  - {id: m, select: {ncmd: {}}, compare: [{left: ncmd, right: csprp}]}\n", "does not select"),
         ("reference_date: 2023-02-29\n", "not a real date"),
