@@ -84,6 +84,11 @@ class Release:
         return {s.name: s.id for s in self.sources}
 
     @property
+    def source_names(self) -> dict[str, str]:
+        """Each source's id -> its name in this run's config: what the history's figures (keyed by id) are here."""
+        return {s.id: s.name for s in self.sources}
+
+    @property
     def published_sources(self) -> set[str]:
         """The names of the published tables (checked as sources, or read for their figures)."""
         return {s.name for s in self.sources if s.published} | {name for name, _ in self.published_files}

@@ -13,6 +13,7 @@ from dataclasses import replace
 from ..domain.geography import place_code
 from ..domain.identity import SeriesKey, empty_key, missing_key
 from ..domain.periods import Period
+from ..errors import ConfigError
 from ..model.reconciliation import Comparison, ReconcileResult
 
 
@@ -27,9 +28,16 @@ def with_keys(result: ReconcileResult, source_ids: Mapping[str, str]) -> Reconci
     def ids(name: str) -> str:
         return source_ids.get(name, name)
 
+    comparisons = tuple(replace(c, key=series_key(c, source_ids).at(Period.from_iso(c.period))) for c in result.comparisons)
+    seen: set[str] = set()
+    for c in comparisons:
+        if c.identity.text in seen:  # two compares of one pair in a measure: one key, so the history could not tell them apart
+            raise ConfigError(f"measure {c.measure} compares {c.left} with {c.right} more than once (its compare: names them "
+                              "by name or kind twice); compare a pair once per measure, or in a second measure")  # fmt: skip
+        seen.add(c.identity.text)
     return replace(
         result,
-        comparisons=tuple(replace(c, key=series_key(c, source_ids).at(Period.from_iso(c.period))) for c in result.comparisons),
+        comparisons=comparisons,
         missing=tuple(
             replace(m, key=missing_key(m.measure, Period.from_iso(m.period), place_code(m.geography), ids(m.source),
                                        ids(m.absent_from), m.kind))

@@ -154,8 +154,10 @@ def _bounds(value: Interval | None, disclosure: Disclosure) -> str:
 ReleaseChart = tuple[str, tuple[tuple[str, tuple[tuple[float, float, float, float], ...]], ...], tuple[str, ...]]
 
 
-def release_charts(since: Changes | None, titles: Mapping[str, str], disclosure: Disclosure) -> tuple[ReleaseChart, ...]:
-    """Per measure, each source's figure (per 12 months, its latest period) in every release the history holds."""
+def release_charts(since: Changes | None, titles: Mapping[str, str], disclosure: Disclosure,
+                   names: Mapping[str, str]) -> tuple[ReleaseChart, ...]:  # fmt: skip
+    """Per measure, each source's figure (per 12 months, its latest period) in every release the history holds.
+    The history keys sources by id; `names` maps an id to its name in this run, whose withheld cells stay withheld."""
     points = since.across_releases if since is not None else ()
     releases = tuple(dict.fromkeys(p.release for p in sorted(points, key=lambda p: p.run_id)))
     if len(releases) < 2:
@@ -167,7 +169,7 @@ def release_charts(since: Changes | None, titles: Mapping[str, str], disclosure:
             value = p.per_12_months
             if p.measure != measure or value is None or disclosure.hides(value.low) or (not math.isinf(value.high) and disclosure.hides(value.high)):
                 continue
-            if disclosure.hides_cell(Cell(p.source, p.measure, p.period, ENGLAND)):
+            if disclosure.hides_cell(Cell(names.get(p.source, p.source), p.measure, p.period, ENGLAND)):
                 continue  # withheld in this release: not drawn in any release either
             low, top = value.low, (value.high if not math.isinf(value.high) else value.low)
             lines.setdefault(p.source, []).append((float(releases.index(p.release)), (low + top) / 2, low, top))

@@ -9,6 +9,7 @@ it (per 12 months, a difference, a rate and its interval, a ratio of rates) like
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from ..domain.geography import ENGLAND
@@ -115,11 +116,13 @@ def _published(document: dict[str, Any], release: Release, disclosure: Disclosur
         if any(disclosure.hides_value(cell, counts.get(tuple(cell[:4]))) for cell in sides):  # type: ignore[arg-type]
             shown["rate_ratio"] = shown["rate_ratio_ci"] = list(HIDDEN)
     if "since_last_release" in document:
-        since_published(document["since_last_release"], disclosure)
+        since_published(document["since_last_release"], disclosure, release.source_names)
 
 
-def since_published(since: dict[str, Any], disclosure: Disclosure) -> None:
-    """What changed since the last release, from the history: an earlier run may have been recorded with its ids."""
+def since_published(since: dict[str, Any], disclosure: Disclosure, names: Mapping[str, str] | None = None) -> None:
+    """What changed since the last release, from the history, withheld as this release withholds: record ids, small
+    counts, and each release's figure for a cell this release withholds (the history keys sources by id; `names`
+    maps an id to its name here)."""
     for check in since.get("checks", []):
         check["new_record_ids"], check["fixed_record_ids"] = [], []
         check["old_failed"], check["new_failed"] = (
@@ -129,4 +132,8 @@ def since_published(since: dict[str, Any], disclosure: Disclosure) -> None:
     for figure in since.get("published", []):
         figure["old"], figure["new"] = _bounds(figure["old"]), _bounds(figure["new"])
     for point in since.get("across_releases", []):
-        point["per_12_months"] = _bounds(point["per_12_months"])
+        name = (names or {}).get(point["source"], point["source"])
+        if disclosure.hides_cell(Cell(name, point["measure"], point["period"], ENGLAND)):
+            point["per_12_months"] = list(HIDDEN)
+        else:
+            point["per_12_months"] = _bounds(point["per_12_months"])

@@ -187,3 +187,36 @@ def test_person_keys_depend_on_the_secret_and_the_source_never_on_disclosure() -
 ])  # fmt: skip
 def test_the_one_blocking_rule(status: Status, severity: str, blocks: bool) -> None:
     assert blocks_release(status, severity) is blocks
+
+
+def test_a_publish_run_withholds_what_the_history_gives_back_as_it_withholds_its_own(synthetic: Path, tmp_path: Path) -> None:
+    """Each release's figure across releases (from the history, keyed by source id) is withheld wherever this
+    release withholds the same cell, including after a source is renamed with its `id:` kept."""
+    url = f"sqlite:///{tmp_path / 'h.db'}"
+    sample = copy_of(synthetic, tmp_path / "sample")
+    _run(sample / "release.yaml", tmp_path / "one", url, "A")
+    config = sample / "release.yaml"
+    config.write_text(config.read_text().replace("  csprp: {kind: csprp,", "  panel: {id: csprp, kind: csprp,"))
+    published = _run(sample / "release.yaml", tmp_path / "two", url, "B", "--publish", "--json", str(tmp_path / "two" / "results.json"))
+    withheld = {(s["measure"], s["source"], s["period"]) for s in published["series"] if s["value"] == ["c", "c"]}
+    assert withheld, "the sample's --publish run withholds some national figures"
+    names = {"csprp": "panel"}
+    across = published["since_last_release"]["across_releases"]
+    leaked = [p for p in across if (p["measure"], names.get(p["source"], p["source"]), p["period"]) in withheld
+              and p["per_12_months"] != ["c", "c"]]  # fmt: skip
+    assert not leaked and any(p["per_12_months"] == ["c", "c"] for p in across)
+
+
+def test_two_compares_of_one_pair_in_a_measure_are_refused(synthetic: Path, tmp_path: Path) -> None:
+    """They would share one key, so the history could not tell a new discrepancy in one from the other's agreement."""
+    sample = copy_of(synthetic, tmp_path / "sample")
+    (sample / "twice.yaml").write_text(
+        "reference_date: 2023-03-31\nsources:\n  ncmd: {kind: ncmd, path: ncmd/ncmd_deaths.csv}\n"
+        "  dfe_cla: {kind: ssda903, path: [ssda903/header.csv, ssda903/episodes.csv]}\n"
+        "measures:\n  - id: lac\n    title: LAC\n    period: financial_year\n"
+        "    select: {dfe_cla: {where: {status: [LAC]}}, ncmd: {where: {status: [LAC]}}}\n"
+        "    compare:\n      - {left: ncmd, right: dfe_cla, relation: '=='}\n      - {left: ncmd, right: ssda903, relation: '<='}\n"
+    )
+    done = run_cli("run", str(sample / "twice.yaml"), "--out", str(tmp_path / "out"))
+    assert done.returncode == 2 and "compares ncmd with dfe_cla more than once" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr and not (tmp_path / "out").exists()
