@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from ..domain.cells import in_words
 from ..domain.geography import ENGLAND, ENGLAND_CODE, la_label, place_of
 from ..domain.intervals import Interval
-from ..domain.periods import Period
 from ..model.changes import Changes
 from ..model.rates import Contrast, Rate
 from ..model.reconciliation import ReconcileResult
@@ -20,6 +19,7 @@ from .wording import (
     figure_text,
     interval_bounds_text,
     interval_text,
+    period_label,
     rate_ci_text,
     rate_per_text,
     ratio_number,
@@ -118,25 +118,17 @@ def since_sentences(since: Changes | None, disclosure: Disclosure) -> tuple[str,
             ) + ".")  # fmt: skip
     national = [c for c in since.comparisons if c.series.geography == ENGLAND_CODE]
     for c in national:
-        lines.append(f"{c.series.measure} {_label(c.period)}, {c.series.left} against {c.series.right}: {_status(c.old_status)} → "
+        lines.append(f"{c.series.measure} {period_label(c.period)}, {c.series.left} against {c.series.right}: {_status(c.old_status)} → "
                      f"{_status(c.new_status)}.")  # fmt: skip
     if len(since.comparisons) > len(national):
         lines.append(count_words(len(since.comparisons) - len(national), "regional or local authority comparison changed status.",
                                  "regional or local authority comparisons changed status."))  # fmt: skip
     for p in since.published:
-        lines.append(f"{p.source} revised {p.measure} for {place_of(p.geography)}, {_label(p.period)}: {_bounds(p.old, disclosure)} → "
+        lines.append(f"{p.source} revised {p.measure} for {place_of(p.geography)}, {period_label(p.period)}: {_bounds(p.old, disclosure)} → "
                      f"{_bounds(p.new, disclosure)}" + (" (beyond tolerance)." if p.beyond_tolerance else "."))  # fmt: skip
     if len(lines) == 1:
         lines.append("Nothing changed.")
     return tuple(lines)
-
-
-def _label(period: str) -> str:
-    """A period as the tables write it (2022-23); anything that is not an ISO period as it is."""
-    try:
-        return Period.from_iso(period).label
-    except ValueError:
-        return period
 
 
 def _status(status: str | None) -> str:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .wording import one_per_line
+from ..domain.geography import la_label
+from .wording import one_per_line, period_label
 
 
 def render_runs(runs: list[dict[str, Any]]) -> str:
@@ -48,11 +49,11 @@ def render_diff_markdown(diff: dict[str, Any]) -> str:
                   f"{c['new_failed'] if c['new_failed'] is not None else '-'} | {c['change']} |" for c in diff["checks"]]  # fmt: skip
     if diff["comparisons"]:
         lines += ["", "| measure | period | geography | pair | before | now |", "|---|---|---|---|---|---|"]
-        lines += [f"| {c['measure']} | {c['period']} | {c['geography']} | {c['left']} / {c['right']} | {c['old_status'] or '-'} | "
+        lines += [f"| {c['measure']} | {period_label(c['period'])} | {la_label(c['geography'])} | {c['left']} / {c['right']} | {c['old_status'] or '-'} | "
                   f"{c['new_status'] or '-'} |" for c in diff["comparisons"]]  # fmt: skip
     if diff["published"]:
         lines += ["", "| source | measure | period | before | now | beyond tolerance |", "|---|---|---|---|---|---|"]
-        lines += [f"| {p['source']} | {p['measure']} | {p['period']} | {p['old']} | {p['new']} | {'yes' if p['beyond_tolerance'] else 'no'} |"
+        lines += [f"| {p['source']} | {p['measure']} | {period_label(p['period'])} | {p['old']} | {p['new']} | {'yes' if p['beyond_tolerance'] else 'no'} |"
                   for p in diff["published"]]  # fmt: skip
     if not (diff["checks"] or diff["comparisons"] or diff["published"]):
         lines += ["", "Nothing changed."]

@@ -46,8 +46,8 @@ def percent(part: int, whole: int) -> str:
 
 
 def period_label(iso: str) -> str:
-    start, end = (dt.date.fromisoformat(part) for part in iso.split("/"))
-    return Period(start, end).label
+    """A period (ISO start/end, as the model carries it) as the tables write it: 2022-23."""
+    return Period.from_iso(iso).label
 
 
 def signed(change: int, disclosure: Disclosure) -> str:
