@@ -413,8 +413,8 @@ def test_a_commit_that_fails_is_one_line_from_the_blocks_end(tmp_path: Path) -> 
         sa.event.listen(history._engine, "begin", orphan)  # after the store's own BEGIN IMMEDIATE
         written = []
         with pytest.raises(HistoryError, match=r"cannot record the run in history .*FOREIGN KEY constraint failed") as failed:
-            with history.recording(release(second=True), now, now) as since:
-                assert since is not None and since["to"]["run_id"] == 2
+            with history.recording(release(second=True), now, now) as remembered:
+                assert remembered.run.run_id == 2
                 written.append("outputs")
         assert written == ["outputs"] and "\n" not in str(failed.value)
         sa.event.remove(history._engine, "begin", orphan)
