@@ -5,7 +5,8 @@ rendered from keys and never used as identity. Each key has one string form, whi
 carry as `key`:
 
     check/SOURCE_ID/CHECK_ID
-    comparison/MEASURE/PERIOD/GEOGRAPHY/LEFT_ID/RIGHT_ID       (PERIOD as its label, e.g. 2021-22)
+    comparison/MEASURE/PERIOD/GEOGRAPHY/LEFT_ID/RIGHT_ID       (PERIOD as its label, e.g. 2021-22; LEFT~RIGHT
+                                                               where the right source's period differs, 2021-22~2021)
     missing/MEASURE/PERIOD/GEOGRAPHY/SOURCE_ID/ABSENT_FROM_ID/KIND
     empty/MEASURE/LEFT_ID/RIGHT_ID
 
@@ -14,9 +15,9 @@ A source id is the source's `id:` in the run config (default: its name there), s
 Inner/Outer London, LA codes). A part holding `/` or `%` is percent-escaped, so a key splits back unambiguously.
 
 A person key is a keyed pseudonym (HMAC-SHA-256) of a source id and a record id, never the output's hash: the
-same child has the same key whatever `--redact`/`--publish` say, and no key can be turned back into an id
-without the secret. The secret is the history's own (made when the history is created), else
-TRIANGULATE_PSEUDONYM_KEY, else a random one for this run only.
+same child has the same key whatever `--redact`/`--publish` say. The secret is the history's own (made when the
+history is created, and kept in it): whoever can read the history can test a guessed id against its keys, as
+they could read the ids themselves before; nobody without it can. Without a history, a random one for the run.
 """
 
 from __future__ import annotations
@@ -24,14 +25,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-import os
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .periods import Period
 
-PSEUDONYM_KEY_VARIABLE = "TRIANGULATE_PSEUDONYM_KEY"
 SOURCE_ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}"  # what `id:` may be: one part of a key, readable in a URL
 
 
@@ -70,19 +69,23 @@ class SeriesKey:
     left: str
     right: str
 
-    def at(self, period: Period) -> ComparisonKey:
-        return ComparisonKey(self, period)
+    def at(self, period: Period, right_period: Period | None = None) -> ComparisonKey:
+        return ComparisonKey(self, period, right_period if right_period != period else None)
 
 
 @dataclass(frozen=True, order=True)
 class ComparisonKey:
     series: SeriesKey
-    period: Period
+    period: Period  # the left source's
+    right_period: Period | None = None  # the right source's, where it differs (a year against an overlapping one)
 
     @property
     def text(self) -> str:
         s = self.series
-        return key_text("comparison", s.measure, period_label(self.period), s.geography, s.left, s.right)
+        period = period_label(self.period)
+        if self.right_period is not None and self.right_period != self.period:
+            period += "~" + period_label(self.right_period)
+        return key_text("comparison", s.measure, period, s.geography, s.left, s.right)
 
 
 def check_key(source_id: str, check_id: str) -> str:
@@ -116,17 +119,7 @@ class PersonKeyer:
 
 
 def keyer(history_secret: bytes | None = None) -> PersonKeyer:
-    """The run's person keyer: the history's secret, else TRIANGULATE_PSEUDONYM_KEY, else one for this run only
-    (person keys then mean nothing beyond it, which is all that is needed without a history)."""
+    """The run's person keyer: the history's secret, else one for this run only (its keys mean nothing beyond it)."""
     if history_secret:
         return PersonKeyer(history_secret, "history")
-    from_environment = os.environ.get(PSEUDONYM_KEY_VARIABLE, "")
-    if from_environment:
-        return PersonKeyer(from_environment.encode("utf-8", "surrogateescape"), "environment")
     return PersonKeyer(secrets.token_bytes(32), "run")
-
-
-def people_digest(person_keys: Iterable[str]) -> str:
-    """One digest of a set of person keys (order and repeats do not matter): evidence that holds no record id."""
-    text = "\n".join(sorted(set(person_keys)))
-    return "sha256:" + hashlib.sha256(text.encode("ascii")).hexdigest()

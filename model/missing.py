@@ -51,9 +51,9 @@ class MissingDeaths:
 
     @property
     def status(self) -> Status:
-        """Deaths missing are a failure of the measure's containment; sorted elsewhere (another status, period or
-        LA) they are a note, which never blocks."""
-        return Status.FAILED
+        """A death with no record at all is a failure of the measure's containment (blocking at `missing: error`);
+        one sorted elsewhere (another status, period or LA) was found, so the finding is a note and passes."""
+        return Status.FAILED if self.kind == "absent" else Status.PASSED
 
     @property
     def gating(self) -> bool:

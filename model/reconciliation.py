@@ -108,7 +108,8 @@ class Comparison:
         """Its key: as reconcile made it from the sources' ids, else (a comparison made by hand) from their names."""
         if self.key is not None:
             return self.key
-        return SeriesKey(self.measure, place_code(self.geography), self.left, self.right).at(Period.from_iso(self.period))
+        series = SeriesKey(self.measure, place_code(self.geography), self.left, self.right)
+        return series.at(Period.from_iso(self.left_period), Period.from_iso(self.right_period))
 
     @property
     def failed(self) -> bool:

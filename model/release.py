@@ -72,6 +72,7 @@ class Release:
     since: Changes | None = None  # what changed since the last release, from the run history
     measures: tuple[MeasureNote, ...] = ()  # each measure in words, in config order
     death_rules: Mapping[str, str] = field(default_factory=dict)  # source name -> what that source counts as a death
+    declared_ids: Mapping[str, str] = field(default_factory=dict)  # every configured source's name -> its `id:`
 
     @property
     def titles(self) -> dict[str, str]:
@@ -80,13 +81,13 @@ class Release:
 
     @property
     def source_ids(self) -> dict[str, str]:
-        """Each source's name in the run config -> its id, on which everything remembered keys."""
-        return {s.name: s.id for s in self.sources}
+        """Each source's name in the run config -> its id, on which everything remembered keys (denominators too)."""
+        return {**self.declared_ids, **{s.name: s.id for s in self.sources}}
 
     @property
     def source_names(self) -> dict[str, str]:
         """Each source's id -> its name in this run's config: what the history's figures (keyed by id) are here."""
-        return {s.id: s.name for s in self.sources}
+        return {source_id: name for name, source_id in self.source_ids.items()}
 
     @property
     def published_sources(self) -> set[str]:

@@ -84,11 +84,11 @@ def write_and_remember(history: object | None, release: Release, targets: Mappin
     (and puts the previous outputs back if it cannot). With `memory`, the outputs say what changed since the last
     release, through the same disclosure as every other figure and id.
 
-    Every failing record gets its person key first (with the history's secret), so the history remembers people,
-    never record ids as this run's options disclose them."""
-    release = with_people(release, keyer(history.secret if history is not None else None))  # type: ignore[attr-defined]
+    With a history, every failing record gets its person key first (with the history's secret), so the history
+    remembers people, never record ids as this run's options disclose them."""
     if history is None:
         return write_outputs(disclose(release, disclosure), targets, disclosure, disclosed=True)
+    release = with_people(release, keyer(history.secret))  # type: ignore[attr-defined]
     recording = history.recording(release, started, dt.datetime.now(dt.UTC), label=label)  # type: ignore[attr-defined]
 
     def place(remembered: Any) -> tuple[Written, Placed]:

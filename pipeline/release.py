@@ -71,6 +71,7 @@ def run_release(
         published_files=tables,
         measures=measure_notes(config),
         death_rules={name: counts_as_death(kind) for name, kind in config.kinds.items()},
+        declared_ids=config.source_ids,
     )
 
 

@@ -28,7 +28,8 @@ def with_keys(result: ReconcileResult, source_ids: Mapping[str, str]) -> Reconci
     def ids(name: str) -> str:
         return source_ids.get(name, name)
 
-    comparisons = tuple(replace(c, key=series_key(c, source_ids).at(Period.from_iso(c.period))) for c in result.comparisons)
+    comparisons = tuple(replace(c, key=series_key(c, source_ids).at(Period.from_iso(c.left_period), Period.from_iso(c.right_period)))
+                        for c in result.comparisons)  # fmt: skip
     seen: set[str] = set()
     for c in comparisons:
         if c.identity.text in seen:  # two compares of one pair in a measure: one key, so the history could not tell them apart

@@ -167,10 +167,16 @@ def findings(release: Release, disclosure: Disclosure) -> tuple[str, ...]:
     return tuple(text for _, (_, text) in ranked[:FINDINGS])
 
 
-def since_summary(since: Changes | None, titles: Mapping[str, str], disclosure: Disclosure) -> tuple[str, ...]:
-    """What changed since the last release in at most three lines (the full list follows the first page)."""
+def since_summary(since: Changes | None, titles: Mapping[str, str], disclosure: Disclosure,
+                  names: Mapping[str, str]) -> tuple[str, ...]:  # fmt: skip
+    """What changed since the last release in at most three lines (the full list follows the first page); the
+    history keys sources by id, `names` gives this run's names."""
     if since is None:
         return ()
+
+    def named(source_id: str) -> str:
+        return names.get(source_id, source_id)
+
     lines = []
     new = [c for c in since.checks if c.change in ("new", "worse")]
     fixed = [c for c in since.checks if c.change in ("fixed", "better", "absent")]
@@ -178,7 +184,7 @@ def since_summary(since: Changes | None, titles: Mapping[str, str], disclosure: 
         parts = []
         if new:
             parts.append(count_words(len(new), "check fails newly or more", "checks fail newly or more") + " ("
-                         + ", ".join(f"{c.source} {c.check_id}" for c in new[:3]) + ("…" if len(new) > 3 else "") + ")")  # fmt: skip
+                         + ", ".join(f"{named(c.source)} {c.check_id}" for c in new[:3]) + ("…" if len(new) > 3 else "") + ")")  # fmt: skip
         if fixed:
             parts.append(count_words(len(fixed), "check fails less or no longer", "checks fail less or no longer"))
         lines.append(_and(parts).capitalize() + ".")
@@ -188,7 +194,7 @@ def since_summary(since: Changes | None, titles: Mapping[str, str], disclosure: 
         text = count_words(len(moved), "national comparison changed status", "national comparisons changed status")
         if worse:
             text += "; now a discrepancy: " + ", ".join(
-                f"{titles.get(c.series.measure, c.series.measure).lower()} {period_label(c.period)} ({c.series.left} and {c.series.right})"
+                f"{titles.get(c.series.measure, c.series.measure).lower()} {period_label(c.period)} ({named(c.series.left)} and {named(c.series.right)})"
                 for c in worse[:2]
             )  # fmt: skip
         lines.append(text + ".")
@@ -206,5 +212,5 @@ def briefing(release: Release, disclosure: Disclosure) -> Briefing:
     return Briefing(
         sentence=verdict_sentence(release, disclosure),
         findings=findings(release, disclosure),
-        since=since_summary(release.since, release.titles, disclosure),
+        since=since_summary(release.since, release.titles, disclosure, release.source_names),
     )

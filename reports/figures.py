@@ -104,27 +104,31 @@ def _contrast_words(contrast: Contrast, left: Rate, right: Rate, titles: Mapping
     )
 
 
-def since_sentences(since: Changes | None, disclosure: Disclosure) -> tuple[str, ...]:
+def since_sentences(since: Changes | None, disclosure: Disclosure, names: Mapping[str, str]) -> tuple[str, ...]:
     """What changed since the last release, in a few sentences: failures new and fixed, comparisons that moved,
-    published figures revised (from the run history)."""
+    published figures revised (from the run history, which keys sources by id; `names` gives this run's names)."""
     if since is None:
         return ()
+
+    def named(source_id: str) -> str:
+        return names.get(source_id, source_id)
+
     lines = [f"Compared with run {since.older.run_id} of release {since.older.release}."]
     for change, words in (("new", "Newly failing"), ("worse", "Failing more"), ("fixed", "Fixed"), ("better", "Failing less")):
         found = [c for c in since.checks if c.change == change]
         if found:
             lines.append(f"{words}: " + ", ".join(
-                f"{c.source} {c.check_id} ({_count(c.old_failed, disclosure)} → {_count(c.new_failed, disclosure)})" for c in found
+                f"{named(c.source)} {c.check_id} ({_count(c.old_failed, disclosure)} → {_count(c.new_failed, disclosure)})" for c in found
             ) + ".")  # fmt: skip
     national = [c for c in since.comparisons if c.series.geography == ENGLAND_CODE]
     for c in national:
-        lines.append(f"{c.series.measure} {period_label(c.period)}, {c.series.left} against {c.series.right}: {_status(c.old_status)} → "
+        lines.append(f"{c.series.measure} {period_label(c.period)}, {named(c.series.left)} against {named(c.series.right)}: {_status(c.old_status)} → "
                      f"{_status(c.new_status)}.")  # fmt: skip
     if len(since.comparisons) > len(national):
         lines.append(count_words(len(since.comparisons) - len(national), "regional or local authority comparison changed status.",
                                  "regional or local authority comparisons changed status."))  # fmt: skip
     for p in since.published:
-        lines.append(f"{p.source} revised {p.measure} for {place_of(p.geography)}, {period_label(p.period)}: {_bounds(p.old, disclosure)} → "
+        lines.append(f"{named(p.source)} revised {p.measure} for {place_of(p.geography)}, {period_label(p.period)}: {_bounds(p.old, disclosure)} → "
                      f"{_bounds(p.new, disclosure)}" + (" (beyond tolerance)." if p.beyond_tolerance else "."))  # fmt: skip
     if len(lines) == 1:
         lines.append("Nothing changed.")

@@ -122,7 +122,7 @@ def _reconcile_suite(suites: ET.Element, release: Release, disclosure: Disclosur
     failures = 0
     for comparison in result.comparisons:
         name = f"{comparison.measure} {comparison.period_label} {comparison.geography}: {comparison.left} {comparison.relation} {comparison.right}"
-        key = comparison.key.text if comparison.key is not None else ""
+        key = comparison.identity.text
         case = _testcase(suite, f"reconcile.{comparison.measure}", name, key)
         failures += comparison.failed
         if comparison.failed:
@@ -135,12 +135,12 @@ def _reconcile_suite(suites: ET.Element, release: Release, disclosure: Disclosur
         elif comparison.status == Status.WITHIN_TOLERANCE:
             ET.SubElement(case, "system-out").text = printable(_within(comparison, release, disclosure))
     for empty in result.empty:
-        case = _testcase(suite, f"reconcile.{empty.measure}", f"{empty.measure}: {empty.left} with {empty.right}", empty.key)
+        case = _testcase(suite, f"reconcile.{empty.measure}", f"{empty.measure}: {empty.left} with {empty.right}", empty.identity)
         failures += empty.gating
         ET.SubElement(case, "failure" if empty.gating else "skipped", message=f"compared nothing: {empty.reason}")
     for gap in result.absent:
         case = _testcase(suite, f"reconcile.{gap.measure}",
-                         f"{gap.measure} {gap.period_label} {gap.geography}: {gap.source} deaths in {gap.absent_from}", gap.key)  # fmt: skip
+                         f"{gap.measure} {gap.period_label} {gap.geography}: {gap.source} deaths in {gap.absent_from}", gap.identity)  # fmt: skip
         failures += gap.gating
         if gap.gating:
             failure = ET.SubElement(case, "failure", message=f"missing: {gap_sentence(gap, disclosure)}")

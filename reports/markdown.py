@@ -39,7 +39,7 @@ def render_markdown(release: Release, disclosure: Disclosure = AS_RECORDED) -> s
     if release.since:
         from .figures import since_sentences
 
-        lines += ["### Since the last release", "", *(f"- {line}" for line in since_sentences(release.since, disclosure)), ""]
+        lines += ["### Since the last release", "", *(f"- {line}" for line in since_sentences(release.since, disclosure, release.source_names)), ""]
     if ungated:
         lines += ["Record sources' checks below are reported but not gated here; `triangulate run` gates on them.", ""]
     records = [s for s in sources if not s.published]

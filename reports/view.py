@@ -251,7 +251,7 @@ def build_report_view(release: Release, disclosure: Disclosure) -> ReportView:
         headlines=contrast_sentences(result or empty, titles, disclosure),
         incoherent=coherence_rows(result or empty, disclosure),
         rates=rate_rows(result or empty, disclosure),
-        since=since_sentences(release.since, disclosure),
+        since=since_sentences(release.since, disclosure, release.source_names),
         release_charts=release_charts(release.since, titles, disclosure, release.source_names),
         palette=styles,
         death_rules=_death_rules(release),

@@ -138,7 +138,9 @@ def test_a_comparison_within_tolerance_carries_its_gap() -> None:
     assert case.findtext("system-out") == (
         "within tolerance: csprp 47, dfe_cla 49, difference -2 (expected: csprp at least dfe_cla, within a tolerance of 2)"
     )
-    assert list(_case(xml, f"lac_deaths 2022-23 {ENGLAND}: csprp >= dfe_cla")) == []  # an exact agreement: nothing to say
+    exact = _case(xml, f"lac_deaths 2022-23 {ENGLAND}: csprp >= dfe_cla")  # an exact agreement: nothing to say but its key
+    assert [child.tag for child in exact] == ["properties"]
+    assert [p.get("value") for p in exact.iter("property")] == ["comparison/lac_deaths/2022-23/E92000001/csprp/dfe_cla"]
 
 
 def test_a_national_comparison_within_tolerance_says_why_as_a_discrepancy_would() -> None:

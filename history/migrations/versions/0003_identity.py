@@ -70,10 +70,14 @@ def upgrade() -> None:
     op.add_column("check_outcomes", sa.Column("people", sa.Text))
     checks = sa.table("check_outcomes", sa.column("id"), sa.column("source"), sa.column("check_id"), sa.column("record_ids"),
                       sa.column("key"), sa.column("people"))  # fmt: skip
-    for row in connection.execute(sa.select(checks.c.id, checks.c.source, checks.c.check_id, checks.c.record_ids)).all():
-        people = sorted({_person(secret, row.source, str(r)) for r in json.loads(row.record_ids or "[]")})
-        connection.execute(checks.update().where(checks.c.id == row.id).values(
-            key=f"check/{_part(row.source)}/{_part(row.check_id)}", people=json.dumps(people)))  # fmt: skip
+    found = connection.execute(sa.select(checks.c.id, checks.c.source, checks.c.check_id, checks.c.record_ids)).all()
+    if found:  # one statement for every row (executemany), not a round trip each
+        connection.execute(
+            checks.update().where(checks.c.id == sa.bindparam("row_id")).values(key=sa.bindparam("new_key"), people=sa.bindparam("new_people")),
+            [{"row_id": row.id, "new_key": f"check/{_part(row.source)}/{_part(row.check_id)}",
+              "new_people": json.dumps(sorted({_person(secret, row.source, str(r)) for r in json.loads(row.record_ids or "[]")}))}
+             for row in found],
+        )  # fmt: skip
     with op.batch_alter_table("check_outcomes") as batch:
         batch.drop_column("record_ids")
         batch.alter_column("key", existing_type=sa.Text, nullable=False)
@@ -85,10 +89,15 @@ def upgrade() -> None:
                            sa.column("left"), sa.column("right"), sa.column("key"))  # fmt: skip
     found = connection.execute(sa.select(comparisons.c.id, comparisons.c.measure, comparisons.c.period, comparisons.c.geography,
                                          comparisons.c.left, comparisons.c.right)).all()  # fmt: skip
-    for row in found:
-        place = codes.get(row.geography, row.geography)
-        key = "/".join(("comparison", *map(_part, (row.measure, _period_label(row.period), place, row.left, row.right))))
-        connection.execute(comparisons.update().where(comparisons.c.id == row.id).values(key=key, geography=place))
+    if found:
+        connection.execute(
+            comparisons.update().where(comparisons.c.id == sa.bindparam("row_id"))
+            .values(key=sa.bindparam("new_key"), geography=sa.bindparam("place")),
+            [{"row_id": row.id, "place": codes.get(row.geography, row.geography),
+              "new_key": "/".join(("comparison", *map(_part, (row.measure, _period_label(row.period),
+                                                               codes.get(row.geography, row.geography), row.left, row.right))))}
+             for row in found],
+        )  # fmt: skip
     with op.batch_alter_table("comparisons") as batch:
         batch.alter_column("key", existing_type=sa.Text, nullable=False)
     op.create_index("ix_comparisons_key", "comparisons", ["key"])
