@@ -22,7 +22,6 @@ they could read the ids themselves before; nobody without it can. Without a hist
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import hmac
 import secrets
@@ -44,11 +43,7 @@ def _unpart(text: str) -> str:
 
 def period_label(period: Period) -> str:
     """A period as a key names it: its label for a financial or calendar year (2021-22, 2022), else START..END."""
-    if (period.start.month, period.start.day) == (4, 1) and period.end == dt.date(period.start.year + 1, 3, 31):
-        return period.label
-    if (period.start.month, period.start.day) == (1, 1) and period.end == dt.date(period.start.year, 12, 31):
-        return period.label
-    return f"{period.start.isoformat()}..{period.end.isoformat()}"
+    return period.year_label or f"{period.start.isoformat()}..{period.end.isoformat()}"
 
 
 def key_text(kind: str, *parts: str) -> str:

@@ -44,6 +44,20 @@ class Interval:
         return [_plain(self.low), None if math.isinf(self.high) else _plain(self.high)]
 
 
+def ends(value: Interval | None) -> tuple[float | None, float | None]:
+    """An interval as its two ends, as the history stores them: None low is not available, None high no upper bound."""
+    if value is None:
+        return None, None
+    return value.low, None if math.isinf(value.high) else value.high
+
+
+def from_ends(low: float | None, high: float | None) -> Interval | None:
+    """The inverse of `ends`."""
+    if low is None:
+        return None
+    return Interval(float(low), math.inf if high is None else float(high))
+
+
 def _plain(value: float) -> float | int:
     return int(value) if float(value).is_integer() else round(value, 2)
 

@@ -27,12 +27,17 @@ class Period:
         return f"{self.start.isoformat()}/{self.end.isoformat()}"
 
     @property
-    def label(self) -> str:
+    def year_label(self) -> str | None:
+        """A financial year's label (2022-23) or a calendar year's (2022); None for any other period."""
         if self.start.month == 4 and self.start.day == 1 and self.end == dt.date(self.start.year + 1, 3, 31):
             return f"{self.start.year}-{str(self.end.year)[2:]}"
         if self.start.month == 1 and self.start.day == 1 and self.end == dt.date(self.start.year, 12, 31):
             return str(self.start.year)
-        return f"{self.start:%d %b %Y} to {self.end:%d %b %Y}"
+        return None
+
+    @property
+    def label(self) -> str:
+        return self.year_label or f"{self.start:%d %b %Y} to {self.end:%d %b %Y}"
 
     @property
     def months(self) -> float:

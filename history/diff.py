@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import math
 from typing import Any
 
 import sqlalchemy as sa
 
 from ..domain.identity import SeriesKey
-from ..domain.intervals import Interval
+from ..domain.intervals import from_ends
 from ..domain.status import Status
 from ..model.memory import (
     COMPARED_COMMANDS,
@@ -131,7 +130,7 @@ def load_comparisons(connection: sa.Connection, runs: tuple[int, ...]) -> tuple[
                        k.right_low, k.right_high).where(k.run_id.in_(runs)).order_by(k.id))  # fmt: skip
     return tuple(
         RememberedComparison(row.key, SeriesKey(row.measure, row.geography, row.left, row.right), row.period, Status(row.status),
-                             interval(row.left_low, row.left_high), interval(row.right_low, row.right_high))
+                             from_ends(row.left_low, row.left_high), from_ends(row.right_low, row.right_high))
         for row in connection.execute(query)
     )
 
@@ -141,14 +140,7 @@ def load_figures(connection: sa.Connection, run: int) -> tuple[RememberedFigure,
     query = (sa.select(s.source, s.measure, s.period, s.geography, s.low, s.high, s.per_12_low, s.per_12_high, s.published)
              .where(s.run_id == run).order_by(s.id))  # fmt: skip
     return tuple(
-        RememberedFigure(row.source, row.measure, row.period, row.geography, interval(row.low, row.high),
-                         interval(row.per_12_low, row.per_12_high), bool(row.published))
+        RememberedFigure(row.source, row.measure, row.period, row.geography, from_ends(row.low, row.high),
+                         from_ends(row.per_12_low, row.per_12_high), bool(row.published))
         for row in connection.execute(query)
     )
-
-
-def interval(low: float | None, high: float | None) -> Interval | None:
-    """Two columns back into an interval: NULL low is not available, NULL high is no upper bound."""
-    if low is None:
-        return None
-    return Interval(float(low), math.inf if high is None else float(high))

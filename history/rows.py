@@ -5,12 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import math
 from collections.abc import Mapping
 from typing import Any
 
 from .. import __version__
-from ..domain.intervals import Interval
+from ..domain.intervals import ends
 from ..model.checks import InputFile
 from ..model.memory import RememberedRun
 from ..model.release import Release
@@ -22,13 +21,6 @@ Row = dict[str, Any]
 def utc(moment: dt.datetime) -> dt.datetime:
     """Times are stored in UTC (a naive time is taken as local, as Python does)."""
     return moment.astimezone(dt.UTC)
-
-
-def bounds(value: Interval | None) -> tuple[float | None, float | None]:
-    """An interval as two columns: NULL low is not available, NULL high is no upper bound."""
-    if value is None:
-        return None, None
-    return value.low, None if math.isinf(value.high) else value.high
 
 
 def _sha256(text: str | None) -> str | None:
@@ -75,8 +67,8 @@ def comparison_rows(release: Release, remembered: RememberedRun) -> list[Row]:
     tolerances = {c.identity.text: c for c in release.reconciliation.comparisons} if release.reconciliation else {}
     out = []
     for c in remembered.comparisons:
-        left_low, left_high = bounds(c.left_value)
-        right_low, right_high = bounds(c.right_value)
+        left_low, left_high = ends(c.left_value)
+        right_low, right_high = ends(c.right_value)
         made = tolerances[c.key]
         out.append({"measure": c.series.measure, "period": c.period, "geography": c.series.geography,
                     "left": c.series.left, "right": c.series.right,
@@ -90,8 +82,8 @@ def series_rows(remembered: RememberedRun) -> list[Row]:
     """The national value of every source per measure and period (what the model keeps of each figure)."""
     out = []
     for f in remembered.figures:
-        low, high = bounds(f.value)
-        per_low, per_high = bounds(f.per_12_months)
+        low, high = ends(f.value)
+        per_low, per_high = ends(f.per_12_months)
         out.append({"source": f.source, "published": f.published, "measure": f.measure, "period": f.period,
                     "geography": f.geography, "low": low, "high": high, "per_12_low": per_low, "per_12_high": per_high})  # fmt: skip
     return out

@@ -17,6 +17,7 @@ from alembic.util.exc import CommandError
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..domain.identity import keyer
+from ..domain.intervals import from_ends
 from ..domain.status import Status
 from ..model.memory import (
     COMPARED_COMMANDS,
@@ -32,7 +33,7 @@ from ..model.memory import (
 from ..model.release import Release
 from ..model.revisions import Revisions
 from . import rows, schema
-from .diff import diff_runs, interval, load_comparisons, load_run
+from .diff import diff_runs, load_comparisons, load_run
 from .engine import Waiter, failure, lock_timeout
 from .errors import HistoryError, safe_url
 from .opening import open_engine
@@ -234,7 +235,7 @@ def across_releases(connection: sa.Connection, *, exclude: str | None = None) ->
     newest: dict[tuple[int, str, str], ReleaseFigure] = {}
     for row in connection.execute(query):
         newest[(row.id, row.measure, row.source)] = ReleaseFigure(row.id, row.release, row.measure, row.source, row.period,
-                                                                  interval(row.per_12_low, row.per_12_high))  # fmt: skip
+                                                                  from_ends(row.per_12_low, row.per_12_high))  # fmt: skip
     return tuple(newest.values())
 
 

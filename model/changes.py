@@ -6,7 +6,6 @@ Kept apart from memory.py so that a Release can carry its changes since the last
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -135,10 +134,5 @@ class Changes:
         return out
 
 
-def _plain(value: Interval | None) -> list[float | int | None] | None:
-    if value is None:
-        return None
-    ends = (value.low, None if math.isinf(value.high) else value.high)
-    return [int(v) if v is not None and float(v).is_integer() else v for v in ends]
-
-
+def _plain(value: Interval | None) -> list[float | None] | None:
+    return value.to_list() if value is not None else None

@@ -9,13 +9,12 @@ rule (`domain/status.py blocks_release`).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from ..domain.geography import ENGLAND_CODE
 from ..domain.identity import PersonKeyer, SeriesKey, key_parts
-from ..domain.intervals import Interval
+from ..domain.intervals import Interval, ends
 from ..domain.status import Status, blocks_release
 from ..domain.tolerance import Tolerance
 from .changes import (
@@ -137,17 +136,10 @@ def _revisions(old: tuple[RememberedFigure, ...], new: tuple[RememberedFigure, .
     before = {(f.source, f.measure, f.period, f.geography): f.value for f in old if f.published}
     after = {(f.source, f.measure, f.period, f.geography): f.value for f in new if f.published}
     return tuple(
-        FigureRevision(*key, before[key], after[key], Tolerance(abs=tolerance).ends_moved_beyond(_ends(before[key]), _ends(after[key])))
+        FigureRevision(*key, before[key], after[key], Tolerance(abs=tolerance).ends_moved_beyond(ends(before[key]), ends(after[key])))
         for key in sorted(before.keys() & after.keys())
         if before[key] != after[key]
     )
-
-
-def _ends(value: Interval | None) -> tuple[float | None, float | None]:
-    """An interval as its two ends: None low is not available, None high is no upper bound."""
-    if value is None:
-        return None, None
-    return value.low, None if math.isinf(value.high) else value.high
 
 
 # --- the memory a run reads before it reconciles ---------------------------------------------------------------------

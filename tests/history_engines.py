@@ -6,6 +6,12 @@ not a history. This one does not recognise anything, and switches any SQLite fil
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
 import sqlalchemy as sa
 from triangulate.history.engine import Waiter, database_url, lock_timeout, server_engine, sqlite_path, sqlite_writer
 from triangulate.history.errors import safe_url
@@ -19,3 +25,19 @@ def create_engine(text: str) -> sa.Engine:
     if url.get_backend_name() != "sqlite":
         return server_engine(url, shown, waiter)
     return sqlite_writer(sqlite_path(url, shown), waiter)
+
+
+@contextmanager
+def sqlite_lock_held(path: Path, statements: str) -> Iterator[None]:
+    """Another process holding a lock on the SQLite file at `path` (`statements`, e.g. BEGIN EXCLUSIVE) until the
+    block ends."""
+    holder = subprocess.Popen([sys.executable, "-c", "import sqlite3, sys\n"
+                               "db = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+                               "for statement in sys.argv[2].split(';'): db.execute(statement)\n"
+                               "print('held', flush=True); sys.stdin.read()", str(path), statements],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        yield
+    finally:
+        holder.communicate("", timeout=30)

@@ -11,7 +11,6 @@ import shutil
 import socket
 import sqlite3
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -28,7 +27,7 @@ from triangulate.model.checks import InputFile
 from triangulate.model.revisions import Revisions, Vintage
 
 from .conftest import TRIANGULATE, copy_of, one_error_line, run_cli
-from .history_engines import create_engine
+from .history_engines import create_engine, sqlite_lock_held
 from .postgres import new_database, postgres_disabled, postgres_url  # noqa: F401  (postgres_url: the fixture)
 from .test_history import release
 
@@ -157,16 +156,8 @@ def held(tmp_path: Path) -> Iterator[Path]:
     path = tmp_path / "h.db"
     with open_history(str(path)) as history:
         history.record(release(), dt.datetime.now(dt.UTC), dt.datetime.now(dt.UTC))
-    holder = subprocess.Popen([sys.executable, "-c", "import sqlite3, sys\n"
-                               "db = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
-                               "db.execute('BEGIN IMMEDIATE'); db.execute('UPDATE runs SET gate = gate')\n"
-                               "print('held', flush=True); sys.stdin.read()", str(path)],
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)  # fmt: skip
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    with sqlite_lock_held(path, "BEGIN IMMEDIATE; UPDATE runs SET gate = gate"):
         yield path
-    finally:
-        holder.communicate("", timeout=30)
 
 
 def test_a_locked_history_fails_after_one_timeout_saying_it_waits(held: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

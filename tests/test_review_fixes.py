@@ -35,6 +35,7 @@ from triangulate.history import open_history
 from triangulate.history.engine import WAITING
 
 from .conftest import TRIANGULATE, main_raising, run_cli
+from .history_engines import sqlite_lock_held
 from .postgres import new_database, postgres_disabled, postgres_url  # noqa: F401  (postgres_url: the fixture)
 from .test_history import release
 from .test_history_faults import _ncmd, held  # noqa: F401  (held: the fixture)
@@ -135,20 +136,12 @@ def test_a_signal_handler_runs_while_recognising_a_file_another_process_has_lock
         db.execute("PRAGMA journal_mode = DELETE")
         db.execute("CREATE TABLE customers (id INTEGER PRIMARY KEY)")
     db.close()
-    holder = subprocess.Popen([sys.executable, "-c", "import sqlite3, sys\n"
-                               "db = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
-                               "db.execute('BEGIN EXCLUSIVE')\n"
-                               "print('held', flush=True); sys.stdin.read()", str(path)],
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)  # fmt: skip
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    with sqlite_lock_held(path, "BEGIN EXCLUSIVE"):
         monkeypatch.setenv(engines.TIMEOUT_VARIABLE, "30")
         started = time.monotonic()
         with pytest.raises(alarm_stops):
             open_history(str(path), create=False)
         assert time.monotonic() - started < 1.5
-    finally:
-        holder.communicate("", timeout=30)
 
 
 def test_the_timeout_is_one_deadline_however_many_tries(held: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
