@@ -20,8 +20,9 @@ from typing import NoReturn
 import click
 
 from . import __version__
+from .cli_acknowledge import acknowledge
 from .cli_history import history
-from .cli_options import OutputsCommand, disclosure_options, history_options, validating
+from .cli_options import OutputsCommand, acknowledgements_option, disclosure_options, history_options, validating
 from .cli_revisions import revisions
 from .environment import prepare, report
 from .errors import EXIT_BAD_INPUT, EXIT_CHECKS_FAILED, EXIT_OK, ChecksFailed, Stopped, TriangulateError, UsageError, system_fault
@@ -79,6 +80,8 @@ def cli() -> None:
               help="Write JUnit XML: one testcase per check (a warning is a passing case that says so).")  # fmt: skip
 @click.option("--config", "config_path", type=click.Path(path_type=Path), help="Run config for column mapping and severities.")
 @click.option("--html", "html_path", type=click.Path(path_type=Path), help="Write the per-source HTML report.")
+@click.option("--sarif", "sarif_path", type=click.Path(path_type=Path), help="Write SARIF 2.1.0: one result per failing check.")
+@acknowledgements_option
 @disclosure_options
 @history_options
 @validating
@@ -91,6 +94,8 @@ def check(
     junit_path: Path | None,
     config_path: Path | None,
     html_path: Path | None,
+    sarif_path: Path | None,
+    acknowledgements_path: Path | None,
     redact: bool,
     publish: bool,
     history_url: str | None,
@@ -105,7 +110,7 @@ def check(
     from .reports.disclosure import Disclosure
 
     disclosure = Disclosure.from_options(redact=redact, publish=publish)
-    targets = {"json": json_path, "junit": junit_path, "html": html_path}
+    targets = {"json": json_path, "junit": junit_path, "html": html_path, "sarif": sarif_path}
     validate_targets(targets)
     config = None
     match = None
@@ -137,12 +142,16 @@ def check(
         or (match.reference_date if match is not None else config.reference_date if config is not None else None),
         severity=severity,
     )
+    from .pipeline.acknowledge import acknowledged, load_for_run, with_evidence
     from .pipeline.memory import history_at, write_and_remember
 
+    acknowledgements_path = acknowledgements_path or (config.acknowledgements if config else None)
+    entries = load_for_run(acknowledgements_path)
     started = dt.datetime.now(dt.UTC)
     with history_at(history_url or (config.history if config else None)) as history:
-        release, _, disclosure = write_and_remember(history, check_release(options, config, jobs=jobs), targets, disclosure,
-                                                    started, release_label or (config.release if config else None))  # fmt: skip
+        release = acknowledged(with_evidence(check_release(options, config, jobs=jobs)), entries, acknowledgements_path)
+        release, _, disclosure = write_and_remember(history, release, targets, disclosure, started,
+                                                    release_label or (config.release if config else None))  # fmt: skip
     click.echo(render_check_summary(release.sources[0], disclosure))
     if not release.passed:
         raise ChecksFailed
@@ -190,10 +199,12 @@ def synth(out_dir: Path, seed: int, years: int, last_year: int, children: int | 
 
 
 def _run_and_write(config_path: Path, targets: dict[str, Path | None], *, redact: bool, publish: bool, command: str,
-                   history_url: str | None = None, release_label: str | None = None, jobs: int = 1):  # type: ignore[no-untyped-def]  # fmt: skip
+                   history_url: str | None = None, release_label: str | None = None, jobs: int = 1,
+                   acknowledgements_path: Path | None = None):  # type: ignore[no-untyped-def]  # fmt: skip
     """Check, reconcile and write every output, with a progress line on a terminal; returns the release as disclosed."""
     from .config import load_config
     from .model.release import release_label as default_label
+    from .pipeline.acknowledge import acknowledged, load_for_run, with_evidence
     from .pipeline.memory import history_at, read_memory, write_and_remember
     from .pipeline.outputs import validate_targets
     from .pipeline.release import run_release
@@ -202,6 +213,8 @@ def _run_and_write(config_path: Path, targets: dict[str, Path | None], *, redact
     disclosure = Disclosure.from_options(redact=redact, publish=publish)
     validate_targets(targets)
     config = load_config(config_path)
+    acknowledgements_path = acknowledgements_path or config.acknowledgements
+    entries = load_for_run(acknowledgements_path)  # a bad file stops the run before any work
     progress = Progress()
     started = dt.datetime.now(dt.UTC)
     try:
@@ -209,26 +222,29 @@ def _run_and_write(config_path: Path, targets: dict[str, Path | None], *, redact
             label = release_label or config.release or default_label(config.reference_date, Path(config.path).name)
             memory = read_memory(history, label, command)
             release = run_release(config, progress, command=command, jobs=jobs)
+            release = acknowledged(with_evidence(release), entries, acknowledgements_path)
             progress("writing outputs and recording the run")
             return write_and_remember(history, release, targets, disclosure, started, label, memory=memory)
     finally:
         progress.done()
 
 
-@cli.command(cls=OutputsCommand)  # with --json, --junit, --summary-md, --html
+@cli.command(cls=OutputsCommand)  # with --json, --junit, --summary-md, --html, --sarif
 @click.option("--config", "config_path", type=click.Path(path_type=Path), required=True, help="Run config (YAML).")
+@acknowledgements_option
 @disclosure_options
 @history_options
 @validating
-def reconcile(config_path: Path, redact: bool, publish: bool, history_url: str | None, release_label: str | None,
-              jobs: int, **outputs: Path | None) -> None:  # fmt: skip
+def reconcile(config_path: Path, acknowledgements_path: Path | None, redact: bool, publish: bool, history_url: str | None,
+              release_label: str | None, jobs: int, **outputs: Path | None) -> None:  # fmt: skip
     """Reconcile the sources' death counts; exit 1 on a discrepancy beyond tolerance, an empty comparison or a failing published table."""
     from .reports.console import render_check_summary, render_reconciliation
     from .reports.formats import default_targets
 
     targets = default_targets(None, outputs)
     release, _, disclosure = _run_and_write(config_path, targets, redact=redact, publish=publish, command="reconcile",
-                                history_url=history_url, release_label=release_label, jobs=jobs)  # fmt: skip
+                                history_url=history_url, release_label=release_label, jobs=jobs,
+                                acknowledgements_path=acknowledgements_path)  # fmt: skip
     for result in release.gating_sources:  # published tables: their checks gate `reconcile` too
         click.echo(render_check_summary(result, disclosure))
     click.echo(render_reconciliation(release, disclosure))
@@ -236,15 +252,16 @@ def reconcile(config_path: Path, redact: bool, publish: bool, history_url: str |
         raise ChecksFailed
 
 
-@cli.command(cls=OutputsCommand)  # with --json, --junit, --summary-md, --html
+@cli.command(cls=OutputsCommand)  # with --json, --junit, --summary-md, --html, --sarif
 @click.argument("config_path", type=click.Path(path_type=Path))
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("triangulate-out"), show_default=True,
               help="Folder for every output not given a path of its own.")  # fmt: skip
+@acknowledgements_option
 @disclosure_options
 @history_options
 @validating
-def run(config_path: Path, out_dir: Path, redact: bool, publish: bool, history_url: str | None, release_label: str | None,
-        jobs: int, **outputs: Path | None) -> None:  # fmt: skip
+def run(config_path: Path, out_dir: Path, acknowledgements_path: Path | None, redact: bool, publish: bool,
+        history_url: str | None, release_label: str | None, jobs: int, **outputs: Path | None) -> None:  # fmt: skip
     """Check every source, reconcile, and write every output; exit 1 if either fails."""
     from .pipeline.outputs import chosen_by_tool
     from .reports.console import render_check_summary, render_reconciliation
@@ -254,7 +271,8 @@ def run(config_path: Path, out_dir: Path, redact: bool, publish: bool, history_u
         raise UsageError(f"--out {out_dir}: is a file, not a folder")
     targets = chosen_by_tool(default_targets(out_dir, outputs, publish), outputs)  # a default name in --out is never followed
     release, written, disclosure = _run_and_write(config_path, targets, redact=redact, publish=publish, command="run",
-                                      history_url=history_url, release_label=release_label, jobs=jobs)  # fmt: skip
+                                      history_url=history_url, release_label=release_label, jobs=jobs,
+                                      acknowledgements_path=acknowledgements_path)  # fmt: skip
     for result in release.sources:
         click.echo(render_check_summary(result, disclosure))
     click.echo(render_reconciliation(release, disclosure))
@@ -264,6 +282,7 @@ def run(config_path: Path, out_dir: Path, redact: bool, publish: bool, history_u
 
 
 cli.add_command(history)
+cli.add_command(acknowledge)
 cli.add_command(revisions)
 
 

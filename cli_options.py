@@ -102,3 +102,10 @@ def disclosure_options(command):  # type: ignore[no-untyped-def]
         is_flag=True,
         help="Record ids in every output become keyed hashes (key in $TRIANGULATE_REDACT_KEY).",
     )(command)
+
+
+def acknowledgements_option(command):  # type: ignore[no-untyped-def]
+    return click.option(
+        "--acknowledgements", "acknowledgements_path", type=click.Path(path_type=Path),
+        help="The acknowledgements file (written by `triangulate acknowledge`) [default: the run config's `acknowledgements:`].",
+    )(command)  # fmt: skip

@@ -33,18 +33,18 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         return super().compose_node(parent, index)
 
 
-def _expanded_size(node: yaml.Node, sizes: dict[int, int]) -> int:
+def _expanded_size(node: yaml.Node, sizes: dict[int, int], limit: int = MAX_NODES) -> int:
     """How many nodes the document holds once every alias is expanded (an alias bomb's is astronomical)."""
     if id(node) in sizes:
         return sizes[id(node)]
     sizes[id(node)] = 1  # a node that contains itself is counted once
     if isinstance(node, yaml.SequenceNode):
-        total = 1 + sum(_expanded_size(child, sizes) for child in node.value)
+        total = 1 + sum(_expanded_size(child, sizes, limit) for child in node.value)
     elif isinstance(node, yaml.MappingNode):
-        total = 1 + sum(_expanded_size(k, sizes) + _expanded_size(v, sizes) for k, v in node.value)
+        total = 1 + sum(_expanded_size(k, sizes, limit) + _expanded_size(v, sizes, limit) for k, v in node.value)
     else:
         total = 1
-    sizes[id(node)] = min(total, MAX_NODES + 1)
+    sizes[id(node)] = min(total, limit + 1)
     return sizes[id(node)]
 
 
@@ -72,24 +72,30 @@ _UniqueKeyLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_times
 
 
 def load_yaml(path: Path) -> Any:
+    return load_yaml_node(path)[1]
+
+
+def load_yaml_node(path: Path, *, max_bytes: int = MAX_CONFIG_BYTES, max_nodes: int = MAX_NODES,
+                   what: str = "config") -> tuple[yaml.Node | None, Any]:  # fmt: skip
+    """The document's top node (its marks give each element's line) and the document built from it."""
     # A FIFO, a device or a folder is refused before anything waits on it (open_regular): a config is read whole.
-    with open_regular(path, ConfigError, "config file") as handle:
-        data = handle.read(MAX_CONFIG_BYTES + 1)
-    if len(data) > MAX_CONFIG_BYTES:
-        raise ConfigError(f"config is over {MAX_CONFIG_BYTES // 1024} KB; a run config is a few kilobytes", path=path)
+    with open_regular(path, ConfigError, f"{what} file") as handle:
+        data = handle.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise ConfigError(f"{what} is over {max_bytes // 1024:,} KB; refused", path=path)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ConfigError("config is not a readable UTF-8 text file (UnicodeDecodeError)", path=path) from None
+        raise ConfigError(f"{what} is not a readable UTF-8 text file (UnicodeDecodeError)", path=path) from None
     try:
         loader = _UniqueKeyLoader(text)
         try:
             node = loader.get_single_node()
             if node is None:
-                return None
-            if _expanded_size(node, {}) > MAX_NODES:
-                raise ConfigError(f"expands to more than {MAX_NODES:,} YAML nodes (an alias bomb?); refused")
-            return loader.construct_document(node)
+                return None, None
+            if _expanded_size(node, {}, max_nodes) > max_nodes:
+                raise ConfigError(f"expands to more than {max_nodes:,} YAML nodes (an alias bomb?); refused")
+            return node, loader.construct_document(node)
         finally:
             loader.dispose()
     except ConfigError as error:

@@ -47,6 +47,7 @@ class RunConfig:
     geographies: tuple[str, ...] = GEOGRAPHY_LEVELS
     history: str | None = None  # a SQLAlchemy URL or a SQLite path; --history overrides it
     release: str | None = None  # the release's label in the history; --release overrides it
+    acknowledgements: Path | None = None  # the acknowledgements file (relative to the config); --acknowledgements overrides it
     # Every source's name in the config -> its `id:` (default: the name), what everything remembered keys on.
     source_ids: Mapping[str, str] = field(default_factory=dict)
 
@@ -133,6 +134,7 @@ def load_config(path: str | Path) -> RunConfig:
         geographies=tuple(document.get("geographies", GEOGRAPHY_LEVELS)),
         history=_history_url(document.get("history"), config_path),
         release=release,
+        acknowledgements=_relative(document.get("acknowledgements"), config_path),
     )
 
 
@@ -200,6 +202,13 @@ def _history_url(value: Any, config_path: Path) -> str | None:
     if "://" in text:
         return text
     return str(Path(text) if Path(text).is_absolute() else config_path.parent / text)
+
+
+def _relative(value: Any, config_path: Path) -> Path | None:
+    """A path in the config: relative to the config's folder."""
+    if value is None:
+        return None
+    return Path(str(value)) if Path(str(value)).is_absolute() else config_path.parent / str(value)
 
 
 def _source(name: str, node: Mapping[str, Any], base: Path, reference_date: dt.date | None,

@@ -30,9 +30,13 @@ COMPARISON_STATUSES = (Status.AGREE, Status.WITHIN_TOLERANCE, Status.DISCREPANCY
 SEVERITIES = ("error", "warning", "note")  # error blocks; warning and note inform
 
 
-def blocks_release(status: str, severity: str = "error") -> bool:
+FAILURES = (Status.FAILED, Status.CRASHED, Status.DISCREPANCY, Status.EMPTY)  # what an acknowledgement can meet
+
+
+def blocks_release(status: str, severity: str = "error", acknowledged: bool = False) -> bool:
     """THE blocking rule: a crash always blocks; a failure, a discrepancy or an empty comparison blocks at severity
-    error (a comparison's is error, an `allow_empty` one's warning); anything else never does."""
+    error (a comparison's is error, an `allow_empty` one's warning) unless `acknowledged` (an entry of the
+    acknowledgements file with the same evidence, not expired: domain/acknowledgements.py); nothing else blocks."""
     if status == Status.CRASHED:
         return True
-    return status in (Status.FAILED, Status.DISCREPANCY, Status.EMPTY) and severity == "error"
+    return status in (Status.FAILED, Status.DISCREPANCY, Status.EMPTY) and severity == "error" and not acknowledged

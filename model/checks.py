@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # An input file as read: defined in domain/, as the readers, which hash each file while they parse it, make it.
+from ..domain.acknowledgements import Acknowledged
 from ..domain.identity import check_key
 from ..domain.inputs import InputFile as InputFile
 from ..domain.status import Status, blocks_release
@@ -27,6 +28,9 @@ class CheckOutcome:
     # The failing records' person keys (domain/identity.py), in the order of record_ids: what the history and
     # acknowledgements remember of them, whatever --redact/--publish say. Never shown one by one.
     people: tuple[str, ...] = ()
+    # The digest of the failing records (domain/acknowledgements.py records_digest): set before any disclosure.
+    records_digest: str = ""
+    acknowledgement: Acknowledged | None = None  # the acknowledgements file's entry for its key, as it stands
 
     @property
     def status(self) -> Status:
@@ -38,7 +42,14 @@ class CheckOutcome:
 
     @property
     def blocks_release(self) -> bool:
-        return blocks_release(self.status, self.severity)
+        return blocks_release(self.status, self.severity, self.acknowledgement is not None and self.acknowledgement.settles)
+
+    @property
+    def evidence(self) -> dict[str, Any]:
+        """What an acknowledgement of it records: how many failed and which (a digest), or that it crashed."""
+        if self.status == Status.CRASHED:
+            return {"crashed": True}
+        return {"failed": self.failed, "records": self.records_digest}
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -54,6 +65,10 @@ class CheckOutcome:
             out["detail"] = self.detail
         if self.not_run:
             out["reason"] = self.not_run
+        if self.status in (Status.FAILED, Status.CRASHED):
+            out["evidence"] = self.evidence
+        if self.acknowledgement is not None:
+            out["acknowledgement"] = self.acknowledgement.to_dict()
         return out
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..domain.acknowledgements import Acknowledged
 from ..domain.geography import place_code
 from ..domain.identity import empty_key, missing_key
 from ..domain.periods import Period
@@ -38,6 +39,8 @@ class MissingDeaths:
     severity: str  # absent: the measure's `missing:` (error or warning); the other kinds: note
     withheld_count: int | None = None  # set when the record ids are withheld (--publish)
     key: str = ""  # domain/identity.py missing_key
+    records_digest: str = ""  # of the missing deaths' records (domain/acknowledgements.py): set before any disclosure
+    acknowledgement: Acknowledged | None = None
 
     @property
     def count(self) -> int:
@@ -57,14 +60,22 @@ class MissingDeaths:
 
     @property
     def gating(self) -> bool:
-        return blocks_release(self.status, self.severity)
+        return blocks_release(self.status, self.severity, self.acknowledgement is not None and self.acknowledgement.settles)
+
+    @property
+    def evidence(self) -> dict[str, Any]:
+        return {"count": self.count, "records": self.records_digest}
 
     def to_dict(self) -> dict[str, Any]:
         out = {"key": self.identity, "measure": self.measure, "period": self.period, "period_label": self.period_label, "geography": self.geography,
                "source": self.source, "absent_from": self.absent_from, "kind": self.kind, "record_ids": list(self.record_ids),
-               "count": self.count, "severity": self.severity}  # fmt: skip
+               "count": self.count, "severity": self.severity, "status": self.status}  # fmt: skip
         if self.withheld_count is not None:
             out["record_ids_withheld"] = True
+        if self.status == Status.FAILED:
+            out["evidence"] = self.evidence
+        if self.acknowledgement is not None:
+            out["acknowledgement"] = self.acknowledgement.to_dict()
         return out
 
 
@@ -78,6 +89,7 @@ class EmptyComparison:
     reason: str
     allowed: bool  # `allow_empty: true` in the config: reported, not gating
     key: str = ""  # domain/identity.py empty_key
+    acknowledgement: Acknowledged | None = None
 
     status = Status.EMPTY
 
@@ -91,11 +103,18 @@ class EmptyComparison:
 
     @property
     def gating(self) -> bool:
-        return blocks_release(self.status, self.severity)
+        return blocks_release(self.status, self.severity, self.acknowledgement is not None and self.acknowledgement.settles)
+
+    @property
+    def evidence(self) -> dict[str, Any]:
+        return {"reason": self.reason}
 
     def to_dict(self) -> dict[str, Any]:
-        return {"key": self.identity, "measure": self.measure, "left": self.left,
-                "right": self.right, "reason": self.reason, "allowed": self.allowed}  # fmt: skip
+        out = {"key": self.identity, "measure": self.measure, "left": self.left, "right": self.right,
+               "reason": self.reason, "allowed": self.allowed, "status": self.status, "evidence": self.evidence}  # fmt: skip
+        if self.acknowledgement is not None:
+            out["acknowledgement"] = self.acknowledgement.to_dict()
+        return out
 
 
 @dataclass(frozen=True)

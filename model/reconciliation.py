@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..domain.acknowledgements import Acknowledged, plain_number
 from ..domain.geography import place_code
 from ..domain.identity import ComparisonKey, SeriesKey
 from ..domain.intervals import Interval
@@ -102,6 +103,7 @@ class Comparison:
     only_left: int = 0
     only_right: int = 0
     period_shifts: int = 0
+    acknowledgement: Acknowledged | None = None  # the acknowledgements file's entry for its key, as it stands
 
     @property
     def identity(self) -> ComparisonKey:
@@ -113,7 +115,19 @@ class Comparison:
 
     @property
     def failed(self) -> bool:
-        return blocks_release(self.status)
+        """Blocks the release: a discrepancy that no acknowledgement settles."""
+        return blocks_release(self.status, acknowledged=self.acknowledgement is not None and self.acknowledgement.settles)
+
+    @property
+    def evidence(self) -> dict[str, Any]:
+        """What an acknowledgement of it records: both values as compared (a figure, or [low, high] if not exact)."""
+
+        def shown(value: Interval | None) -> Any:
+            if value is None:
+                return None
+            return plain_number(value.low) if value.is_exact else value.to_list()
+
+        return {"left": shown(self.left_value), "right": shown(self.right_value)}
 
     @property
     def consistent(self) -> bool:
@@ -142,6 +156,8 @@ class Comparison:
             "relation": self.relation,
             "tolerance": self.tolerance,
             "status": self.status,
+            **({"evidence": self.evidence} if self.status == Status.DISCREPANCY else {}),
+            **({"acknowledgement": self.acknowledgement.to_dict()} if self.acknowledgement is not None else {}),
         }
 
 
@@ -303,6 +319,7 @@ class ReconcileResult:
 
     @property
     def discrepancies(self) -> tuple[Comparison, ...]:
+        """The discrepancies that block: beyond tolerance, and not acknowledged (see `acknowledged`)."""
         return tuple(c for c in self.comparisons if c.failed)
 
     @property

@@ -9,6 +9,7 @@ from typing import Any
 
 from .changes import Changes
 from .checks import InputFile, SourceResult
+from .findings import AcknowledgementsUsed, Finding, acknowledgement_counts
 from .reconciliation import ReconcileResult
 
 # What gates each command: `check` and `run` gate on the checks (and `run` on the comparisons too);
@@ -73,6 +74,7 @@ class Release:
     measures: tuple[MeasureNote, ...] = ()  # each measure in words, in config order
     death_rules: Mapping[str, str] = field(default_factory=dict)  # source name -> what that source counts as a death
     declared_ids: Mapping[str, str] = field(default_factory=dict)  # every configured source's name -> its `id:`
+    acknowledgements: AcknowledgementsUsed | None = None  # the acknowledgements file it used, if any
 
     @property
     def titles(self) -> dict[str, str]:
@@ -118,13 +120,46 @@ class Release:
         return not any(source.blocks_release for source in self.gating_sources)
 
     @property
+    def findings(self) -> tuple[Finding, ...]:
+        """Every keyed finding, in the order the outputs list them: checks by source, comparisons, missing deaths,
+        empty comparisons."""
+        gating = {id(s) for s in self.gating_sources}
+        out = [
+            Finding(source.key(o), "check", o.status, o.severity, o.evidence, o.acknowledgement,
+                    o.blocks_release and id(source) in gating, o, source.name)
+            for source in self.sources for o in source.outcomes
+        ]  # fmt: skip
+        result = self.reconciliation
+        if result is not None:
+            out += [Finding(c.identity.text, "comparison", c.status, "error", c.evidence, c.acknowledgement, c.failed, c)
+                    for c in result.comparisons]  # fmt: skip
+            out += [Finding(m.identity, "missing", m.status, m.severity, m.evidence, m.acknowledgement, m.gating, m)
+                    for m in result.missing]  # fmt: skip
+            out += [Finding(e.identity, "empty", e.status, e.severity, e.evidence, e.acknowledgement, e.gating, e)
+                    for e in result.empty]  # fmt: skip
+        return tuple(out)
+
+    @property
+    def blocking(self) -> tuple[str, ...]:
+        """The keys of the findings that block this release."""
+        return tuple(f.key for f in self.findings if f.blocks)
+
+    @property
     def passed(self) -> bool:
-        """The gate, defined once: every output and the exit code read it."""
-        return self.checks_passed and (self.reconciliation is None or self.reconciliation.passed)
+        """The gate, defined once: every output and the exit code read it. Nothing blocks (an acknowledged finding
+        does not: domain/status.py blocks_release)."""
+        return not self.blocking
+
+    def acknowledgements_dict(self) -> dict[str, Any]:
+        return {
+            "blocking": list(self.blocking),
+            **({"acknowledgements": acknowledgement_counts(self.findings, self.acknowledgements)}
+               if self.acknowledgements is not None else {}),
+        }  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
         if self.command == "check":
-            return self.sources[0].to_dict()
+            return {**self.sources[0].to_dict(), **self.acknowledgements_dict()}
         reconciliation = self.reconciliation or ReconcileResult()
         return {
             "tool": {"name": "triangulate", "version": dict(self.provenance.versions).get("triangulate")},
@@ -138,4 +173,5 @@ class Release:
             **reconciliation.to_dict(),
             "measures": [m.to_dict() for m in self.measures],
             **({"since_last_release": self.since.to_dict()} if self.since is not None else {}),
+            **self.acknowledgements_dict(),
         }

@@ -52,6 +52,12 @@ def _markdown(release: Release, disclosure: Disclosure, path: Path) -> Rendered:
     return Rendered({path: render_markdown(release, disclosure)})
 
 
+def _sarif(release: Release, disclosure: Disclosure, path: Path) -> Rendered:
+    from .sarif import render_sarif
+
+    return Rendered({path: render_sarif(release, disclosure)})
+
+
 def _html(release: Release, disclosure: Disclosure, path: Path) -> Rendered:
     from .html import render_report_files, stale_side_files
     from .view import build_report_view
@@ -69,6 +75,8 @@ OUTPUT_FORMATS: dict[str, OutputFormat] = {
         OutputFormat("summary_md", "--summary-md", "summary.md", "Write a Markdown summary for CI step summaries.", _markdown),
         OutputFormat("html", "--html", "report.html",
                      "Write the HTML discrepancy report (`run`: OUT/report.html unless given).", _html, for_publication=True),
+        OutputFormat("sarif", "--sarif", "results.sarif",
+                     "Write SARIF 2.1.0 for code scanning: one result per failing check and per discrepancy.", _sarif),
     )
 }  # fmt: skip
 

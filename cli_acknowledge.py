@@ -1,0 +1,88 @@
+"""`triangulate acknowledge`: sign off known findings of a run, with a reason, an owner and an expiry, in an
+acknowledgements file that the next run reads (config `acknowledgements:` or `--acknowledgements`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import click
+
+from .errors import UsageError
+
+SHORTEST_ID_LOOKED_FOR = 4  # a reason may say "2 deaths"; an id as short as that cannot be told from a count
+
+
+def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            raise ValueError(value)
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"--expires {value!r} is not a date (YYYY-MM-DD)") from None
+
+
+@click.command()
+@click.argument("results_path", metavar="RESULTS.json", type=click.Path(path_type=Path))
+@click.option("--reason", required=True, help="Why the finding is known and may pass (shown in every output).")
+@click.option("--owner", required=True, help="Who answers for it: a team or a person's role.")
+@click.option("--expires", callback=_date, metavar="YYYY-MM-DD", help="The last day it may pass (then `expired`: it blocks).")
+@click.option("--only", "only", multiple=True, metavar="KEY", help="Acknowledge only this finding (repeat for more) [default: every finding that blocks].")
+@click.option("--file", "file_path", required=True, type=click.Path(path_type=Path), help="The acknowledgements file to write or merge into.")
+def acknowledge(results_path: Path, reason: str, owner: str, expires: dt.date | None, only: tuple[str, ...], file_path: Path) -> None:
+    """Write an entry for every finding that blocks the release in RESULTS.json (or only the keys given) into FILE,
+    with the evidence seen: the next run lets each pass while its evidence is the same and it has not expired."""
+    from .config.acknowledgements import acknowledgements_text, load_acknowledgements, merged
+    from .domain.acknowledgements import Acknowledgement
+    from .pipeline.atomic import write_all_atomic
+    from .readers.files import existing_file
+    from .readers.results import read_results
+
+    reason, owner = reason.strip(), owner.strip()
+    if not reason or not owner:
+        raise UsageError("--reason and --owner must say something: an acknowledgement is reviewed by a person")
+    today = dt.date.today()
+    if expires is not None and expires < today:
+        raise UsageError(f"--expires {expires.isoformat()} is before today ({today.isoformat()}): the entry would never let anything pass")
+    results = read_results(existing_file(results_path))
+    existing = load_acknowledgements(file_path) if file_path.exists() else ()  # a bad file is refused before anything
+    chosen = list(dict.fromkeys(only)) if only else list(results.blocking)
+    entries, skipped = [], []
+    for key in chosen:
+        finding = results.findings.get(key)
+        if finding is None or finding.evidence is None:
+            if not only:
+                skipped.append(f"{key} (no evidence in the results)")
+                continue
+            raise UsageError(f"--only {key!r}: {results_path} has no failing finding with that key"
+                             if finding is None or finding.status in ("passed", "agree", "within_tolerance", "not_run", "not_comparable")
+                             else f"--only {key!r}: {results_path} holds no evidence for it (a --publish run withholds it; acknowledge "
+                                  "the results of a run without --publish)")  # fmt: skip
+        if finding.status == "crashed":
+            if only:
+                raise UsageError(f"--only {key!r}: the check crashed; a crash is a fault to mend, never acknowledged")
+            skipped.append(f"{key} (crashed: a fault to mend, not a finding)")
+            continue
+        _refuse_ids_in(reason, finding.record_ids, key)
+        entries.append(Acknowledgement(key, dict(finding.evidence), reason, owner, today, expires))
+    for line in skipped:
+        click.echo(f"not acknowledged: {line}")
+    if not entries:
+        click.echo(f"nothing to acknowledge: {results_path} has no finding that blocks the release"
+                   + ("" if not skipped else " and can be acknowledged") + f"; {file_path} unchanged")  # fmt: skip
+        return
+    written, added, updated = merged(existing, entries)
+    write_all_atomic({file_path: acknowledgements_text(written)})
+    click.echo(f"acknowledged {len(entries):,} {'finding' if len(entries) == 1 else 'findings'} in {file_path} "
+               f"({added:,} new, {updated:,} updated); review the file in a pull request before committing it")  # fmt: skip
+
+
+def _refuse_ids_in(reason: str, record_ids: tuple[str, ...], key: str) -> None:
+    """A reason is shown in every output; a record id in it would be shown where the run withholds it."""
+    for record_id in record_ids:
+        if len(record_id) >= SHORTEST_ID_LOOKED_FOR and re.search(rf"(?<!\w){re.escape(record_id)}(?!\w)", reason):
+            raise UsageError(f"--reason names record id {record_id!r} of {key}; a reason is shown in every output "
+                             "(even --redact and --publish ones): describe the finding, do not identify the child")  # fmt: skip

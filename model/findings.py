@@ -1,0 +1,64 @@
+"""Stage 5, every finding of a release in one shape: what acknowledgements, SARIF, JUnit and the history go through.
+
+A finding is anything with a key that can fail: a source's check (published tables' too), a comparison, deaths
+missing from a source, a comparison that compared nothing. `Finding` views it without copying it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ..domain.acknowledgements import Acknowledged, Acknowledgement, AckStatus
+from ..domain.status import FAILURES, Status
+
+FINDING_KINDS = ("check", "comparison", "missing", "empty")
+
+
+@dataclass(frozen=True)
+class Finding:
+    key: str
+    kind: str  # one of FINDING_KINDS
+    status: Status
+    severity: str
+    evidence: Mapping[str, Any]
+    acknowledgement: Acknowledged | None
+    blocks: bool  # blocks this release (its gate: a `reconcile` run is not gated on record sources' checks)
+    subject: Any  # the CheckOutcome, Comparison, MissingDeaths or EmptyComparison
+    source: str = ""  # a check's source name (its subject is the outcome alone)
+
+    @property
+    def failing(self) -> bool:
+        """A failure of any severity (what an acknowledgement can meet): failed, crashed, a discrepancy, deaths with
+        no record at all, an empty comparison."""
+        return self.status in FAILURES
+
+    @property
+    def acknowledgeable(self) -> bool:
+        """What `triangulate acknowledge` writes an entry for: a failure; never a crash (a fault, not a finding)."""
+        return self.failing and self.status != Status.CRASHED
+
+    @property
+    def would_block(self) -> bool:
+        """Blocks, or would without its acknowledgement."""
+        return self.blocks or (self.acknowledgement is not None and self.acknowledgement.settles and self.failing)
+
+
+@dataclass(frozen=True)
+class AcknowledgementsUsed:
+    """The acknowledgements file a run used: where it is, and its entries that met no finding (stale)."""
+
+    file: str
+    entries: int
+    stale: tuple[Acknowledgement, ...] = ()
+
+
+def acknowledgement_counts(findings: tuple[Finding, ...], used: AcknowledgementsUsed | None) -> dict[str, list[str]]:
+    """results.json's top-level `acknowledgements`: each status's keys, in the release's order of findings."""
+    out: dict[str, list[str]] = {status.value: [] for status in (AckStatus.ACKNOWLEDGED, AckStatus.CHANGED, AckStatus.EXPIRED)}
+    for finding in findings:
+        if finding.acknowledgement is not None:
+            out[finding.acknowledgement.status.value].append(finding.key)
+    out[AckStatus.STALE.value] = [entry.key for entry in used.stale] if used is not None else []
+    return out

@@ -1,0 +1,91 @@
+"""Evidence and acknowledgements, applied to a release before anything is disclosed or remembered.
+
+`with_evidence` gives every failing check and every set of missing deaths the digest of its records (keyed person
+keys, domain/acknowledgements.py), so the evidence an output shows is the same with or without `--redact`.
+`acknowledged` meets each finding with the acknowledgements file's entry for its key, and lists the entries that
+met nothing (stale); the gate (model/release.py `passed`) then reads each finding's standing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from ..domain.acknowledgements import Acknowledged, Acknowledgement, evidence_secret, match, records_digest
+from ..domain.identity import check_key
+from ..domain.status import Status
+from ..model.findings import AcknowledgementsUsed
+from ..model.release import Release
+
+
+def load_for_run(path: Path | None) -> tuple[Acknowledgement, ...] | None:
+    """The acknowledgements file a run uses, read (and refused, exit 2) before any work; None when there is none."""
+    if path is None:
+        return None
+    from ..config.acknowledgements import load_acknowledgements
+
+    return load_acknowledgements(path)
+
+
+def with_evidence(release: Release, secret: bytes | None = None) -> Release:
+    """Each failing check's and each missing-deaths finding's records as a digest (before any disclosure)."""
+    secret = secret if secret is not None else evidence_secret(os.environ)
+    sources = tuple(
+        replace(source, outcomes=tuple(
+            replace(o, records_digest=records_digest(source.id, o.record_ids, secret)) if o.status == Status.FAILED else o
+            for o in source.outcomes))
+        for source in release.sources
+    )  # fmt: skip
+    result = release.reconciliation
+    if result is not None and result.missing:
+        ids = release.source_ids
+        missing = tuple(
+            replace(m, records_digest=records_digest(ids.get(m.source, m.source), m.record_ids, secret)) if m.status == Status.FAILED else m
+            for m in result.missing
+        )  # fmt: skip
+        result = replace(result, missing=missing)
+    return replace(release, sources=sources, reconciliation=result)
+
+
+def acknowledged(release: Release, entries: Sequence[Acknowledgement] | None, file: Path | None, day: dt.date | None = None) -> Release:
+    """The release with each failing finding met by its entry (acknowledged, changed or expired), and the entries in
+    this run's scope that met no failing finding listed as stale. `day`: the run's date (its start, UTC)."""
+    if entries is None:
+        return release
+    day = day or release.provenance.run_at.date()
+    by_key = {entry.key: entry for entry in entries}
+    met: dict[int, Acknowledged] = {}  # id(subject) -> its standing
+    for finding in release.findings:
+        entry = by_key.get(finding.key)
+        if entry is not None and finding.failing:
+            met[id(finding.subject)] = match(entry, finding.evidence, day)
+    matched = {f.key for f in release.findings if id(f.subject) in met}
+    in_scope = _scope(release)
+    stale = tuple(entry for entry in entries if entry.key not in matched and in_scope(entry.key))
+    used = AcknowledgementsUsed(str(file) if file is not None else "", len(entries), stale)
+    return replace(_with_standing(release, met), acknowledgements=used)
+
+
+def _scope(release: Release):  # type: ignore[no-untyped-def]
+    """Which entries a run can meet: `check` meets its one source's checks (a file shared with `run` holds
+    comparisons too, which are not stale for it); `reconcile` and `run` meet every key."""
+    if release.command != "check":
+        return lambda key: True
+    prefix = check_key(release.sources[0].id, "")
+    return lambda key: key.startswith(prefix)
+
+
+def _with_standing(release: Release, met: Mapping[int, Acknowledged]) -> Release:
+    def mark(item):  # type: ignore[no-untyped-def]
+        standing = met.get(id(item))
+        return replace(item, acknowledgement=standing) if standing is not None else item
+
+    sources = tuple(replace(s, outcomes=tuple(mark(o) for o in s.outcomes)) for s in release.sources)
+    result = release.reconciliation
+    if result is not None:
+        result = replace(result, comparisons=tuple(mark(c) for c in result.comparisons),
+                         missing=tuple(mark(m) for m in result.missing), empty=tuple(mark(e) for e in result.empty))  # fmt: skip
+    return replace(release, sources=sources, reconciliation=result)
