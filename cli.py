@@ -141,6 +141,8 @@ def check(
         reference_date=_parse_reference_date(reference_date)
         or (match.reference_date if match is not None else config.reference_date if config is not None else None),
         severity=severity,
+        # The configured source's id, so that its checks' keys are those `run` gives them (the history, acknowledgements).
+        source_id=config.source_ids.get(match.name, "") if config is not None and match is not None else "",
     )
     from .pipeline.acknowledge import acknowledged, load_for_run, with_evidence
     from .pipeline.memory import history_at, write_and_remember

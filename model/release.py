@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from .changes import Changes
@@ -119,7 +120,7 @@ class Release:
     def checks_passed(self) -> bool:
         return not any(source.blocks_release for source in self.gating_sources)
 
-    @property
+    @cached_property  # the gate and every renderer read it; a release never changes once made
     def findings(self) -> tuple[Finding, ...]:
         """Every keyed finding, in the order the outputs list them: checks by source, comparisons, missing deaths,
         empty comparisons."""

@@ -103,6 +103,7 @@ def check_release(options: SourceOptions, config: RunConfig | None = None, *, jo
         named = replace(
             options,
             name=declared.name,
+            source_id=config.source_ids.get(declared.name, ""),
             severity={**declared.severity, **options.severity},
             reference_date=options.reference_date or declared.reference_date,  # --reference-date, else the config's
         )
