@@ -37,7 +37,8 @@ HEADER = ("# Acknowledged findings: each entry lets one finding of triangulate p
 
 def load_acknowledgements(path: Path) -> tuple[Acknowledgement, ...]:
     """Every entry of the file, in its order; ConfigError (exit 2) naming the file and line for any fault."""
-    node, document = load_yaml_node(path, max_bytes=MAX_FILE_BYTES, max_nodes=MAX_FILE_NODES, what="acknowledgements")
+    node, document = load_yaml_node(path, max_bytes=MAX_FILE_BYTES, max_nodes=MAX_FILE_NODES, what="acknowledgements",
+                                    fast=True)  # fmt: skip
     if document is None:
         return ()
     if not isinstance(document, list) or not isinstance(node, yaml.SequenceNode):
@@ -144,7 +145,7 @@ def acknowledgements_text(entries: Sequence[Acknowledgement]) -> str:
     return HEADER + body
 
 
-class _NoAliases(yaml.SafeDumper):
+class _NoAliases(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
     """Each entry written out in full: one date shared by every entry is not an anchor and aliases to review."""
 
     def ignore_aliases(self, data: Any) -> bool:

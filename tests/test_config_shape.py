@@ -147,7 +147,7 @@ def test_a_sources_keys_are_those_of_its_kind(tmp_path: Path, source: str, messa
         ("", "the config must be a YAML mapping of keys such as sources, not an empty document"),
         ("- a\n- b\n", "the config must be a YAML mapping of keys such as sources, not a list"),
         ("sources: {}\n", "sources: {} should be non-empty"),
-        (SOURCES + "sourcse: 1\n", "the config: unknown key 'sourcse'; expected one of geographies, history, linkage, measures"),
+        (SOURCES + "sourcse: 1\n", "the config: unknown key 'sourcse'; expected one of acknowledgements, geographies, history, linkage, measures"),
     ],
 )
 def test_the_document_itself(tmp_path: Path, text: str, message: str) -> None:
