@@ -154,7 +154,7 @@ def check(
         release = acknowledged(with_evidence(check_release(options, config, jobs=jobs)), entries, acknowledgements_path)
         release, _, disclosure = write_and_remember(history, release, targets, disclosure, started,
                                                     release_label or (config.release if config else None))  # fmt: skip
-    click.echo(render_check_summary(release.sources[0], disclosure))
+    click.echo(render_check_summary(release.sources[0], disclosure, release.acknowledgements))
     if not release.passed:
         raise ChecksFailed
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from .errors import UsageError
+from .text import UNDECODED_BYTES, printable
 
 SHORTEST_ID_LOOKED_FOR = 4  # a reason may say "2 deaths"; an id as short as that cannot be told from a count
 
@@ -68,15 +69,16 @@ def acknowledge(results_path: Path, reason: str, owner: str, expires: dt.date | 
             continue
         _refuse_ids_in(reason, finding.record_ids, key)
         entries.append(Acknowledgement(key, dict(finding.evidence), reason, owner, today, expires))
+    shown_file, shown_results = (printable(str(p), keep=UNDECODED_BYTES) for p in (file_path, results_path))
     for line in skipped:
-        click.echo(f"not acknowledged: {line}")
+        click.echo(f"not acknowledged: {printable(line)}")
     if not entries:
-        click.echo(f"nothing to acknowledge: {results_path} has no finding that blocks the release"
-                   + ("" if not skipped else " and can be acknowledged") + f"; {file_path} unchanged")  # fmt: skip
+        click.echo(f"nothing to acknowledge: {shown_results} has no finding that blocks the release"
+                   + ("" if not skipped else " and can be acknowledged") + f"; {shown_file} unchanged")  # fmt: skip
         return
     written, added, updated = merged(existing, entries)
     write_all_atomic({file_path: acknowledgements_text(written)})
-    click.echo(f"acknowledged {len(entries):,} {'finding' if len(entries) == 1 else 'findings'} in {file_path} "
+    click.echo(f"acknowledged {len(entries):,} {'finding' if len(entries) == 1 else 'findings'} in {shown_file} "
                f"({added:,} new, {updated:,} updated); review the file in a pull request before committing it")  # fmt: skip
 
 

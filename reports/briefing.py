@@ -10,6 +10,7 @@ from ..domain.status import Status
 from ..model.changes import Changes
 from ..model.reconciliation import Bridge, BridgeStep
 from ..model.release import Release
+from .acknowledgements_view import acknowledgements_view, settled
 from .disclosure import Cell, Disclosure
 from .facts import discrepancy_facts, expected_text, explain_discrepancy, hides_a_side, value_text
 from .gaps import missing_total, missing_words
@@ -28,9 +29,12 @@ def verdict_sentence(release: Release, disclosure: Disclosure) -> str:
     """The verdict in one sentence, for people who read nothing else."""
     result = release.reconciliation
     failing = [s.name for s in release.gating_sources if s.blocks_release]
+    acknowledged = _acknowledged_words(release, disclosure)
     if release.passed:
+        if acknowledged.startswith("passes"):
+            return f"The release can go ahead: it {acknowledged}."
         tail = " and every comparison agrees or is within tolerance" if result is not None and result.comparisons else ""
-        return f"The release can go ahead: no source fails a check at error severity{tail}."
+        return f"The release can go ahead: no source fails a check at error severity{tail}" + (f"; {acknowledged}" if acknowledged else "") + "."
     reasons = []
     if result is not None:
         national = [c for c in result.discrepancies if c.geography == ENGLAND]
@@ -56,7 +60,28 @@ def verdict_sentence(release: Release, disclosure: Disclosure) -> str:
         else:
             every = ("both" if total == 2 else f"all {total}") if len(failing) == total else f"{len(failing)} of the {total}"
             reasons.append(f"{every} sources fail checks at error severity")
-    return "Do not release yet: " + _and(reasons or ["the release gate failed"]) + "."
+    return "Do not release yet: " + _and(reasons or ["the release gate failed"]) + (f"; {acknowledged}" if acknowledged else "") + "."
+
+
+def _acknowledged_words(release: Release, disclosure: Disclosure) -> str:
+    """The first page's count of acknowledgements: `passes with 3 acknowledged findings (each signed off ...)`, or,
+    when it fails, `2 acknowledgements changed and 1 expired; 3 other findings are acknowledged`."""
+    view = acknowledgements_view(release, disclosure)
+    if view is None:
+        return ""
+    stale = f"; {count_words(len(view.stale), 'stale entry matches', 'stale entries match')} no finding" if view.stale else ""
+    if release.passed:
+        if not view.acknowledged:
+            return stale.removeprefix("; ")
+        return (f"passes with {count_words(view.acknowledged, 'acknowledged finding', 'acknowledged findings')} (see "
+                f"Acknowledged findings); nothing else fails{stale}")  # fmt: skip
+    lapsed = [count_words(view.changed, "acknowledgement", "acknowledgements") + " changed" if view.changed else "",
+              (count_words(view.expired, "acknowledgement", "acknowledgements") if not view.changed else f"{view.expired:,}")
+              + " expired" if view.expired else ""]  # fmt: skip
+    parts = [_and([p for p in lapsed if p])] if view.changed or view.expired else []
+    if view.acknowledged:
+        parts.append(count_words(view.acknowledged, "other finding is acknowledged", "other findings are acknowledged"))
+    return "; ".join(parts) + stale if parts else stale.removeprefix("; ")
 
 
 def _discrepancy_findings(release: Release, disclosure: Disclosure) -> list[tuple[int, str]]:
@@ -128,7 +153,7 @@ def _other_findings(release: Release, disclosure: Disclosure) -> list[tuple[int,
     if incoherent:
         out.append((85, count_words(len(incoherent), "published total does", "published totals do")
                     + " not add up from their published parts."))
-    if result.absent:
+    if any(not settled(gap) for gap in result.absent):  # acknowledged deaths are no finding to correct
         out.append((98 if result.missing_gating else 75, _missing_finding(release, disclosure)))
     for empty in result.empty_gating:
         out.append((95, f"{empty.left} and {empty.right} could not be compared on "
@@ -146,8 +171,8 @@ def _missing_finding(release: Release, disclosure: Disclosure) -> str:
     """How many deaths one source has that another has no record of at all, and where the first of them are."""
     result = release.reconciliation
     assert result is not None
-    gaps = result.absent
-    total = missing_total(result)
+    gaps = [gap for gap in result.absent if not settled(gap)]
+    total = sum(gap.count for gap in gaps)
     hidden = disclosure.hides(total)
     pairs = listed(sorted({f"{g.source} but not {g.absent_from}" for g in gaps}))
     places = list(dict.fromkeys(f"{la_name(g.geography)} {g.period_label}" for g in gaps))

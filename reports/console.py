@@ -13,8 +13,10 @@ from typing import Any
 from ..domain.intervals import SUPPRESSED
 from ..domain.status import Status
 from ..model.checks import CheckOutcome, SourceResult
+from ..model.findings import AcknowledgementsUsed
 from ..model.reconciliation import Comparison, NotCompared, ReconcileResult
 from ..model.release import Release
+from .acknowledgements_view import console_lines, in_use, settled, standing_of, verdict_word
 from .disclosure import Disclosure, left_cell, plural, right_cell
 from .facts import comparison_explanation
 from .gaps import gap_label, gap_sentence, missing_words, ordered_gaps
@@ -47,6 +49,14 @@ def agreeing(summary: Mapping[str, Any]) -> str:
     return f"{agree:,} agree" + (f", {consistent:,} consistent" if consistent else "")
 
 
+def discrepancies(result: ReconcileResult) -> str:
+    """`7 discrepancies`, `7 discrepancies (5 acknowledged)`: every comparison beyond tolerance, those that pass by
+    their acknowledgement counted."""
+    found = [c for c in result.comparisons if c.status == Status.DISCREPANCY]
+    acknowledged = sum(1 for c in found if settled(c))
+    return tally(len(found), "discrepancy", "discrepancies") + (f" ({acknowledged:,} acknowledged)" if acknowledged else "")
+
+
 def expectation(c: Comparison) -> str:
     """What the measure expects, as an expectation: `expected: csprp at least dfe_cla`."""
     allowed = [
@@ -66,8 +76,12 @@ def outcome(c: Comparison, disclosure: Disclosure) -> str:
     )
 
 
-def render_check_summary(result: SourceResult, disclosure: Disclosure = AS_RECORDED) -> str:
-    verdict = "FAIL" if result.blocks_release else "PASS"
+def render_check_summary(result: SourceResult, disclosure: Disclosure = AS_RECORDED,
+                         acknowledgements: AcknowledgementsUsed | None = None) -> str:  # fmt: skip
+    """A source's verdict and what did not pass. An acknowledged check is no failure: its verdict counts it
+    (`PASS (2 acknowledged)`) and one line names them. `acknowledgements`: the file a `check` run used, whose
+    changed, expired and stale entries follow (`reconcile` and `run` print those after the reconciliation)."""
+    verdict = verdict_word(not result.blocks_release, (standing_of(o) for o in result.outcomes))
     if result.published:
         what = tally(result.records, "row", "rows")  # rows of a table, not people: never withheld
     else:
@@ -76,18 +90,24 @@ def render_check_summary(result: SourceResult, disclosure: Disclosure = AS_RECOR
         deaths = f"{disclosure.total(result.name, result.deaths)} {plural(result.deaths, 'death', 'deaths', hidden)}"
         what = f"{counted(result.records, 'record', 'records', disclosure)}, {deaths}, reference date {reference}"
     lines = [f"{verdict}  {result.name} ({result.kind}): {what}"]
-    failing = result.failing
+    acknowledged = [o for o in result.failing if settled(o)]
+    failing = [o for o in result.failing if not settled(o)]
     # Coherence that passed only tests it could run one way (a part with no upper bound) says so: never a silent pass.
     partial = [o for o in result.outcomes if o.check_id == "published.incoherent" and o.status == Status.PASSED and o.detail]
-    if not failing and not partial:
+    if not failing and not partial and not acknowledged:
         total = len(result.outcomes)
         lines.append(f"  all {tally(total, 'check', 'checks')} passed" if total != 1 else "  its 1 check passed")
     for found in failing:
         lines += _outcome_lines(found, disclosure)
     lines += [f"  {'PARTIAL':<8} {found.check_id:<32} {'-':>7}  {found.message} [{found.detail}]" for found in partial]
-    passed = len(result.outcomes) - len(failing) - len(partial)
-    if failing or partial:
+    if acknowledged:
+        lines.append(f"  ACKNOWLEDGED {tally(len(acknowledged), 'check', 'checks')}: {', '.join(o.check_id for o in acknowledged)}")
+    passed = len(result.outcomes) - len(failing) - len(partial) - len(acknowledged)
+    if failing or partial or acknowledged:
         lines.append(f"  {tally(passed, 'other check', 'other checks')} passed")
+    if acknowledgements is not None:
+        pairs = [(result.key(o), o.acknowledgement) for o in result.outcomes if o.acknowledgement is not None]
+        lines += console_lines(pairs, acknowledgements, disclosure)
     return one_per_line(lines)
 
 
@@ -114,10 +134,11 @@ def render_reconciliation(release: Release, disclosure: Disclosure = AS_RECORDED
     """The reconciliation in a few lines: its verdict, each discrepancy (first 20), opposite trends and notes."""
     result = release.reconciliation or ReconcileResult()
     summary = result.summary()
+    standings = [standing_of(f) for f in (*result.comparisons, *result.missing, *result.empty)]
     lines = [
-        f"{'PASS' if result.passed else 'FAIL'}  reconciliation: {tally(summary['comparisons'], 'comparison', 'comparisons')}, "
+        f"{verdict_word(result.passed, standings)}  reconciliation: {tally(summary['comparisons'], 'comparison', 'comparisons')}, "
         f"{agreeing(summary)}, {summary[Status.WITHIN_TOLERANCE]:,} within tolerance, "
-        f"{tally(summary[Status.DISCREPANCY], 'discrepancy', 'discrepancies')}, {summary[Status.NOT_COMPARABLE]:,} not comparable"
+        f"{discrepancies(result)}, {summary[Status.NOT_COMPARABLE]:,} not comparable"
         + (f"; {missing_words(result, disclosure)} missing from a source (once per measure)" if result.absent else "")
     ]
     for c in result.discrepancies[:_SHOWN_DISCREPANCIES]:
@@ -128,11 +149,11 @@ def render_reconciliation(release: Release, disclosure: Disclosure = AS_RECORDED
                      f"({expectation(c)}){f'; {why}' if why else ''}")  # fmt: skip
     if len(result.discrepancies) > _SHOWN_DISCREPANCIES:
         lines.append(f"  and {len(result.discrepancies) - _SHOWN_DISCREPANCIES:,} more discrepancies (see the JSON)")
-    gaps = ordered_gaps(result)
+    gaps = [gap for gap in ordered_gaps(result) if not settled(gap)]  # an acknowledged one is counted below, not listed
     lines += [f"  {gap_label(gap)} {gap_sentence(gap, disclosure)}" for gap in gaps[:_SHOWN_GAPS]]
     if len(gaps) > _SHOWN_GAPS:
         lines.append(f"  and {len(gaps) - _SHOWN_GAPS:,} more groups of unmatched deaths (see the JSON)")
-    for empty in result.empty:
+    for empty in (e for e in result.empty if not settled(e)):
         label = "EMPTY" if empty.gating else "EMPTY (allowed)"
         lines.append(f"  {label} {empty.measure}: {empty.left} with {empty.right} compared nothing: {empty.reason}")
     for contrast in result.contrasts:
@@ -148,6 +169,9 @@ def render_reconciliation(release: Release, disclosure: Disclosure = AS_RECORDED
                          f"{trend.sources[1]} {trend.directions[1]} ({trend.spans[1]})")  # fmt: skip
     lines += [f"  note: {note}" for note in result.notes]
     lines += [not_compared_line(n) for n in result.not_compared]
+    if in_use(release):  # every finding's: the sources' checks too (a `run` gates on them)
+        pairs = [(f.key, f.acknowledgement) for f in release.findings if f.acknowledgement is not None]
+        lines += console_lines(pairs, release.acknowledgements, disclosure)
     return one_per_line(lines)
 
 

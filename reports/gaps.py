@@ -40,6 +40,3 @@ def missing_words(result: ReconcileResult, disclosure: Disclosure, *, gating_onl
     total = missing_total(result, gating_only=gating_only)
     return counted(total, "death", "deaths", disclosure.hides(total))
 
-
-def gap_rows(result: ReconcileResult, disclosure: Disclosure) -> tuple[tuple[str, str], ...]:
-    return tuple((gap_label(gap), gap_sentence(gap, disclosure)) for gap in ordered_gaps(result))

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from ..canonical.registry import kind_display
 from ..domain.geography import ENGLAND, ancestors_of, known_la_codes, la_field, la_label, la_name
 from ..domain.intervals import Interval
+from ..domain.status import Status
 from ..model.rates import Rate
 from ..model.reconciliation import Bridge, Comparison, ReconcileResult, SeriesPoint
 from ..model.release import MeasureNote, Release
@@ -189,7 +190,8 @@ def _outcome(c: Comparison, result: ReconcileResult, release: Release, disclosur
         status_label=status_label(c.status, c.relation),
         text=f"{c.left} {left}, {c.right} {right}",
         difference="" if hidden else difference_text(c.difference),
-        explanation=explain_discrepancy(facts, disclosure) if c.failed else "",
+        explanation=explain_discrepancy(facts, disclosure) if c.status == Status.DISCREPANCY else "",
+        acknowledgement=c.acknowledgement.status.value if c.acknowledgement is not None else "",
     )
 
 

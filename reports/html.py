@@ -16,6 +16,7 @@ from urllib.parse import quote
 from markupsafe import Markup, escape
 
 from ..domain.inputs import printable
+from .acknowledgements_view import STATUS_WORDS
 from .charts import Series, releases_svg, trend_svg
 from .glossary import glossary_anchor
 from .view_model import ReportView, SideFile
@@ -53,8 +54,9 @@ def shown(value: object) -> object:
 
 
 def breakable(text: str) -> Markup:
-    """An id that may wrap after each `.` or `_` (not mid-word) in a narrow column: escaped, then `<wbr>` added."""
-    return Markup(re.sub(r"([._])", r"\1<wbr>", str(escape(printable(str(text))))))  # noqa: S704  (escaped first)
+    """An id or a key that may wrap after each `.`, `_` or `/` (not mid-word) in a narrow column: escaped, then `<wbr>`
+    added."""
+    return Markup(re.sub(r"([._/])", r"\1<wbr>", str(escape(printable(str(text))))))  # noqa: S704  (escaped first)
 
 
 def first_upper(text: str) -> str:
@@ -124,6 +126,7 @@ def render_html(view: ReportView, report_path: Path) -> str:
         glossary_ids=_glossary_ids(view),
         side_links={side.name: "./" + quote(side_file_name(report_path, side)) for side in view.side_files},
         side_names={side.name: side_file_name(report_path, side) for side in view.side_files},
+        acknowledgement_labels={status.value: words for status, words in STATUS_WORDS.items()},
     )
 
 

@@ -3,7 +3,9 @@
 With `--publish` (when JSON is asked for by name) every count of 1 to 5 and every figure secondary
 suppression withholds is the string "c", EES's symbol: a count `"failed": "c"`, an interval
 `["c", "c"]` (both bounds, whatever they were), and what is computed from a withheld figure with
-it (per 12 months, a difference, a rate and its interval, a ratio of rates) likewise.
+it (per 12 months, a difference, a rate and its interval, a ratio of rates) likewise; and no finding carries its
+`evidence` (nor its acknowledgement the evidence acknowledged or seen now): its figures may be small counts, and a
+digest is of the failing records. With `--redact` the evidence stays: a digest of keyed person keys is no record id.
 """
 
 from __future__ import annotations
@@ -34,11 +36,26 @@ def render_json(release: Release, disclosure: Disclosure = AS_RECORDED) -> str:
             _source(document, release.sources[0], disclosure)
         else:
             _published(document, release, disclosure)
+        _without_evidence(document)
     return dumps(document)
 
 
 def dumps(document: dict[str, Any]) -> str:
     return json.dumps(document, indent=2, ensure_ascii=False, default=str) + "\n"
+
+
+EVIDENCE_FIELDS = ("evidence", "evidence_now")
+
+
+def _without_evidence(document: dict[str, Any]) -> None:
+    """Every finding's evidence taken out (`--publish`): checks (of a `check` run, or of each source), comparisons,
+    missing deaths and empty comparisons; their keys and acknowledgements' reason, owner and dates stay."""
+    checks = [*document.get("checks", ()), *(c for s in document.get("sources", ()) for c in s.get("checks", ()))]
+    for finding in [*checks, *document.get("comparisons", ()), *document.get("missing", ()),
+                    *document.get("empty_comparisons", ())]:
+        finding.pop("evidence", None)
+        for name in EVIDENCE_FIELDS:
+            finding.get("acknowledgement", {}).pop(name, None)
 
 
 def _count(value: Any, disclosure: Disclosure, cell: Cell | None = None) -> Any:

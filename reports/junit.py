@@ -9,18 +9,27 @@ so CI history can follow a finding whatever its display name says.
 
 What passes the gate but is not clean is said, never silent: a warning is a passing testcase with
 `<properties><property name="warning" value="..."/></properties>` and the same words (and its first
-record ids) in `<system-out>`; a comparison within tolerance carries its gap in `<system-out>`."""
+record ids) in `<system-out>`; a comparison within tolerance carries its gap in `<system-out>`.
+
+Acknowledged findings (issue 24): one whose entry stands is `<skipped message="acknowledged: REASON (OWNER, until
+DATE)"/>` ("no expiry" when it has none), never a failure; one whose evidence changed is a `<failure>` whose message
+gives the evidence acknowledged and now (no figures with --publish); one whose entry expired is a `<failure>` saying
+on which day. Each stale entry (matching no finding of the run) is a passing testcase in the suite
+`acknowledgements` (classname `acknowledgements`, named by its key) with a `warning` property and `<system-out>`
+saying it matched nothing: stale entries do not fail CI, and a skipped case would read as another acknowledged one."""
 
 from __future__ import annotations
 
 from xml.etree import ElementTree as ET
 
+from ..domain.acknowledgements import Acknowledged
 from ..domain.inputs import printable
 from ..domain.intervals import SUPPRESSED
 from ..domain.status import Status
 from ..model.checks import CheckOutcome, SourceResult
 from ..model.reconciliation import Comparison, ReconcileResult
 from ..model.release import Release
+from .acknowledgements_view import STALE_WORDS, acknowledged_message, failure_message, in_use, settled
 from .console import counted, expectation, tally
 from .console import outcome as observed
 from .disclosure import Disclosure
@@ -40,6 +49,8 @@ def render_junit(release: Release, disclosure: Disclosure = AS_RECORDED) -> str:
         _source_suite(suites, source, disclosure)
     if release.reconciliation is not None:
         _reconcile_suite(suites, release, disclosure)
+    if in_use(release) and release.acknowledgements is not None and release.acknowledgements.stale:
+        _stale_suite(suites, release)
     for element in suites.iter():  # inputs may hold characters XML 1.0 cannot carry, or a line break in a name
         element.text = printable_keeping_lines(element.text) if element.text else element.text  # lines it holds were each kept one
         for name, value in element.attrib.items():
@@ -55,15 +66,17 @@ def _source_suite(suites: ET.Element, source: SourceResult, disclosure: Disclosu
         if outcome.check_id in _ONE_CASE_EACH and outcome.failed and outcome.locations:  # none with --publish
             for location, cell in zip(outcome.locations, outcome.record_ids, strict=False):
                 case = _testcase(suite, f"check.{source.name}", f"{outcome.check_id} {location}: {cell}", source.key(outcome))
-                if outcome.blocks_release:
-                    ET.SubElement(case, "failure", message=f"{outcome.message}: {cell}")
+                if settled(outcome):
+                    _skip_acknowledged(case, outcome.acknowledgement)
+                elif outcome.blocks_release:
+                    ET.SubElement(case, "failure", message=_standing(outcome.acknowledgement, f"{outcome.message}: {cell}", disclosure))
                 else:  # a warning does not fail the gate, so it is no <failure> in CI either
                     _warn(case, f"{outcome.message}: {cell}")
-                tests, failures = tests + 1, failures + outcome.blocks_release
+                tests, failures, skipped = tests + 1, failures + outcome.blocks_release, skipped + settled(outcome)
             continue
         tests += 1
         failures += _case(suite, source, outcome, disclosure)
-        skipped += outcome.status == Status.NOT_RUN
+        skipped += outcome.status == Status.NOT_RUN or settled(outcome)
     suite.set("tests", str(tests))
     suite.set("failures", str(failures))
     suite.set("skipped", str(skipped))
@@ -80,13 +93,38 @@ def _case(suite: ET.Element, source: SourceResult, outcome: CheckOutcome, disclo
     # Cells of a published table are not people: their count is never withheld (Disclosure.failures).
     number = tally(outcome.failed, *_unit(outcome)) if outcome.level == "cell" else counted(outcome.failed, *_unit(outcome), disclosure)
     found = f"{number}: {outcome.message}"
+    if settled(outcome):
+        _skip_acknowledged(case, outcome.acknowledgement)
+        return 0
     if outcome.blocks_release:
-        failure = ET.SubElement(case, "failure", message=found)
+        failure = ET.SubElement(case, "failure", message=_standing(outcome.acknowledgement, found, disclosure))
         failure.text = one_per_line(outcome.record_ids[:_IDS_LISTED])
         return 1
     if outcome.status == Status.FAILED:  # a warning: the case passes, and says what it found
         _warn(case, found, outcome.record_ids[:_IDS_LISTED])
     return 0
+
+
+def _skip_acknowledged(case: ET.Element, standing: Acknowledged | None) -> None:
+    """An acknowledged finding: skipped, with the reason, the owner and the expiry (its key is the case's property)."""
+    assert standing is not None
+    ET.SubElement(case, "skipped", message=acknowledged_message(standing))
+
+
+def _standing(standing: Acknowledged | None, message: str, disclosure: Disclosure) -> str:
+    """A failure's message, led by why its acknowledgement no longer lets it pass (changed or expired), if it has one."""
+    return message if standing is None else f"{failure_message(standing, disclosure)}; {message}"
+
+
+def _stale_suite(suites: ET.Element, release: Release) -> None:
+    """Each stale entry a passing testcase that says it matched nothing (see the module's docstring)."""
+    used = release.acknowledgements
+    assert used is not None
+    suite = ET.SubElement(suites, "testsuite", name="acknowledgements", tests=str(len(used.stale)), failures="0", skipped="0")
+    for entry in used.stale:
+        case = _testcase(suite, "acknowledgements", entry.key, entry.key)
+        _warn(case, f"stale: {STALE_WORDS} (acknowledged on {entry.acknowledged_on.isoformat()} by {entry.owner}: {entry.reason}); "
+                    f"remove it from {used.file or 'the acknowledgements file'}")  # fmt: skip
 
 
 def _testcase(suite: ET.Element, classname: str, name: str, key: str) -> ET.Element:
@@ -119,16 +157,18 @@ def _unit(outcome: CheckOutcome) -> tuple[str, str]:
 def _reconcile_suite(suites: ET.Element, release: Release, disclosure: Disclosure) -> None:
     result = release.reconciliation or ReconcileResult()
     suite = ET.SubElement(suites, "testsuite", name="reconcile")
-    failures = 0
+    failures = skipped = 0
     for comparison in result.comparisons:
         name = f"{comparison.measure} {comparison.period_label} {comparison.geography}: {comparison.left} {comparison.relation} {comparison.right}"
         key = comparison.identity.text
         case = _testcase(suite, f"reconcile.{comparison.measure}", name, key)
         failures += comparison.failed
-        if comparison.failed:
-            failure = ET.SubElement(
-                case, "failure", message=f"discrepancy: {observed(comparison, disclosure)} ({expectation(comparison)})"
-            )
+        skipped += settled(comparison) or comparison.status == Status.NOT_COMPARABLE
+        if settled(comparison):
+            _skip_acknowledged(case, comparison.acknowledgement)
+        elif comparison.failed:
+            found = f"discrepancy: {observed(comparison, disclosure)} ({expectation(comparison)})"
+            failure = ET.SubElement(case, "failure", message=_standing(comparison.acknowledgement, found, disclosure))
             failure.text = printable(comparison_explanation(comparison, release, disclosure))
         elif comparison.status == Status.NOT_COMPARABLE:
             ET.SubElement(case, "skipped", message="not comparable: suppressed or not available")
@@ -137,18 +177,30 @@ def _reconcile_suite(suites: ET.Element, release: Release, disclosure: Disclosur
     for empty in result.empty:
         case = _testcase(suite, f"reconcile.{empty.measure}", f"{empty.measure}: {empty.left} with {empty.right}", empty.identity)
         failures += empty.gating
-        ET.SubElement(case, "failure" if empty.gating else "skipped", message=f"compared nothing: {empty.reason}")
+        skipped += not empty.gating
+        if settled(empty):
+            _skip_acknowledged(case, empty.acknowledgement)
+        else:
+            message = f"compared nothing: {empty.reason}"
+            ET.SubElement(case, "failure" if empty.gating else "skipped",
+                          message=_standing(empty.acknowledgement, message, disclosure) if empty.gating else message)  # fmt: skip
     for gap in result.absent:
         case = _testcase(suite, f"reconcile.{gap.measure}",
                          f"{gap.measure} {gap.period_label} {gap.geography}: {gap.source} deaths in {gap.absent_from}", gap.identity)  # fmt: skip
         failures += gap.gating
-        if gap.gating:
-            failure = ET.SubElement(case, "failure", message=f"missing: {gap_sentence(gap, disclosure)}")
+        skipped += settled(gap)
+        if settled(gap):
+            _skip_acknowledged(case, gap.acknowledgement)
+        elif gap.gating:
+            message = _standing(gap.acknowledgement, f"missing: {gap_sentence(gap, disclosure)}", disclosure)
+            failure = ET.SubElement(case, "failure", message=message)
             failure.text = one_per_line(gap.record_ids[:_IDS_LISTED])
         else:
             _warn(case, f"missing: {gap_sentence(gap, disclosure)}", gap.record_ids[:_IDS_LISTED])
     suite.set("tests", str(len(result.comparisons) + len(result.empty) + len(result.absent)))
     suite.set("failures", str(failures))  # the failing testcases, each decided by the model's rule
+    if skipped:  # acknowledged, not comparable, allowed empty
+        suite.set("skipped", str(skipped))
 
 
 def _within(comparison: Comparison, release: Release, disclosure: Disclosure) -> str:

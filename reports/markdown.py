@@ -6,11 +6,13 @@ from ..domain.intervals import SUPPRESSED
 from ..domain.status import Status
 from ..model.checks import SourceResult
 from ..model.release import Release
-from .console import agreeing, expectation, hides_rates, outcome, tally
+from .acknowledgements_view import acknowledgements_view, release_verdict, settled
+from .console import agreeing, discrepancies, expectation, hides_rates, outcome, tally
 from .disclosure import Cell, Disclosure
 from .facts import comparison_explanation
 from .gaps import gap_label, gap_sentence, missing_words, ordered_gaps
 from .verdict import verdict
+from .view_model import AcknowledgementsView
 from .wording import interval_bounds_text, one_per_line, rate_number, rate_per_text, ratio_text
 
 AS_RECORDED = Disclosure()
@@ -22,20 +24,55 @@ def _cell(text: object) -> str:
 
 
 def _failing(source: SourceResult, disclosure: Disclosure) -> str:
-    shown = [f"`{o.check_id}` ({'not run' if o.status == Status.NOT_RUN else disclosure.failures(o.level, o.failed)})" for o in source.failing]
+    shown = [f"`{o.check_id}` ({'not run' if o.status == Status.NOT_RUN else disclosure.failures(o.level, o.failed)}"
+             f"{', acknowledged' if settled(o) else ''})" for o in source.failing]  # fmt: skip
     return _cell(", ".join(shown) or "none")
+
+
+_ACKNOWLEDGEMENTS_LISTED = 30
+
+
+def _acknowledgements(view: AcknowledgementsView) -> list[str]:
+    """The section "Acknowledged findings": each finding that met an entry (changed and expired first), then stale."""
+    lines = ["### Acknowledged findings", "",
+             f"From `{_cell(view.file or 'the acknowledgements file')}`: {view.summary}. An acknowledged finding passes while "
+             "its evidence is what was acknowledged and its entry has not expired; a changed or expired one blocks.", ""]  # fmt: skip
+    if view.rows:
+        evidence = " evidence |" if view.shows_evidence else ""
+        lines += [f"| finding | status | reason | owner | acknowledged on | expires |{evidence}",
+                  "|---|---|---|---|---|---|" + ("---|" if view.shows_evidence else "")]  # fmt: skip
+        for row in view.rows[:_ACKNOWLEDGEMENTS_LISTED]:
+            shown = ""
+            if view.shows_evidence:
+                shown = f" {_cell(row.evidence)}{f'; now {_cell(row.evidence_now)}' if row.status == 'changed' else ''} |"
+            lines.append(f"| `{_cell(row.key)}` | {row.status_label.lower()} | {_cell(row.reason)} | {_cell(row.owner)} | "
+                         f"{row.acknowledged_on} | {row.expires} |{shown}")  # fmt: skip
+        if len(view.rows) > _ACKNOWLEDGEMENTS_LISTED:
+            lines += ["", f"and {len(view.rows) - _ACKNOWLEDGEMENTS_LISTED:,} more (see the JSON)."]
+        lines.append("")
+    if view.stale:
+        lines += ["Stale: these entries match no finding of this run (remove them from the file):", ""]
+        lines += [f"- `{_cell(row.key)}`: {_cell(row.reason)} ({_cell(row.owner)}, acknowledged on {row.acknowledged_on})"
+                  for row in view.stale[:_ACKNOWLEDGEMENTS_LISTED]]  # fmt: skip
+        if len(view.stale) > _ACKNOWLEDGEMENTS_LISTED:
+            lines.append(f"- and {len(view.stale) - _ACKNOWLEDGEMENTS_LISTED:,} more (see the JSON)")
+        lines.append("")
+    return lines
 
 
 def render_markdown(release: Release, disclosure: Disclosure = AS_RECORDED) -> str:
     """PASS/FAIL is the release's gate (for `reconcile`, the comparisons only, as its exit code)."""
     sources, result = release.sources, release.reconciliation
     ungated = [s for s in sources if s.blocks_release and s not in release.gating_sources]
-    lines = [f"## Triangulate: {'PASS' if release.passed else 'FAIL'}", ""]
+    lines = [f"## Triangulate: {release_verdict(release)}", ""]
     failures, warnings = verdict(release, disclosure)
     if failures:
         lines += ["**What fails:**", "", *(f"- {_cell(line)}" for line in failures), ""]
     if warnings:
         lines += ["**To watch:**", "", *(f"- {_cell(line)}" for line in warnings), ""]
+    acknowledged = acknowledgements_view(release, disclosure)
+    if acknowledged is not None:
+        lines += _acknowledgements(acknowledged)
     if release.since:
         from .figures import since_sentences
 
@@ -56,7 +93,7 @@ def render_markdown(release: Release, disclosure: Disclosure = AS_RECORDED) -> s
     if result is not None:
         summary = result.summary()
         lines += [f"{tally(summary['comparisons'], 'comparison', 'comparisons')}: {agreeing(summary)}, "
-                  f"{summary[Status.WITHIN_TOLERANCE]:,} within tolerance, {tally(summary[Status.DISCREPANCY], 'discrepancy', 'discrepancies')}, "
+                  f"{summary[Status.WITHIN_TOLERANCE]:,} within tolerance, {discrepancies(result)}, "
                   f"{summary[Status.NOT_COMPARABLE]:,} not comparable."]  # fmt: skip
         if result.discrepancies:
             lines += [
@@ -75,11 +112,13 @@ def render_markdown(release: Release, disclosure: Disclosure = AS_RECORDED) -> s
             lines += ["", f"Deaths one source has and another lacks ({missing_words(result, disclosure)} with no record at all, "
                       f"counted once per measure{'; record ids in the JSON and the report' if disclosure.shows_record_ids else ''}):", "",
                       "| finding | deaths |", "|---|---|"]  # fmt: skip
-            lines += [f"| {gap_label(gap)} | {_cell(gap_sentence(gap, disclosure, ids=False))} |" for gap in gaps[:30]]
+            lines += [f"| {gap_label(gap)}{' (acknowledged)' if settled(gap) else ''} | {_cell(gap_sentence(gap, disclosure, ids=False))} |"
+                      for gap in gaps[:30]]  # fmt: skip
             if len(gaps) > 30:
                 lines += ["", f"and {len(gaps) - 30:,} more (see the JSON)."]
         for empty in result.empty:
-            lines += ["", f"{'EMPTY' if empty.gating else 'Allowed empty'} comparison in `{empty.measure}`: "
+            label = "Acknowledged empty" if settled(empty) else "EMPTY" if empty.gating else "Allowed empty"
+            lines += ["", f"{label} comparison in `{empty.measure}`: "
                           f"{empty.left} and {empty.right}: {_cell(empty.reason)}."]  # fmt: skip
         if result.not_compared:  # a note, never a failure: checked, but compared with no other source
             lines += ["", "Not compared with any other source (a note; it does not fail the run):", "",

@@ -17,12 +17,13 @@ from ..domain.status import Status
 from ..model.checks import CheckOutcome, SourceResult
 from ..model.reconciliation import ReconcileResult, SeriesPoint
 from ..model.release import Release
+from .acknowledgements_view import STATUS_WORDS, acknowledgements_view, settled
 from .bridges_view import bridge_tables, explained
 from .briefing import briefing
 from .charts import source_styles
 from .disclosure import Cell, Disclosure
 from .figures import coherence_rows, contrast_sentences, rate_rows, release_charts, since_sentences
-from .gaps import gap_rows
+from .gaps import gap_label, gap_sentence, ordered_gaps
 from .glossary import glossary, glossary_anchor
 from .grids import grid_side_file, measure_grids, measure_ids
 from .linkage_view import sample, unmatched_view
@@ -52,8 +53,8 @@ def _source_view(source: SourceResult, disclosure: Disclosure) -> SourceView:
             CheckRow(
                 check_id=outcome.check_id,
                 severity=outcome.severity,
-                status=outcome.status,
-                status_label=STATUS_LABELS[outcome.status],
+                status="acknowledged" if settled(outcome) else outcome.status,  # the badge's colour
+                status_label=STATUS_LABELS[outcome.status] + _standing(outcome),
                 message=outcome.message,
                 count="" if outcome.status == Status.NOT_RUN else disclosure.failures(outcome.level, outcome.failed),
                 percent=_share(outcome, source, disclosure),
@@ -73,6 +74,21 @@ def _source_view(source: SourceResult, disclosure: Disclosure) -> SourceView:
         kind_label=kind_display(source.kind),
         label=source_display(source.name, source.kind),
     )
+
+
+def _standing(outcome: CheckOutcome) -> str:
+    """` (acknowledged)`, ` (evidence changed)`, ` (expired)`: a check's acknowledgement where it met one (a crash is
+    never acknowledged: it blocks whatever its entry says)."""
+    standing = outcome.acknowledgement
+    if standing is None or (standing.settles and not settled(outcome)):
+        return ""
+    return f" ({STATUS_WORDS[standing.status].lower()})"
+
+
+def _gap_rows(result: ReconcileResult, disclosure: Disclosure) -> tuple[tuple[str, str], ...]:
+    """Deaths one source has and another lacks (reports/gaps.py), an acknowledged one marked so."""
+    return tuple((gap_label(gap) + (" (acknowledged)" if settled(gap) else ""), gap_sentence(gap, disclosure))
+                 for gap in ordered_gaps(result))  # fmt: skip
 
 
 _BASES = {"death": "deaths", "record": "records", "cell": "rows"}
@@ -103,7 +119,8 @@ def _check_grid(sources: Sequence[SourceResult], disclosure: Disclosure) -> tupl
             if outcome.status in (Status.CRASHED, Status.NOT_RUN):
                 counts.append(STATUS_LABELS[outcome.status].lower())
             else:  # a failure that does not block (the model's rule) is marked, as the note under the table says
-                counts.append(disclosure.failures(outcome.level, outcome.failed) + ("" if outcome.blocks_release else " (warning)"))
+                note = " (acknowledged)" if settled(outcome) else "" if outcome.blocks_release else " (warning)"
+                counts.append(disclosure.failures(outcome.level, outcome.failed) + note)
         rows.append(CheckGridRow(check_id, glossary_anchor(check_id), "/".join(sorted(severities)), tuple(counts)))
     return tuple(s.name for s in shown), tuple(rows)
 
@@ -259,7 +276,8 @@ def build_report_view(release: Release, disclosure: Disclosure) -> ReportView:
         check_sources=check_sources,
         check_grid=check_grid,
         files_summary=_files_summary(release),
-        gaps=gap_rows(result or empty, disclosure),
+        gaps=_gap_rows(result or empty, disclosure),
         source_kinds={s.name: kind_display(s.kind) for s in sources},
         not_compared=tuple((n.source, n.reason) for n in (result or empty).not_compared),
+        acknowledgements=acknowledgements_view(release, disclosure),
     )

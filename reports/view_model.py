@@ -80,6 +80,7 @@ class Outcome:
     text: str  # "csprp 48, dfe_cla 49"
     difference: str
     explanation: str
+    acknowledgement: str = ""  # acknowledged, changed, expired: its entry's standing, if it met one (AckStatus)
 
 
 @dataclass(frozen=True)
@@ -286,6 +287,34 @@ class SideFile:
 
 
 @dataclass(frozen=True)
+class AcknowledgementRow:
+    """A finding that met an entry of the acknowledgements file (or a stale entry, which met none)."""
+
+    key: str
+    finding: str  # the finding in words
+    status: str  # acknowledged, changed, expired, stale (domain/acknowledgements.py AckStatus)
+    status_label: str
+    reason: str
+    owner: str
+    acknowledged_on: str
+    expires: str  # "2027-03-31", "no expiry"; "2020-01-01 (expired)"
+    evidence: str  # as acknowledged, in words; "" with --publish
+    evidence_now: str  # as it is now when changed, else "unchanged"; "" with --publish
+
+
+@dataclass(frozen=True)
+class AcknowledgementsView:
+    file: str
+    rows: tuple[AcknowledgementRow, ...]  # changed and expired first (they block), then acknowledged
+    stale: tuple[AcknowledgementRow, ...]
+    shows_evidence: bool  # not with --publish
+    summary: str  # "3 acknowledged, 1 changed, 1 expired, 1 stale"
+    acknowledged: int = 0
+    changed: int = 0
+    expired: int = 0
+
+
+@dataclass(frozen=True)
 class ReportView:
     title: str
     passed: bool
@@ -320,3 +349,4 @@ class ReportView:
     source_kinds: dict[str, str] = field(default_factory=dict)  # source name -> "SSDA903 return (ssda903)"
     # configured sources compared with no other (a note, never a failure): (source, why in words)
     not_compared: tuple[tuple[str, str], ...] = ()
+    acknowledgements: AcknowledgementsView | None = None  # None: the run used no acknowledgements file
