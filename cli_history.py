@@ -42,7 +42,8 @@ def history_list(url: str, as_json: bool) -> None:
 @disclosure_options
 def history_diff(url: str, from_ref: str | None, to_ref: str | None, json_path: Path | None, html_path: Path | None,
                  summary_md: Path | None, revision_tolerance: float, redact: bool, publish: bool) -> None:  # fmt: skip
-    """What changed since the last release: new and fixed failures, comparisons that moved, revised figures."""
+    """What changed since the last release: new and fixed failures, comparisons that moved, revised figures, and
+    findings newly acknowledged or no longer acknowledged."""
     from .history.store import open_history
     from .pipeline.atomic import write_all_atomic
     from .pipeline.outputs import validate_targets
@@ -57,7 +58,9 @@ def history_diff(url: str, from_ref: str | None, to_ref: str | None, json_path: 
         targets = {"json": json_path, "html": html_path, "summary_md": summary_md}
         validate_targets(targets)
         found = store.diff(from_ref, to_ref, revision_tolerance=revision_tolerance)
-    # The history holds person keys, never record ids; still, every output passes through the disclosure.
+    # The history holds person keys, never record ids; still, every output passes through the disclosure. An
+    # acknowledgement is shown by its key, reason, owner and dates (the steward's words, reviewed in a pull request),
+    # never its evidence, so --publish has no figure of it to withhold.
     diff = disclose_changes(found, disclosure).to_dict()
     if disclosure.publish:
         since_published(diff, disclosure)

@@ -4,7 +4,8 @@ Only changes are listed. A check is `new` (passing or absent before, failing now
 before, passing now), `worse` or `better` (more or fewer failures), `changed` (same count, other
 records, status or severity) or `absent` (failing before, not run at all now). The diff fails when
 a check that blocks a release is new or worse, a comparison becomes a discrepancy, or a published
-figure is revised by more than the tolerance.
+figure is revised by more than the tolerance; not for a finding the newer run acknowledged (its gate
+did not block on it). Acknowledgements that began or lapsed are listed too (model/changes.py `Changes`).
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from ..domain.acknowledgements import AckStatus
 from ..domain.identity import SeriesKey
 from ..domain.intervals import from_ends
 from ..domain.status import Status
 from ..model.memory import (
     COMPARED_COMMANDS,
     Changes,
+    RememberedAcknowledgement,
     RememberedCheck,
     RememberedComparison,
     RememberedFigure,
@@ -111,7 +114,7 @@ def run_ref(row: sa.Row[Any]) -> RunRef:
 
 
 def load_run(connection: sa.Connection, run: int) -> RememberedRun:
-    """One recorded run as the history remembers it: its checks, comparisons and figures, typed."""
+    """One recorded run as the history remembers it: its checks, comparisons, figures and acknowledgements, typed."""
     r = schema.runs.c
     found = connection.execute(sa.select(r.id, r.release, r.started_at, r.command, r.passed).where(r.id == run)).one()
     c = schema.check_outcomes.c
@@ -121,7 +124,19 @@ def load_run(connection: sa.Connection, run: int) -> RememberedRun:
         for row in connection.execute(
             sa.select(c.key, c.source, c.check_id, c.severity, c.status, c.failed, c.people).where(c.run_id == run).order_by(c.id))
     )
-    return RememberedRun(run_ref(found), checks, load_comparisons(connection, (run,)), load_figures(connection, run))
+    return RememberedRun(run_ref(found), checks, load_comparisons(connection, (run,)), load_figures(connection, run),
+                         load_acknowledgements(connection, run))  # fmt: skip
+
+
+def load_acknowledgements(connection: sa.Connection, run: int) -> tuple[RememberedAcknowledgement, ...]:
+    a = schema.acknowledgements.c
+    query = (sa.select(a.key, a.status, a.reason, a.owner, a.acknowledged_on, a.expires, a.evidence, a.evidence_now)
+             .where(a.run_id == run).order_by(a.id))  # fmt: skip
+    return tuple(
+        RememberedAcknowledgement(row.key, AckStatus(row.status), row.reason, row.owner, row.acknowledged_on, row.expires,
+                                  json.loads(row.evidence), json.loads(row.evidence_now) if row.evidence_now is not None else None)
+        for row in connection.execute(query)
+    )  # fmt: skip
 
 
 def load_comparisons(connection: sa.Connection, runs: tuple[int, ...]) -> tuple[RememberedComparison, ...]:

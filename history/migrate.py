@@ -2,7 +2,8 @@
 
 Readers (`history list`, `history diff`) never upgrade: they read a history stamped READABLE_FROM or later as it
 is, and refuse an older one. Raise READABLE_FROM when a migration changes what the reads need (a column or table
-they select); a migration that only adds indexes, as 0002 did, leaves it.
+they select); a migration that only adds indexes, as 0002 did, leaves it. 0004 raised it: a diff reads each run's
+acknowledgements, and a history of 0003 has no table for them until a run upgrades it.
 
 No alembic.ini: the script location is the package's own migrations folder, found through
 importlib.resources, so nothing is read from or written to the user's folder or home.
@@ -22,7 +23,7 @@ from alembic.script import ScriptDirectory
 
 # Our own version table, so a database shared with another Alembic-managed application is not confused with it.
 VERSION_TABLE = "triangulate_history_version"
-READABLE_FROM = "0003"  # the oldest schema whose tables this version's reads can select from
+READABLE_FROM = "0004"  # the oldest schema whose tables this version's reads can select from
 
 
 @contextmanager

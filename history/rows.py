@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .. import __version__
+from ..domain.acknowledgements import plain_number
 from ..domain.intervals import ends
 from ..model.checks import InputFile
 from ..model.memory import RememberedRun
@@ -76,6 +77,22 @@ def comparison_rows(release: Release, remembered: RememberedRun) -> list[Row]:
                     "relation": made.relation, "tolerance": json.dumps(dict(made.tolerance), sort_keys=True),
                     "status": str(c.status), "key": c.key})  # fmt: skip
     return out
+
+
+def evidence_text(evidence: Mapping[str, Any]) -> str:
+    """Evidence as JSON, as the acknowledgements file and results.json give it (48.0 is 48; a YAML date a string)."""
+    return json.dumps({str(k): plain_number(v) for k, v in evidence.items()}, sort_keys=True, default=str)
+
+
+def acknowledgement_rows(remembered: RememberedRun) -> list[Row]:
+    """Every entry the run met (acknowledged, changed, expired) or left stale: keys, words and evidence (counts and
+    digests of person keys), never a record id."""
+    return [
+        {"key": a.key, "status": str(a.status), "reason": a.reason, "owner": a.owner, "acknowledged_on": a.acknowledged_on,
+         "expires": a.expires, "evidence": evidence_text(a.evidence),
+         "evidence_now": evidence_text(a.evidence_now) if a.evidence_now is not None else None}
+        for a in remembered.acknowledgements
+    ]  # fmt: skip
 
 
 def series_rows(remembered: RememberedRun) -> list[Row]:

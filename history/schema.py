@@ -125,10 +125,25 @@ revisions = sa.Table(
     sa.Index("ix_revisions_run_id", "run_id"),
 )  # fmt: skip
 
+acknowledgements = sa.Table(
+    "acknowledgements", metadata,
+    sa.Column("id", Key, primary_key=True),
+    _run_id(),
+    sa.Column("key", sa.Text, nullable=False),  # the finding's key (or a stale entry's)
+    sa.Column("status", sa.Text, nullable=False),  # domain/acknowledgements.py: acknowledged, changed, expired or stale
+    sa.Column("reason", sa.Text, nullable=False),  # the steward's words, as the file gave them
+    sa.Column("owner", sa.Text, nullable=False),
+    sa.Column("acknowledged_on", sa.Date, nullable=False),
+    sa.Column("expires", sa.Date),  # NULL: no expiry
+    sa.Column("evidence", sa.Text, nullable=False),  # JSON object: the evidence the entry acknowledged
+    sa.Column("evidence_now", sa.Text),  # JSON object: the finding's evidence, when it changed; else NULL
+    sa.Index("ix_acknowledgements_run_id", "run_id"),
+)  # fmt: skip
+
 identity = sa.Table(
     "identity", metadata,
     sa.Column("name", sa.Text, primary_key=True),  # pseudonym_secret: the key person keys are made with
     sa.Column("value", sa.Text, nullable=False),
 )  # fmt: skip
 
-CHILDREN = (inputs, check_outcomes, comparisons, series, bridges, revisions)
+CHILDREN = (inputs, check_outcomes, comparisons, series, bridges, revisions, acknowledgements)

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from alembic.util.exc import CommandError
 from sqlalchemy.exc import SQLAlchemyError
 
+from ..domain.acknowledgements import AckStatus
 from ..domain.identity import keyer
 from ..domain.intervals import from_ends
 from ..domain.status import Status
@@ -49,11 +50,13 @@ class RunSummary:
     passed: bool
     failing_checks: int  # outcomes that did not pass: failed, crashed or not run
     discrepancies: int
+    acknowledged: int = 0  # findings its acknowledgements file let pass
 
     def to_dict(self) -> dict[str, Any]:
         return {"run_id": self.id, "release": self.release, "command": self.command,
                 "started_at": self.started_at.isoformat(), "finished_at": self.finished_at.isoformat(),
-                "passed": self.passed, "failing_checks": self.failing_checks, "discrepancies": self.discrepancies}  # fmt: skip
+                "passed": self.passed, "failing_checks": self.failing_checks, "discrepancies": self.discrepancies,
+                "acknowledged": self.acknowledged}  # fmt: skip
 
 
 def open_history(url: str, *, create: bool = True) -> History:
@@ -187,21 +190,25 @@ class History:
             raise failure("record the run in", self.url, error, self._waiter) from None
 
     def runs(self, limit: int | None = None) -> list[RunSummary]:
-        """Every run, newest first, with how many checks did not pass and how many comparisons disagree."""
+        """Every run, newest first, with how many checks did not pass, how many comparisons disagree and how many
+        findings were acknowledged."""
         failing = (sa.select(schema.check_outcomes.c.run_id, sa.func.count().label("n"))
                    .where(schema.check_outcomes.c.status != Status.PASSED).group_by(schema.check_outcomes.c.run_id).subquery())  # fmt: skip
         discrepant = (sa.select(schema.comparisons.c.run_id, sa.func.count().label("n"))
                       .where(schema.comparisons.c.status == Status.DISCREPANCY).group_by(schema.comparisons.c.run_id).subquery())  # fmt: skip
+        a = schema.acknowledgements.c
+        settled = (sa.select(a.run_id, sa.func.count().label("n")).where(a.status == AckStatus.ACKNOWLEDGED)
+                   .group_by(a.run_id).subquery())  # fmt: skip
         r = schema.runs.c
         query = (
             sa.select(r.id, r.release, r.command, r.started_at, r.finished_at, r.passed,
-                      sa.func.coalesce(failing.c.n, 0), sa.func.coalesce(discrepant.c.n, 0))
+                      sa.func.coalesce(failing.c.n, 0), sa.func.coalesce(discrepant.c.n, 0), sa.func.coalesce(settled.c.n, 0))
             .outerjoin(failing, failing.c.run_id == r.id).outerjoin(discrepant, discrepant.c.run_id == r.id)
-            .order_by(r.id.desc()).limit(limit)
+            .outerjoin(settled, settled.c.run_id == r.id).order_by(r.id.desc()).limit(limit)
         )  # fmt: skip
         with self._reading() as connection:
             found = connection.execute(query).all()
-        return [RunSummary(row[0], row[1], row[2], _utc(row[3]), _utc(row[4]), bool(row[5]), int(row[6]), int(row[7]))
+        return [RunSummary(row[0], row[1], row[2], _utc(row[3]), _utc(row[4]), bool(row[5]), int(row[6]), int(row[7]), int(row[8]))
                 for row in found]  # fmt: skip
 
     def diff(self, from_ref: int | str | None = None, to_ref: int | str | None = None, *,
@@ -255,6 +262,7 @@ def _run_children(release: Release, remembered: RememberedRun,
         schema.comparisons: rows.comparison_rows(release, remembered),
         schema.series: rows.series_rows(remembered),
         schema.bridges: rows.bridge_rows(release),
+        schema.acknowledgements: rows.acknowledgement_rows(remembered),
     }
 
 

@@ -41,12 +41,13 @@ class CheckChange:
     change: str  # new, fixed, worse, better, changed or absent
     new_record_ids: tuple[str, ...]  # the newer run's records failing now and not before (its record ids where known)
     fixed_record_ids: tuple[str, ...]  # person keys of records failing before and not now
-    blocks: bool  # new or worse, and the check blocks a release now
+    blocks: bool  # new or worse, the check blocks a release now, and the newer run did not acknowledge it
+    acknowledged: bool = False  # the newer run acknowledged its failure (domain/acknowledgements.py)
 
     def to_dict(self) -> dict[str, Any]:
         return {"key": self.key, "source": self.source, "id": self.check_id, "old_failed": self.old_failed,
                 "new_failed": self.new_failed, "change": self.change, "new_record_ids": list(self.new_record_ids),
-                "fixed_record_ids": list(self.fixed_record_ids)}  # fmt: skip
+                "fixed_record_ids": list(self.fixed_record_ids), **({"acknowledged": True} if self.acknowledged else {})}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ class ComparisonChange:
     period: str
     old_status: Status | None
     new_status: Status | None
+    acknowledged: bool = False  # the newer run acknowledged its discrepancy
 
     @property
     def geography(self) -> str:
@@ -64,13 +66,39 @@ class ComparisonChange:
 
     @property
     def blocks(self) -> bool:
-        return self.new_status is not None and blocks_release(self.new_status) and self.old_status != self.new_status
+        """Newly blocking: a discrepancy now, not before, that the newer run's gate blocked on (not acknowledged)."""
+        return (self.new_status is not None and blocks_release(self.new_status, acknowledged=self.acknowledged)
+                and self.old_status != self.new_status)  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
         s = self.series
         return {"key": self.key, "measure": s.measure, "period": self.period, "geography": self.geography,
                 "geography_code": s.geography, "left": s.left, "right": s.right,
-                "old_status": self.old_status, "new_status": self.new_status}  # fmt: skip
+                "old_status": self.old_status, "new_status": self.new_status,
+                **({"acknowledged": True} if self.acknowledged else {})}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class AcknowledgementChange:
+    """An acknowledgement that began or lapsed between two runs.
+
+    Newly acknowledged: `status` is acknowledged, and `before` what the older run made of the key (None: no entry;
+    acknowledged: an entry with other evidence, acknowledged again). No longer acknowledged: `before` is acknowledged,
+    and `status` what the newer run made of it: changed, expired, stale (its finding is gone) or absent (no entry).
+    The reason, owner and dates are the newer run's entry where it has one, else the older's. Never its evidence:
+    figures a published diff would have to withhold, and the run's own outputs show them."""
+
+    key: str
+    status: str  # an AckStatus, or "absent"
+    before: str | None
+    reason: str
+    owner: str
+    acknowledged_on: dt.date
+    expires: dt.date | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "status": self.status, "before": self.before, "reason": self.reason, "owner": self.owner,
+                "acknowledged_on": self.acknowledged_on.isoformat(), "expires": self.expires.isoformat() if self.expires else None}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -107,7 +135,13 @@ class ReleaseFigure:
 @dataclass(frozen=True)
 class Changes:
     """What changed between two runs. `passed` is about the changes only: nothing newly blocking or worse, no new
-    discrepancy, no published figure revised beyond the tolerance."""
+    discrepancy, no published figure revised beyond the tolerance.
+
+    Acknowledgements change what blocks, not what changed: a check newly failing or worse, or a comparison newly a
+    discrepancy, is listed as ever but does not fail the diff when the newer run acknowledged it (its gate did not
+    block on it either). An acknowledgement that lapsed is listed in `no_longer_acknowledged` and fails the diff only
+    through its finding's own change, as a finding never acknowledged would (changed evidence of a check is a check
+    worse, better or changed; an expiry is paperwork, and the newer run's own gate fails on it)."""
 
     older: RunRef
     newer: RunRef
@@ -115,6 +149,8 @@ class Changes:
     comparisons: tuple[ComparisonChange, ...] = ()
     published: tuple[FigureRevision, ...] = ()
     across_releases: tuple[ReleaseFigure, ...] = ()
+    acknowledged: tuple[AcknowledgementChange, ...] = ()  # newly acknowledged in the newer run
+    no_longer_acknowledged: tuple[AcknowledgementChange, ...] = ()  # acknowledged in the older run, not in the newer
 
     @property
     def passed(self) -> bool:
@@ -123,12 +159,13 @@ class Changes:
 
     @property
     def nothing(self) -> bool:
-        return not (self.checks or self.comparisons or self.published)
+        return not (self.checks or self.comparisons or self.published or self.acknowledged or self.no_longer_acknowledged)
 
     def to_dict(self) -> dict[str, Any]:
         out = {"from": self.older.to_dict(), "to": self.newer.to_dict(), "checks": [c.to_dict() for c in self.checks],
                "comparisons": [c.to_dict() for c in self.comparisons], "published": [p.to_dict() for p in self.published],
-               "passed": self.passed}  # fmt: skip
+               "acknowledged": [a.to_dict() for a in self.acknowledged],
+               "no_longer_acknowledged": [a.to_dict() for a in self.no_longer_acknowledged], "passed": self.passed}  # fmt: skip
         if self.across_releases:
             out["across_releases"] = [f.to_dict() for f in self.across_releases]
         return out

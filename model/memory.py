@@ -4,20 +4,25 @@ The history stores keys and person keys (domain/identity.py), never strings as s
 runs of identical inputs remember the same findings whatever `--redact`/`--publish` said. `Memory` is read
 before reconciling and handed to what needs the past; `changes` is the one diff, used both for "since the last
 release" in a run's outputs and by `triangulate history diff`. Whether a change blocks is decided by the one
-rule (`domain/status.py blocks_release`).
+rule (`domain/status.py blocks_release`), which an acknowledgement of the newer run settles (model/changes.py
+`Changes` says how).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from typing import Any
 
+from ..domain.acknowledgements import Acknowledgement, AckStatus, same_evidence
 from ..domain.geography import ENGLAND_CODE
 from ..domain.identity import PersonKeyer, SeriesKey, key_parts
 from ..domain.intervals import Interval, ends
 from ..domain.status import Status, blocks_release
 from ..domain.tolerance import Tolerance
 from .changes import (
+    AcknowledgementChange,
     Changes,
     CheckChange,
     ComparisonChange,
@@ -69,11 +74,31 @@ class RememberedFigure:
 
 
 @dataclass(frozen=True)
+class RememberedAcknowledgement:
+    """An entry of the run's acknowledgements file as the run met it: with a finding (acknowledged, changed or
+    expired), or with none (stale). `evidence` is the entry's; `evidence_now` the finding's, when it changed."""
+
+    key: str
+    status: AckStatus
+    reason: str
+    owner: str
+    acknowledged_on: dt.date
+    expires: dt.date | None = None
+    evidence: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    evidence_now: Mapping[str, Any] | None = field(default=None, hash=False)
+
+    @property
+    def settles(self) -> bool:
+        return self.status == AckStatus.ACKNOWLEDGED
+
+
+@dataclass(frozen=True)
 class RememberedRun:
     run: RunRef
     checks: tuple[RememberedCheck, ...] = ()
     comparisons: tuple[RememberedComparison, ...] = ()
     figures: tuple[RememberedFigure, ...] = ()
+    acknowledgements: tuple[RememberedAcknowledgement, ...] = ()  # none: the run used no acknowledgements file
 
 
 def changes(older: RememberedRun, newer: RememberedRun, *, revision_tolerance: float = 0.0,
@@ -81,6 +106,7 @@ def changes(older: RememberedRun, newer: RememberedRun, *, revision_tolerance: f
     """The one diff of two remembered runs. `record_ids` maps the newer run's person keys to its record ids (a run
     comparing itself with the last release knows them; two stored runs do not, and show person keys)."""
     names = record_ids or {}
+    settled = {a.key for a in newer.acknowledgements if a.settles}  # the newer run's gate did not block on these
     old_checks = {c.key: c for c in older.checks}
     new_checks = {c.key: c for c in newer.checks}
     checks = []
@@ -96,7 +122,8 @@ def changes(older: RememberedRun, newer: RememberedRun, *, revision_tolerance: f
         checks.append(CheckChange(
             key, either.source, either.check_id, before.failed if before else None, after.failed if after else None, change,
             tuple(sorted(names.get(p, p) for p in now - was)), tuple(sorted(was - now)),
-            change in ("new", "worse") and after is not None and after.blocks_release,
+            change in ("new", "worse") and after is not None and blocks_release(after.status, after.severity, key in settled),
+            after is not None and key in settled,
         ))  # fmt: skip
     old_cmp = {c.key: c for c in older.comparisons}
     new_cmp = {c.key: c for c in newer.comparisons}
@@ -108,9 +135,34 @@ def changes(older: RememberedRun, newer: RememberedRun, *, revision_tolerance: f
         either_c = after_c or before_c
         assert either_c is not None
         moved.append(ComparisonChange(key, either_c.series, either_c.period, before_c.status if before_c else None,
-                                      after_c.status if after_c else None))  # fmt: skip
+                                      after_c.status if after_c else None, after_c is not None and key in settled))  # fmt: skip
+    began, lapsed = _acknowledgement_changes(older.acknowledgements, newer.acknowledgements)
     return Changes(older.run, newer.run, tuple(checks), tuple(moved),
-                   _revisions(older.figures, newer.figures, revision_tolerance), across_releases)  # fmt: skip
+                   _revisions(older.figures, newer.figures, revision_tolerance), across_releases, began, lapsed)  # fmt: skip
+
+
+def _acknowledgement_changes(old: tuple[RememberedAcknowledgement, ...], new: tuple[RememberedAcknowledgement, ...]
+                             ) -> tuple[tuple[AcknowledgementChange, ...], tuple[AcknowledgementChange, ...]]:  # fmt: skip
+    """Newly acknowledged: acknowledged now, and not before or then with other evidence (an entry renewed for other
+    figures is news to a reviewer). No longer acknowledged: acknowledged before, and now changed, expired, stale or
+    without an entry."""
+    before, after = {a.key: a for a in old}, {a.key: a for a in new}
+    began = tuple(
+        _acknowledgement_change(now, before[key].status if key in before else None)
+        for key, now in after.items()
+        if now.settles and not (key in before and before[key].settles and same_evidence(before[key].evidence, now.evidence))
+    )
+    lapsed = tuple(
+        _acknowledgement_change(after.get(key, was), str(AckStatus.ACKNOWLEDGED), str(after[key].status) if key in after else "absent")
+        for key, was in before.items()
+        if was.settles and not (key in after and after[key].settles)
+    )
+    return tuple(sorted(began, key=lambda a: a.key)), tuple(sorted(lapsed, key=lambda a: a.key))
+
+
+def _acknowledgement_change(entry: RememberedAcknowledgement, before: str | None, status: str | None = None) -> AcknowledgementChange:
+    return AcknowledgementChange(entry.key, status or str(entry.status), str(before) if before is not None else None,
+                                 entry.reason, entry.owner, entry.acknowledged_on, entry.expires)  # fmt: skip
 
 
 def _change(before: RememberedCheck | None, after: RememberedCheck | None) -> str | None:
@@ -198,7 +250,23 @@ def remember(release: Release, run: RunRef) -> RememberedRun:
                          p.source in published)
         for p in (result.series if result else ())
     )
-    return RememberedRun(run, checks, comparisons, figures)
+    return RememberedRun(run, checks, comparisons, figures, remembered_acknowledgements(release))
+
+
+def remembered_acknowledgements(release: Release) -> tuple[RememberedAcknowledgement, ...]:
+    """Every entry of the run's acknowledgements file that met a finding (in the order of the findings), then every
+    stale one; none when the run used no file."""
+    met = tuple(_remembered(f.key, f.acknowledgement.status, f.acknowledgement.entry,
+                            dict(f.acknowledgement.evidence) if f.acknowledgement.status == AckStatus.CHANGED else None)
+                for f in release.findings if f.acknowledgement is not None)  # fmt: skip
+    used = release.acknowledgements
+    stale = tuple(_remembered(e.key, AckStatus.STALE, e, None) for e in (used.stale if used is not None else ()))
+    return met + stale
+
+
+def _remembered(key: str, status: AckStatus, entry: Acknowledgement, now: Mapping[str, Any] | None) -> RememberedAcknowledgement:
+    return RememberedAcknowledgement(key, status, entry.reason, entry.owner, entry.acknowledged_on, entry.expires,
+                                     dict(entry.evidence), now)  # fmt: skip
 
 
 def with_people(release: Release, keyer: PersonKeyer) -> Release:

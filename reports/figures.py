@@ -130,6 +130,11 @@ def since_sentences(since: Changes | None, disclosure: Disclosure, names: Mappin
     for p in since.published:
         lines.append(f"{named(p.source)} revised {p.measure} for {place_of(p.geography)}, {period_label(p.period)}: {_bounds(p.old, disclosure)} → "
                      f"{_bounds(p.new, disclosure)}" + (" (beyond tolerance)." if p.beyond_tolerance else "."))  # fmt: skip
+    if since.acknowledged:
+        lines.append("Newly acknowledged: " + "; ".join(
+            f"{a.key} ({a.reason}; {a.owner}, until {a.expires or 'no expiry'})" for a in since.acknowledged) + ".")  # fmt: skip
+    if since.no_longer_acknowledged:
+        lines.append("No longer acknowledged: " + ", ".join(f"{a.key} ({a.status})" for a in since.no_longer_acknowledged) + ".")
     if len(lines) == 1:
         lines.append("Nothing changed.")
     return tuple(lines)

@@ -192,7 +192,7 @@ def test_a_history_at_0001_is_upgraded_in_place_with_its_data(url: str) -> None:
     engine = create_engine(url)
     try:
         with engine.connect() as connection:
-            assert MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE}).get_current_heads() == ("0003",)
+            assert MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE}).get_current_heads() == ("0004",)
             assert [i["name"] for i in sa.inspect(connection).get_indexes("check_outcomes")] == ["ix_check_outcomes_run_id"]
             # The database the migrations built is exactly the metadata the store writes through.
             assert compare_metadata(MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE}),

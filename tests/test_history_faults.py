@@ -146,7 +146,7 @@ def test_an_older_history_is_read_as_it_is_and_upgraded_only_by_a_run(tmp_path: 
         assert refused.returncode == 2 and "record a run in it with --history to upgrade it" in refused.stderr, refused.stderr
     assert _state(home) == before and _stamp(url) == ("0001",)  # not upgraded: no byte changed, nothing beside
     open_history(url).close()  # a run's opening upgrades it
-    assert _stamp(url) == ("0003",)
+    assert _stamp(url) == ("0004",)
     assert run_cli("history", "diff", url).returncode == 0
 
 
