@@ -126,7 +126,7 @@ def test_a_different_record_failing_is_changed_though_the_count_is_the_same(ackn
 
 
 def test_an_expiry_in_the_past_makes_it_expired_and_it_blocks(acknowledged_check, tmp_path: Path) -> None:
-    folder, first, _ = acknowledged_check
+    folder, _, _ = acknowledged_check
     entries = load_acknowledgements(folder / "acks.yaml")
     lapsed = [Acknowledgement(e.key, e.evidence, e.reason, e.owner, e.acknowledged_on,
                               TODAY - dt.timedelta(days=1) if n == 0 else TODAY) for n, e in enumerate(entries)]  # fmt: skip
