@@ -144,14 +144,14 @@ def check(
         # The configured source's id, so that its checks' keys are those `run` gives them (the history, acknowledgements).
         source_id=config.source_ids.get(match.name, "") if config is not None and match is not None else "",
     )
-    from .pipeline.acknowledge import acknowledged, load_for_run, with_evidence
+    from .pipeline.acknowledge import load_for_run, with_acknowledgements
     from .pipeline.memory import history_at, write_and_remember
 
     acknowledgements_path = acknowledgements_path or (config.acknowledgements if config else None)
     entries = load_for_run(acknowledgements_path)
     started = dt.datetime.now(dt.UTC)
     with history_at(history_url or (config.history if config else None)) as history:
-        release = acknowledged(with_evidence(check_release(options, config, jobs=jobs)), entries, acknowledgements_path)
+        release = with_acknowledgements(check_release(options, config, jobs=jobs), entries, acknowledgements_path)
         release, _, disclosure = write_and_remember(history, release, targets, disclosure, started,
                                                     release_label or (config.release if config else None))  # fmt: skip
     click.echo(render_check_summary(release.sources[0], disclosure, release.acknowledgements))
@@ -206,7 +206,7 @@ def _run_and_write(config_path: Path, targets: dict[str, Path | None], *, redact
     """Check, reconcile and write every output, with a progress line on a terminal; returns the release as disclosed."""
     from .config import load_config
     from .model.release import release_label as default_label
-    from .pipeline.acknowledge import acknowledged, load_for_run, with_evidence
+    from .pipeline.acknowledge import load_for_run, with_acknowledgements
     from .pipeline.memory import history_at, read_memory, write_and_remember
     from .pipeline.outputs import validate_targets
     from .pipeline.release import run_release
@@ -224,7 +224,7 @@ def _run_and_write(config_path: Path, targets: dict[str, Path | None], *, redact
             label = release_label or config.release or default_label(config.reference_date, Path(config.path).name)
             memory = read_memory(history, label, command)
             release = run_release(config, progress, command=command, jobs=jobs)
-            release = acknowledged(with_evidence(release), entries, acknowledgements_path)
+            release = with_acknowledgements(release, entries, acknowledgements_path)
             progress("writing outputs and recording the run")
             return write_and_remember(history, release, targets, disclosure, started, label, memory=memory)
     finally:

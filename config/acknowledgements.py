@@ -22,12 +22,13 @@ from typing import Any
 import yaml
 
 from ..domain.acknowledgements import Acknowledgement
+from ..domain.identity import FINDING_KINDS, is_finding_key
 from ..errors import ConfigError
 from .loader import load_yaml_node
 
 FIELDS = ("key", "evidence", "reason", "owner", "acknowledged_on", "expires")
 REQUIRED = ("key", "evidence", "reason", "owner", "acknowledged_on")
-KEY_KINDS = ("check", "comparison", "missing", "empty")  # domain/identity.py: a finding key's first part
+MAX_TEXT = 2_000  # characters of a reason, an owner or a key
 MAX_FILE_BYTES = 64 << 20  # thousands of LA-level entries are a few megabytes
 MAX_FILE_NODES = 5_000_000
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -73,26 +74,30 @@ def _entry(node: yaml.Node, value: Any) -> Acknowledgement:
     if missing:
         raise ConfigError(f"the entry has no {missing[0]!r}; every entry needs {', '.join(REQUIRED)}", where=_line(node))
     key = _text(value, "key", at)
-    if key.split("/", 1)[0] not in KEY_KINDS or "/" not in key:
-        raise ConfigError(f"key {key!r} is not a finding key ({', '.join(k + '/...' for k in KEY_KINDS)})", where=_line(at["key"]))
-    evidence = value["evidence"]
-    if not isinstance(evidence, dict) or not evidence:
-        raise ConfigError("evidence must be a mapping of what was seen (as `triangulate acknowledge` writes it)", where=_line(at["evidence"]))
-    return Acknowledgement(
+    problem = key_problem(key)
+    if problem:
+        raise ConfigError(problem, where=_line(at["key"]))
+    problem = evidence_problem(value["evidence"])
+    if problem:
+        raise ConfigError(problem, where=_line(at["evidence"]))
+    entry = Acknowledgement(
         key=key,
-        evidence={str(k): _plain(v) for k, v in evidence.items()},
+        evidence={str(k): v for k, v in value["evidence"].items()},
         reason=_text(value, "reason", at),
         owner=_text(value, "owner", at),
         acknowledged_on=_date(value, "acknowledged_on", at),
         expires=_date(value, "expires", at) if value.get("expires") is not None else None,
         line=node.start_mark.line + 1,
     )
+    return entry
 
 
 def _text(value: dict[str, Any], name: str, at: dict[str, yaml.Node]) -> str:
     text = value[name]
     if not isinstance(text, str) or not text.strip():
         raise ConfigError(f"{name} must be text, not {text!r:.40}", where=_line(at[name]))
+    if len(text) > MAX_TEXT:
+        raise ConfigError(f"{name} is over {MAX_TEXT:,} characters: it is read in every output", where=_line(at[name]))
     return text.strip()
 
 
@@ -110,13 +115,30 @@ def _date(value: dict[str, Any], name: str, at: dict[str, yaml.Node]) -> dt.date
     raise ConfigError(f"{name} {given!r:.40} is not a date (YYYY-MM-DD)", where=_line(at[name]))
 
 
-def _plain(value: Any) -> Any:
-    """Evidence holds figures, text and lists of them; a date or a mapping inside it is not evidence any run writes."""
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    raise ConfigError(f"evidence holds figures, text and lists, not {type(value).__name__}")
+def key_problem(key: Any) -> str | None:
+    """What is wrong with a finding key, in words; None when it is one. The loader and `acknowledge` both ask."""
+    if not isinstance(key, str) or not is_finding_key(key):
+        return f"key {key!r:.80} is not a finding key ({', '.join(k + '/...' for k in FINDING_KINDS)})"
+    return None
+
+
+def evidence_problem(evidence: Any) -> str | None:
+    """Evidence is a mapping of figures, text and lists of them, as a run writes it; a crash is never evidence (a crash
+    is a fault to mend, never acknowledged)."""
+    if not isinstance(evidence, dict) or not evidence:
+        return "evidence must be a mapping of what was seen (as `triangulate acknowledge` writes it)"
+    if "crashed" in evidence:
+        return "evidence of a crash: a check that crashed is a fault to mend, never acknowledged"
+
+    def plain(value: Any) -> bool:
+        if isinstance(value, list):
+            return all(plain(v) for v in value)
+        return value is None or isinstance(value, bool | int | float | str)
+
+    wrong = next((k for k, v in evidence.items() if not plain(v)), None)
+    if wrong is not None:
+        return f"evidence {wrong!s:.40}: holds figures, text and lists of them, not {type(evidence[wrong]).__name__}"
+    return None
 
 
 def merged(existing: Sequence[Acknowledgement], new: Iterable[Acknowledgement]) -> tuple[list[Acknowledgement], int, int]:

@@ -19,10 +19,13 @@ from typing import Any
 
 from .identity import PersonKeyer
 
-# Evidence digests are keyed by this secret where the environment gives one (the same in CI and on the steward's
-# machine), else by a fixed, public one: then a digest is a plain hash of the failing ids, and whoever holds a
-# guessed list of ids and an output could test it.
+# Evidence digests are keyed by TRIANGULATE_EVIDENCE_KEY (set the same in CI and where stewards acknowledge), never by
+# a run's flags, so `--redact` does not change them. Without it the key is a fixed, public one: a digest is then a
+# plain hash of the failing ids, which whoever holds a list of candidate ids can test, so `--redact` and `--publish`
+# outputs withhold it (reports/disclosure.py), and only a run for the data team shows it.
 EVIDENCE_KEY_ENV = "TRIANGULATE_EVIDENCE_KEY"
+REDACT_KEY_ENV = "TRIANGULATE_REDACT_KEY"
+DIGEST_WITHHELD = "withheld"  # a digest an output may not show (its key is public)
 PUBLIC_EVIDENCE_SECRET = b"triangulate evidence v1 (public: set TRIANGULATE_EVIDENCE_KEY to key it)"
 DIGEST_PREFIX = "sha256:"
 
@@ -34,12 +37,25 @@ class AckStatus(StrEnum):
     STALE = "stale"  # an entry matching no finding of the run: listed, never blocking
 
 
-ACK_STATUSES = (AckStatus.ACKNOWLEDGED, AckStatus.CHANGED, AckStatus.EXPIRED, AckStatus.STALE)
+
+SHORTEST_EVIDENCE_KEY = 16
+
+
+def evidence_key_problem(environment: Mapping[str, str]) -> str | None:
+    """A key too short to key anything (as `--redact`'s); None when it is unset (the public key) or long enough."""
+    text = environment.get(EVIDENCE_KEY_ENV, "")
+    if text and len(text) < SHORTEST_EVIDENCE_KEY:
+        return f"{EVIDENCE_KEY_ENV} must be at least {SHORTEST_EVIDENCE_KEY} characters (or unset)"
+    return None
 
 
 def evidence_secret(environment: Mapping[str, str]) -> bytes:
     text = environment.get(EVIDENCE_KEY_ENV, "")
     return text.encode("utf-8") if text else PUBLIC_EVIDENCE_SECRET
+
+
+def without_digest(evidence: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: DIGEST_WITHHELD if k == "records" else v for k, v in evidence.items()}
 
 
 def records_digest(source_id: str, record_ids: Iterable[str], secret: bytes) -> str:
@@ -58,13 +74,14 @@ def plain_number(value: Any) -> Any:
     return value
 
 
+def canonical_evidence(evidence: Mapping[str, Any]) -> str:
+    """Evidence as one JSON text (48 == 48.0; a list is a list whether YAML or the model made it): how it is compared
+    and how the history stores it."""
+    return json.dumps({str(k): plain_number(v) for k, v in evidence.items()}, sort_keys=True, default=str)
+
+
 def same_evidence(acknowledged: Mapping[str, Any], now: Mapping[str, Any]) -> bool:
-    """Evidence compared as plain JSON (48 == 48.0; a list is a list whether YAML or the model made it)."""
-
-    def canonical(evidence: Mapping[str, Any]) -> str:
-        return json.dumps({str(k): plain_number(v) for k, v in evidence.items()}, sort_keys=True, default=str)
-
-    return canonical(acknowledged) == canonical(now)
+    return canonical_evidence(acknowledged) == canonical_evidence(now)
 
 
 @dataclass(frozen=True)

@@ -83,6 +83,14 @@ class ComparisonKey:
         return key_text("comparison", s.measure, period, s.geography, s.left, s.right)
 
 
+FINDING_KINDS = ("check", "comparison", "missing", "empty")  # a finding key's first part
+
+
+def is_finding_key(text: str) -> bool:
+    kind, _, rest = text.partition("/")
+    return kind in FINDING_KINDS and bool(rest)
+
+
 def check_key(source_id: str, check_id: str) -> str:
     return key_text("check", source_id, check_id)
 

@@ -30,7 +30,7 @@ COMPARISON_STATUSES = (Status.AGREE, Status.WITHIN_TOLERANCE, Status.DISCREPANCY
 SEVERITIES = ("error", "warning", "note")  # error blocks; warning and note inform
 
 
-FAILURES = (Status.FAILED, Status.CRASHED, Status.DISCREPANCY, Status.EMPTY)  # what an acknowledgement can meet
+FAILURES = (Status.FAILED, Status.CRASHED, Status.DISCREPANCY, Status.EMPTY)  # a finding that did not pass
 
 
 def blocks_release(status: str, severity: str = "error", acknowledged: bool = False) -> bool:

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .. import __version__
-from ..domain.acknowledgements import plain_number
+from ..domain.acknowledgements import canonical_evidence
 from ..domain.intervals import ends
 from ..model.checks import InputFile
 from ..model.memory import RememberedRun
@@ -80,8 +80,8 @@ def comparison_rows(release: Release, remembered: RememberedRun) -> list[Row]:
 
 
 def evidence_text(evidence: Mapping[str, Any]) -> str:
-    """Evidence as JSON, as the acknowledgements file and results.json give it (48.0 is 48; a YAML date a string)."""
-    return json.dumps({str(k): plain_number(v) for k, v in evidence.items()}, sort_keys=True, default=str)
+    """Evidence as JSON, as it is compared (domain/acknowledgements.py canonical_evidence)."""
+    return canonical_evidence(evidence)
 
 
 def acknowledgement_rows(remembered: RememberedRun) -> list[Row]:

@@ -9,6 +9,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from ..domain.acknowledgements import AckStatus
 from ..domain.geography import place_of
 from ..domain.identity import SeriesKey
 from ..domain.intervals import Interval
@@ -139,9 +140,9 @@ class Changes:
 
     Acknowledgements change what blocks, not what changed: a check newly failing or worse, or a comparison newly a
     discrepancy, is listed as ever but does not fail the diff when the newer run acknowledged it (its gate did not
-    block on it either). An acknowledgement that lapsed is listed in `no_longer_acknowledged` and fails the diff only
-    through its finding's own change, as a finding never acknowledged would (changed evidence of a check is a check
-    worse, better or changed; an expiry is paperwork, and the newer run's own gate fails on it)."""
+    block on it either). An acknowledgement that lapsed (`changed` or `expired` in the newer run) fails the diff: its
+    finding blocks the newer release, where it did not block the older one. One whose entry was removed or matches
+    nothing (`absent`, `stale`) is listed only: its finding is gone, or fails the diff through its own change."""
 
     older: RunRef
     newer: RunRef
@@ -155,7 +156,8 @@ class Changes:
     @property
     def passed(self) -> bool:
         return (not any(c.blocks for c in self.checks) and not any(c.blocks for c in self.comparisons)
-                and not any(p.beyond_tolerance for p in self.published))  # fmt: skip
+                and not any(p.beyond_tolerance for p in self.published)
+                and not any(a.status in (AckStatus.CHANGED, AckStatus.EXPIRED) for a in self.no_longer_acknowledged))  # fmt: skip
 
     @property
     def nothing(self) -> bool:

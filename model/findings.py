@@ -11,22 +11,21 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..domain.acknowledgements import Acknowledged, Acknowledgement, AckStatus
-from ..domain.status import FAILURES, Status
-
-FINDING_KINDS = ("check", "comparison", "missing", "empty")
+from ..domain.status import FAILURES, Status, blocks_release
 
 
 @dataclass(frozen=True)
 class Finding:
     key: str
-    kind: str  # one of FINDING_KINDS
+    kind: str  # one of domain/identity.py FINDING_KINDS
     status: Status
     severity: str
     evidence: Mapping[str, Any]
     acknowledgement: Acknowledged | None
-    blocks: bool  # blocks this release (its gate: a `reconcile` run is not gated on record sources' checks)
+    blocks: bool  # blocks this release
     subject: Any  # the CheckOutcome, Comparison, MissingDeaths or EmptyComparison
     source: str = ""  # a check's source name (its subject is the outcome alone)
+    gated: bool = True  # in this command's gate (`reconcile` is not gated on record sources' checks)
 
     @property
     def failing(self) -> bool:
@@ -35,14 +34,10 @@ class Finding:
         return self.status in FAILURES
 
     @property
-    def acknowledgeable(self) -> bool:
-        """What `triangulate acknowledge` writes an entry for: a failure; never a crash (a fault, not a finding)."""
-        return self.failing and self.status != Status.CRASHED
-
-    @property
-    def would_block(self) -> bool:
-        """Blocks, or would without its acknowledgement."""
-        return self.blocks or (self.acknowledgement is not None and self.acknowledgement.settles and self.failing)
+    def meets_entries(self) -> bool:
+        """What an acknowledgements entry can meet: a finding in this command's gate that would block the release
+        without one (a crash too, which an entry never settles)."""
+        return self.gated and blocks_release(self.status, self.severity)
 
 
 @dataclass(frozen=True)

@@ -116,10 +116,6 @@ class Release:
         """Sources whose failing checks fail the gate: all of them, but for `reconcile` only published tables."""
         return self.sources if self.checks_gate else tuple(s for s in self.sources if s.published)
 
-    @property
-    def checks_passed(self) -> bool:
-        return not any(source.blocks_release for source in self.gating_sources)
-
     @cached_property  # the gate and every renderer read it; a release never changes once made
     def findings(self) -> tuple[Finding, ...]:
         """Every keyed finding, in the order the outputs list them: checks by source, comparisons, missing deaths,
@@ -127,7 +123,7 @@ class Release:
         gating = {id(s) for s in self.gating_sources}
         out = [
             Finding(source.key(o), "check", o.status, o.severity, o.evidence, o.acknowledgement,
-                    o.blocks_release and id(source) in gating, o, source.name)
+                    o.blocks_release and id(source) in gating, o, source.name, gated=id(source) in gating)
             for source in self.sources for o in source.outcomes
         ]  # fmt: skip
         result = self.reconciliation

@@ -10,24 +10,42 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from ..domain.acknowledgements import Acknowledged, Acknowledgement, evidence_secret, match, records_digest
+from ..domain.acknowledgements import (
+    Acknowledged,
+    Acknowledgement,
+    AckStatus,
+    evidence_key_problem,
+    evidence_secret,
+    match,
+    records_digest,
+)
 from ..domain.identity import check_key
 from ..domain.status import Status
+from ..errors import UsageError
 from ..model.findings import AcknowledgementsUsed
 from ..model.release import Release
 
 
 def load_for_run(path: Path | None) -> tuple[Acknowledgement, ...] | None:
-    """The acknowledgements file a run uses, read (and refused, exit 2) before any work; None when there is none."""
+    """The acknowledgements file a run uses, read (and refused, exit 2) before any work, with the evidence key; None
+    when there is no file."""
+    problem = evidence_key_problem(os.environ)
+    if problem:
+        raise UsageError(problem)
     if path is None:
         return None
     from ..config.acknowledgements import load_acknowledgements
 
     return load_acknowledgements(path)
+
+
+def with_acknowledgements(release: Release, entries: Sequence[Acknowledgement] | None, file: Path | None) -> Release:
+    """A release's evidence, then its acknowledgements: what every command that validates does before disclosing."""
+    return acknowledged(with_evidence(release), entries, file)
 
 
 def with_evidence(release: Release, secret: bytes | None = None) -> Release:
@@ -51,31 +69,38 @@ def with_evidence(release: Release, secret: bytes | None = None) -> Release:
 
 
 def acknowledged(release: Release, entries: Sequence[Acknowledgement] | None, file: Path | None, day: dt.date | None = None) -> Release:
-    """The release with each failing finding met by its entry (acknowledged, changed or expired), and the entries in
-    this run's scope that met no failing finding listed as stale. `day`: the run's date (its start, UTC)."""
+    """The release with each finding that would block it met by its entry (acknowledged, changed or expired), and the
+    entries in this run's scope that met none listed as stale. `day`: the run's date (its start, UTC). A crash is never
+    settled: an entry for a check that crashed is `changed` (its evidence is the crash)."""
     if entries is None:
         return release
     day = day or release.provenance.run_at.date()
     by_key = {entry.key: entry for entry in entries}
     met: dict[int, Acknowledged] = {}  # id(subject) -> its standing
+    matched: set[str] = set()
     for finding in release.findings:
         entry = by_key.get(finding.key)
-        if entry is not None and finding.failing:
-            met[id(finding.subject)] = match(entry, finding.evidence, day)
-    matched = {f.key for f in release.findings if id(f.subject) in met}
+        if entry is None or not finding.meets_entries:
+            continue
+        standing = match(entry, finding.evidence, day)
+        if finding.status == Status.CRASHED and standing.settles:
+            standing = replace(standing, status=AckStatus.CHANGED)
+        met[id(finding.subject)] = standing
+        matched.add(finding.key)
     in_scope = _scope(release)
     stale = tuple(entry for entry in entries if entry.key not in matched and in_scope(entry.key))
     used = AcknowledgementsUsed(str(file) if file is not None else "", len(entries), stale)
     return replace(_with_standing(release, met), acknowledgements=used)
 
 
-def _scope(release: Release):  # type: ignore[no-untyped-def]
-    """Which entries a run can meet: `check` meets its one source's checks (a file shared with `run` holds
-    comparisons too, which are not stale for it); `reconcile` and `run` meet every key."""
-    if release.command != "check":
-        return lambda key: True
-    prefix = check_key(release.sources[0].id, "")
-    return lambda key: key.startswith(prefix)
+def _scope(release: Release) -> Callable[[str], bool]:
+    """Which entries a run answers for: the keys of what its gate covers. `check` covers its one source's checks, and
+    `reconcile` no record source's checks (a file shared with `run` holds those, and they are not stale for it)."""
+    outside = [check_key(s.id, "") for s in release.sources if s not in release.gating_sources]
+    if release.command == "check":
+        inside = check_key(release.sources[0].id, "")
+        return lambda key: key.startswith(inside)
+    return lambda key: not any(key.startswith(prefix) for prefix in outside)
 
 
 def _with_standing(release: Release, met: Mapping[int, Acknowledged]) -> Release:

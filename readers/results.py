@@ -41,6 +41,8 @@ def read_results(path: Path) -> Results:
         raise InputError("is not UTF-8 text; expected a results.json written by triangulate", path=path) from None
     except json.JSONDecodeError as error:
         raise InputError(f"not valid JSON ({error.msg})", path=path, where=f"line {error.lineno} column {error.colno}") from None
+    except RecursionError:
+        raise InputError("nested too deeply to be a results.json of triangulate's", path=path) from None
     if not isinstance(document, dict) or not isinstance(document.get("blocking"), list):
         raise InputError("has no `blocking` list: not a results.json of `triangulate check`, `reconcile` or `run` "
                          "(or one written before acknowledgements; rerun)", path=path)  # fmt: skip
@@ -53,9 +55,14 @@ def read_results(path: Path) -> Results:
             evidence = item.get("evidence")
             findings[key] = ResultFinding(key, str(item.get("status", "")), evidence if isinstance(evidence, dict) else None,
                                           tuple(str(r) for r in item.get("record_ids") or ()))  # fmt: skip
-        blocking = tuple(str(k) for k in document["blocking"])
+        blocking = tuple(document["blocking"])
+        if not all(isinstance(k, str) for k in blocking):
+            raise TypeError(blocking)
     except (KeyError, TypeError, AttributeError):
         raise InputError("a finding without its key or with a malformed one: not a results.json of triangulate's", path=path) from None
+    absent = next((key for key in blocking if key not in findings), None)
+    if absent is not None:
+        raise InputError(f"lists {absent!r:.80} as blocking but holds no such finding: a results.json cut short or edited?", path=path)
     return Results(path, findings, blocking)
 
 

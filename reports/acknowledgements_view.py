@@ -15,7 +15,6 @@ from typing import Any
 
 from ..domain.acknowledgements import DIGEST_PREFIX, Acknowledged, Acknowledgement, AckStatus, plain_number
 from ..domain.geography import la_name
-from ..domain.status import Status
 from ..model.findings import AcknowledgementsUsed, Finding
 from ..model.release import Release
 from .disclosure import Disclosure
@@ -35,10 +34,10 @@ LISTED = 20  # console lines per status group; the rest are counted (the JSON li
 
 
 def settled(item: Any) -> bool:
-    """Whether a finding (a CheckOutcome, Comparison, MissingDeaths or EmptyComparison) passes by its acknowledgement:
-    its entry stands, and it is no crash (a crash always blocks: domain/status.py blocks_release)."""
+    """Whether a finding (a CheckOutcome, Comparison, MissingDeaths or EmptyComparison) passes by its acknowledgement
+    (a crash never does: pipeline/acknowledge.py makes its standing `changed`)."""
     standing: Acknowledged | None = getattr(item, "acknowledgement", None)
-    return standing is not None and standing.settles and item.status != Status.CRASHED
+    return standing is not None and standing.settles
 
 
 def standing_of(item: Any) -> AckStatus | None:

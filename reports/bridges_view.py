@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from ..domain.geography import ENGLAND
 from ..domain.intervals import SUPPRESSED
+from ..domain.status import Status
 from ..model.reconciliation import Bridge
 from ..model.release import Release
 from .disclosure import Cell, Disclosure
@@ -133,7 +134,8 @@ def explained(release: Release, disclosure: Disclosure) -> tuple[Explained, ...]
     if result is None:
         return ()
     out = []
-    for number, c in enumerate(d for d in result.discrepancies if d.geography == ENGLAND):
+    # Acknowledged ones too: their bridges are often why they were signed off.
+    for number, c in enumerate(d for d in result.comparisons if d.status == Status.DISCREPANCY and d.geography == ENGLAND):
         facts = discrepancy_facts(c, result, release)
         steps, unchanged = _step_rows(facts, disclosure)
         rule = ""

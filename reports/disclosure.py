@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
+from ..domain.acknowledgements import DIGEST_WITHHELD, EVIDENCE_KEY_ENV, REDACT_KEY_ENV, Acknowledged, without_digest
 from ..domain.geography import ENGLAND
 from ..domain.intervals import SUPPRESSED, Interval
 from ..errors import UsageError
@@ -27,8 +28,10 @@ from ..model.changes import Changes
 from ..model.reconciliation import Comparison, Unmatched
 from ..model.release import Release
 
-REDACT_KEY_ENV = "TRIANGULATE_REDACT_KEY"
 SMALLEST_SHOWN = 6
+# A steward's reason is free text: it may name a figure a published output withholds ("one death notified late" beside
+# a `c`), so a published output says where to read it instead.
+REASON_WITHHELD = "(reason withheld from a published output: see the acknowledgements file)"
 
 
 class Cell(NamedTuple):
@@ -67,6 +70,7 @@ class Disclosure:
     # With --publish: every figure shown as `c`: counts of 1 to 5 themselves, and the figures withheld so that
     # none of them can be recovered by differencing what is shown (secondary suppression, reports/suppression.py).
     withheld: frozenset[Cell] = frozenset()
+    evidence_keyed: bool = False  # TRIANGULATE_EVIDENCE_KEY keys the records digests (domain/acknowledgements.py)
 
     @classmethod
     def from_options(cls, *, redact: bool, publish: bool) -> Disclosure:
@@ -76,7 +80,12 @@ class Disclosure:
             if len(text) < 16:
                 raise UsageError(f"--redact needs a key of at least 16 characters in the {REDACT_KEY_ENV} environment variable")
             key = text.encode("utf-8")
-        return cls(key, publish)
+        return cls(key, publish, evidence_keyed=bool(os.environ.get(EVIDENCE_KEY_ENV)))
+
+    @property
+    def shows_digests(self) -> bool:
+        """A records digest with a public key is a hash of ids that trying candidates reverses: only for the data team."""
+        return self.evidence_keyed or (self.redact_key is None and not self.publish)
 
     @property
     def shows_record_ids(self) -> bool:
@@ -201,13 +210,25 @@ def disclose(release: Release, disclosure: Disclosure) -> Release:
     def where(values: tuple[str, ...]) -> tuple[str, ...]:
         return () if disclosure.publish else values
 
+    def digest(value: str) -> str:
+        return value if disclosure.shows_digests or not value else DIGEST_WITHHELD
+
+    def standing(found: Acknowledged | None) -> Acknowledged | None:
+        if found is None or (disclosure.shows_digests and not disclosure.publish):
+            return found
+        entry = replace(found.entry, reason=REASON_WITHHELD) if disclosure.publish else found.entry
+        if not disclosure.shows_digests:
+            return replace(found, evidence=without_digest(found.evidence), entry=replace(entry, evidence=without_digest(entry.evidence)))
+        return replace(found, entry=entry)
+
     sources = tuple(
         replace(
             source,
-            outcomes=tuple(replace(o, record_ids=ids(o.record_ids), locations=where(o.locations)) for o in source.outcomes),
+            outcomes=tuple(replace(o, record_ids=ids(o.record_ids), locations=where(o.locations), records_digest=digest(o.records_digest),
+                                   acknowledgement=standing(o.acknowledgement)) for o in source.outcomes),
         )
         for source in release.sources
-    )
+    )  # fmt: skip
     result = release.reconciliation
     if result is not None:
         result = replace(
@@ -216,12 +237,16 @@ def disclose(release: Release, disclosure: Disclosure) -> Release:
                 replace(b, steps=tuple(replace(s, record_ids=ids(s.record_ids)) for s in b.steps)) for b in result.bridges
             ),
             unmatched=tuple(_unmatched(u, ids, disclosure.publish) for u in result.unmatched),
-            missing=tuple(replace(m, record_ids=ids(m.record_ids), withheld_count=m.count if disclosure.publish else None)
+            missing=tuple(replace(m, record_ids=ids(m.record_ids), withheld_count=m.count if disclosure.publish else None,
+                                  records_digest=digest(m.records_digest), acknowledgement=standing(m.acknowledgement))
                           for m in result.missing),
             coherence=tuple(replace(c, location="") for c in result.coherence) if disclosure.publish else result.coherence,
         )
     since = disclose_changes(release.since, disclosure) if release.since is not None else None
-    return replace(release, sources=sources, reconciliation=result, since=since)
+    used = release.acknowledgements
+    if used is not None and disclosure.publish:
+        used = replace(used, stale=tuple(replace(entry, reason=REASON_WITHHELD) for entry in used.stale))
+    return replace(release, sources=sources, reconciliation=result, since=since, acknowledgements=used)
 
 
 def disclose_changes(found: Changes, disclosure: Disclosure) -> Changes:
@@ -233,8 +258,12 @@ def disclose_changes(found: Changes, disclosure: Disclosure) -> Changes:
     def ids(values: tuple[str, ...]) -> tuple[str, ...]:
         return () if disclosure.publish else tuple(disclosure.record_id(value) for value in values)
 
-    return replace(found, checks=tuple(replace(c, new_record_ids=ids(c.new_record_ids), fixed_record_ids=ids(c.fixed_record_ids))
-                                       for c in found.checks))  # fmt: skip
+    found = replace(found, checks=tuple(replace(c, new_record_ids=ids(c.new_record_ids), fixed_record_ids=ids(c.fixed_record_ids))
+                                        for c in found.checks))  # fmt: skip
+    if disclosure.publish:
+        found = replace(found, acknowledged=tuple(replace(a, reason=REASON_WITHHELD) for a in found.acknowledged),
+                        no_longer_acknowledged=tuple(replace(a, reason=REASON_WITHHELD) for a in found.no_longer_acknowledged))  # fmt: skip
+    return found
 
 
 def _unmatched(found: Unmatched, ids: Callable[[tuple[str, ...]], tuple[str, ...]], withhold: bool) -> Unmatched:

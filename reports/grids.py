@@ -119,7 +119,7 @@ def measure_grids(release: Release, disclosure: Disclosure, palette: Mapping[str
             value.setdefault((c.right, c.right_period, c.geography), c.right_value)
         bridge = {(b.source, b.period): b for b in bridges}
         rates = {(r.source, r.period, r.geography): r for r in result.rates if r.measure == measure}
-        flagged = {(side, c.period, c.geography) for c in compared if c.failed for side in (c.left, c.right)}
+        flagged = {(side, c.period, c.geography) for c in compared if c.status == Status.DISCREPANCY for side in (c.left, c.right)}
         periods = sorted({period for _, period, place in value if place in places} | {b.period for b in bridges})
         rows = []
         for period in periods:
@@ -231,12 +231,13 @@ def _elsewhere(result: ReconcileResult, measure: str, disclosure: Disclosure, pl
     """Discrepancies in the places the grid does not show (regions and LAs, for a grid of England's counts)."""
     out = []
     for c in result.comparisons:
-        if c.measure != measure or c.geography in places or c.geography == ENGLAND or not c.failed:
+        if c.measure != measure or c.geography in places or c.geography == ENGLAND or c.status != Status.DISCREPANCY:
             continue
         left = figure_text(c.left_value, disclosure, Cell(c.left, c.measure, c.left_period, c.geography))
         right = figure_text(c.right_value, disclosure, Cell(c.right, c.measure, c.right_period, c.geography))
         out.append(f"{la_label(c.geography)}, {c.period_label}: {c.left} {left}, {c.right} {right} "
-                   f"(expected: {expectation_text(c.left, c.relation, c.right, c.tolerance)})")  # fmt: skip
+                   f"(expected: {expectation_text(c.left, c.relation, c.right, c.tolerance)})"
+                   + (" (acknowledged)" if c.acknowledgement is not None and c.acknowledgement.settles else ""))  # fmt: skip
     return tuple(out)
 
 

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from ..domain.geography import la_label
+from .markdown import free_text, table_cell
 from .wording import one_per_line, period_label
 
 
@@ -35,9 +36,6 @@ def _gate(side: dict[str, Any]) -> str:
     return "gate not recorded" if passed is None else ("PASS" if passed else "FAIL")
 
 
-def _cell(text: object) -> str:
-    """Text in a Markdown table cell: a `|` would end it (a line break is escaped with the rest, `one_per_line`)."""
-    return str(text).replace("|", "\\|")
 
 
 def until(entry: dict[str, Any]) -> str:
@@ -58,10 +56,10 @@ def _acknowledgements(diff: dict[str, Any]) -> list[str]:
     lines: list[str] = []
     if diff.get("acknowledged"):
         lines += ["", "### Newly acknowledged", "", "| finding | reason | owner | until |", "|---|---|---|---|"]
-        lines += [f"| `{_cell(a['key'])}` | {_cell(a['reason'])} | {_cell(a['owner'])} | {until(a)} |" for a in diff["acknowledged"]]
+        lines += [f"| `{table_cell(a['key'])}` | {free_text(a['reason'])} | {free_text(a['owner'])} | {until(a)} |" for a in diff["acknowledged"]]
     if diff.get("no_longer_acknowledged"):
         lines += ["", "### No longer acknowledged", "", "| finding | now | reason | owner |", "|---|---|---|---|"]
-        lines += [f"| `{_cell(a['key'])}` | {lapsed(a)} | {_cell(a['reason'])} | {_cell(a['owner'])} |"
+        lines += [f"| `{table_cell(a['key'])}` | {lapsed(a)} | {free_text(a['reason'])} | {free_text(a['owner'])} |"
                   for a in diff["no_longer_acknowledged"]]  # fmt: skip
     return lines
 
@@ -71,10 +69,10 @@ def _change(item: dict[str, Any], words: str) -> str:
 
 
 def changes_words(diff: dict[str, Any]) -> str:
-    """Whether anything got worse (the exit code), and how many acknowledgements lapsed: those fail the newer run's
-    own gate, not the diff, so the verdict line says so rather than reading as all clear."""
+    """Whether anything got worse (the exit code: a lapsed acknowledgement, changed or expired, counts), and how many
+    acknowledgements are no longer in force."""
     words = ("nothing newly failing, worse or revised beyond tolerance" if diff["passed"]
-             else "new or worse failures, new discrepancies or revised figures")  # fmt: skip
+             else "new or worse failures, new discrepancies, lapsed acknowledgements or revised figures")  # fmt: skip
     lapsed_count = len(diff.get("no_longer_acknowledged", ()))
     if lapsed_count:
         words += f"; {lapsed_count} {'finding' if lapsed_count == 1 else 'findings'} no longer acknowledged"

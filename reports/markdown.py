@@ -18,15 +18,25 @@ from .wording import interval_bounds_text, one_per_line, rate_number, rate_per_t
 AS_RECORDED = Disclosure()
 
 
-def _cell(text: object) -> str:
+def table_cell(text: object) -> str:
     """Text in a table cell: a `|` would end it (a line break in a name is escaped with the rest, `one_per_line`)."""
     return str(text).replace("|", "\\|")
+
+
+_MARKUP = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "|": "\\|", "[": "\\[", "]": "\\]", "*": "\\*",
+                         "_": "\\_", "`": "\\`", "\\": "\\\\"})  # fmt: skip
+
+
+def free_text(text: object) -> str:
+    """A person's words (an acknowledgement's reason and owner) in Markdown: shown as written, never as markup, a
+    link or HTML (a step summary renders both)."""
+    return str(text).translate(_MARKUP)
 
 
 def _failing(source: SourceResult, disclosure: Disclosure) -> str:
     shown = [f"`{o.check_id}` ({'not run' if o.status == Status.NOT_RUN else disclosure.failures(o.level, o.failed)}"
              f"{', acknowledged' if settled(o) else ''})" for o in source.failing]  # fmt: skip
-    return _cell(", ".join(shown) or "none")
+    return table_cell(", ".join(shown) or "none")
 
 
 _ACKNOWLEDGEMENTS_LISTED = 30
@@ -35,7 +45,7 @@ _ACKNOWLEDGEMENTS_LISTED = 30
 def _acknowledgements(view: AcknowledgementsView) -> list[str]:
     """The section "Acknowledged findings": each finding that met an entry (changed and expired first), then stale."""
     lines = ["### Acknowledged findings", "",
-             f"From `{_cell(view.file or 'the acknowledgements file')}`: {view.summary}. An acknowledged finding passes while "
+             f"From `{table_cell(view.file or 'the acknowledgements file')}`: {view.summary}. An acknowledged finding passes while "
              "its evidence is what was acknowledged and its entry has not expired; a changed or expired one blocks.", ""]  # fmt: skip
     if view.rows:
         evidence = " evidence |" if view.shows_evidence else ""
@@ -44,15 +54,15 @@ def _acknowledgements(view: AcknowledgementsView) -> list[str]:
         for row in view.rows[:_ACKNOWLEDGEMENTS_LISTED]:
             shown = ""
             if view.shows_evidence:
-                shown = f" {_cell(row.evidence)}{f'; now {_cell(row.evidence_now)}' if row.status == 'changed' else ''} |"
-            lines.append(f"| `{_cell(row.key)}` | {row.status_label.lower()} | {_cell(row.reason)} | {_cell(row.owner)} | "
+                shown = f" {table_cell(row.evidence)}{f'; now {table_cell(row.evidence_now)}' if row.status == 'changed' else ''} |"
+            lines.append(f"| `{table_cell(row.key)}` | {row.status_label.lower()} | {free_text(row.reason)} | {free_text(row.owner)} | "
                          f"{row.acknowledged_on} | {row.expires} |{shown}")  # fmt: skip
         if len(view.rows) > _ACKNOWLEDGEMENTS_LISTED:
             lines += ["", f"and {len(view.rows) - _ACKNOWLEDGEMENTS_LISTED:,} more (see the JSON)."]
         lines.append("")
     if view.stale:
         lines += ["Stale: these entries match no finding of this run (remove them from the file):", ""]
-        lines += [f"- `{_cell(row.key)}`: {_cell(row.reason)} ({_cell(row.owner)}, acknowledged on {row.acknowledged_on})"
+        lines += [f"- `{table_cell(row.key)}`: {free_text(row.reason)} ({free_text(row.owner)}, acknowledged on {row.acknowledged_on})"
                   for row in view.stale[:_ACKNOWLEDGEMENTS_LISTED]]  # fmt: skip
         if len(view.stale) > _ACKNOWLEDGEMENTS_LISTED:
             lines.append(f"- and {len(view.stale) - _ACKNOWLEDGEMENTS_LISTED:,} more (see the JSON)")
@@ -67,9 +77,9 @@ def render_markdown(release: Release, disclosure: Disclosure = AS_RECORDED) -> s
     lines = [f"## Triangulate: {release_verdict(release)}", ""]
     failures, warnings = verdict(release, disclosure)
     if failures:
-        lines += ["**What fails:**", "", *(f"- {_cell(line)}" for line in failures), ""]
+        lines += ["**What fails:**", "", *(f"- {table_cell(line)}" for line in failures), ""]
     if warnings:
-        lines += ["**To watch:**", "", *(f"- {_cell(line)}" for line in warnings), ""]
+        lines += ["**To watch:**", "", *(f"- {table_cell(line)}" for line in warnings), ""]
     acknowledged = acknowledgements_view(release, disclosure)
     if acknowledged is not None:
         lines += _acknowledgements(acknowledged)
@@ -83,12 +93,12 @@ def render_markdown(release: Release, disclosure: Disclosure = AS_RECORDED) -> s
     tables = [s for s in sources if s.published]
     if records:
         lines += ["| source | records | deaths | checks not passed |", "|---|---:|---:|---|"]
-        lines += [f"| {_cell(s.name)} | {disclosure.count(s.records)} | {disclosure.total(s.name, s.deaths)} | {_failing(s, disclosure)} |"
+        lines += [f"| {table_cell(s.name)} | {disclosure.count(s.records)} | {disclosure.total(s.name, s.deaths)} | {_failing(s, disclosure)} |"
                   for s in records]  # fmt: skip
         lines.append("")
     if tables:
         lines += ["| published table | rows | checks not passed |", "|---|---:|---|"]
-        lines += [f"| {_cell(s.name)} | {s.records:,} | {_failing(s, disclosure)} |" for s in tables]  # rows: not people
+        lines += [f"| {table_cell(s.name)} | {s.records:,} | {_failing(s, disclosure)} |" for s in tables]  # rows: not people
         lines.append("")
     if result is not None:
         summary = result.summary()
@@ -102,9 +112,9 @@ def render_markdown(release: Release, disclosure: Disclosure = AS_RECORDED) -> s
                 "|---|---|---|---|---|---:|---|",
             ]
             for c in result.discrepancies[:30]:
-                lines.append(f"| {c.measure} | {c.period_label} | {_cell(c.geography)} | {_cell(outcome(c, disclosure))} | "
-                             f"{_cell(expectation(c).removeprefix('expected: '))} | {disclosure.difference(c)} | "
-                             f"{_cell(comparison_explanation(c, release, disclosure))} |")  # fmt: skip
+                lines.append(f"| {c.measure} | {c.period_label} | {table_cell(c.geography)} | {table_cell(outcome(c, disclosure))} | "
+                             f"{table_cell(expectation(c).removeprefix('expected: '))} | {disclosure.difference(c)} | "
+                             f"{table_cell(comparison_explanation(c, release, disclosure))} |")  # fmt: skip
             if len(result.discrepancies) > 30:
                 lines += ["", f"and {len(result.discrepancies) - 30:,} more discrepancies (see the JSON)."]
         gaps = ordered_gaps(result)
@@ -112,17 +122,17 @@ def render_markdown(release: Release, disclosure: Disclosure = AS_RECORDED) -> s
             lines += ["", f"Deaths one source has and another lacks ({missing_words(result, disclosure)} with no record at all, "
                       f"counted once per measure{'; record ids in the JSON and the report' if disclosure.shows_record_ids else ''}):", "",
                       "| finding | deaths |", "|---|---|"]  # fmt: skip
-            lines += [f"| {gap_label(gap)}{' (acknowledged)' if settled(gap) else ''} | {_cell(gap_sentence(gap, disclosure, ids=False))} |"
+            lines += [f"| {gap_label(gap)}{' (acknowledged)' if settled(gap) else ''} | {table_cell(gap_sentence(gap, disclosure, ids=False))} |"
                       for gap in gaps[:30]]  # fmt: skip
             if len(gaps) > 30:
                 lines += ["", f"and {len(gaps) - 30:,} more (see the JSON)."]
         for empty in result.empty:
             label = "Acknowledged empty" if settled(empty) else "EMPTY" if empty.gating else "Allowed empty"
             lines += ["", f"{label} comparison in `{empty.measure}`: "
-                          f"{empty.left} and {empty.right}: {_cell(empty.reason)}."]  # fmt: skip
+                          f"{empty.left} and {empty.right}: {table_cell(empty.reason)}."]  # fmt: skip
         if result.not_compared:  # a note, never a failure: checked, but compared with no other source
             lines += ["", "Not compared with any other source (a note; it does not fail the run):", "",
-                      *(f"- {_cell(n.source)}: {_cell(n.reason)}." for n in result.not_compared)]  # fmt: skip
+                      *(f"- {table_cell(n.source)}: {table_cell(n.reason)}." for n in result.not_compared)]  # fmt: skip
         if result.rates:
             lines += [
                 "",
@@ -135,8 +145,8 @@ def render_markdown(release: Release, disclosure: Disclosure = AS_RECORDED) -> s
                     rate = ci = SUPPRESSED
                 else:  # each rate rounded once, as every output shows it (31.3, never 31.35 rounded again to 31.4)
                     rate, ci = rate_per_text(r.rate, r.per), interval_bounds_text(*r.rate_ci, rate_number)
-                population = f"{r.denominator:,.0f} ({_cell(r.denominator_label or r.denominator_period)})"
-                lines.append(f"| {r.measure} | {r.source} | {r.period_label} | {_cell(r.geography)} | {disclosure.figure(cell, r.count)} | "
+                population = f"{r.denominator:,.0f} ({table_cell(r.denominator_label or r.denominator_period)})"
+                lines.append(f"| {r.measure} | {r.source} | {r.period_label} | {table_cell(r.geography)} | {disclosure.figure(cell, r.count)} | "
                              f"{population} | {rate} | {ci} |")  # fmt: skip
         for c in result.contrasts:
             if hides_rates(result, c.measure, c.period, c.geography, (c.left, c.right), disclosure):

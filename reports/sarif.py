@@ -84,8 +84,7 @@ def render_sarif(release: Release, disclosure: Disclosure = AS_RECORDED) -> str:
 
 
 def _findings(release: Release) -> list[Finding]:
-    gating = {s.name for s in release.gating_sources}
-    return [f for f in release.findings if f.failing and (f.kind != "check" or f.source in gating)]
+    return [f for f in release.findings if f.failing and f.gated]
 
 
 def _result(finding: Finding, release: Release, disclosure: Disclosure, rules: dict[str, dict[str, Any]]) -> dict[str, Any]:

@@ -251,12 +251,17 @@ def test_publish_shows_no_evidence_in_json_html_console_or_junit() -> None:
     assert f"CHANGED {COMPARISON_KEY}: the evidence is not what was acknowledged, figures withheld (CSPRP team)" in out["console"]
 
 
-def test_redact_keeps_the_evidence_as_it_is() -> None:
+def test_redact_keeps_the_evidence_as_it_is_when_the_evidence_key_keys_it() -> None:
     rel = _acked()
     plain = json.loads(render_json(rel))
-    redacted = json.loads(render_json(disclose(rel, Disclosure(redact_key=b"k" * 16)), Disclosure(redact_key=b"k" * 16)))
+    keyed = Disclosure(redact_key=b"k" * 16, evidence_keyed=True)
+    redacted = json.loads(render_json(disclose(rel, keyed), keyed))
     evidence = [value for key, value in _walk(plain) if key == "evidence"]
     assert evidence and evidence == [value for key, value in _walk(redacted) if key == "evidence"]
+    unkeyed = Disclosure(redact_key=b"k" * 16)  # a public key: digests are hashes of ids, withheld from a --redact output
+    withheld = json.loads(render_json(disclose(rel, unkeyed), unkeyed))
+    digests = [v["records"] for k, v in _walk(plain) if k == "evidence" and "records" in v]
+    assert digests and {v["records"] for k, v in _walk(withheld) if k == "evidence" and "records" in v} == {"withheld"}
 
 
 # --- the commands ---------------------------------------------------------------------------------------------------

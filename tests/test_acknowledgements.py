@@ -281,14 +281,43 @@ def test_a_release_acknowledged_through_its_config_passes(acknowledged_release) 
     assert discrepancy["acknowledgement"]["expires"] == "2999-03-31"
 
 
-def test_evidence_is_the_same_with_redact(acknowledged_release) -> None:
+def test_evidence_is_the_same_with_redact_given_an_evidence_key(acknowledged_release) -> None:
+    folder, _, _ = acknowledged_release
+    keys = {"TRIANGULATE_EVIDENCE_KEY": "e" * 32, "TRIANGULATE_REDACT_KEY": "k" * 32}
+    evidence = []
+    for name, more in (("keyed.json", ()), ("keyed-redacted.json", ("--redact",))):
+        result = run_cli("reconcile", "--config", str(folder / "release.yaml"), "--json", str(folder / name), *more, env=keys)
+        assert result.returncode == 1, result.stderr  # another key, other digests: the missing deaths' entries changed
+        document = json.loads((folder / name).read_text())
+        evidence.append({m["key"]: m["evidence"] for m in document["missing"] if "evidence" in m})
+        assert all(m["acknowledgement"]["status"] == "changed" for m in document["missing"] if "evidence" in m)
+    assert evidence[0] and evidence[0] == evidence[1]
+    assert all(e["records"].startswith("sha256:") for e in evidence[0].values())
+
+
+def test_redact_without_an_evidence_key_withholds_digests_and_acknowledge_refuses(acknowledged_release) -> None:
+    """Without TRIANGULATE_EVIDENCE_KEY a digest is a hash of ids anyone with a list of candidates can test: a --redact
+    output withholds it (the run still matches it: the release passes as acknowledged)."""
     folder, first, _ = acknowledged_release
     result = run_cli("reconcile", "--config", str(folder / "release.yaml"), "--json", str(folder / "redacted.json"), "--redact",
                      env={"TRIANGULATE_REDACT_KEY": "k" * 32})  # fmt: skip
-    assert result.returncode == 0, result.stderr  # the evidence matched: acknowledged under --redact as without it
-    redacted = json.loads((folder / "redacted.json").read_text())
-    evidence = {m["key"]: m["evidence"] for m in first["missing"] if "evidence" in m}
-    assert evidence and evidence == {m["key"]: m["evidence"] for m in redacted["missing"] if "evidence" in m}
+    assert result.returncode == 0, result.stderr
+    document = json.loads((folder / "redacted.json").read_text())
+    digests = [m["evidence"]["records"] for m in first["missing"] if "evidence" in m]
+    shown = [m["evidence"]["records"] for m in document["missing"] if "evidence" in m]
+    assert digests and shown == ["withheld"] * len(digests)
+    assert not any(d in (folder / "redacted.json").read_text() for d in digests)
+    refused = run_cli("acknowledge", str(folder / "redacted.json"), "--reason", "r", "--owner", "o", "--only",
+                      next(m["key"] for m in document["missing"] if "evidence" in m), "--file", str(folder / "other.yaml"))  # fmt: skip
+    assert refused.returncode == 2 and "TRIANGULATE_EVIDENCE_KEY" in one_error_line(refused)
+    assert not (folder / "other.yaml").exists()
+
+
+def test_a_short_evidence_key_is_refused_before_any_work(tmp_path: Path, synthetic: Path) -> None:
+    result = run_cli("check", "--source", "ncmd", str(synthetic / "ncmd" / "ncmd_deaths.csv"), "--json", str(tmp_path / "r.json"),
+                     env={"TRIANGULATE_EVIDENCE_KEY": "short"})  # fmt: skip
+    assert result.returncode == 2 and "TRIANGULATE_EVIDENCE_KEY must be at least 16" in one_error_line(result)
+    assert not (tmp_path / "r.json").exists()
 
 
 def test_an_old_entry_never_acknowledges_a_new_finding() -> None:

@@ -27,6 +27,8 @@ from .history_engines import create_engine
 from .postgres import new_database, postgres_disabled, postgres_url  # noqa: F401  (postgres_url: the fixture)
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(postgres_disabled(), reason="TRIANGULATE_NO_POSTGRES=1"))]
+from triangulate.reports.disclosure import REASON_WITHHELD  # noqa: E402
+
 REASON = "Known | <b>gap</b>: the NCMD extract is corrected next quarter"  # a pipe and markup: escaped in every output
 OWNER = "NCMD data team"
 EXPIRED, STALE = "check/ncmd/age.negative", "check/ncmd/no.such_check"
@@ -152,7 +154,7 @@ def test_history_diff_lists_what_was_newly_acknowledged(history: tuple[str, Path
     section = markdown.split("### Newly acknowledged", 1)[1]
     assert "| finding | reason | owner | until |" in section
     for key in blocking:
-        assert f"| `{key}` | Known \\| <b>gap</b>: the NCMD extract is corrected next quarter | {OWNER} | 2099-12-31 |" in section
+        assert f"| `{key}` | Known \\| &lt;b&gt;gap&lt;/b&gt;: the NCMD extract is corrected next quarter | {OWNER} | 2099-12-31 |" in section
     assert "No longer acknowledged" not in markdown and "Nothing changed." not in markdown
 
 
@@ -186,15 +188,16 @@ def test_an_acknowledged_failure_does_not_fail_the_diff(history: tuple[str, Path
     assert "<td>worse (acknowledged)</td>" in page and "nothing newly failing, worse or revised beyond tolerance" in page
 
 
-def test_a_published_diff_shows_the_reasons_never_the_evidence(history: tuple[str, Path, dict]) -> None:
+def test_a_published_diff_withholds_the_reasons_and_the_evidence(history: tuple[str, Path, dict]) -> None:
+    """A reason is free text that may name a figure a published output withholds: --publish says where to read it."""
     url, folder, _ = history
     page = folder / "published.html"
     found, markdown = _diff(url, folder, "C", "D", "--publish", "--html", str(page), code=0)
-    assert [a["reason"] for a in found["acknowledged"]] == [REASON, REASON]
+    assert [a["reason"] for a in found["acknowledged"]] == [REASON_WITHHELD, REASON_WITHHELD]
     text = json.dumps(found)
-    assert "evidence" not in text and "sha256:" not in text and "sha256:" not in markdown
+    assert "evidence" not in text and "sha256:" not in text and "sha256:" not in markdown and "Known" not in markdown
     html = page.read_text()
-    assert "Newly acknowledged" in html and "Known | &lt;b&gt;gap&lt;/b&gt;" in html and "<b>gap" not in html
+    assert "Newly acknowledged" in html and "Known" not in html and "reason withheld" in html
     assert f"<code>{WORSE}</code>" in html and "2099-12-31" in html and "sha256:" not in html
 
 
@@ -299,7 +302,7 @@ def _entry(status: AckStatus, failed: int, key: str = "check/ncmd/x") -> Remembe
     ((1, _entry(AckStatus.ACKNOWLEDGED, 1)), (2, _entry(AckStatus.ACKNOWLEDGED, 2)), True, ["acknowledged"], []),  # renewed
     ((1, _entry(AckStatus.ACKNOWLEDGED, 1)), (1, _entry(AckStatus.ACKNOWLEDGED, 1)), True, [], []),  # the same: no news
     ((1, _entry(AckStatus.ACKNOWLEDGED, 1)), (2, _entry(AckStatus.CHANGED, 1)), False, [], ["changed"]),  # worse, lapsed
-    ((1, _entry(AckStatus.ACKNOWLEDGED, 1)), (1, _entry(AckStatus.EXPIRED, 1)), True, [], ["expired"]),  # paperwork only
+    ((1, _entry(AckStatus.ACKNOWLEDGED, 1)), (1, _entry(AckStatus.EXPIRED, 1)), False, [], ["expired"]),  # blocks again
     ((1, _entry(AckStatus.ACKNOWLEDGED, 1)), (1,), True, [], ["absent"]),
     ((1, _entry(AckStatus.ACKNOWLEDGED, 1)), (0, _entry(AckStatus.STALE, 1)), True, [], ["stale"]),  # fixed
     ((1, _entry(AckStatus.EXPIRED, 1)), (1, _entry(AckStatus.ACKNOWLEDGED, 1)), True, ["expired"], []),

@@ -62,13 +62,14 @@ def test_run_writes_the_same_bytes_with_one_job_or_two(sample: Path, tmp_path: P
         result = run_cli("run", str(sample / "release.yaml"), "--out", str(out), "--jobs", jobs)
         assert result.returncode == 1, result.stderr  # the sample carries injected defects
         outputs[jobs] = {p.relative_to(out): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
-    # The only difference allowed: when each run started (nothing fixes it for tests): results.json `run_at` and
-    # the report's "Run <time>" line.
+    # The only difference allowed: when each run started (nothing fixes it for tests): results.json `run_at`,
+    # results.sarif `startTimeUtc` and the report's "Run <time>" line.
     for files in outputs.values():
-        lines = files[Path("results.json")].splitlines(keepends=True)
-        kept = [line for line in lines if not line.lstrip().startswith(b'"run_at": ')]
-        assert len(kept) == len(lines) - 1
-        files[Path("results.json")] = b"".join(kept)
+        for name, field in (("results.json", b'"run_at": '), ("results.sarif", b'"startTimeUtc": ')):
+            lines = files[Path(name)].splitlines(keepends=True)
+            kept = [line for line in lines if not line.lstrip().startswith(field)]
+            assert len(kept) == len(lines) - 1, name
+            files[Path(name)] = b"".join(kept)
         files[Path("report.html")] = RUN_TIME.sub(b"", files[Path("report.html")])
     assert outputs["1"].keys() == outputs["2"].keys() and len(outputs["1"]) >= 5
     for name, content in outputs["1"].items():
