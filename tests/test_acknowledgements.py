@@ -352,3 +352,82 @@ def test_the_written_file_reads_back_as_written(tmp_path: Path) -> None:
     assert (read.key, dict(read.evidence), read.reason, read.owner, read.acknowledged_on, read.expires) == (
         entry.key, entry.evidence, entry.reason, entry.owner, entry.acknowledged_on, entry.expires)  # fmt: skip
     assert "&id" not in (tmp_path / "a.yaml").read_text()  # no anchors and aliases to review
+
+
+# --- from the review: what an entry can meet, and what acknowledge may write ---------------------------------------
+
+
+def _briefing_release():  # type: ignore[no-untyped-def]
+    from triangulate.pipeline.acknowledge import with_evidence
+
+    from .test_briefing import release
+
+    return with_evidence(release(), b"evidence secret for the tests")
+
+
+def test_a_crash_with_an_entry_is_changed_and_blocks() -> None:
+    from dataclasses import replace
+
+    from triangulate.pipeline.acknowledge import acknowledged
+    from triangulate.reports.sarif import render_sarif
+
+    rel = _briefing_release()
+    source = next(s for s in rel.sources if any(o.check_id == "age.negative" for o in s.outcomes))
+    crashed = replace(source, outcomes=tuple(replace(o, crashed=True, detail="boom") if o.check_id == "age.negative" else o
+                                             for o in source.outcomes))  # fmt: skip
+    rel = replace(rel, sources=tuple(crashed if s is source else s for s in rel.sources))
+    key = source.key(source.outcome("age.negative"))
+    done = acknowledged(rel, [Acknowledgement(key, {"failed": 2, "records": "sha256:x"}, "r", "o", TODAY)], Path("a.yaml"), TODAY)
+    (finding,) = [f for f in done.findings if f.key == key]
+    assert finding.acknowledgement.status == AckStatus.CHANGED and finding.blocks and not done.passed
+    result = next(r for r in json.loads(render_sarif(done))["runs"][0]["results"] if r["partialFingerprints"]["triangulateKey/v1"] == key)
+    assert "suppressions" not in result
+
+
+def test_reconcile_meets_no_record_source_check_and_lists_none_as_stale() -> None:
+    """`reconcile` is not gated on record sources' checks: a shared file's entries for them are neither met nor stale."""
+    from dataclasses import replace
+
+    from triangulate.pipeline.acknowledge import acknowledged
+
+    rel = replace(_briefing_release(), command="reconcile")
+    record_check = next(f for f in rel.findings if f.kind == "check" and f.failing)
+    comparison = next(f for f in rel.findings if f.kind == "comparison" and f.blocks)
+    entries = [Acknowledgement(record_check.key, dict(record_check.evidence), "r", "o", TODAY),
+               Acknowledgement(comparison.key, dict(comparison.evidence), "r", "o", TODAY)]  # fmt: skip
+    done = acknowledged(rel, entries, Path("a.yaml"), TODAY)
+    standings = {f.key: f.acknowledgement for f in done.findings if f.acknowledgement is not None}
+    assert list(standings) == [comparison.key] and done.acknowledgements.stale == ()
+
+
+def test_acknowledge_refuses_results_it_could_not_write_back(acknowledged_check, tmp_path: Path) -> None:
+    _, first, _ = acknowledged_check
+    broken = json.loads(json.dumps(first))
+    broken["checks"][0]["key"] = "x"
+    broken["blocking"][0] = "x"
+    broken["checks"][0]["status"] = "failed"
+    broken["checks"][0]["evidence"] = {"failed": {"nested": 1}}
+    result = _acknowledge(broken, tmp_path)
+    assert result.returncode == 2 and "not a finding key" in one_error_line(result)
+    for text in ('{"blocking": ["check/ncmd/missing.sex"]}', '{"blocking": [5]}', "[" * 100_000 + "]" * 100_000):
+        (tmp_path / "r.json").write_text(text)
+        refused = run_cli("acknowledge", str(tmp_path / "r.json"), "--reason", "r", "--owner", "o", "--file", str(tmp_path / "a.yaml"))
+        assert refused.returncode == 2 and "r.json" in one_error_line(refused), refused.stderr
+    assert not (tmp_path / "acks.yaml").exists() and not (tmp_path / "a.yaml").exists()
+
+
+def test_bad_evidence_names_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "acks.yaml"
+    path.write_text("- key: check/a/b\n  reason: r\n  owner: o\n  evidence: {failed: {x: 1}}\n  acknowledged_on: 2026-12-01\n")
+    with pytest.raises(ConfigError) as raised:
+        load_acknowledgements(path)
+    assert raised.value.one_line().startswith(f"{path}:line 4: evidence failed")
+
+
+def test_acknowledging_again_keeps_an_expiry_and_the_files_mode(acknowledged_check, tmp_path: Path) -> None:
+    _, first, _ = acknowledged_check
+    assert _acknowledge(first, tmp_path, "--expires", "2999-01-31").returncode == 0
+    (tmp_path / "acks.yaml").chmod(0o644)
+    assert _acknowledge(first, tmp_path).returncode == 0  # no --expires: the entries keep theirs
+    assert {e.expires for e in load_acknowledgements(tmp_path / "acks.yaml")} == {dt.date(2999, 1, 31)}
+    assert (tmp_path / "acks.yaml").stat().st_mode & 0o777 == 0o644

@@ -21,14 +21,13 @@ from triangulate.domain.status import Status
 from triangulate.history import schema
 from triangulate.history.migrate import VERSION_TABLE, upgrade
 from triangulate.model.memory import RememberedAcknowledgement, RememberedCheck, RememberedRun, RunRef, changes
+from triangulate.reports.disclosure import REASON_WITHHELD
 
 from .conftest import one_error_line, run_cli
 from .history_engines import create_engine
 from .postgres import new_database, postgres_disabled, postgres_url  # noqa: F401  (postgres_url: the fixture)
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(postgres_disabled(), reason="TRIANGULATE_NO_POSTGRES=1"))]
-from triangulate.reports.disclosure import REASON_WITHHELD  # noqa: E402
-
 REASON = "Known | <b>gap</b>: the NCMD extract is corrected next quarter"  # a pipe and markup: escaped in every output
 OWNER = "NCMD data team"
 EXPIRED, STALE = "check/ncmd/age.negative", "check/ncmd/no.such_check"
