@@ -80,7 +80,7 @@ def cli() -> None:
               help="Write JUnit XML: one testcase per check (a warning is a passing case that says so).")  # fmt: skip
 @click.option("--config", "config_path", type=click.Path(path_type=Path), help="Run config for column mapping and severities.")
 @click.option("--html", "html_path", type=click.Path(path_type=Path), help="Write the per-source HTML report.")
-@click.option("--sarif", "sarif_path", type=click.Path(path_type=Path), help="Write SARIF 2.1.0: one result per failing check.")
+@click.option("--sarif", "sarif_path", type=click.Path(path_type=Path), help="Write SARIF 2.1.0 for code scanning: one result per failing check.")
 @acknowledgements_option
 @disclosure_options
 @history_options
