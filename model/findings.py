@@ -47,6 +47,8 @@ class AcknowledgementsUsed:
     file: str
     entries: int
     stale: tuple[Acknowledgement, ...] = ()
+    outside: int = 0  # entries for what this command does not gate on (other sources' checks, for `check`)
+    own_prefix: str = ""  # `check`: the key its checks have (check/ID/), to say why an entry is not met
 
 
 def acknowledgement_counts(findings: tuple[Finding, ...], used: AcknowledgementsUsed | None) -> dict[str, list[str]]:

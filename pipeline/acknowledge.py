@@ -89,7 +89,9 @@ def acknowledged(release: Release, entries: Sequence[Acknowledgement] | None, fi
         matched.add(finding.key)
     in_scope = _scope(release)
     stale = tuple(entry for entry in entries if entry.key not in matched and in_scope(entry.key))
-    used = AcknowledgementsUsed(str(file) if file is not None else "", len(entries), stale)
+    outside = sum(1 for entry in entries if not in_scope(entry.key))
+    own = check_key(release.sources[0].id, "") if release.command == "check" else ""
+    used = AcknowledgementsUsed(str(file) if file is not None else "", len(entries), stale, outside, own)
     return replace(_with_standing(release, met), acknowledgements=used)
 
 

@@ -150,6 +150,9 @@ def console_lines(pairs: Iterable[tuple[str, Acknowledged]], used: Acknowledgeme
         group = [(key, s) for key, s in found if s.status == status]
         lines += [f"{status.value.upper()} {key}: {standing_words(s, disclosure)} ({s.entry.owner})" for key, s in group[:LISTED]]
         lines += [f"  and {len(group) - LISTED:,} more {status.value} (see the JSON)"] if len(group) > LISTED else []
+    if used is not None and used.outside:
+        mine = f"; this run's checks are {used.own_prefix}… (with --config, keyed by the configured source's id:)" if used.own_prefix else ""
+        lines.append(f"  {used.outside:,} of its entries are for what this command does not gate on{mine}")
     stale = used.stale if used is not None else ()
     lines += [f"STALE {entry.key}: {STALE_WORDS}" for entry in stale[:LISTED]]
     lines += [f"  and {len(stale) - LISTED:,} more stale (see the JSON)"] if len(stale) > LISTED else []

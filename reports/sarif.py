@@ -28,12 +28,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from pathlib import Path, PurePath
 from typing import Any
 from urllib.parse import quote
 
-from ..domain.acknowledgements import DIGEST_PREFIX, Acknowledged, AckStatus, plain_number
+from ..domain.acknowledgements import Acknowledged, AckStatus
 from ..domain.catalogue import spec_for, why_it_matters
 from ..domain.geography import la_label
 from ..domain.inputs import InputFile, printable
@@ -43,6 +43,7 @@ from ..model.findings import Finding
 from ..model.missing import EmptyComparison, MissingDeaths
 from ..model.reconciliation import Comparison
 from ..model.release import Release
+from .acknowledgements_view import evidence_words
 from .console import expectation, outcome
 from .disclosure import Disclosure, plural
 from .gaps import gap_sentence
@@ -179,20 +180,8 @@ def _ack_text(ack: Acknowledged, disclosure: Disclosure) -> str:
         return f" Its acknowledgement expired on {entry.expires.isoformat() if entry.expires else '?'}: {signed}."
     if disclosure.publish:  # no evidence figures in a publication
         return f" Its acknowledgement no longer holds, as the evidence changed: {signed}."
-    return (f" Its acknowledgement no longer holds, as the evidence changed from {_evidence_text(entry.evidence)} "
-            f"to {_evidence_text(ack.evidence)}: {signed}.")  # fmt: skip
-
-
-def _evidence_text(evidence: Mapping[str, Any]) -> str:
-    def shown(value: Any) -> str:
-        value = plain_number(value)
-        if isinstance(value, list):
-            return f"{value[0]} to {value[1]}" if len(value) == 2 and value[1] is not None else f"at least {value[0]}"
-        if isinstance(value, str) and value.startswith(DIGEST_PREFIX):  # enough of a digest to tell two apart
-            return value[: len(DIGEST_PREFIX) + 12] + "..."
-        return str(value)
-
-    return ", ".join(f"{name} {shown(value)}" for name, value in evidence.items()) or "none"
+    return (f" Its acknowledgement no longer holds, as the evidence changed from {evidence_words(entry.evidence, disclosure)} "
+            f"to {evidence_words(ack.evidence, disclosure)}: {signed}.")  # fmt: skip
 
 
 def _ack_dict(ack: Acknowledged, disclosure: Disclosure) -> dict[str, Any]:

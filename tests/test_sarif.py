@@ -204,7 +204,7 @@ def test_acknowledged_findings_are_suppressed_and_changed_or_expired_ones_are_no
     assert "suppressions" not in changed and "suppressions" not in expired
     assert changed["properties"]["blocks"] is True and expired["properties"]["blocks"] is True
     was, now = entries[0]["evidence"], changed["properties"]["acknowledgement"]["evidence_now"]
-    assert f"from left {was['left']}, right {was['right']} to left {now['left']}, right {now['right']}" in changed["message"]["text"]
+    assert f"from {{left: {was['left']}, right: {was['right']}}} to {{left: {now['left']}, right: {now['right']}}}" in changed["message"]["text"]
     assert "expired on 2020-01-01" in expired["message"]["text"]
     assert doc["runs"][0]["properties"]["passed"] is False
 
@@ -337,7 +337,7 @@ def test_a_changed_check_shows_both_evidences_except_for_publication() -> None:
     outcome = CheckOutcome("missing.sex", "error", "blank", 3, ids, where, acknowledgement=_acknowledgement(AckStatus.CHANGED, 3))
     release = _release(_source("ncmd", outcome))
     (shown,) = _results(_valid(render_sarif(release)))
-    assert "changed from failed 2, records sha256:aaaaaaaaaaaa... to failed 3, records sha256:bbbbbbbbbbbb..." in shown["message"]["text"]
+    assert "changed from {failed: 2, records: sha256:aaaaaaaaaaaa…} to {failed: 3, records: sha256:bbbbbbbbbbbb…}" in shown["message"]["text"]
     assert "suppressions" not in shown and shown["properties"]["acknowledgement"]["evidence_now"]["failed"] == 3
     publication = Disclosure(publish=True)
     (withheld,) = _results(_valid(render_sarif(disclose(release, publication), publication)))
