@@ -5,7 +5,6 @@ a history of 0003 is read as before (refused by readers) and upgraded by a run, 
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import datetime as dt
 import json
@@ -26,6 +25,7 @@ from triangulate.reports.disclosure import REASON_WITHHELD
 from .conftest import one_error_line, run_cli
 from .history_engines import create_engine
 from .postgres import new_database, postgres_disabled, postgres_url  # noqa: F401  (postgres_url: the fixture)
+from .test_acknowledgements import _blank_sex_of_one_more
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(postgres_disabled(), reason="TRIANGULATE_NO_POSTGRES=1"))]
 REASON = "Known | <b>gap</b>: the NCMD extract is corrected next quarter"  # a pipe and markup: escaped in every output
@@ -52,16 +52,6 @@ def _acknowledge(folder: Path, release: str) -> None:
     done = run_cli("acknowledge", str(folder / f"{release}.json"), "--reason", REASON, "--owner", OWNER,
                    "--expires", "2099-12-31", "--file", str(folder / "acks.yaml"))  # fmt: skip
     assert done.returncode == 0, done.stderr
-
-
-def _blank_sex_of_one_more(path: Path) -> None:
-    rows = list(csv.DictReader(path.open(newline="")))
-    target = next(r for r in rows if r["sex"] and not r["ncmd_case_id"].startswith("XN-"))
-    target["sex"] = ""
-    with path.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
