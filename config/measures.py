@@ -20,6 +20,7 @@ from ..domain.geography import PUBLISHED_LEVELS
 from ..domain.periods import Period
 from ..errors import ConfigError
 from ..reconcile.measures import (
+    AnomalySetting,
     CompareSpec,
     Measure,
     RateRequest,
@@ -126,8 +127,16 @@ def parse_measures(node: Any, origin: str = "") -> tuple[Measure, ...]:
         contrast = tuple((str(spec["left"]), str(spec["right"])) for spec in item.get("contrast") or ())
         title = item.get("title", measure_id)
         measures.append(Measure(measure_id, title, period, explicit, select, compares, trend, contrast,
-                                _words(item.get("definition")), item.get("missing", "error")))  # fmt: skip
+                                _words(item.get("definition")), item.get("missing", "error"), _anomaly(item.get("anomaly", {}))))  # fmt: skip
     return tuple(measures)
+
+
+def _anomaly(node: object) -> AnomalySetting | None:
+    """`anomaly:` as the schema accepted it: off (YAML's `off` is false), or the band's level and fewest past points."""
+    if node in ("off", False):
+        return None
+    given = node if isinstance(node, dict) else {}
+    return AnomalySetting(float(given.get("level", AnomalySetting.level)), int(given.get("min_points", AnomalySetting.min_points)))
 
 
 def _words(value: str | None) -> str:

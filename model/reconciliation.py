@@ -13,6 +13,7 @@ from ..domain.intervals import Interval
 from ..domain.periods import Period
 from ..domain.status import COMPARISON_STATUSES, Status, blocks_release
 from ..domain.tolerance import Tolerance  # the one tolerance formula
+from .anomalies import Anomaly
 from .missing import GAP_KINDS as GAP_KINDS
 from .missing import EmptyComparison, MissingDeaths, NotCompared
 from .rates import Contrast, Rate
@@ -307,6 +308,7 @@ class ReconcileResult:
     contrasts: tuple[Contrast, ...] = ()
     missing: tuple[MissingDeaths, ...] = ()
     not_compared: tuple[NotCompared, ...] = ()
+    anomalies: tuple[Anomaly, ...] = ()  # each series' latest point against its own past: informs, never gates
 
     @property
     def absent(self) -> tuple[MissingDeaths, ...]:
@@ -358,5 +360,6 @@ class ReconcileResult:
             "contrasts": [c.to_dict() for c in self.contrasts],
             "missing": [m.to_dict() for m in self.missing],
             "not_compared": [n.to_dict() for n in self.not_compared],
+            "anomalies": [a.to_dict() for a in self.anomalies],
             "notes": list(self.notes),
         }

@@ -26,6 +26,7 @@ from ..domain.intervals import Interval
 from ..domain.periods import Period, Span, covers, periods_spanned, periods_within, spans_label
 from ..domain.places import PlacesCovered
 from ..errors import ConfigError
+from ..model.anomalies import Anomaly
 from ..model.rates import Contrast, Rate
 from ..model.reconciliation import (
     Bridge,
@@ -37,6 +38,7 @@ from ..model.reconciliation import (
     TrendFlag,
     Unmatched,
 )
+from .anomalies import series_anomalies
 from .bridge import build_bridge, harmonised, select_records
 from .compare import compare_pair
 from .keys import with_keys
@@ -63,6 +65,7 @@ class _Collected:
     rates: list[Rate] = field(default_factory=list)
     contrasts: list[Contrast] = field(default_factory=list)
     missing: list[MissingDeaths] = field(default_factory=list)
+    anomalies: list[Anomaly] = field(default_factory=list)
 
 
 def reconcile(
@@ -100,6 +103,7 @@ def reconcile(
             _compare_spec(measure, spec, kinds, values, records, counted, link_days, found, deaths, las or {})
         _note_uncompared(measure, kinds, values, found)
         found.series += national_series(measure.id, values)
+        found.anomalies += series_anomalies(measure.id, measure.anomaly, values)
         if len(measure.trend) == 2:
             trend = trend_flag(measure, measure.trend, kinds, values)
             if trend is not None:
@@ -117,6 +121,7 @@ def reconcile(
         contrasts=tuple(found.contrasts),
         missing=tuple(found.missing),
         not_compared=not_compared(measures, kinds, found.comparisons, found.empty),
+        anomalies=tuple(found.anomalies),
     )
     return with_keys(result, source_ids or {})
 

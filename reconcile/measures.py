@@ -55,6 +55,14 @@ class CompareSpec:
 
 
 @dataclass(frozen=True)
+class AnomalySetting:
+    """`anomaly:` of a measure: the band's two-sided level and the fewest past points it is built from."""
+
+    level: float = 0.998
+    min_points: int = 5
+
+
+@dataclass(frozen=True)
 class Measure:
     id: str
     title: str
@@ -68,6 +76,7 @@ class Measure:
     # A death in one source with no record at all in the other (within the periods and places both cover):
     # `error` blocks the release whatever the count tolerance says; `warning` reports it.
     missing: str = "error"
+    anomaly: AnomalySetting | None = AnomalySetting()  # None: `anomaly: off`
 
 
 def sources_named(wanted: str, kinds: Mapping[str, str]) -> list[str]:

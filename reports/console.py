@@ -17,6 +17,8 @@ from ..model.findings import AcknowledgementsUsed
 from ..model.reconciliation import Comparison, NotCompared, ReconcileResult
 from ..model.release import Release
 from .acknowledgements_view import console_lines, in_use, settled, standing_of, verdict_word
+from .anomaly_words import SHOWN as SHOWN_UNUSUAL
+from .anomaly_words import anomaly_sentence, unusual
 from .disclosure import Disclosure, left_cell, plural, right_cell
 from .facts import comparison_explanation
 from .gaps import gap_label, gap_sentence, missing_words, ordered_gaps
@@ -169,6 +171,9 @@ def render_reconciliation(release: Release, disclosure: Disclosure = AS_RECORDED
                          f"{trend.sources[1]} {trend.directions[1]} ({trend.spans[1]})")  # fmt: skip
     lines += [f"  note: {note}" for note in result.notes]
     lines += [not_compared_line(n) for n in result.not_compared]
+    flagged = unusual(result)
+    lines += [f"  UNUSUAL {anomaly_sentence(a, disclosure)}" for a in flagged[:SHOWN_UNUSUAL]]
+    lines += [f"  and {len(flagged) - SHOWN_UNUSUAL:,} more unusual (see the JSON `anomalies`)"] if len(flagged) > SHOWN_UNUSUAL else []
     if in_use(release):  # every finding's: the sources' checks too (a `run` gates on them)
         pairs = [(f.key, f.acknowledgement) for f in release.findings if f.acknowledgement is not None]
         lines += console_lines(pairs, release.acknowledgements, disclosure)

@@ -132,6 +132,15 @@ def _published(document: dict[str, Any], release: Release, disclosure: Disclosur
         sides = [Cell(s, k.measure, k.period, k.geography) for s in (k.left, k.right)]
         if any(disclosure.hides_value(cell, counts.get(tuple(cell[:4]))) for cell in sides):  # type: ignore[arg-type]
             shown["rate_ratio"] = shown["rate_ratio_ci"] = list(HIDDEN)
+    for shown, a in zip(document["anomalies"], result.anomalies, strict=True):
+        # A band is a prediction from the series' past figures: shown beside England's figure where none of that series
+        # is withheld; elsewhere (an LA's few deaths) it could bound a withheld figure, so it is withheld.
+        hidden = disclosure.hides_value(Cell(a.source, a.measure, a.period, a.geography), a.value)
+        if hidden:
+            shown["value"] = list(HIDDEN)
+        if hidden or a.geography != ENGLAND or (a.measure, a.source) in hidden_series:
+            shown["expected"] = SUPPRESSED if a.expected is not None else None
+            shown["band"] = list(HIDDEN) if a.band is not None else None
     if "since_last_release" in document:
         since_published(document["since_last_release"], disclosure, release.source_names)
 

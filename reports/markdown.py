@@ -7,6 +7,8 @@ from ..domain.status import Status
 from ..model.checks import SourceResult
 from ..model.release import Release
 from .acknowledgements_view import acknowledgements_view, release_verdict, settled
+from .anomaly_words import SHOWN as SHOWN_UNUSUAL
+from .anomaly_words import anomaly_sentence, unusual
 from .console import agreeing, discrepancies, expectation, hides_rates, outcome, tally
 from .disclosure import Cell, Disclosure
 from .facts import comparison_explanation
@@ -130,6 +132,11 @@ def render_markdown(release: Release, disclosure: Disclosure = AS_RECORDED) -> s
             label = "Acknowledged empty" if settled(empty) else "EMPTY" if empty.gating else "Allowed empty"
             lines += ["", f"{label} comparison in `{empty.measure}`: "
                           f"{empty.left} and {empty.right}: {table_cell(empty.reason)}."]  # fmt: skip
+        flagged = unusual(result)
+        if flagged:  # informs, never gates: a real change in practice looks the same
+            lines += ["", "### Unusual against their own past", "",
+                      *(f"- {table_cell(anomaly_sentence(a, disclosure))}." for a in flagged[:SHOWN_UNUSUAL])]  # fmt: skip
+            lines += [f"- and {len(flagged) - SHOWN_UNUSUAL:,} more (see the JSON `anomalies`)."] if len(flagged) > SHOWN_UNUSUAL else []
         if result.not_compared:  # a note, never a failure: checked, but compared with no other source
             lines += ["", "Not compared with any other source (a note; it does not fail the run):", "",
                       *(f"- {table_cell(n.source)}: {table_cell(n.reason)}." for n in result.not_compared)]  # fmt: skip

@@ -243,7 +243,8 @@ def _record_ids(sample: Path) -> set[str]:
 
 def _json_leaks(node: Any, path: str = "") -> list[str]:
     """Numbers under count keys (structured), and small numbers in every string (broad)."""
-    settings = ("tolerance", "summary", "size", "sha256", "per", "denominator", "rate_ci", "rate", "rate_ratio", "rate_ratio_ci")
+    settings = ("tolerance", "summary", "size", "sha256", "per", "denominator", "rate_ci", "rate", "rate_ratio", "rate_ratio_ci",
+                "points", "level")  # an anomaly band's past periods and level: not counts of people
     leaks = []
     if isinstance(node, dict):
         for key, value in node.items():

@@ -1,0 +1,37 @@
+"""Series bands for every measure (issue 25): each source's latest period at each place it has, tested against a
+quasi-Poisson band from the same series' earlier periods of the same length (reconcile/bands.py). They inform: a
+band never changes the gate."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+
+from ..domain.intervals import Interval
+from ..domain.periods import Period
+from ..model.anomalies import Anomaly
+from .bands import test_point
+from .measures import AnomalySetting, Values
+
+
+def series_anomalies(measure: str, setting: AnomalySetting | None, values: Mapping[str, Values]) -> list[Anomaly]:
+    """For each source and place: its latest period against the band of its earlier periods of the same length (a
+    value not available is no point; a rounded or suppressed one is its interval). Off (`anomaly: off`): none."""
+    if setting is None:
+        return []
+    out = []
+    for source, by_key in values.items():
+        series: dict[str, list[tuple[Period, Interval]]] = defaultdict(list)
+        for (period, geography), value in by_key.items():
+            if value is not None:
+                series[geography].append((period, value))
+        for geography, points in series.items():
+            points.sort(key=lambda point: point[0].start)
+            latest, value = points[-1]
+            past = [v if v.is_exact else (v.low, v.high) for p, v in points[:-1] if abs(p.months - latest.months) < 0.01]
+            found = test_point(past, value.low, value.high, level=setting.level, min_points=setting.min_points)
+            band = found.band
+            out.append(Anomaly(measure, source, geography, latest.iso, latest.label, value, found.status, setting.level,
+                               band.points if band is not None else sum(1 for p in past if p is not None), band.method if band else "",
+                               band.expected if band else None, (band.low, band.high) if band else None))  # fmt: skip
+    return out

@@ -1,0 +1,30 @@
+"""Series bands in words (issue 25): what the console, the Markdown and the verdict say of a series whose latest
+point is outside the band its own past predicts. "Unusual", never "wrong": a real change in practice looks the same."""
+
+from __future__ import annotations
+
+from ..domain.geography import ENGLAND, la_label
+from ..model.anomalies import Anomaly
+from ..model.reconciliation import ReconcileResult
+from .disclosure import Cell, Disclosure
+
+SHOWN = 10  # lines on the console and in the Markdown; the JSON lists every one
+
+
+def unusual(result: ReconcileResult) -> list[Anomaly]:
+    return [a for a in result.anomalies if a.unusual]
+
+
+def anomaly_sentence(found: Anomaly, disclosure: Disclosure) -> str:
+    """`Camden (E09000007), deaths 2024 in dfe: 34, above 7 to 16 expected from 6 past periods (99.8% band)`; the
+    band is withheld by --publish wherever the figure is, and below England's level (a few deaths bound a `c`)."""
+    cell = Cell(found.source, found.measure, found.period, found.geography)
+    value = disclosure.figure(cell, found.value)
+    place = la_label(found.geography)
+    hidden = disclosure.publish and (value == "c" or found.geography != ENGLAND)
+    if found.band is None or hidden:
+        band = "its band"
+    else:
+        band = f"{found.band[0]:,.0f} to {found.band[1]:,.0f} expected"
+    return (f"{place}, {found.measure} {found.period_label} in {found.source}: {value}, {found.status} {band} from "
+            f"{found.points} past periods ({found.level:.1%} band)")

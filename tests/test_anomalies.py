@@ -1,0 +1,111 @@
+"""Series bands in a run (issue 25, part 1): each source's latest period at each place against a band from the same
+series' past, in results.json `anomalies`; they inform and never change the gate. The statistics themselves are
+tested in tests/test_bands.py."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .conftest import one_error_line, run_cli
+
+HEADER = "time_period,time_identifier,geographic_level,region_code,region_name,old_la_code,new_la_code,la_name,measure,number\n"
+YEARS = range(2018, 2025)  # six past years and the latest
+
+
+def _rows(national: list[str], camden: list[str], hackney: list[str]) -> str:
+    rows = [HEADER]
+    for n, year in enumerate(YEARS):
+        rows.append(f"{year},Reporting year,National,,,,,,Deaths,{national[n]}\n")
+        rows.append(f"{year},Reporting year,Local authority,E13000001,Inner London,202,E09000007,Camden,Deaths,{camden[n]}\n")
+        if hackney[n]:
+            rows.append(f"{year},Reporting year,Local authority,E13000001,Inner London,204,E09000012,Hackney,Deaths,{hackney[n]}\n")
+    return "".join(rows)
+
+
+def _run(tmp_path: Path, table: str, anomaly: str = "", rounding: str = "none") -> tuple[int, dict[str, Any], str]:
+    (tmp_path / "deaths.csv").write_text(table)
+    (tmp_path / "run.yaml").write_text(
+        f"sources:\n  dfe: {{kind: published, path: deaths.csv, rounding: {rounding}}}\n"
+        "geographies: [england, local_authority]\n"
+        "measures:\n  - id: deaths\n    select:\n      dfe: {filter: {measure: \"Deaths\"}}\n" + anomaly
+    )
+    result = run_cli("reconcile", "--config", str(tmp_path / "run.yaml"), "--json", str(tmp_path / "r.json"))
+    assert "Traceback" not in result.stderr and result.returncode in (0, 1, 2), result.stderr
+    document = json.loads((tmp_path / "r.json").read_text()) if (tmp_path / "r.json").exists() else {}
+    return result.returncode, document, result.stdout + result.stderr
+
+
+def _by_place(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {a["geography"]: a for a in document["anomalies"]}
+
+
+def test_the_worked_example_is_inside_and_a_jump_above(tmp_path: Path) -> None:
+    """England 50, 50, 60, 40, 60 (and 52 the year before); a band at 0.95 of about 34 to 70 holds 60, not 80."""
+    past = ["52", "50", "50", "60", "40", "60"]
+    code, document, _ = _run(tmp_path, _rows([*past, "60"], ["10"] * 7, [""] * 5 + ["3", "4"]), "    anomaly: {level: 0.95}\n")
+    assert code == 0  # bands inform: the gate is unchanged
+    england = _by_place(document)["England"]
+    assert england["status"] == "inside" and england["points"] == 6 and england["period_label"]
+    low, high = england["band"]
+    assert 30 < low < 40 and 65 < high < 75 and low <= england["expected"] <= high
+    _, jumped, _ = _run(tmp_path, _rows([*past, "80"], ["10"] * 7, [""] * 7), "    anomaly: {level: 0.95}\n")
+    assert _by_place(jumped)["England"]["status"] == "above"
+
+
+def test_an_la_that_triples_is_above_one_with_two_past_points_has_not_enough_history(tmp_path: Path) -> None:
+    _, document, _ = _run(tmp_path, _rows(["50"] * 7, ["10", "12", "9", "11", "10", "11", "34"], [""] * 4 + ["3", "4", "5"]))
+    places = _by_place(document)
+    assert places["E09000007"]["status"] == "above" and places["E09000007"]["level"] == 0.998
+    assert places["E09000012"]["status"] == "not_enough_history" and places["E09000012"]["band"] is None
+    assert places["England"]["status"] == "inside"
+
+
+def test_a_rounded_point_whose_interval_straddles_the_band_is_not_flagged(tmp_path: Path) -> None:
+    """Rounded to 10, a published 70 is 65 to 74: it reaches into the band, so it is not flagged, where an exact 75 is."""
+    past = ["52", "50", "50", "60", "40", "60"]
+    _, exact, _ = _run(tmp_path, _rows([*past, "75"], ["10"] * 7, [""] * 7), "    anomaly: {level: 0.95}\n")
+    assert _by_place(exact)["England"]["status"] == "above"
+    rounding = "{national: 10, local authority: 1}"
+    _, rounded, _ = _run(tmp_path, _rows([*past, "70"], ["10"] * 7, [""] * 7), "    anomaly: {level: 0.95}\n", rounding)
+    england = _by_place(rounded)["England"]
+    assert england["value"][0] < england["band"][1] < england["value"][1] and england["status"] == "inside"
+
+
+def test_anomaly_off_gives_none_and_a_gate_is_refused_until_built(tmp_path: Path) -> None:
+    table = _rows(["50"] * 7, ["10"] * 7, [""] * 7)
+    _, document, _ = _run(tmp_path, table, "    anomaly: off\n")
+    assert document["anomalies"] == []
+    (tmp_path / "r.json").unlink()
+    code, _, output = _run(tmp_path, table, "    anomaly: {gate: true}\n")
+    assert code == 2 and "anomaly" in output
+
+
+@pytest.mark.parametrize("setting", ["{level: 1.5}", "{min_points: 1}", "{sensitivity: 3}", "sometimes"])
+def test_bad_anomaly_settings_are_one_line(tmp_path: Path, setting: str) -> None:
+    (tmp_path / "deaths.csv").write_text(_rows(["50"] * 7, ["10"] * 7, [""] * 7))
+    (tmp_path / "run.yaml").write_text(
+        "sources:\n  dfe: {kind: published, path: deaths.csv, rounding: none}\n"
+        "measures:\n  - id: deaths\n    select:\n      dfe: {filter: {measure: \"Deaths\"}}\n" f"    anomaly: {setting}\n"
+    )
+    result = run_cli("reconcile", "--config", str(tmp_path / "run.yaml"), "--json", str(tmp_path / "r.json"))
+    assert result.returncode == 2 and "anomaly" in one_error_line(result)
+    assert not (tmp_path / "r.json").exists()
+
+
+def test_the_console_and_markdown_name_what_is_unusual_and_publish_withholds_an_las_band(tmp_path: Path) -> None:
+    table = _rows(["50"] * 7, ["10", "12", "9", "11", "10", "11", "34"], [""] * 7)
+    _, _, output = _run(tmp_path, table)
+    assert "UNUSUAL E09000007" in output or "UNUSUAL Camden (E09000007), deaths" in output
+    line = next(x for x in output.splitlines() if "UNUSUAL" in x)
+    assert ": 34, above " in line and "expected from 6 past periods (99.8% band)" in line
+    result = run_cli("reconcile", "--config", str(tmp_path / "run.yaml"), "--summary-md", str(tmp_path / "s.md"),
+                     "--json", str(tmp_path / "p.json"), "--publish")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "### Unusual against their own past" in (tmp_path / "s.md").read_text()
+    camden = _by_place(json.loads((tmp_path / "p.json").read_text()))["E09000007"]
+    assert camden["status"] == "above" and camden["band"] == ["c", "c"] and camden["expected"] == "c"
+    assert "above its band" in next(x for x in result.stdout.splitlines() if "UNUSUAL" in x)
