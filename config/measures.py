@@ -22,6 +22,7 @@ from ..errors import ConfigError
 from ..reconcile.measures import (
     AnomalySetting,
     CompareSpec,
+    FunnelSetting,
     Measure,
     RateRequest,
     Selector,
@@ -127,7 +128,8 @@ def parse_measures(node: Any, origin: str = "") -> tuple[Measure, ...]:
         contrast = tuple((str(spec["left"]), str(spec["right"])) for spec in item.get("contrast") or ())
         title = item.get("title", measure_id)
         measures.append(Measure(measure_id, title, period, explicit, select, compares, trend, contrast,
-                                _words(item.get("definition")), item.get("missing", "error"), _anomaly(item.get("anomaly", {}))))  # fmt: skip
+                                _words(item.get("definition")), item.get("missing", "error"), _anomaly(item.get("anomaly", {})),
+                                _funnel(item)))  # fmt: skip
     return tuple(measures)
 
 
@@ -137,6 +139,14 @@ def _anomaly(node: object) -> AnomalySetting | None:
         return None
     given = node if isinstance(node, dict) else {}
     return AnomalySetting(float(given.get("level", AnomalySetting.level)), int(given.get("min_points", AnomalySetting.min_points)))
+
+
+def _funnel(item: dict) -> FunnelSetting | None:  # type: ignore[type-arg]
+    """`funnel: {}` (or `{levels: [...]}`): each LA's rate in a funnel; absent: none."""
+    if "funnel" not in item:
+        return None
+    given = item["funnel"] or {}
+    return FunnelSetting(tuple(sorted(float(level) for level in given.get("levels", FunnelSetting.levels))))
 
 
 def _words(value: str | None) -> str:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from ..domain.intervals import Interval
+from .rates import shown
 
 ANOMALY_STATUSES = ("inside", "above", "below", "not_enough_history")
 
@@ -38,3 +41,83 @@ class Anomaly:
                 "expected": None if self.expected is None else round(self.expected, 2),
                 "band": None if self.band is None else [round(self.band[0], 2), round(self.band[1], 2)],
                 "level": self.level, "points": self.points, "method": self.method, "status": self.status}  # fmt: skip
+
+
+# --- funnel limits for LAs (reconcile/funnels.py computes them) ---------------------------------------------
+
+
+def level_key(level: float) -> str:
+    """0.95 -> '0.95', 0.998 -> '0.998': the JSON's keys for the limits."""
+    return f"{level:g}"
+
+
+def _plain(value: float, decimals: int | None) -> float | None:
+    """A figure for JSON: None when not finite (an unbounded ratio), rounded once when `decimals` is given."""
+    if not math.isfinite(value):
+        return None
+    return shown(value, decimals) if decimals is not None else float(value)
+
+
+@dataclass(frozen=True)
+class FunnelPoint:
+    geography: str
+    count: float
+    denominator: float
+    rate: float  # inf for a ratio whose second count is 0
+    limits: Mapping[str, tuple[float, float]]  # level key -> (low, high), as rates; high may be inf for a ratio
+    outside: str | None  # the widest level whose limits the rate is outside
+
+    def to_dict(self, decimals: int | None = None) -> dict[str, Any]:
+        return {
+            "geography": self.geography,
+            "count": _plain(self.count, None),
+            "denominator": _plain(self.denominator, None),
+            "rate": _plain(self.rate, decimals),
+            "limits": {key: [_plain(low, decimals), _plain(high, decimals)] for key, (low, high) in self.limits.items()},
+            "outside": self.outside,
+        }
+
+
+@dataclass(frozen=True)
+class Funnel:
+    centre: float
+    levels: tuple[float, ...]
+    tau2: float  # on the scale of the rates (per^2), or of the share for a ratio funnel
+    widened: bool
+    points: tuple[FunnelPoint, ...]
+    method: str
+
+    def to_dict(self, decimals: int | None = None) -> dict[str, Any]:
+        return {
+            "centre": _plain(self.centre, decimals),
+            "levels": [level_key(level) for level in self.levels],
+            "tau2": self.tau2,
+            "widened": self.widened,
+            "method": self.method,
+            "points": [point.to_dict(decimals) for point in self.points],
+        }
+
+    def rows(self, measure: str, source: str, period: str, decimals: int | None = None) -> list[dict[str, Any]]:
+        """The report's `funnels` entries: one per LA, each carrying the funnel's centre and method."""
+        centre = _plain(self.centre, decimals)
+        return [
+            {"measure": measure, "source": source, "period": period, **point.to_dict(decimals), "centre": centre,
+             "method": self.method}
+            for point in self.points
+        ]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class LaFunnel:
+    """One source's LAs for one measure and period (the latest with rates) in a funnel around England's rate."""
+
+    measure: str
+    source: str
+    period: str  # ISO
+    period_label: str
+    funnel: Funnel
+    per: float = 1.0
+
+    def rows(self) -> list[dict[str, Any]]:
+        """results.json's `funnels` entries, one per LA."""
+        return self.funnel.rows(self.measure, self.source, self.period, decimals=4)

@@ -13,7 +13,7 @@ from ..domain.intervals import Interval
 from ..domain.periods import Period
 from ..domain.status import COMPARISON_STATUSES, Status, blocks_release
 from ..domain.tolerance import Tolerance  # the one tolerance formula
-from .anomalies import Anomaly
+from .anomalies import Anomaly, LaFunnel
 from .missing import GAP_KINDS as GAP_KINDS
 from .missing import EmptyComparison, MissingDeaths, NotCompared
 from .rates import Contrast, Rate
@@ -309,6 +309,7 @@ class ReconcileResult:
     missing: tuple[MissingDeaths, ...] = ()
     not_compared: tuple[NotCompared, ...] = ()
     anomalies: tuple[Anomaly, ...] = ()  # each series' latest point against its own past: informs, never gates
+    funnels: tuple[LaFunnel, ...] = ()  # each LA's rate against its size, where a measure asks (`funnel:`)
 
     @property
     def absent(self) -> tuple[MissingDeaths, ...]:
@@ -361,5 +362,6 @@ class ReconcileResult:
             "missing": [m.to_dict() for m in self.missing],
             "not_compared": [n.to_dict() for n in self.not_compared],
             "anomalies": [a.to_dict() for a in self.anomalies],
+            "funnels": [row for f in self.funnels for row in f.rows()],
             "notes": list(self.notes),
         }

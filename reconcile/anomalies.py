@@ -5,13 +5,16 @@ band never changes the gate."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
+from ..domain.geography import ENGLAND, is_known_la
 from ..domain.intervals import Interval
 from ..domain.periods import Period
-from ..model.anomalies import Anomaly
+from ..model.anomalies import Anomaly, LaFunnel
+from ..model.rates import Rate
 from .bands import test_point
-from .measures import AnomalySetting, Values
+from .funnels import funnel
+from .measures import AnomalySetting, FunnelSetting, Values
 
 
 def series_anomalies(measure: str, setting: AnomalySetting | None, values: Mapping[str, Values]) -> list[Anomaly]:
@@ -34,4 +37,29 @@ def series_anomalies(measure: str, setting: AnomalySetting | None, values: Mappi
             out.append(Anomaly(measure, source, geography, latest.iso, latest.label, value, found.status, setting.level,
                                band.points if band is not None else sum(1 for p in past if p is not None), band.method if band else "",
                                band.expected if band else None, (band.low, band.high) if band else None))  # fmt: skip
+    return out
+
+
+def la_funnels(measure: str, setting: FunnelSetting | None, rates: Sequence[Rate]) -> list[LaFunnel]:
+    """For each source with rates of the measure: its LAs in the latest period with any, in a funnel around England's
+    rate of that period (else the LAs' own). An LA whose count is rounded or suppressed (not exact) is not a point:
+    its place in a funnel is not known."""
+    if setting is None:
+        return []
+    by_source: dict[str, list[Rate]] = defaultdict(list)
+    for rate in rates:
+        if rate.measure == measure:
+            by_source[rate.source].append(rate)
+    out = []
+    for source, found in by_source.items():
+        las = [r for r in found if is_known_la(r.geography)]
+        if not las:
+            continue
+        latest = max(Period.from_iso(r.period) for r in las)
+        points = [r for r in las if r.period == latest.iso and r.count.is_exact]
+        england = next((r for r in found if r.geography == ENGLAND and r.period == latest.iso and r.rate.is_exact), None)
+        per = points[0].per if points else 1.0
+        shown = funnel([r.geography for r in points], [r.count.low for r in points], [r.denominator for r in points],
+                       levels=setting.levels, centre=england.rate.low if england is not None else None, per=per)  # fmt: skip
+        out.append(LaFunnel(measure, source, latest.iso, latest.label, shown, per))
     return out

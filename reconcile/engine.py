@@ -26,7 +26,7 @@ from ..domain.intervals import Interval
 from ..domain.periods import Period, Span, covers, periods_spanned, periods_within, spans_label
 from ..domain.places import PlacesCovered
 from ..errors import ConfigError
-from ..model.anomalies import Anomaly
+from ..model.anomalies import Anomaly, LaFunnel
 from ..model.rates import Contrast, Rate
 from ..model.reconciliation import (
     Bridge,
@@ -38,7 +38,7 @@ from ..model.reconciliation import (
     TrendFlag,
     Unmatched,
 )
-from .anomalies import series_anomalies
+from .anomalies import la_funnels, series_anomalies
 from .bridge import build_bridge, harmonised, select_records
 from .compare import compare_pair
 from .keys import with_keys
@@ -66,6 +66,7 @@ class _Collected:
     contrasts: list[Contrast] = field(default_factory=list)
     missing: list[MissingDeaths] = field(default_factory=list)
     anomalies: list[Anomaly] = field(default_factory=list)
+    funnels: list[LaFunnel] = field(default_factory=list)
 
 
 def reconcile(
@@ -109,6 +110,7 @@ def reconcile(
             if trend is not None:
                 found.trends.append(trend)
         _rates(measure, kinds, values, denominators or {}, found)
+        found.funnels += la_funnels(measure.id, measure.funnel, found.rates)
     result = ReconcileResult(
         comparisons=tuple(found.comparisons),
         bridges=tuple(found.bridges),
@@ -122,6 +124,7 @@ def reconcile(
         missing=tuple(found.missing),
         not_compared=not_compared(measures, kinds, found.comparisons, found.empty),
         anomalies=tuple(found.anomalies),
+        funnels=tuple(found.funnels),
     )
     return with_keys(result, source_ids or {})
 

@@ -63,6 +63,13 @@ class AnomalySetting:
 
 
 @dataclass(frozen=True)
+class FunnelSetting:
+    """`funnel:` of a measure with a rate: the levels of its limits around England's rate."""
+
+    levels: tuple[float, ...] = (0.95, 0.998)
+
+
+@dataclass(frozen=True)
 class Measure:
     id: str
     title: str
@@ -77,6 +84,7 @@ class Measure:
     # `error` blocks the release whatever the count tolerance says; `warning` reports it.
     missing: str = "error"
     anomaly: AnomalySetting | None = AnomalySetting()  # None: `anomaly: off`
+    funnel: FunnelSetting | None = None  # `funnel: {}`: each LA's rate against its size, the latest period
 
 
 def sources_named(wanted: str, kinds: Mapping[str, str]) -> list[str]:

@@ -141,6 +141,12 @@ def _published(document: dict[str, Any], release: Release, disclosure: Disclosur
         if hidden or a.geography != ENGLAND or (a.measure, a.source) in hidden_series:
             shown["expected"] = SUPPRESSED if a.expected is not None else None
             shown["band"] = list(HIDDEN) if a.band is not None else None
+    shown_funnels = iter(document["funnels"])
+    for f in result.funnels:
+        for point in f.funnel.points:
+            shown = next(shown_funnels)
+            if disclosure.hides_value(Cell(f.source, f.measure, f.period, point.geography), Interval.exact(point.count)):
+                shown["count"] = shown["rate"] = shown["outside"] = SUPPRESSED  # where it falls would bound the count
     if "since_last_release" in document:
         since_published(document["since_last_release"], disclosure, release.source_names)
 

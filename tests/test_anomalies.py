@@ -109,3 +109,65 @@ def test_the_console_and_markdown_name_what_is_unusual_and_publish_withholds_an_
     camden = _by_place(json.loads((tmp_path / "p.json").read_text()))["E09000007"]
     assert camden["status"] == "above" and camden["band"] == ["c", "c"] and camden["expected"] == "c"
     assert "above its band" in next(x for x in result.stdout.splitlines() if "UNUSUAL" in x)
+
+
+# --- funnels ----------------------------------------------------------------------------------------------------------
+
+
+def _funnel_run(tmp_path: Path, setting: str = "    funnel: {}\n", publish: bool = False, small_first: bool = False) -> tuple[int, dict[str, Any]]:
+    """Deaths and populations of 40 London and metropolitan LAs in 2023-24, about 50 per 100,000; Camden at three times."""
+    from triangulate.domain.geography import la_field
+
+    codes = sorted(code for code in la_field("la_name") if code.startswith("E09"))[:25]
+    codes += sorted(code for code in la_field("la_name") if code.startswith("E08"))[:15]
+    assert "E09000007" in codes
+    deaths = ["time_period,time_identifier,geographic_level,country_code,country_name,new_la_code,la_name,measure,number\n"]
+    people = ["time_period,time_identifier,geographic_level,country_code,country_name,new_la_code,la_name,population\n"]
+    for n, code in enumerate(codes):
+        population = 60_000 + 2_000 * n
+        expected = population * 50 / 100_000
+        count = round(expected * 3) if code == "E09000007" else round(expected + (n % 5 - 2) * 0.6)
+        count = 3 if small_first and n == 0 else count
+        deaths.append(f"202324,Financial year,Local authority,E92000001,England,{code},LA {n},Deaths,{count}\n")
+        people.append(f"202324,Financial year,Local authority,E92000001,England,{code},LA {n},{population}\n")
+    (tmp_path / "deaths.csv").write_text("".join(deaths))
+    (tmp_path / "pop.csv").write_text("".join(people))
+    (tmp_path / "run.yaml").write_text(
+        "sources:\n  dfe: {kind: published, path: deaths.csv, rounding: none}\n"
+        "  children: {kind: denominator, path: pop.csv, value: population}\n"
+        "geographies: [england, local_authority]\n"
+        "measures:\n  - id: deaths\n    select:\n"
+        "      dfe: {filter: {measure: \"Deaths\"}, value: number, rate: {per: 100000, denominator: children}}\n" + setting
+    )
+    result = run_cli("reconcile", "--config", str(tmp_path / "run.yaml"), "--json", str(tmp_path / "f.json"),
+                     *(["--publish"] if publish else []))  # fmt: skip
+    assert "Traceback" not in result.stderr, result.stderr
+    return result.returncode, json.loads((tmp_path / "f.json").read_text()) if (tmp_path / "f.json").exists() else {}
+
+
+def test_an_la_at_three_times_its_rate_is_outside_the_998_funnel(tmp_path: Path) -> None:
+    code, document = _funnel_run(tmp_path)
+    assert code == 0  # funnels inform
+    rows = {row["geography"]: row for row in document["funnels"]}
+    assert len(rows) == 40 and rows["E09000007"]["outside"] == "0.998"
+    assert sum(1 for row in rows.values() if row["outside"] == "0.998") == 1
+    camden = rows["E09000007"]
+    assert set(camden["limits"]) == {"0.95", "0.998"} and camden["limits"]["0.998"][1] < camden["rate"]
+    assert camden["measure"] == "deaths" and camden["source"] == "dfe" and "Poisson" in camden["method"]
+
+
+def test_no_funnel_unless_asked_and_bad_levels_refused(tmp_path: Path) -> None:
+    assert _funnel_run(tmp_path, "")[1]["funnels"] == []
+    (tmp_path / "f.json").unlink()
+    code, document = _funnel_run(tmp_path, "    funnel: {levels: [1.2]}\n")
+    assert code == 2 and document == {}
+
+
+def test_a_published_funnel_withholds_a_small_las_count_and_where_it_falls(tmp_path: Path) -> None:
+    _, plain = _funnel_run(tmp_path, small_first=True)
+    first = next(row for row in plain["funnels"] if row["count"] == 3)
+    assert first["outside"] is not None  # 3 where about 30 are expected: below the limits
+    _, document = _funnel_run(tmp_path, publish=True, small_first=True)
+    rows = {row["geography"]: row for row in document["funnels"]}
+    assert (rows[first["geography"]]["count"], rows[first["geography"]]["rate"], rows[first["geography"]]["outside"]) == ("c", "c", "c")
+    assert rows["E09000007"]["outside"] == "0.998" and rows["E09000007"]["count"] == 108
