@@ -11,6 +11,7 @@ from ..model.changes import Changes
 from ..model.reconciliation import Bridge, BridgeStep
 from ..model.release import Release
 from .acknowledgements_view import acknowledgements_view, settled
+from .anomaly_words import anomaly_sentence, unusual
 from .disclosure import Cell, Disclosure
 from .facts import discrepancy_facts, expected_text, explain_discrepancy, hides_a_side, value_text
 from .gaps import missing_total, missing_words
@@ -158,6 +159,11 @@ def _other_findings(release: Release, disclosure: Disclosure) -> list[tuple[int,
     for empty in result.empty_gating:
         out.append((95, f"{empty.left} and {empty.right} could not be compared on "
                         f"{release.titles.get(empty.measure, empty.measure).lower()}: {empty.reason}."))  # fmt: skip
+    flagged = unusual(result)
+    if flagged:  # informs: "unusual against its own past", never "wrong"; at most three named
+        named = "; ".join(anomaly_sentence(a, disclosure) for a in flagged[:3])
+        more = f" ({len(flagged) - 3:,} more in the JSON)" if len(flagged) > 3 else ""
+        out.append((45, f"Unusual against their own past: {named}{more}. A real change in practice looks the same."))
     for trend in result.trends:
         title = release.titles.get(trend.measure, trend.measure)
         words = "in opposite directions" if trend.opposite else "differently"

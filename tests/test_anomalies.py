@@ -171,3 +171,11 @@ def test_a_published_funnel_withholds_a_small_las_count_and_where_it_falls(tmp_p
     rows = {row["geography"]: row for row in document["funnels"]}
     assert (rows[first["geography"]]["count"], rows[first["geography"]]["rate"], rows[first["geography"]]["outside"]) == ("c", "c", "c")
     assert rows["E09000007"]["outside"] == "0.998" and rows["E09000007"]["count"] == 108
+
+
+def test_the_reports_first_page_names_an_unusual_series(tmp_path: Path) -> None:
+    _run(tmp_path, _rows(["50"] * 7, ["10", "12", "9", "11", "10", "11", "34"], [""] * 7))
+    result = run_cli("reconcile", "--config", str(tmp_path / "run.yaml"), "--html", str(tmp_path / "r.html"))
+    assert result.returncode == 0, result.stderr
+    page = (tmp_path / "r.html").read_text()
+    assert "Unusual against their own past: Camden (E09000007), deaths" in page and "A real change in practice looks the same" in page
