@@ -13,8 +13,9 @@ from ..domain.periods import Period
 from ..model.anomalies import Anomaly, LaFunnel
 from ..model.rates import Rate
 from .bands import test_point
-from .funnels import funnel
-from .measures import AnomalySetting, FunnelSetting, Values
+from .funnels import funnel, ratio_funnel
+from .measures import AnomalySetting, FunnelSetting, Measure, Values
+from .trends import names_with_values
 
 
 def series_anomalies(measure: str, setting: AnomalySetting | None, values: Mapping[str, Values]) -> list[Anomaly]:
@@ -62,4 +63,28 @@ def la_funnels(measure: str, setting: FunnelSetting | None, rates: Sequence[Rate
         shown = funnel([r.geography for r in points], [r.count.low for r in points], [r.denominator for r in points],
                        levels=setting.levels, centre=england.rate.low if england is not None else None, per=per)  # fmt: skip
         out.append(LaFunnel(measure, source, latest.iso, latest.label, shown, per))
+    return out
+
+
+def ratio_funnels(measure: Measure, kinds: Mapping[str, str], values: Mapping[str, Values]) -> list[LaFunnel]:
+    """For a measure with `funnel:` that compares two sources: each LA's ratio of their counts in the latest period
+    both have LAs for, in a funnel around the ratio of the totals (an LA whose return misses deaths stands out by its
+    size, not by a hand-set tolerance). Exact counts only; the pair is named `left / right`."""
+    if measure.funnel is None:
+        return []
+    out = []
+    for spec in measure.compare:
+        lefts, rights = (names_with_values(wanted, kinds, values) for wanted in (spec.left, spec.right))
+        if not lefts or not rights:
+            continue
+        left, right = values[lefts[0]], values[rights[0]]
+        shared = {(p, g) for (p, g), v in left.items() if is_known_la(g) and v is not None and v.is_exact}
+        shared &= {(p, g) for (p, g), v in right.items() if is_known_la(g) and v is not None and v.is_exact}
+        if not shared:
+            continue
+        latest = max(p for p, _ in shared)
+        places = sorted(g for p, g in shared if p == latest)
+        found = ratio_funnel(places, [left[(latest, g)].low for g in places], [right[(latest, g)].low for g in places],  # type: ignore[union-attr]
+                             levels=measure.funnel.levels)  # fmt: skip
+        out.append(LaFunnel(measure.id, f"{lefts[0]} / {rights[0]}", latest.iso, latest.label, found))
     return out

@@ -38,7 +38,7 @@ from ..model.reconciliation import (
     TrendFlag,
     Unmatched,
 )
-from .anomalies import la_funnels, series_anomalies
+from .anomalies import la_funnels, ratio_funnels, series_anomalies
 from .bridge import build_bridge, harmonised, select_records
 from .compare import compare_pair
 from .keys import with_keys
@@ -111,6 +111,7 @@ def reconcile(
                 found.trends.append(trend)
         _rates(measure, kinds, values, denominators or {}, found)
         found.funnels += la_funnels(measure.id, measure.funnel, found.rates)
+        found.funnels += ratio_funnels(measure, kinds, values)
     result = ReconcileResult(
         comparisons=tuple(found.comparisons),
         bridges=tuple(found.bridges),

@@ -143,9 +143,15 @@ def _published(document: dict[str, Any], release: Release, disclosure: Disclosur
             shown["band"] = list(HIDDEN) if a.band is not None else None
     shown_funnels = iter(document["funnels"])
     for f in result.funnels:
+        pair = f.source.split(" / ")  # a ratio funnel's denominator is the second source's count: people too
         for point in f.funnel.points:
             shown = next(shown_funnels)
-            if disclosure.hides_value(Cell(f.source, f.measure, f.period, point.geography), Interval.exact(point.count)):
+            at = Cell(pair[0], f.measure, f.period, point.geography)
+            hidden = disclosure.hides_value(at, Interval.exact(point.count))
+            if len(pair) == 2:
+                hidden = hidden or disclosure.hides_value(at._replace(source=pair[1]), Interval.exact(point.denominator))
+                shown["denominator"] = SUPPRESSED if hidden else shown["denominator"]
+            if hidden:
                 shown["count"] = shown["rate"] = shown["outside"] = SUPPRESSED  # where it falls would bound the count
     if "since_last_release" in document:
         since_published(document["since_last_release"], disclosure, release.source_names)

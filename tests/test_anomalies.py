@@ -179,3 +179,32 @@ def test_the_reports_first_page_names_an_unusual_series(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     page = (tmp_path / "r.html").read_text()
     assert "Unusual against their own past: Camden (E09000007), deaths" in page and "A real change in practice looks the same" in page
+
+
+def test_an_la_whose_return_misses_deaths_stands_out_in_the_ratio_funnel(tmp_path: Path) -> None:
+    """Two sources' counts per LA: about equal everywhere, but one LA's second source has a sixth of the first's."""
+    from triangulate.domain.geography import la_field
+
+    codes = sorted(code for code in la_field("la_name") if code.startswith("E09"))[:30]
+    header = "time_period,time_identifier,geographic_level,country_code,country_name,new_la_code,la_name,measure,number\n"
+    left, right = [header], [header]
+    for n, code in enumerate(codes):
+        count = 60 if code == "E09000007" else 20 + n % 7
+        short = 10 if code == "E09000007" else count - (n % 3 == 0)
+        left.append(f"202324,Financial year,Local authority,E92000001,England,{code},LA {n},Deaths,{count}\n")
+        right.append(f"202324,Financial year,Local authority,E92000001,England,{code},LA {n},Deaths,{short}\n")
+    (tmp_path / "ncmd.csv").write_text("".join(left))
+    (tmp_path / "return.csv").write_text("".join(right))
+    (tmp_path / "run.yaml").write_text(
+        "sources:\n  ncmd: {kind: published, path: ncmd.csv, rounding: none}\n"
+        "  cla: {kind: published, path: return.csv, rounding: none}\n"
+        "geographies: [england, local_authority]\n"
+        "measures:\n  - id: deaths\n    select:\n      ncmd: {filter: {measure: Deaths}}\n      cla: {filter: {measure: Deaths}}\n"
+        "    compare: [{left: ncmd, right: cla, relation: '>=', tolerance: {abs: 100}}]\n    funnel: {}\n"
+    )
+    result = run_cli("reconcile", "--config", str(tmp_path / "run.yaml"), "--json", str(tmp_path / "r.json"))
+    assert "Traceback" not in result.stderr
+    rows = {row["geography"]: row for row in json.loads((tmp_path / "r.json").read_text())["funnels"] if row["source"] == "ncmd / cla"}
+    assert len(rows) == 30 and rows["E09000007"]["outside"] == "0.998"
+    assert [g for g, row in rows.items() if row["outside"] == "0.998"] == ["E09000007"]
+    assert "binomial" in rows["E09000007"]["method"]
