@@ -27,7 +27,7 @@ def series_anomalies(measure: str, setting: AnomalySetting | None, values: Mappi
     for source, by_key in values.items():
         series: dict[str, list[tuple[Period, Interval]]] = defaultdict(list)
         for (period, geography), value in by_key.items():
-            if value is not None:
+            if value is not None and value.low >= 0:  # a count; a negative figure (a revision, a net flow) is no series point
                 series[geography].append((period, value))
         for geography, points in series.items():
             points.sort(key=lambda point: point[0].start)
@@ -78,8 +78,7 @@ def ratio_funnels(measure: Measure, kinds: Mapping[str, str], values: Mapping[st
         if not lefts or not rights:
             continue
         left, right = values[lefts[0]], values[rights[0]]
-        shared = {(p, g) for (p, g), v in left.items() if is_known_la(g) and v is not None and v.is_exact}
-        shared &= {(p, g) for (p, g), v in right.items() if is_known_la(g) and v is not None and v.is_exact}
+        shared = {(p, g) for (p, g), v in left.items() if _whole_count(g, v)} & {(p, g) for (p, g), v in right.items() if _whole_count(g, v)}
         if not shared:
             continue
         latest = max(p for p, _ in shared)
@@ -88,3 +87,8 @@ def ratio_funnels(measure: Measure, kinds: Mapping[str, str], values: Mapping[st
                              levels=measure.funnel.levels)  # fmt: skip
         out.append(LaFunnel(measure.id, f"{lefts[0]} / {rights[0]}", latest.iso, latest.label, found))
     return out
+
+
+def _whole_count(geography: str, value: Interval | None) -> bool:
+    """An LA's exact whole count: what a ratio funnel (binomial given both counts) can place."""
+    return is_known_la(geography) and value is not None and value.is_exact and value.low >= 0 and float(value.low).is_integer()
