@@ -19,6 +19,7 @@ from ..canonical.registry import DENOMINATOR, PUBLISHED, source_kinds
 from ..domain.geography import PUBLISHED_LEVELS
 from ..domain.periods import Period
 from ..errors import ConfigError
+from ..model.anomalies import level_key
 from ..reconcile.measures import (
     AnomalySetting,
     CompareSpec,
@@ -146,7 +147,10 @@ def _funnel(item: dict) -> FunnelSetting | None:  # type: ignore[type-arg]
     if "funnel" not in item:
         return None
     given = item["funnel"] or {}
-    return FunnelSetting(tuple(sorted(float(level) for level in given.get("levels", FunnelSetting.levels))))
+    levels = tuple(sorted(float(level) for level in given.get("levels", FunnelSetting.levels)))
+    if len({level_key(level) for level in levels}) < len(levels):
+        raise ConfigError(f"measure {item['id']}: funnel.levels {list(levels)} name one level twice (to 6 figures)")
+    return FunnelSetting(levels)
 
 
 def _words(value: str | None) -> str:

@@ -10,7 +10,10 @@ from typing import Any
 from ..domain.intervals import Interval
 from .rates import shown
 
-ANOMALY_STATUSES = ("inside", "above", "below", "not_enough_history")
+INSIDE, ABOVE, BELOW, NOT_ENOUGH_HISTORY = "inside", "above", "below", "not_enough_history"
+ANOMALY_STATUSES = (INSIDE, ABOVE, BELOW, NOT_ENOUGH_HISTORY)
+BAND_LEVEL, MIN_POINTS = 0.998, 5  # a series band's defaults (`anomaly:`)
+FUNNEL_LEVELS = (0.95, 0.998)  # a funnel's default levels (`funnel:`)
 
 
 @dataclass(frozen=True)
@@ -33,7 +36,7 @@ class Anomaly:
 
     @property
     def unusual(self) -> bool:
-        return self.status in ("above", "below")
+        return self.status in (ABOVE, BELOW)
 
     def to_dict(self) -> dict[str, Any]:
         return {"measure": self.measure, "source": self.source, "geography": self.geography, "period": self.period,
@@ -48,7 +51,7 @@ class Anomaly:
 
 def level_key(level: float) -> str:
     """0.95 -> '0.95', 0.998 -> '0.998': the JSON's keys for the limits."""
-    return f"{level:g}"
+    return f"{level:.6g}"
 
 
 def _plain(value: float, decimals: int | None) -> float | None:

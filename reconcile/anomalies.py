@@ -74,18 +74,17 @@ def ratio_funnels(measure: Measure, kinds: Mapping[str, str], values: Mapping[st
         return []
     out = []
     for spec in measure.compare:
-        lefts, rights = (names_with_values(wanted, kinds, values) for wanted in (spec.left, spec.right))
-        if not lefts or not rights:
-            continue
-        left, right = values[lefts[0]], values[rights[0]]
-        shared = {(p, g) for (p, g), v in left.items() if _whole_count(g, v)} & {(p, g) for (p, g), v in right.items() if _whole_count(g, v)}
-        if not shared:
-            continue
-        latest = max(p for p, _ in shared)
-        places = sorted(g for p, g in shared if p == latest)
-        found = ratio_funnel(places, [left[(latest, g)].low for g in places], [right[(latest, g)].low for g in places],  # type: ignore[union-attr]
-                             levels=measure.funnel.levels)  # fmt: skip
-        out.append(LaFunnel(measure.id, f"{lefts[0]} / {rights[0]}", latest.iso, latest.label, found))
+        pairs = [(a, b) for a in names_with_values(spec.left, kinds, values) for b in names_with_values(spec.right, kinds, values) if a != b]
+        for left_name, right_name in pairs:
+            left, right = values[left_name], values[right_name]
+            shared = {(p, g) for (p, g), v in left.items() if _whole_count(g, v)} & {(p, g) for (p, g), v in right.items() if _whole_count(g, v)}
+            if not shared:
+                continue
+            latest = max(p for p, _ in shared)
+            places = sorted(g for p, g in shared if p == latest)
+            found = ratio_funnel(places, [left[(latest, g)].low for g in places], [right[(latest, g)].low for g in places],  # type: ignore[union-attr]
+                                 levels=measure.funnel.levels)  # fmt: skip
+            out.append(LaFunnel(measure.id, f"{left_name} / {right_name}", latest.iso, latest.label, found))
     return out
 
 

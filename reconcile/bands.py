@@ -48,13 +48,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
 from ..domain.intervals import Interval
+from ..model.anomalies import ABOVE, BAND_LEVEL, BELOW, INSIDE, MIN_POINTS, NOT_ENOUGH_HISTORY
 
-LEVEL = 0.998
-MIN_POINTS = 5
+LEVEL = BAND_LEVEL
 TREND_P = 0.05
 WEIGHTS_THRESHOLD = 2.58  # Noufaily et al. (2013); Farrington (1996) used 1
 
-INSIDE, ABOVE, BELOW, NOT_ENOUGH_HISTORY = "inside", "above", "below", "not_enough_history"
 NORMAL, COUNT_QUANTILES, ZERO_HISTORY = "quasi-poisson", "quasi-poisson, count quantiles", "zero history (exact)"
 
 _MAX_ITERATIONS = 50

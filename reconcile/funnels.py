@@ -39,9 +39,9 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 import numpy.typing as npt
 
-from ..model.anomalies import Funnel, FunnelPoint, level_key
+from ..model.anomalies import FUNNEL_LEVELS, Funnel, FunnelPoint, level_key
 
-LEVELS = (0.95, 0.998)
+LEVELS = FUNNEL_LEVELS
 WINSOR = 0.10
 Array = npt.NDArray[np.float64]
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from ..domain.intervals import Interval
 from ..domain.periods import Period
+from ..model.anomalies import BAND_LEVEL, FUNNEL_LEVELS, MIN_POINTS
 
 RELATIONS = ("==", "<=", ">=")
 Values = dict[tuple[Period, str], Interval | None]  # a source's values for one measure, by period and geography
@@ -58,15 +59,15 @@ class CompareSpec:
 class AnomalySetting:
     """`anomaly:` of a measure: the band's two-sided level and the fewest past points it is built from."""
 
-    level: float = 0.998
-    min_points: int = 5
+    level: float = BAND_LEVEL
+    min_points: int = MIN_POINTS
 
 
 @dataclass(frozen=True)
 class FunnelSetting:
     """`funnel:` of a measure with a rate: the levels of its limits around England's rate."""
 
-    levels: tuple[float, ...] = (0.95, 0.998)
+    levels: tuple[float, ...] = FUNNEL_LEVELS
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,10 @@ from .disclosure import Cell, Disclosure
 SHOWN = 10  # lines on the console and in the Markdown; the JSON lists every one
 
 
-def unusual(result: ReconcileResult) -> list[Anomaly]:
-    return [a for a in result.anomalies if a.unusual]
+def unusual(result: ReconcileResult, disclosure: Disclosure) -> list[Anomaly]:
+    """The series outside their bands that an output may name: not one whose figure it withholds (above or below a
+    band that the past's shown figures give would narrow the `c`)."""
+    return [a for a in result.anomalies if a.unusual and not disclosure.hides_value(Cell(a.source, a.measure, a.period, a.geography), a.value)]
 
 
 def anomaly_sentence(found: Anomaly, disclosure: Disclosure) -> str:

@@ -159,7 +159,7 @@ def _other_findings(release: Release, disclosure: Disclosure) -> list[tuple[int,
     for empty in result.empty_gating:
         out.append((95, f"{empty.left} and {empty.right} could not be compared on "
                         f"{release.titles.get(empty.measure, empty.measure).lower()}: {empty.reason}."))  # fmt: skip
-    flagged = unusual(result)
+    flagged = unusual(result, disclosure)
     if flagged:  # informs: "unusual against its own past", never "wrong"; at most three named
         named = "; ".join(anomaly_sentence(a, disclosure) for a in flagged[:3])
         more = f" ({len(flagged) - 3:,} more in the JSON)" if len(flagged) > 3 else ""

@@ -297,3 +297,63 @@ def releases_svg(series: Sequence[Series], releases: Sequence[str], title: str,
                  styles: dict[str, tuple[str, str]] | None = None) -> str:  # fmt: skip
     """One line per source across releases (x: the releases in order), each point that release's latest figure."""
     return _lines_svg(series, title, "per 12 months", "release", releases, (), styles)
+
+
+@dataclass(frozen=True)
+class FunnelMark:
+    label: str  # written beside the point ("" for none): an LA outside the widest limits
+    denominator: float
+    rate: float
+    outside: str | None  # the widest level key whose limits it is outside
+
+
+@dataclass(frozen=True)
+class FunnelLimit:
+    label: str  # "99.8%"
+    points: tuple[tuple[float, float, float], ...]  # (denominator, low, high), by denominator; high may be inf
+
+
+@dataclass(frozen=True)
+class FunnelChart:
+    title: str
+    centre: float
+    limits: tuple[FunnelLimit, ...]  # narrowest first
+    marks: tuple[FunnelMark, ...]
+    xlabel: str
+    ylabel: str
+
+
+@_drawing
+def funnel_svg(chart: FunnelChart) -> str:
+    """Each LA's rate against its denominator, the centre line and each level's limits through the LAs' sizes (the
+    limits depend on the size only); an LA outside the widest limits is a filled mark, named beside it."""
+    figure = _figure(7.0, 4.2)
+    axes = figure.add_subplot()
+    axes.axhline(chart.centre, color=INK, linewidth=1.0, label=_literal(f"centre ({chart.centre:,.1f})"))
+    for number, limit in enumerate(chart.limits):
+        xs = [p[0] for p in limit.points]
+        lows = [p[1] for p in limit.points]
+        highs = [p[2] if p[2] != float("inf") else float("nan") for p in limit.points]  # an unbounded limit: no line
+        style = LINESTYLES[(number + 1) % len(LINESTYLES)]
+        axes.plot(xs, lows, color=COLOURS[number % len(COLOURS)], linestyle=style, linewidth=1.0,
+                  label=_literal(f"{limit.label} limits"))  # fmt: skip
+        axes.plot(xs, highs, color=COLOURS[number % len(COLOURS)], linestyle=style, linewidth=1.0)
+    widest = chart.limits[-1].label if chart.limits else ""
+    marks = [m for m in chart.marks if m.rate == m.rate and m.rate != float("inf")]
+    inside = [m for m in marks if not m.label]
+    named = [m for m in marks if m.label]
+    axes.scatter([m.denominator for m in inside], [m.rate for m in inside], s=18, facecolors="none", edgecolors=INK,
+                 linewidths=0.8, label="LA")  # fmt: skip
+    if named:
+        axes.scatter([m.denominator for m in named], [m.rate for m in named], s=30, marker="D", color=ADJUSTMENT_DOWN,
+                     label=_literal(f"LA outside {widest} limits"))  # fmt: skip
+    for mark in named:
+        axes.annotate(_literal(mark.label), (mark.denominator, mark.rate), xytext=(5, 4), textcoords="offset points",
+                      fontsize=8, color=INK)  # fmt: skip
+    axes.set_xlabel(_literal(chart.xlabel), color=INK)
+    axes.set_ylabel(_literal(chart.ylabel), color=INK)
+    axes.set_title(_literal(chart.title), fontsize=10, color=INK, loc="left")
+    axes.set_ylim(bottom=0)
+    axes.spines[["top", "right"]].set_visible(False)
+    axes.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    return _svg(figure)

@@ -171,7 +171,7 @@ def render_reconciliation(release: Release, disclosure: Disclosure = AS_RECORDED
                          f"{trend.sources[1]} {trend.directions[1]} ({trend.spans[1]})")  # fmt: skip
     lines += [f"  note: {note}" for note in result.notes]
     lines += [not_compared_line(n) for n in result.not_compared]
-    flagged = unusual(result)
+    flagged = unusual(result, disclosure)
     lines += [f"  UNUSUAL {anomaly_sentence(a, disclosure)}" for a in flagged[:SHOWN_UNUSUAL]]
     lines += [f"  and {len(flagged) - SHOWN_UNUSUAL:,} more unusual (see the JSON `anomalies`)"] if len(flagged) > SHOWN_UNUSUAL else []
     if in_use(release):  # every finding's: the sources' checks too (a `run` gates on them)

@@ -24,6 +24,7 @@ from ..domain.acknowledgements import DIGEST_WITHHELD, EVIDENCE_KEY_ENV, REDACT_
 from ..domain.geography import ENGLAND
 from ..domain.intervals import SUPPRESSED, Interval
 from ..errors import UsageError
+from ..model.anomalies import LaFunnel
 from ..model.changes import Changes
 from ..model.reconciliation import Comparison, Unmatched
 from ..model.release import Release
@@ -279,3 +280,19 @@ def _unmatched(found: Unmatched, ids: Callable[[tuple[str, ...]], tuple[str, ...
         period_shifts=shifts,
         withheld_counts=found.counts if withhold else found.withheld_counts,
     )
+
+
+def funnel_points_hidden(found: LaFunnel, disclosure: Disclosure) -> list[bool]:
+    """Which LAs of a funnel a published output withholds: a small (or withheld) count, or, in a ratio funnel
+    (`LEFT / RIGHT`), a small second count."""
+    if not disclosure.publish:
+        return [False] * len(found.funnel.points)
+    pair = found.source.split(" / ")
+    out = []
+    for point in found.funnel.points:
+        at = Cell(pair[0], found.measure, found.period, point.geography)
+        hidden = disclosure.hides_value(at, Interval.exact(point.count))
+        if len(pair) == 2:
+            hidden = hidden or disclosure.hides_value(at._replace(source=pair[1]), Interval.exact(point.denominator))
+        out.append(hidden)
+    return out

@@ -19,7 +19,7 @@ from ..domain.intervals import SUPPRESSED, Interval
 from ..model.checks import SourceResult
 from ..model.reconciliation import ReconcileResult
 from ..model.release import Release
-from .disclosure import Cell, Disclosure, is_small, left_cell, linkage_figure, right_cell, total_cell
+from .disclosure import Cell, Disclosure, funnel_points_hidden, is_small, left_cell, linkage_figure, right_cell, total_cell
 from .facts import comparison_explanation
 
 AS_RECORDED = Disclosure()
@@ -138,21 +138,24 @@ def _published(document: dict[str, Any], release: Release, disclosure: Disclosur
         hidden = disclosure.hides_value(Cell(a.source, a.measure, a.period, a.geography), a.value)
         if hidden:
             shown["value"] = list(HIDDEN)
+            shown["status"] = SUPPRESSED  # above or below a known band would narrow the `c`
         if hidden or a.geography != ENGLAND or (a.measure, a.source) in hidden_series:
             shown["expected"] = SUPPRESSED if a.expected is not None else None
             shown["band"] = list(HIDDEN) if a.band is not None else None
     shown_funnels = iter(document["funnels"])
     for f in result.funnels:
-        pair = f.source.split(" / ")  # a ratio funnel's denominator is the second source's count: people too
-        for point in f.funnel.points:
+        hidden_points = funnel_points_hidden(f, disclosure)
+        # A funnel's centre and limits come from every LA's counts (or England's): with one withheld, they could give it back.
+        whole = any(hidden_points)
+        for hidden, _ in zip(hidden_points, f.funnel.points, strict=True):
             shown = next(shown_funnels)
-            at = Cell(pair[0], f.measure, f.period, point.geography)
-            hidden = disclosure.hides_value(at, Interval.exact(point.count))
-            if len(pair) == 2:
-                hidden = hidden or disclosure.hides_value(at._replace(source=pair[1]), Interval.exact(point.denominator))
-                shown["denominator"] = SUPPRESSED if hidden else shown["denominator"]
             if hidden:
                 shown["count"] = shown["rate"] = shown["outside"] = SUPPRESSED  # where it falls would bound the count
+                if " / " in f.source:
+                    shown["denominator"] = SUPPRESSED
+            if whole:
+                shown["centre"] = SUPPRESSED
+                shown["limits"] = {key: list(HIDDEN) for key in shown["limits"]}
     if "since_last_release" in document:
         since_published(document["since_last_release"], disclosure, release.source_names)
 

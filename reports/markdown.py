@@ -132,7 +132,7 @@ def render_markdown(release: Release, disclosure: Disclosure = AS_RECORDED) -> s
             label = "Acknowledged empty" if settled(empty) else "EMPTY" if empty.gating else "Allowed empty"
             lines += ["", f"{label} comparison in `{empty.measure}`: "
                           f"{empty.left} and {empty.right}: {table_cell(empty.reason)}."]  # fmt: skip
-        flagged = unusual(result)
+        flagged = unusual(result, disclosure)
         if flagged:  # informs, never gates: a real change in practice looks the same
             lines += ["", "### Unusual against their own past", "",
                       *(f"- {table_cell(anomaly_sentence(a, disclosure))}." for a in flagged[:SHOWN_UNUSUAL])]  # fmt: skip

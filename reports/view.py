@@ -8,20 +8,25 @@ more than the options allow.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import math
+from collections.abc import Callable, Mapping, Sequence
+
+from markupsafe import Markup
 
 from ..canonical.registry import kind_display, source_display
-from ..domain.geography import ENGLAND
+from ..domain.geography import ENGLAND, la_label
+from ..domain.intervals import SUPPRESSED, Interval
 from ..domain.periods import Period
 from ..domain.status import Status
+from ..model.anomalies import FunnelPoint, LaFunnel, level_key
 from ..model.checks import CheckOutcome, SourceResult
 from ..model.reconciliation import ReconcileResult, SeriesPoint
 from ..model.release import Release
 from .acknowledgements_view import STATUS_WORDS, acknowledgements_view, settled
 from .bridges_view import bridge_tables, explained
 from .briefing import briefing
-from .charts import source_styles
-from .disclosure import Cell, Disclosure
+from .charts import FunnelChart, FunnelLimit, FunnelMark, funnel_svg, source_styles
+from .disclosure import Cell, Disclosure, funnel_points_hidden
 from .figures import coherence_rows, contrast_sentences, rate_rows, release_charts, since_sentences
 from .gaps import gap_label, gap_sentence, ordered_gaps
 from .glossary import glossary, glossary_anchor
@@ -32,6 +37,8 @@ from .view_model import (
     STATUS_LABELS,
     CheckGridRow,
     CheckRow,
+    FunnelRow,
+    FunnelView,
     GridCell,
     GridRow,
     MeasureGrid,
@@ -41,7 +48,7 @@ from .view_model import (
     TrendPoint,
     TrendView,
 )
-from .wording import count_words, percent, period_label, period_middle, rate_text
+from .wording import count_words, percent, period_label, period_middle, rate_number, rate_text, ratio_number
 
 
 def _source_view(source: SourceResult, disclosure: Disclosure) -> SourceView:
@@ -180,6 +187,55 @@ def _per_12_rows(points: Sequence[SeriesPoint], sources: Sequence[str], disclosu
     return tuple(rows)
 
 
+def _funnel(found: LaFunnel, title: str, disclosure: Disclosure) -> FunnelView:
+    """A funnel's chart and table. A withheld count (small, or withheld so that none can be worked out) is neither drawn
+    nor placed: its rate and where it falls would give it away; it keeps its row, sorted among those within the limits."""
+    funnel, ratio = found.funnel, " / " in found.source
+    number = ratio_number if ratio else rate_number
+    ordered_levels = sorted(funnel.levels) or [0.998]  # narrowest first: the last is the widest
+    levels = tuple(f"{level * 100:g}%" for level in ordered_levels)
+    keys = [level_key(level) for level in ordered_levels]
+    rows: list[tuple[int, str, FunnelRow]] = []
+    marks: list[FunnelMark] = []
+    drawn: list[FunnelPoint] = []  # the sizes the limit lines pass through (not a withheld second count)
+    for point in funnel.points:
+        cell = Cell(found.source, found.measure, found.period, point.geography)
+        hidden = disclosure.hides_value(cell, Interval.exact(point.count))
+        small_base = ratio and disclosure.hides(point.denominator)  # a ratio's denominator is the other source's count
+        hidden = hidden or small_base
+        limits = tuple(SUPPRESSED if small_base else _bounds(*point.limits[key], number) for key in keys if key in point.limits)
+        outside = f"outside {levels[keys.index(point.outside)]}" if point.outside in keys else f"within {levels[0]}"
+        rank = keys.index(point.outside) + 1 if point.outside in keys and not hidden else 0
+        rows.append((-rank, la_label(point.geography), FunnelRow(
+            la_label(point.geography),
+            SUPPRESSED if hidden else Disclosure().count(point.count),
+            SUPPRESSED if small_base else f"{point.denominator:,.0f}",
+            SUPPRESSED if hidden or not math.isfinite(point.rate) else number(point.rate),
+            limits, SUPPRESSED if hidden else outside)))  # fmt: skip
+        drawn += [] if small_base else [point]
+        if not hidden:
+            widest = point.outside is not None and point.outside == keys[-1]
+            marks.append(FunnelMark(la_label(point.geography) if widest else "", point.denominator, point.rate, point.outside))
+    unit = "ratio of counts" if ratio else f"per {found.per:,.0f}"
+    lines = tuple(FunnelLimit(label, tuple(sorted((p.denominator, *p.limits[key]) for p in drawn if key in p.limits)))
+                  for label, key in zip(levels, keys, strict=True))  # fmt: skip
+    heading = f"{title}, {found.source}, {found.period_label}"
+    chart = FunnelChart(heading, funnel.centre, lines, tuple(marks), "count of the second source" if ratio else "population",
+                        "ratio" if ratio else f"rate {unit}")  # fmt: skip
+    named = [m.label for m in marks if m.label]
+    alt = (f"Funnel plot of {heading}: {len(marks)} LAs' {'ratios' if ratio else 'rates ' + unit} against their "
+           f"{'second count' if ratio else 'population'}, around {number(funnel.centre)}; outside the {levels[-1]} limits: "
+           f"{', '.join(named) or 'none'}.")  # fmt: skip
+    ordered = tuple(row for _, _, row in sorted(rows, key=lambda r: (r[0], r[1])))  # widest outside first
+    svg = Markup(funnel_svg(chart))  # noqa: S704 - matplotlib escapes every text node and attribute it writes
+    withheld = sum(1 for row in ordered if row.count == SUPPRESSED)
+    return FunnelView(found.measure, heading, levels, unit, funnel.method, svg, alt, ordered, withheld)
+
+
+def _bounds(low: float, high: float, number: Callable[[float], str]) -> str:
+    return f"{number(low)} to {number(high) if math.isfinite(high) else 'unbounded'}"
+
+
 def _side_files(release: Release, result: ReconcileResult | None, disclosure: Disclosure) -> tuple[SideFile, ...]:
     files = []
     if disclosure.shows_record_ids:
@@ -280,4 +336,7 @@ def build_report_view(release: Release, disclosure: Disclosure) -> ReportView:
         source_kinds={s.name: kind_display(s.kind) for s in sources},
         not_compared=tuple((n.source, n.reason) for n in (result or empty).not_compared),
         acknowledgements=acknowledgements_view(release, disclosure),
+        # A published report leaves out a funnel with a withheld LA: its centre and limits come from every LA's count.
+        funnels=tuple(_funnel(f, titles.get(f.measure, f.measure), disclosure) for f in (result or empty).funnels
+                      if not any(funnel_points_hidden(f, disclosure))),
     )

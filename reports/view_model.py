@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from markupsafe import Markup
+
 from ..domain.status import Status
 from ..model.release import Provenance
 
@@ -315,6 +317,31 @@ class AcknowledgementsView:
 
 
 @dataclass(frozen=True)
+class FunnelRow:
+    place: str  # la_label: "Camden (E09000007)"
+    count: str  # "c" when withheld
+    denominator: str
+    rate: str  # "c" when the count is withheld
+    limits: tuple[str, ...]  # one per FunnelView.levels: "21.3 to 80.1"
+    outside: str  # "outside 99.8%", "outside 95%", "within 95%"; "c" when the count is withheld
+
+
+@dataclass(frozen=True)
+class FunnelView:
+    """One LaFunnel: its chart (withheld LAs not drawn) and the same LAs as a table, those outside the widest limits first."""
+
+    measure: str
+    title: str  # "Deaths, dfe, 2023-24"
+    levels: tuple[str, ...]  # "95%", "99.8%"
+    unit: str  # "per 100,000", or "ratio of counts"
+    method: str  # the funnel's own words: levels, Poisson or binomial, and whether τ² widened the limits
+    chart: Markup  # matplotlib's SVG (reports/charts.py), which escapes every label it writes
+    chart_alt: str
+    rows: tuple[FunnelRow, ...]
+    withheld: int = 0  # LAs whose count is shown as `c` and not drawn
+
+
+@dataclass(frozen=True)
 class ReportView:
     title: str
     passed: bool
@@ -350,3 +377,4 @@ class ReportView:
     # configured sources compared with no other (a note, never a failure): (source, why in words)
     not_compared: tuple[tuple[str, str], ...] = ()
     acknowledgements: AcknowledgementsView | None = None  # None: the run used no acknowledgements file
+    funnels: tuple[FunnelView, ...] = ()  # each LaFunnel of the run (`funnel:` on a measure with a rate)

@@ -208,3 +208,19 @@ def test_an_la_whose_return_misses_deaths_stands_out_in_the_ratio_funnel(tmp_pat
     assert len(rows) == 30 and rows["E09000007"]["outside"] == "0.998"
     assert [g for g, row in rows.items() if row["outside"] == "0.998"] == ["E09000007"]
     assert "binomial" in rows["E09000007"]["method"]
+
+
+def test_publish_never_says_a_withheld_figure_is_above_its_band(tmp_path: Path) -> None:
+    """Six years of no deaths, then 4: above a band of 0 to 3, which would make a `c` a 4 or a 5."""
+    table = _rows(["50"] * 7, ["0"] * 6 + ["4"], [""] * 7)
+    _, plain, _ = _run(tmp_path, table)
+    assert _by_place(plain)["E09000007"]["status"] == "above"
+    result = run_cli("reconcile", "--config", str(tmp_path / "run.yaml"), "--json", str(tmp_path / "p.json"), "--publish")
+    camden = _by_place(json.loads((tmp_path / "p.json").read_text()))["E09000007"]
+    assert camden["value"] == ["c", "c"] and camden["status"] == "c" and camden["band"] == ["c", "c"]
+    assert "UNUSUAL" not in result.stdout
+
+
+def test_funnel_levels_that_name_one_level_twice_are_refused(tmp_path: Path) -> None:
+    code, document = _funnel_run(tmp_path, "    funnel: {levels: [0.95, 0.9500001]}\n")
+    assert code == 2 and document == {}
