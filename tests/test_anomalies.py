@@ -114,8 +114,9 @@ def test_the_console_and_markdown_name_what_is_unusual_and_publish_withholds_an_
 # --- funnels ----------------------------------------------------------------------------------------------------------
 
 
-def _funnel_run(tmp_path: Path, setting: str = "    funnel: {}\n", publish: bool = False, small_first: bool = False) -> tuple[int, dict[str, Any]]:
-    """Deaths and populations of 40 London and metropolitan LAs in 2023-24, about 50 per 100,000; Camden at three times."""
+def write_funnel_release(tmp_path: Path, setting: str = "    funnel: {}\n", small_first: bool = False) -> Path:
+    """Deaths and populations of 40 London and metropolitan LAs in 2023-24, about 50 per 100,000; Camden at three
+    times; the first LA 3 if asked. Returns the run config."""
     from triangulate.domain.geography import la_field
 
     codes = sorted(code for code in la_field("la_name") if code.startswith("E09"))[:25]
@@ -139,6 +140,11 @@ def _funnel_run(tmp_path: Path, setting: str = "    funnel: {}\n", publish: bool
         "measures:\n  - id: deaths\n    select:\n"
         "      dfe: {filter: {measure: \"Deaths\"}, value: number, rate: {per: 100000, denominator: children}}\n" + setting
     )
+    return tmp_path / "run.yaml"
+
+
+def _funnel_run(tmp_path: Path, setting: str = "    funnel: {}\n", publish: bool = False, small_first: bool = False) -> tuple[int, dict[str, Any]]:
+    write_funnel_release(tmp_path, setting, small_first)
     result = run_cli("reconcile", "--config", str(tmp_path / "run.yaml"), "--json", str(tmp_path / "f.json"),
                      *(["--publish"] if publish else []))  # fmt: skip
     assert "Traceback" not in result.stderr, result.stderr

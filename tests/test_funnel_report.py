@@ -7,35 +7,14 @@ from pathlib import Path
 import lxml.html
 
 from .conftest import run_cli
+from .test_anomalies import write_funnel_release
 
 CAMDEN = "Camden (E09000007)"
 
 
 def _funnel_report(tmp_path: Path, publish: bool = False, small_first: bool = False) -> lxml.html.HtmlElement:
-    """40 London and metropolitan LAs, about 50 deaths per 100,000; Camden at three times; the first LA 3 if asked."""
-    from triangulate.domain.geography import la_field
-
-    codes = sorted(code for code in la_field("la_name") if code.startswith("E09"))[:25]
-    codes += sorted(code for code in la_field("la_name") if code.startswith("E08"))[:15]
-    head = "time_period,time_identifier,geographic_level,country_code,country_name,new_la_code,la_name,"
-    deaths, people = [head + "measure,number\n"], [head + "population\n"]
-    for n, code in enumerate(codes):
-        population = 60_000 + 2_000 * n
-        expected = population * 50 / 100_000
-        count = round(expected * 3) if code == "E09000007" else round(expected + (n % 5 - 2) * 0.6)
-        count = 3 if small_first and n == 0 else count
-        deaths.append(f"202324,Financial year,Local authority,E92000001,England,{code},LA {n},Deaths,{count}\n")
-        people.append(f"202324,Financial year,Local authority,E92000001,England,{code},LA {n},{population}\n")
-    (tmp_path / "deaths.csv").write_text("".join(deaths))
-    (tmp_path / "pop.csv").write_text("".join(people))
-    (tmp_path / "run.yaml").write_text(
-        "sources:\n  dfe: {kind: published, path: deaths.csv, rounding: none}\n"
-        "  children: {kind: denominator, path: pop.csv, value: population}\n"
-        "geographies: [england, local_authority]\n"
-        "measures:\n  - id: deaths\n    select:\n"
-        "      dfe: {filter: {measure: \"Deaths\"}, value: number, rate: {per: 100000, denominator: children}}\n"
-        "    funnel: {}\n"
-    )
+    """tests/test_anomalies.py's 40 LAs (Camden at three times; the first LA 3 if asked), as an HTML report."""
+    write_funnel_release(tmp_path, small_first=small_first)
     result = run_cli("reconcile", "--config", str(tmp_path / "run.yaml"), "--html", str(tmp_path / "r.html"),
                      *(["--publish"] if publish else []))  # fmt: skip
     assert "Traceback" not in result.stderr, result.stderr
