@@ -7,21 +7,38 @@ one's stage and a count in brackets ("checking dfe_cin (40 of 155 files)") updat
 
 from __future__ import annotations
 
+import math
+import os
 import sys
 import time
 from typing import TextIO
 
+from ..errors import UsageError
 from ..text import printable
 
 DELAY_SECONDS = 2.0
+DELAY_ENV = "TRIANGULATE_PROGRESS_DELAY"  # seconds before the line shows (0: at once)
+
+
+def delay_seconds() -> float:
+    text = os.environ.get(DELAY_ENV, "")
+    if not text:
+        return DELAY_SECONDS
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value >= 0):
+        raise UsageError(f"{DELAY_ENV} must be a number of seconds of at least 0, not {text!r:.40}")
+    return value
 
 
 class Progress:
-    def __init__(self, stream: TextIO | None = None, *, delay: float = DELAY_SECONDS) -> None:
+    def __init__(self, stream: TextIO | None = None, *, delay: float | None = None) -> None:
         self.stream = stream or sys.stderr
         self.enabled = bool(getattr(self.stream, "isatty", lambda: False)())
         self.started = time.monotonic()
-        self.delay = delay
+        self.delay = delay_seconds() if delay is None else delay
         self.steps = 0
         self.stage = ""
         self.shown = False
