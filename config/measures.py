@@ -139,7 +139,8 @@ def _anomaly(node: object) -> AnomalySetting | None:
     if node in ("off", False):
         return None
     given = node if isinstance(node, dict) else {}
-    return AnomalySetting(float(given.get("level", AnomalySetting.level)), int(given.get("min_points", AnomalySetting.min_points)))
+    return AnomalySetting(float(given.get("level", AnomalySetting.level)), int(given.get("min_points", AnomalySetting.min_points)),
+                          bool(given.get("gate", False)))  # fmt: skip
 
 
 def _funnel(item: dict) -> FunnelSetting | None:  # type: ignore[type-arg]

@@ -17,6 +17,21 @@ FUNNEL_LEVELS = (0.95, 0.998)  # a funnel's default levels (`funnel:`)
 
 
 @dataclass(frozen=True)
+class PastPoint:
+    """One earlier period of a series: from the source's own data (`release` None) or from an earlier release held in
+    the run history (its label), for a period the source no longer carries."""
+
+    period: str  # ISO
+    period_label: str
+    value: Interval
+    release: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"period": self.period, "period_label": self.period_label, "value": self.value.to_list(),
+                **({"release": self.release} if self.release is not None else {})}  # fmt: skip
+
+
+@dataclass(frozen=True)
 class Anomaly:
     """One source's latest value of a measure at one place, tested against the band its own past predicts. It says
     "unusual", never "wrong": a real change in practice looks the same."""
@@ -33,6 +48,9 @@ class Anomaly:
     method: str = ""
     expected: float | None = None
     band: tuple[float, float] | None = None
+    past: tuple[PastPoint, ...] = ()  # the series before the tested point, oldest first (all of it, used or not)
+    gate: bool = False  # `anomaly: {gate: true}`: an unusual point blocks the release (else it informs)
+    source_id: str = ""  # the source's `id:` (its key's part); "" in tests' hand-made ones: the name stands in
 
     @property
     def unusual(self) -> bool:

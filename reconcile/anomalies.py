@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from ..domain.geography import ENGLAND, is_known_la
 from ..domain.intervals import Interval
 from ..domain.periods import Period
-from ..model.anomalies import Anomaly, LaFunnel
+from ..model.anomalies import Anomaly, LaFunnel, PastPoint
 from ..model.rates import Rate
 from .bands import test_point
 from .funnels import funnel, ratio_funnel
@@ -18,27 +18,40 @@ from .measures import AnomalySetting, FunnelSetting, Measure, Values
 from .trends import names_with_values
 
 
-def series_anomalies(measure: str, setting: AnomalySetting | None, values: Mapping[str, Values]) -> list[Anomaly]:
+def series_anomalies(measure: str, setting: AnomalySetting | None, values: Mapping[str, Values],
+                     earlier: Mapping[str, Mapping[tuple[Period, str], tuple[str, Interval]]] | None = None) -> list[Anomaly]:  # fmt: skip
     """For each source and place: its latest period against the band of its earlier periods of the same length (a
-    value not available is no point; a rounded or suppressed one is its interval). Off (`anomaly: off`): none."""
+    value not available is no point; a rounded or suppressed one is its interval). `earlier` extends a source's
+    series by what earlier releases in the run history held for periods it no longer carries ((period, place) ->
+    (release, value)); the source's own figure wins where both have one. Off (`anomaly: off`): none."""
     if setting is None:
         return []
     out = []
     for source, by_key in values.items():
-        series: dict[str, list[tuple[Period, Interval]]] = defaultdict(list)
+        series: dict[str, list[PastPoint]] = defaultdict(list)
         for (period, geography), value in by_key.items():
-            if value is not None and value.low >= 0:  # a count; a negative figure (a revision, a net flow) is no series point
-                series[geography].append((period, value))
+            if _series_point(value):
+                series[geography].append(PastPoint(period.iso, period.label, value))  # type: ignore[arg-type]
+        for (period, geography), (release, value) in (earlier or {}).get(source, {}).items():
+            if (period, geography) not in by_key and geography in series and _series_point(value):
+                series[geography].append(PastPoint(period.iso, period.label, value, release))
         for geography, points in series.items():
-            points.sort(key=lambda point: point[0].start)
-            latest, value = points[-1]
-            past = [v if v.is_exact else (v.low, v.high) for p, v in points[:-1] if abs(p.months - latest.months) < 0.01]
+            points.sort(key=lambda point: Period.from_iso(point.period).start)
+            tested, before = points[-1], tuple(points[:-1])
+            latest, value = Period.from_iso(tested.period), tested.value
+            past = [p.value if p.value.is_exact else (p.value.low, p.value.high) for p in before
+                    if abs(Period.from_iso(p.period).months - latest.months) < 0.01]  # fmt: skip
             found = test_point(past, value.low, value.high, level=setting.level, min_points=setting.min_points)
             band = found.band
             out.append(Anomaly(measure, source, geography, latest.iso, latest.label, value, found.status, setting.level,
-                               band.points if band is not None else sum(1 for p in past if p is not None), band.method if band else "",
-                               band.expected if band else None, (band.low, band.high) if band else None))  # fmt: skip
+                               band.points if band is not None else len(past), band.method if band else "",
+                               band.expected if band else None, (band.low, band.high) if band else None, before, setting.gate))  # fmt: skip
     return out
+
+
+def _series_point(value: Interval | None) -> bool:
+    """A count: a negative figure (a revision, a net flow) is no series point, nor is a value not available."""
+    return value is not None and value.low >= 0
 
 
 def la_funnels(measure: str, setting: FunnelSetting | None, rates: Sequence[Rate]) -> list[LaFunnel]:

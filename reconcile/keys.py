@@ -45,4 +45,5 @@ def with_keys(result: ReconcileResult, source_ids: Mapping[str, str]) -> Reconci
             for m in result.missing
         ),
         empty=tuple(replace(e, key=empty_key(e.measure, ids(e.left), ids(e.right))) for e in result.empty),
+        anomalies=tuple(replace(a, source_id=ids(a.source)) for a in result.anomalies),
     )

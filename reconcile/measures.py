@@ -61,6 +61,7 @@ class AnomalySetting:
 
     level: float = BAND_LEVEL
     min_points: int = MIN_POINTS
+    gate: bool = False  # an unusual point blocks the release (a finding of severity error, not warning)
 
 
 @dataclass(frozen=True)
