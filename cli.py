@@ -223,7 +223,7 @@ def _run_and_write(config_path: Path, targets: dict[str, Path | None], *, redact
         with history_at(history_url or config.history) as history:
             label = release_label or config.release or default_label(config.reference_date, Path(config.path).name)
             memory = read_memory(history, label, command)
-            release = run_release(config, progress, command=command, jobs=jobs)
+            release = run_release(config, progress, command=command, jobs=jobs, memory=memory)
             release = with_acknowledgements(release, entries, acknowledgements_path)
             progress("writing outputs and recording the run")
             return write_and_remember(history, release, targets, disclosure, started, label, memory=memory)

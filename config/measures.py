@@ -24,6 +24,7 @@ from ..reconcile.measures import (
     AnomalySetting,
     CompareSpec,
     FunnelSetting,
+    LearnedSetting,
     Measure,
     RateRequest,
     Selector,
@@ -192,6 +193,21 @@ def _selector(spec: Any, where: str) -> Selector:
 
 
 def _compare(spec: Mapping[str, Any], measure_tolerance: Any, where: str) -> CompareSpec:
-    tolerance = tolerances_of(spec.get("tolerance", measure_tolerance), where)
-    return CompareSpec(str(spec["left"]), str(spec["right"]), spec.get("relation", "=="), tolerance, spec.get("allow_empty", False),
-                       _words(spec.get("reason")))  # fmt: skip
+    node = spec.get("tolerance", measure_tolerance)
+    learned, declared = _learned(node)
+    if learned is not None and node == "learned" and "tolerance" in spec:
+        declared = _learned(measure_tolerance)[1]  # a compare's bare `learned` falls back to the measure's declared tolerance
+    return CompareSpec(str(spec["left"]), str(spec["right"]), spec.get("relation", "=="), tolerances_of(declared, where),
+                       spec.get("allow_empty", False), _words(spec.get("reason")), learned)  # fmt: skip
+
+
+def _learned(node: Any) -> tuple[LearnedSetting | None, Any]:
+    """A tolerance as the schema accepted it -> (how to learn it, or None; the declared tolerance that applies until
+    the history has enough: `{abs, rel}` beside `learned:`, else none, i.e. exact)."""
+    if node == "learned":
+        return LearnedSetting(), None
+    if isinstance(node, Mapping) and "learned" in node:
+        given = node["learned"] or {}
+        setting = LearnedSetting(int(given.get("min_points", LearnedSetting.min_points)), float(given.get("level", LearnedSetting.level)))
+        return setting, {key: value for key, value in node.items() if key != "learned"} or None
+    return None, node

@@ -25,6 +25,7 @@ from ..model.memory import (
     Changes,
     Memory,
     PastComparison,
+    PastFigure,
     ReleaseFigure,
     RememberedRun,
     RunRef,
@@ -159,7 +160,7 @@ class History:
             releases = {int(run_id): release for run_id, release in latest}
             past = tuple(PastComparison(releases[c_run], c_run, c) for c_run, c in _comparisons_by_run(connection, tuple(releases)))
             return Memory(load_run(connection, previous) if previous is not None else None, past,
-                          across_releases(connection, exclude=label))  # fmt: skip
+                          across_releases(connection, exclude=label), _figures(connection, releases))  # fmt: skip
 
     @contextmanager
     def recording_revisions(self, revisions: Revisions, started_at: dt.datetime, finished_at: dt.datetime, *,
@@ -244,6 +245,19 @@ def across_releases(connection: sa.Connection, *, exclude: str | None = None) ->
         newest[(row.id, row.measure, row.source)] = ReleaseFigure(row.id, row.release, row.measure, row.source, row.period,
                                                                   from_ends(row.per_12_low, row.per_12_high))  # fmt: skip
     return tuple(newest.values())
+
+
+def _figures(connection: sa.Connection, releases: Mapping[int, str]) -> tuple[PastFigure, ...]:
+    """The national figures of the runs given (their release's latest), oldest run first."""
+    s = schema.series.c
+    query = (sa.select(s.run_id, s.source, s.measure, s.period, s.geography, s.low, s.high)
+             .where(s.run_id.in_(tuple(releases))).order_by(s.run_id, s.id))  # fmt: skip
+    out = []
+    for row in connection.execute(query):
+        value = from_ends(row.low, row.high)
+        if value is not None:
+            out.append(PastFigure(releases[row.run_id], row.run_id, row.source, row.measure, row.period, row.geography, value))
+    return tuple(out)
 
 
 def _comparisons_by_run(connection: sa.Connection, runs: tuple[int, ...]) -> list[tuple[int, Any]]:

@@ -205,6 +205,19 @@ class PastComparison:
 
 
 @dataclass(frozen=True)
+class PastFigure:
+    """One source's value of a measure at one place and period, as an earlier release's latest run held it."""
+
+    release: str
+    run_id: int
+    source: str  # the source's id
+    measure: str
+    period: str  # ISO start/end
+    geography: str  # an ONS code
+    value: Interval
+
+
+@dataclass(frozen=True)
 class Memory:
     """What the history remembers that a run needs: the latest run of the last earlier release (for "since the last
     release"), each earlier release's latest comparisons (for `past`), and each release's headline figures."""
@@ -212,10 +225,47 @@ class Memory:
     previous: RememberedRun | None = None
     comparisons: tuple[PastComparison, ...] = ()
     across_releases: tuple[ReleaseFigure, ...] = field(default_factory=tuple)
+    figures: tuple[PastFigure, ...] = ()  # each earlier release's national figures (the history's `series` rows)
 
     def past(self, series: SeriesKey) -> tuple[PastComparison, ...]:
         """A series' comparisons in earlier releases, oldest first (one per release and period: its latest run's)."""
         return tuple(p for p in self.comparisons if p.comparison.series == series)
+
+    def past_differences(self, series: SeriesKey) -> tuple[tuple[str, Interval], ...]:
+        """(release, left - right) for each earlier release that compared the series: its latest period's difference,
+        oldest release first. A comparison without both values is no point."""
+        latest: dict[str, tuple[str, int, Interval]] = {}
+        for past in self.past(series):
+            c = past.comparison
+            if c.left_value is None or c.right_value is None:
+                continue
+            start = c.period.split("/")[0]
+            if past.release not in latest or start >= latest[past.release][0]:
+                latest[past.release] = (start, past.run_id, c.left_value - c.right_value)
+        ordered = sorted(latest.items(), key=lambda item: item[1][1])
+        return tuple((release, difference) for release, (_, _, difference) in ordered)
+
+    def earlier_values(self, measure: str) -> dict[str, dict[tuple[str, str], tuple[str, Interval]]]:
+        """Each source's (by id) values of a measure in earlier releases: (period ISO, ONS code) -> (release, value),
+        from their national figures and from both sides of their comparisons at every place; the newest release's
+        value where several hold one."""
+        found: dict[str, dict[tuple[str, str], tuple[int, str, Interval]]] = {}
+
+        def add(source: str, period: str, geography: str, run_id: int, release: str, value: Interval | None) -> None:
+            held = found.setdefault(source, {})
+            if value is not None and ((period, geography) not in held or held[(period, geography)][0] < run_id):
+                held[(period, geography)] = (run_id, release, value)
+
+        for f in self.figures:
+            if f.measure == measure:
+                add(f.source, f.period, f.geography, f.run_id, f.release, f.value)
+        for p in self.comparisons:
+            c = p.comparison
+            if c.series.measure == measure:
+                add(c.series.left, c.period, c.series.geography, p.run_id, p.release, c.left_value)
+                if "~" not in key_parts(c.key)[2]:  # the right source's period is the left's
+                    add(c.series.right, c.period, c.series.geography, p.run_id, p.release, c.right_value)
+        return {source: {key: (release, value) for key, (_, release, value) in held.items()} for source, held in found.items()}
 
     def since(self, current: RememberedRun, record_ids: Mapping[str, str] | None = None) -> Changes | None:
         """What changed since the last release (None: the first release in this history)."""

@@ -43,10 +43,12 @@ class Expectation:
     right: str
     reason: str = ""
     tolerances: Mapping[str, Mapping[str, float]] = field(default_factory=dict)  # per geographic level: abs, rel
+    learned_after: int | None = None  # `tolerance: learned`: learned once the history holds this many earlier releases
 
     def to_dict(self) -> dict[str, Any]:
         return {"left": self.left, "relation": self.relation, "right": self.right, "reason": self.reason,
-                "tolerance": {level: dict(t) for level, t in self.tolerances.items()}}  # fmt: skip
+                "tolerance": {level: dict(t) for level, t in self.tolerances.items()},
+                **({"learned_after": self.learned_after} if self.learned_after is not None else {})}  # fmt: skip
 
 
 @dataclass(frozen=True)

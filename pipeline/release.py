@@ -16,6 +16,7 @@ from ..config import RunConfig
 from ..errors import UsageError
 from ..expectations.worker import suite_worker
 from ..model.checks import InputFile, SourceResult
+from ..model.memory import Memory
 from ..model.release import Expectation, MeasureNote, Provenance, Release
 from ..readers.files import existing_file
 from ..readers.published import read_published
@@ -26,12 +27,14 @@ from .published import check_published_source
 
 
 def run_release(
-    config: RunConfig, progress: Callable[[str], None] = lambda _: None, *, command: str = "run", jobs: int = 1
+    config: RunConfig, progress: Callable[[str], None] = lambda _: None, *, command: str = "run", jobs: int = 1,
+    memory: Memory | None = None,
 ) -> Release:
     """`command` is `run` (gated on checks and comparisons) or `reconcile` (comparisons and published tables).
 
     The sources are checked on `jobs` processes. Their GX suites run in the suite worker meanwhile, while this
-    process checks the published figures and reconciles (which needs only the deaths); they are collected last."""
+    process checks the published figures and reconciles (which needs only the deaths); they are collected last.
+    `memory`: the run history's earlier releases, which learned tolerances and series bands read."""
     started = dt.datetime.now(dt.UTC)
     with suite_worker() as suites:
         pending = check_sources(config.sources, jobs, suites, progress)
@@ -55,6 +58,7 @@ def run_release(
             coverage={p.options.name: p.coverage for p in pending},
             las={p.options.name: places for p in pending if (places := p.places) is not None},  # a declared `la_code:`, or the files' own
             source_ids=config.source_ids,
+            memory=memory,
         )
         if pending:
             progress("checking death records (Great Expectations)")
@@ -80,7 +84,8 @@ def measure_notes(config: RunConfig) -> tuple[MeasureNote, ...]:
     notes = []
     for measure in config.measures:
         chosen = tuple(name for name, kind in config.kinds.items() if name in measure.select or kind in measure.select)
-        expectations = tuple(Expectation(c.left, c.relation, c.right, c.reason, c.tolerances) for c in measure.compare)
+        expectations = tuple(Expectation(c.left, c.relation, c.right, c.reason, c.tolerances,
+                                         c.learned.min_points if c.learned is not None else None) for c in measure.compare)  # fmt: skip
         notes.append(MeasureNote(measure.id, measure.title, measure.definition, chosen, expectations))
     return tuple(notes)
 

@@ -7,10 +7,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 
-from ..domain.geography import ENGLAND, is_known_la
+from ..domain.geography import ENGLAND, is_known_la, place_code
 from ..domain.intervals import Interval
 from ..domain.periods import Period
 from ..model.anomalies import Anomaly, LaFunnel, PastPoint
+from ..model.memory import Memory
 from ..model.rates import Rate
 from .bands import test_point
 from .funnels import funnel, ratio_funnel
@@ -52,6 +53,21 @@ def series_anomalies(measure: str, setting: AnomalySetting | None, values: Mappi
 def _series_point(value: Interval | None) -> bool:
     """A count: a negative figure (a revision, a net flow) is no series point, nor is a value not available."""
     return value is not None and value.low >= 0
+
+
+def earlier_values(measure: str, values: Mapping[str, Values], source_ids: Mapping[str, str],
+             memory: Memory | None) -> dict[str, dict[tuple[Period, str], tuple[str, Interval]]]:  # fmt: skip
+    """Each source's (by name) values of the measure in earlier releases, keyed as its own values are (period, place as
+    the source names it), for the places it has now: what extends its series past the years it carries."""
+    if memory is None:
+        return {}
+    held = memory.earlier_values(measure)
+    out: dict[str, dict[tuple[Period, str], tuple[str, Interval]]] = {}
+    for name, own in values.items():
+        places = {place_code(geography): geography for _, geography in own}
+        out[name] = {(Period.from_iso(period), places[code]): found
+                     for (period, code), found in held.get(source_ids.get(name, name), {}).items() if code in places}  # fmt: skip
+    return out
 
 
 def la_funnels(measure: str, setting: FunnelSetting | None, rates: Sequence[Rate]) -> list[LaFunnel]:

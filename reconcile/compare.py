@@ -3,24 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from ..domain.geography import ENGLAND, level_of
 from ..domain.intervals import Interval
 from ..domain.periods import Period
 from ..domain.status import Status
 from ..model.reconciliation import Comparison, compared_pair, status_of
+from .learned import ToleranceAt, tolerance_used
 from .measures import CompareSpec, Measure, Values
 
 
 def compare_pair(
-    measure: Measure, spec: CompareSpec, left: str, right: str, lv: Values, rv: Values, record_level: Iterable[str]
+    measure: Measure, spec: CompareSpec, left: str, right: str, lv: Values, rv: Values, record_level: Iterable[str],
+    tolerance_at: ToleranceAt | None = None,
 ) -> list[Comparison]:
-    """Every comparable period pair and every geography either source reports.
+    """Every comparable period pair and every geography either source reports, each with the tolerance
+    `tolerance_at` gives its place (default: the spec's declared one for its level).
 
     A record-level source that reports a period but has no death in a geography has a true zero
     there; a published source that has no row for it has no value, so that geography is skipped.
     """
     complete = set(record_level)
+    tolerance_at = tolerance_at or (lambda geography: tolerance_used(spec.tolerances[level_of(geography)]))
     geographies = sorted({g for _, g in lv} | {g for _, g in rv}, key=lambda g: (g != ENGLAND, g))
     out = []
     for lp in sorted({p for p, _ in lv}):
@@ -32,7 +37,7 @@ def compare_pair(
                 right_value = _value(rv, rp, geography, right in complete)
                 if left_value is _ABSENT or right_value is _ABSENT:
                     continue
-                out.append(_compare(measure, spec, left, right, lp, rp, geography, left_value, right_value))
+                out.append(_compare(measure, spec, left, right, lp, rp, geography, left_value, right_value, tolerance_at(geography)))
     return out
 
 
@@ -56,14 +61,14 @@ def _comparable_periods(a: Period, b: Period) -> bool:
 
 
 def _compare(measure: Measure, spec: CompareSpec, left: str, right: str, lp: Period, rp: Period, geography: str,
-             left_value: Interval | None, right_value: Interval | None) -> Comparison:  # fmt: skip
+             left_value: Interval | None, right_value: Interval | None, tolerance: dict[str, Any]) -> Comparison:  # fmt: skip
     left_rate = left_value.scale(12 / lp.months) if left_value else None
     right_rate = right_value.scale(12 / rp.months) if right_value else None
     status, difference = Status.NOT_COMPARABLE, None
     if left_value is not None and right_value is not None:
         compared_left, compared_right = compared_pair(left_value, right_value, lp.months, rp.months)
         difference = compared_left - compared_right
-        status = status_of(difference, compared_left, compared_right, spec.relation, spec.tolerances[level_of(geography)])
+        status = status_of(difference, compared_left, compared_right, spec.relation, tolerance)
     return Comparison(
         measure=measure.id,
         period=lp.iso,
@@ -79,6 +84,6 @@ def _compare(measure: Measure, spec: CompareSpec, left: str, right: str, lp: Per
         right_per_12_months=right_rate,
         difference=difference,
         relation=spec.relation,
-        tolerance=dict(spec.tolerances[level_of(geography)]),
+        tolerance=tolerance,
         status=status,
     )

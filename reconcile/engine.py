@@ -6,7 +6,7 @@ It takes canonical frames (death records per source; published rows), never the 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -27,6 +27,7 @@ from ..domain.periods import Period, Span, covers, periods_spanned, periods_with
 from ..domain.places import PlacesCovered
 from ..errors import ConfigError
 from ..model.anomalies import Anomaly, LaFunnel
+from ..model.memory import Memory
 from ..model.rates import Contrast, Rate
 from ..model.reconciliation import (
     Bridge,
@@ -38,10 +39,11 @@ from ..model.reconciliation import (
     TrendFlag,
     Unmatched,
 )
-from .anomalies import la_funnels, ratio_funnels, series_anomalies
+from .anomalies import earlier_values, la_funnels, ratio_funnels, series_anomalies
 from .bridge import build_bridge, harmonised, select_records
 from .compare import compare_pair
 from .keys import with_keys
+from .learned import ToleranceAt, pair_tolerances
 from .measures import CompareSpec, Measure, Values, selected_sources, sources_named
 from .missing import missing_deaths
 from .not_compared import not_compared
@@ -83,6 +85,7 @@ def reconcile(
     coverage: Mapping[str, tuple[Span, ...]] | None = None,
     las: Mapping[str, PlacesCovered] | None = None,
     source_ids: Mapping[str, str] | None = None,
+    memory: Memory | None = None,
 ) -> ReconcileResult:
     """Compare every measure across sources; periods not yet over at the reference date are not reported.
 
@@ -94,6 +97,7 @@ def reconcile(
     -> the LAs they cover year by year: counted, compared and linked at those LAs only (and at a region they wholly
     cover), never as England's, in a year they do not cover every LA.
     `source_ids`: each source's `id:` (default its name), on which every finding's key is made (reconcile/keys.py).
+    `memory`: what the run history holds of earlier releases: learned tolerances and series bands read it.
     """
     found = _Collected()
     for measure in measures:
@@ -101,10 +105,11 @@ def reconcile(
             measure, deaths, kinds, published, found, reference_date, geographies, strict, coverage or {}, las or {}
         )
         for spec in measure.compare:
-            _compare_spec(measure, spec, kinds, values, records, counted, link_days, found, deaths, las or {})
+            _compare_spec(measure, spec, kinds, values, records, counted, link_days, found, deaths, las or {},
+                          pair_tolerances(measure, spec, source_ids or {}, memory))  # fmt: skip
         _note_uncompared(measure, kinds, values, found)
         found.series += national_series(measure.id, values)
-        found.anomalies += series_anomalies(measure.id, measure.anomaly, values)
+        found.anomalies += series_anomalies(measure.id, measure.anomaly, values, earlier_values(measure.id, values, source_ids or {}, memory))
         if len(measure.trend) == 2:
             trend = trend_flag(measure, measure.trend, kinds, values)
             if trend is not None:
@@ -208,7 +213,8 @@ def _note(note: str, found: _Collected) -> None:
 
 def _compare_spec(measure: Measure, spec: CompareSpec, kinds: Mapping[str, str], values: Mapping[str, Values],
                   records: Mapping[str, pd.DataFrame], counted: Mapping[str, list[Period]], link_days: int,
-                  found: _Collected, deaths: Mapping[str, pd.DataFrame], las: Mapping[str, PlacesCovered]) -> None:  # fmt: skip
+                  found: _Collected, deaths: Mapping[str, pd.DataFrame], las: Mapping[str, PlacesCovered],
+                  tolerances: Callable[[str, str], ToleranceAt]) -> None:  # fmt: skip
     """Every pair of sources the spec names; a pair whose values share no period or geography is an empty comparison."""
     lefts, rights = names_with_values(spec.left, kinds, values), names_with_values(spec.right, kinds, values)
     for left in lefts:
@@ -217,7 +223,7 @@ def _compare_spec(measure: Measure, spec: CompareSpec, kinds: Mapping[str, str],
                 continue
             # A record-level source has a true zero where it has no death, except where it does not look (some LAs' return).
             complete = [name for name in records if name not in las]
-            pair = compare_pair(measure, spec, left, right, values[left], values[right], complete)
+            pair = compare_pair(measure, spec, left, right, values[left], values[right], complete, tolerances(left, right))
             if left in records and right in records:
                 both = [p for p in counted[left] if p in counted[right]]  # linked only where both count
                 places = (las.get(left), las.get(right))  # and only in the LAs both cover, year by year

@@ -45,6 +45,15 @@ def tolerance_levels(single: Mapping[str, float] | None) -> dict[str, Mapping[st
 
 
 @dataclass(frozen=True)
+class LearnedSetting:
+    """`tolerance: learned` (or `{learned: {min_points, level}, abs, rel}`): the allowed difference learned from the
+    series' earlier releases in the run history (reconcile/learned.py); `tolerances` are the declared fallback."""
+
+    min_points: int = MIN_POINTS
+    level: float = BAND_LEVEL
+
+
+@dataclass(frozen=True)
 class CompareSpec:
     left: str
     right: str
@@ -53,6 +62,7 @@ class CompareSpec:
     tolerances: Mapping[str, Mapping[str, float]]
     allow_empty: bool = False  # a comparison that finds no common period or geography is reported, not gating
     reason: str = ""  # why the relation is expected, in words (shown with the comparison)
+    learned: LearnedSetting | None = None  # `tolerance: learned`: `tolerances` apply only until the history has enough
 
 
 @dataclass(frozen=True)

@@ -222,6 +222,10 @@ def _expectations(note: MeasureNote | None, kinds: Mapping[str, str]) -> tuple[E
                              if side in (name, kinds.get(name)))  # fmt: skip
             compared = f"{expectation_text(left, e.relation, right)} ({tolerance_by_level(e.tolerances)})" if e.tolerances else \
                 expectation_text(left, e.relation, right)
+            if e.learned_after is not None:
+                compared = (f"{expectation_text(left, e.relation, right)} (a tolerance learned for each place from the "
+                            f"differences of earlier releases in the run history; until it holds {e.learned_after}: "
+                            f"{tolerance_by_level(e.tolerances)})")  # fmt: skip
             out.append(ExpectationLine(compared, e.reason,
                                        unmatched_rule(e.relation, left, right) if linked else ""))  # fmt: skip
     return tuple(out)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 from ..domain.geography import ENGLAND
 from ..domain.inputs import printable
@@ -185,22 +186,19 @@ RELATION_WORDS = {">=": "should be at least", "<=": "should be no more than", "=
 def expectation_text(left: str, relation: str, right: str, tolerance: Mapping[str, float] | None = None) -> str:
     """An expected relation as an expectation, not an outcome: `csprp should be at least dfe_cla's count`."""
     text = f"{left} {RELATION_WORDS.get(relation, relation)} {right}'s count"
-    allowed = [f"{tolerance['abs']:g}" if tolerance and tolerance.get("abs") else "",
-               f"{100 * tolerance['rel']:g}%" if tolerance and tolerance.get("rel") else ""]  # fmt: skip
-    allowed = [a for a in allowed if a]
-    if allowed:
-        text += f", within {' or '.join(allowed)}"
-    return text
+    allowed = allowance(tolerance or {})
+    return text if allowed == "exactly" else f"{text}, {allowed}"
 
 
 LEVEL_WORDS = {"england": "nationally", "region": "in each region", "local_authority": "in each local authority"}
 
 
-def allowance(tolerance: Mapping[str, float]) -> str:
-    """`within 2 or 10%`, or `exactly` where nothing is allowed."""
+def allowance(tolerance: Mapping[str, Any]) -> str:
+    """`within 2 or 10%`, or `exactly` where nothing is allowed; a learned one says from how many releases."""
     allowed = [f"{tolerance['abs']:g}" if tolerance.get("abs") else "", f"{100 * tolerance['rel']:g}%" if tolerance.get("rel") else ""]
     allowed = [a for a in allowed if a]
-    return f"within {' or '.join(allowed)}" if allowed else "exactly"
+    learned = f" (learned from {tolerance['points']} earlier releases)" if tolerance.get("origin") == "learned" else ""
+    return (f"within {' or '.join(allowed)}" if allowed else "exactly") + learned
 
 
 def tolerance_by_level(tolerances: Mapping[str, Mapping[str, float]]) -> str:
