@@ -1,0 +1,38 @@
+"""What kind of figure an EES indicator column holds: a count, a rate (or percentage), or a denominator.
+
+One definition, read by the revisions (which revision matters, which tolerance applies) and by the rename suggestions
+(a rate is never mapped to a count). By name first, then by the cells: a column with decimals is a rate.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+from .cells import read_cells
+
+COUNT, RATE, DENOMINATOR = "count", "rate", "denominator"
+COLUMN_KINDS = (COUNT, RATE, DENOMINATOR)
+CONFIG_NAMES = {"counts": COUNT, "rates": RATE, "denominators": DENOMINATOR}  # `tolerance: {counts: ..., rates: ...}`
+
+_RATE_NAME = re.compile(r"(?:^|_)(?:rate|rates|percent|percentage|pct|proportion|ratio|per_\d+|average|mean|median)(?:_|$)", re.I)
+_DENOMINATOR_NAME = re.compile(r"(?:^|_)(?:population|denominator|pop)(?:_|$)", re.I)
+
+
+def kind_by_name(name: str) -> str | None:
+    """A column's kind as its name says it (`rate_per_10000`, `population_estimate`), else None."""
+    if _DENOMINATOR_NAME.search(name):
+        return DENOMINATOR
+    if _RATE_NAME.search(name):
+        return RATE
+    return None
+
+
+def column_kind(name: str, values: pd.Series) -> str:
+    """The kind of an indicator column: by its name, else a rate where any cell has decimals, else a count."""
+    named = kind_by_name(name)
+    if named is not None:
+        return named
+    cells = read_cells(values, whole=False, signed=True)
+    return RATE if bool((cells.decimals > 0).any()) else COUNT
