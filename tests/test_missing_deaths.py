@@ -98,9 +98,9 @@ def test_local_authorities_compare_exactly_under_a_national_tolerance() -> None:
     result = run(CLA[:2], NCMD[:1])  # Bradford: 1 against 2
     at = {(c.geography, c.measure): c for c in result.comparisons if c.period.startswith("2022-04-01")}
     assert at[("England", "lac_deaths")].status == "within_tolerance"
-    assert at[("England", "lac_deaths")].tolerance == {"abs": 2.0, "rel": 0.1}
+    assert at[("England", "lac_deaths")].tolerance == {"abs": 2.0, "rel": 0.1, "origin": "declared", "points": None}
     assert at[(BRADFORD, "lac_deaths")].status == "discrepancy"
-    assert at[(BRADFORD, "lac_deaths")].tolerance == {"abs": 0.0, "rel": 0.0}
+    assert at[(BRADFORD, "lac_deaths")].tolerance == {"abs": 0.0, "rel": 0.0, "origin": "declared", "points": None}
     widened = run(CLA[:2], NCMD[:1], measures=measures(missing="warning", tolerance="{national: {abs: 2}, local authority: {abs: 1}}"))
     assert next(c for c in widened.comparisons if c.geography == BRADFORD and c.measure == "lac_deaths").status == "within_tolerance"
 
