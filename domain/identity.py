@@ -9,6 +9,7 @@ carry as `key`:
                                                                where the right source's period differs, 2021-22~2021)
     missing/MEASURE/PERIOD/GEOGRAPHY/SOURCE_ID/ABSENT_FROM_ID/KIND
     empty/MEASURE/LEFT_ID/RIGHT_ID
+    anomaly/MEASURE/PERIOD/GEOGRAPHY/SOURCE_ID                (a series' latest point outside its own past's band)
 
 A source id is the source's `id:` in the run config (default: its name there), so a source renamed with its
 `id:` kept keeps its history. A geography is an ONS code (E92000001 England, E12… regions, E13000001/E13000002
@@ -83,7 +84,7 @@ class ComparisonKey:
         return key_text("comparison", s.measure, period, s.geography, s.left, s.right)
 
 
-FINDING_KINDS = ("check", "comparison", "missing", "empty")  # a finding key's first part
+FINDING_KINDS = ("check", "comparison", "missing", "empty", "anomaly")  # a finding key's first part
 
 
 def is_finding_key(text: str) -> bool:
@@ -101,6 +102,11 @@ def missing_key(measure: str, period: Period, geography: str, source_id: str, ab
 
 def empty_key(measure: str, left_id: str, right_id: str) -> str:
     return key_text("empty", measure, left_id, right_id)
+
+
+def anomaly_key(measure: str, period: Period, geography: str, source_id: str) -> str:
+    """A series' tested point: one per source, place and period (its direction, above or below, is no part of it)."""
+    return key_text("anomaly", measure, period_label(period), geography, source_id)
 
 
 # --- person keys ----------------------------------------------------------------------------------------------------

@@ -7,7 +7,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..domain.acknowledgements import Acknowledged, plain_number
+from ..domain.geography import place_code
+from ..domain.identity import anomaly_key
 from ..domain.intervals import Interval
+from ..domain.periods import Period
+from ..domain.status import Status, blocks_release
 from .rates import shown
 
 INSIDE, ABOVE, BELOW, NOT_ENOUGH_HISTORY = "inside", "above", "below", "not_enough_history"
@@ -51,17 +56,61 @@ class Anomaly:
     past: tuple[PastPoint, ...] = ()  # the series before the tested point, oldest first (all of it, used or not)
     gate: bool = False  # `anomaly: {gate: true}`: an unusual point blocks the release (else it informs)
     source_id: str = ""  # the source's `id:` (its key's part); "" in tests' hand-made ones: the name stands in
+    acknowledgement: Acknowledged | None = None  # the acknowledgements file's entry for its key (a gated one only)
 
     @property
     def unusual(self) -> bool:
         return self.status in (ABOVE, BELOW)
 
+    # --- as a finding of the release (model/release.py `findings`): an unusual point only -------------------------
+
+    @property
+    def identity(self) -> str:
+        """Its key (domain/identity.py anomaly_key): the place as an ONS code, the source by its id."""
+        return anomaly_key(self.measure, Period.from_iso(self.period), place_code(self.geography), self.source_id or self.source)
+
+    @property
+    def check_id(self) -> str:
+        """`anomaly.above` or `anomaly.below` (SARIF's rule, JUnit's words); `anomaly.inside` and so on for the rest."""
+        return f"anomaly.{self.status}"
+
+    @property
+    def severity(self) -> str:
+        """`gate: true` makes an unusual point an error (it blocks unless acknowledged); else a warning: it informs."""
+        return "error" if self.gate else "warning"
+
+    @property
+    def finding_status(self) -> Status:
+        """As the one blocking rule reads it (domain/status.py): an unusual point is a failed check of the series."""
+        return Status.FAILED if self.unusual else Status.PASSED
+
+    @property
+    def blocks(self) -> bool:
+        return blocks_release(self.finding_status, self.severity, self.acknowledgement is not None and self.acknowledgement.settles)
+
+    @property
+    def evidence(self) -> dict[str, Any]:
+        """What an acknowledgement of it records: the figure (or [low, high] where not exact), the band and the
+        expected value, rounded as the JSON shows them."""
+        value = plain_number(self.value.low) if self.value.is_exact else self.value.to_list()
+        return {"value": value, "band": self._band(), "expected": self._expected()}
+
+    def _band(self) -> list[float] | None:
+        return None if self.band is None else [round(self.band[0], 2), round(self.band[1], 2)]
+
+    def _expected(self) -> float | None:
+        return None if self.expected is None else round(self.expected, 2)
+
     def to_dict(self) -> dict[str, Any]:
-        return {"measure": self.measure, "source": self.source, "geography": self.geography, "period": self.period,
-                "period_label": self.period_label, "value": self.value.to_list(),
-                "expected": None if self.expected is None else round(self.expected, 2),
-                "band": None if self.band is None else [round(self.band[0], 2), round(self.band[1], 2)],
-                "level": self.level, "points": self.points, "method": self.method, "status": self.status}  # fmt: skip
+        out = {"key": self.identity, "measure": self.measure, "source": self.source, "geography": self.geography,
+               "period": self.period, "period_label": self.period_label, "value": self.value.to_list(),
+               "expected": self._expected(), "band": self._band(), "level": self.level, "points": self.points,
+               "method": self.method, "status": self.status, "severity": self.severity}  # fmt: skip
+        if self.unusual:
+            out["evidence"] = self.evidence
+        if self.acknowledgement is not None:
+            out["acknowledgement"] = self.acknowledgement.to_dict()
+        return out
 
 
 # --- funnel limits for LAs (reconcile/funnels.py computes them) ---------------------------------------------

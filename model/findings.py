@@ -1,7 +1,7 @@
 """Stage 5, every finding of a release in one shape: what acknowledgements, SARIF, JUnit and the history go through.
 
 A finding is anything with a key that can fail: a source's check (published tables' too), a comparison, deaths
-missing from a source, a comparison that compared nothing. `Finding` views it without copying it.
+missing from a source, a comparison that compared nothing, a series' latest point outside its own past's band. `Finding` views it without copying it.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ class Finding:
     evidence: Mapping[str, Any]
     acknowledgement: Acknowledged | None
     blocks: bool  # blocks this release
-    subject: Any  # the CheckOutcome, Comparison, MissingDeaths or EmptyComparison
+    subject: Any  # the CheckOutcome, Comparison, MissingDeaths, EmptyComparison or Anomaly
     source: str = ""  # a check's source name (its subject is the outcome alone)
     gated: bool = True  # in this command's gate (`reconcile` is not gated on record sources' checks)
 

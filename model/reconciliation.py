@@ -308,7 +308,7 @@ class ReconcileResult:
     contrasts: tuple[Contrast, ...] = ()
     missing: tuple[MissingDeaths, ...] = ()
     not_compared: tuple[NotCompared, ...] = ()
-    anomalies: tuple[Anomaly, ...] = ()  # each series' latest point against its own past: informs, never gates
+    anomalies: tuple[Anomaly, ...] = ()  # each series' latest point against its own past: informs, gates with `gate: true`
     funnels: tuple[LaFunnel, ...] = ()  # each LA's rate against its size, where a measure asks (`funnel:`)
 
     @property
@@ -332,7 +332,7 @@ class ReconcileResult:
 
     @property
     def passed(self) -> bool:
-        return not self.discrepancies and not self.empty_gating and not self.missing_gating
+        return not self.discrepancies and not self.empty_gating and not self.missing_gating and not any(a.blocks for a in self.anomalies)
 
     def summary(self) -> dict[str, Any]:
         counts = {status: sum(1 for c in self.comparisons if c.status == status) for status in STATUSES}

@@ -121,7 +121,8 @@ class Release:
     @cached_property  # the gate and every renderer read it; a release never changes once made
     def findings(self) -> tuple[Finding, ...]:
         """Every keyed finding, in the order the outputs list them: checks by source, comparisons, missing deaths,
-        empty comparisons."""
+        empty comparisons, series unusual against their own past (a warning, an error with `anomaly: {gate: true}`;
+        a point inside its band, or without enough history, is no finding)."""
         gating = {id(s) for s in self.gating_sources}
         out = [
             Finding(source.key(o), "check", o.status, o.severity, o.evidence, o.acknowledgement,
@@ -136,6 +137,8 @@ class Release:
                     for m in result.missing]  # fmt: skip
             out += [Finding(e.identity, "empty", e.status, e.severity, e.evidence, e.acknowledgement, e.gating, e)
                     for e in result.empty]  # fmt: skip
+            out += [Finding(a.identity, "anomaly", a.finding_status, a.severity, a.evidence, a.acknowledgement, a.blocks, a)
+                    for a in result.anomalies if a.unusual]  # fmt: skip
         return tuple(out)
 
     @property

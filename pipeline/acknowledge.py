@@ -2,8 +2,9 @@
 
 `with_evidence` gives every failing check and every set of missing deaths the digest of its records (keyed person
 keys, domain/acknowledgements.py), so the evidence an output shows is the same with or without `--redact`.
-`acknowledged` meets each finding with the acknowledgements file's entry for its key, and lists the entries that
-met nothing (stale); the gate (model/release.py `passed`) then reads each finding's standing.
+`acknowledged` meets each finding with the acknowledgements file's entry for its key (a gated anomaly as a
+comparison: its figure, band and expected value are its evidence), and lists the entries that met nothing (stale);
+the gate (model/release.py `passed`) then reads each finding's standing.
 """
 
 from __future__ import annotations
@@ -114,5 +115,6 @@ def _with_standing(release: Release, met: Mapping[int, Acknowledged]) -> Release
     result = release.reconciliation
     if result is not None:
         result = replace(result, comparisons=tuple(mark(c) for c in result.comparisons),
-                         missing=tuple(mark(m) for m in result.missing), empty=tuple(mark(e) for e in result.empty))  # fmt: skip
+                         missing=tuple(mark(m) for m in result.missing), empty=tuple(mark(e) for e in result.empty),
+                         anomalies=tuple(mark(a) for a in result.anomalies))  # fmt: skip
     return replace(release, sources=sources, reconciliation=result)

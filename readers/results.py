@@ -67,9 +67,12 @@ def read_results(path: Path) -> Results:
 
 
 def _keyed(document: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
-    """Every keyed finding of the document: checks (of one source, or of each), comparisons, missing, empty."""
+    """Every keyed finding of the document: checks (of one source, or of each), comparisons, missing, empty, anomalies."""
     sources = document.get("sources")
     for source in sources if isinstance(sources, list) else [document]:
         yield from source.get("checks") or ()
     for part in ("comparisons", "missing", "empty_comparisons"):
         yield from document.get(part) or ()
+    for anomaly in document.get("anomalies") or ():  # keyed since issue 25: an unusual point is a failed check of its series
+        if isinstance(anomaly, Mapping) and "key" in anomaly:  # `c`: withheld by --publish, whose evidence is withheld too
+            yield {**anomaly, "status": "failed" if anomaly.get("status") in ("above", "below", "c") else "passed"}

@@ -1,6 +1,6 @@
 """Series bands for every measure (issue 25): each source's latest period at each place it has, tested against a
-quasi-Poisson band from the same series' earlier periods of the same length (reconcile/bands.py). They inform: a
-band never changes the gate."""
+quasi-Poisson band from the same series' earlier periods of the same length (reconcile/bands.py), extended by earlier
+releases in the run history. They inform (a warning finding); with `anomaly: {gate: true}` an unusual point blocks."""
 
 from __future__ import annotations
 

@@ -171,6 +171,8 @@ def finding_words(finding: Finding) -> str:
         return f"{item.measure} {item.period_label} {item.geography}: {item.left} {item.relation} {item.right}"
     if finding.kind == "missing":
         return f"{item.measure} {item.period_label} {la_name(item.geography)}: deaths in {item.source} with no record in {item.absent_from}"
+    if finding.kind == "anomaly":  # not which side of its band: a published output may withhold that
+        return f"{item.measure} {item.period_label} {la_name(item.geography)}: {item.source} unusual against its own past"
     return f"{item.measure}: {item.left} with {item.right} compared nothing"
 
 

@@ -3,10 +3,10 @@ point is outside the band its own past predicts. "Unusual", never "wrong": a rea
 
 from __future__ import annotations
 
-from ..domain.geography import ENGLAND, la_label
+from ..domain.geography import la_label
 from ..model.anomalies import Anomaly
 from ..model.reconciliation import ReconcileResult
-from .disclosure import Cell, Disclosure
+from .disclosure import Cell, Disclosure, hides_anomaly_band
 
 SHOWN = 10  # lines on the console and in the Markdown; the JSON lists every one
 
@@ -17,14 +17,14 @@ def unusual(result: ReconcileResult, disclosure: Disclosure) -> list[Anomaly]:
     return [a for a in result.anomalies if a.unusual and not disclosure.hides_value(Cell(a.source, a.measure, a.period, a.geography), a.value)]
 
 
-def anomaly_sentence(found: Anomaly, disclosure: Disclosure) -> str:
+def anomaly_sentence(found: Anomaly, disclosure: Disclosure, hidden_series: frozenset[tuple[str, str]] | set[tuple[str, str]] = frozenset()) -> str:
     """`Camden (E09000007), deaths 2024 in dfe: 34, above 7 to 16 expected from 6 past periods (99.8% band)`; the
-    band is withheld by --publish wherever the figure is, and below England's level (a few deaths bound a `c`)."""
+    band is withheld by --publish as the JSON withholds it (disclosure.hides_anomaly_band: wherever the figure is,
+    below England's level, and where the series holds a withheld figure: `hidden_series`, disclosure.withheld_series)."""
     cell = Cell(found.source, found.measure, found.period, found.geography)
     value = disclosure.figure(cell, found.value)
     place = la_label(found.geography)
-    hidden = disclosure.publish and (value == "c" or found.geography != ENGLAND)
-    if found.band is None or hidden:
+    if found.band is None or hides_anomaly_band(found, disclosure, set(hidden_series)):
         band = "its band"
     else:
         band = f"{found.band[0]:,.0f} to {found.band[1]:,.0f} expected"

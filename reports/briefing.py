@@ -12,7 +12,7 @@ from ..model.reconciliation import Bridge, BridgeStep
 from ..model.release import Release
 from .acknowledgements_view import acknowledgements_view, settled
 from .anomaly_words import anomaly_sentence, unusual
-from .disclosure import Cell, Disclosure
+from .disclosure import Cell, Disclosure, withheld_series
 from .facts import discrepancy_facts, expected_text, explain_discrepancy, hides_a_side, value_text
 from .gaps import missing_total, missing_words
 from .view_model import Briefing
@@ -161,7 +161,8 @@ def _other_findings(release: Release, disclosure: Disclosure) -> list[tuple[int,
                         f"{release.titles.get(empty.measure, empty.measure).lower()}: {empty.reason}."))  # fmt: skip
     flagged = unusual(result, disclosure)
     if flagged:  # informs: "unusual against its own past", never "wrong"; at most three named
-        named = "; ".join(anomaly_sentence(a, disclosure) for a in flagged[:3])
+        hidden_series = withheld_series(result.series, disclosure)
+        named = "; ".join(anomaly_sentence(a, disclosure, hidden_series) for a in flagged[:3])
         more = f" ({len(flagged) - 3:,} more in the JSON)" if len(flagged) > 3 else ""
         out.append((45, f"Unusual against their own past: {named}{more}. A real change in practice looks the same."))
     for trend in result.trends:

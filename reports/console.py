@@ -10,8 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ..domain.geography import la_label
 from ..domain.intervals import SUPPRESSED
 from ..domain.status import Status
+from ..model.anomalies import Anomaly
 from ..model.checks import CheckOutcome, SourceResult
 from ..model.findings import AcknowledgementsUsed
 from ..model.reconciliation import Comparison, NotCompared, ReconcileResult
@@ -19,10 +21,10 @@ from ..model.release import Release
 from .acknowledgements_view import console_lines, in_use, settled, standing_of, verdict_word
 from .anomaly_words import SHOWN as SHOWN_UNUSUAL
 from .anomaly_words import anomaly_sentence, unusual
-from .disclosure import Disclosure, left_cell, plural, right_cell
+from .disclosure import Disclosure, hides_anomaly, left_cell, plural, right_cell, withheld_series
 from .facts import comparison_explanation
 from .gaps import gap_label, gap_sentence, missing_words, ordered_gaps
-from .wording import one_per_line, ratio_text
+from .wording import allowance, one_per_line, ratio_text
 
 _SAMPLE = 5
 _SHOWN_DISCREPANCIES = 20
@@ -61,13 +63,9 @@ def discrepancies(result: ReconcileResult) -> str:
 
 def expectation(c: Comparison) -> str:
     """What the measure expects, as an expectation: `expected: csprp at least dfe_cla`."""
-    allowed = [
-        f"{c.tolerance['abs']:g}" if c.tolerance.get("abs") else "",
-        f"{100 * c.tolerance['rel']:g}%" if c.tolerance.get("rel") else "",
-    ]
-    within = " or ".join(a for a in allowed if a)
+    allowed = allowance(c.tolerance)  # the one wording of a tolerance (a learned one says so)
     return f"expected: {c.left} {RELATIONS.get(c.relation, c.relation)} {c.right}" + (
-        f", within a tolerance of {within}" if within else ""
+        "" if allowed == "exactly" else f", {allowed.replace('within ', 'within a tolerance of ', 1)}"
     )
 
 
@@ -136,12 +134,17 @@ def render_reconciliation(release: Release, disclosure: Disclosure = AS_RECORDED
     """The reconciliation in a few lines: its verdict, each discrepancy (first 20), opposite trends and notes."""
     result = release.reconciliation or ReconcileResult()
     summary = result.summary()
-    standings = [standing_of(f) for f in (*result.comparisons, *result.missing, *result.empty)]
+    # The reconciliation's own findings (every kind but a source's checks), each blocking by the model's one rule.
+    reconciled = [f for f in release.findings if f.kind != "check"]
+    standings = [f.acknowledgement.status if f.acknowledgement is not None else None for f in reconciled]
+    gated = [a for a in result.anomalies if a.blocks]
     lines = [
-        f"{verdict_word(result.passed, standings)}  reconciliation: {tally(summary['comparisons'], 'comparison', 'comparisons')}, "
+        f"{verdict_word(not any(f.blocks for f in reconciled), standings)}  reconciliation: "
+        f"{tally(summary['comparisons'], 'comparison', 'comparisons')}, "
         f"{agreeing(summary)}, {summary[Status.WITHIN_TOLERANCE]:,} within tolerance, "
         f"{discrepancies(result)}, {summary[Status.NOT_COMPARABLE]:,} not comparable"
         + (f"; {missing_words(result, disclosure)} missing from a source (once per measure)" if result.absent else "")
+        + (f"; {_gated_words(len(gated))} (anomaly gate)" if gated else "")
     ]
     for c in result.discrepancies[:_SHOWN_DISCREPANCIES]:
         difference = disclosure.difference(c)
@@ -171,13 +174,43 @@ def render_reconciliation(release: Release, disclosure: Disclosure = AS_RECORDED
                          f"{trend.sources[1]} {trend.directions[1]} ({trend.spans[1]})")  # fmt: skip
     lines += [f"  note: {note}" for note in result.notes]
     lines += [not_compared_line(n) for n in result.not_compared]
-    flagged = unusual(result, disclosure)
-    lines += [f"  UNUSUAL {anomaly_sentence(a, disclosure)}" for a in flagged[:SHOWN_UNUSUAL]]
+    flagged = named_anomalies(result, disclosure)
+    hidden_series = withheld_series(result.series, disclosure)
+    lines += [f"  {anomaly_label(a)} {anomaly_text(a, disclosure, hidden_series)}" for a in flagged[:SHOWN_UNUSUAL]]
     lines += [f"  and {len(flagged) - SHOWN_UNUSUAL:,} more unusual (see the JSON `anomalies`)"] if len(flagged) > SHOWN_UNUSUAL else []
     if in_use(release):  # every finding's: the sources' checks too (a `run` gates on them)
         pairs = [(f.key, f.acknowledgement) for f in release.findings if f.acknowledgement is not None]
         lines += console_lines(pairs, release.acknowledgements, disclosure)
     return one_per_line(lines)
+
+
+def _gated_words(count: int) -> str:
+    """`1 series unusual against its own past blocks`, `2 series unusual against their own past block`."""
+    return f"{count:,} series unusual against its own past blocks" if count == 1 else f"{count:,} series unusual against their own past block"
+
+
+def named_anomalies(result: ReconcileResult, disclosure: Disclosure) -> list[Anomaly]:
+    """The unusual points an output names, those that block first: each it may show (anomaly_words.unusual), and one
+    whose figure it withholds where it blocks (said without which side of its band it falls: `anomaly_text`)."""
+    shown = {id(a) for a in unusual(result, disclosure)}
+    found = [a for a in result.anomalies if a.unusual and (id(a) in shown or a.blocks)]
+    return sorted(found, key=lambda a: not a.blocks)  # stable: the JSON's order within each
+
+
+def anomaly_label(found: Anomaly) -> str:
+    """`UNUSUAL` (it informs), `UNUSUAL, BLOCKS` (`gate: true`), `UNUSUAL, ACKNOWLEDGED` (gated, and its entry stands)."""
+    if found.blocks:
+        return "UNUSUAL, BLOCKS"
+    return "UNUSUAL, ACKNOWLEDGED" if settled(found) else "UNUSUAL"
+
+
+def anomaly_text(found: Anomaly, disclosure: Disclosure, hidden_series: set[tuple[str, str]] | frozenset[tuple[str, str]] = frozenset()) -> str:
+    """An unusual point in words (anomaly_words.anomaly_sentence); where its figure is withheld, neither its band nor
+    its side: `Camden (E09000007), deaths 2024 in dfe: c, outside the band its past predicts`."""
+    if hides_anomaly(found, disclosure):
+        return (f"{la_label(found.geography)}, {found.measure} {found.period_label} in {found.source}: {SUPPRESSED}, "
+                f"outside the band its past predicts ({found.level:.1%} band)")
+    return anomaly_sentence(found, disclosure, hidden_series)
 
 
 def not_compared_line(found: NotCompared) -> str:

@@ -16,7 +16,7 @@ import hashlib
 import hmac
 import math
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
@@ -24,9 +24,9 @@ from ..domain.acknowledgements import DIGEST_WITHHELD, EVIDENCE_KEY_ENV, REDACT_
 from ..domain.geography import ENGLAND
 from ..domain.intervals import SUPPRESSED, Interval
 from ..errors import UsageError
-from ..model.anomalies import LaFunnel
+from ..model.anomalies import Anomaly, LaFunnel
 from ..model.changes import Changes
-from ..model.reconciliation import Comparison, Unmatched
+from ..model.reconciliation import Comparison, SeriesPoint, Unmatched
 from ..model.release import Release
 
 SMALLEST_SHOWN = 6
@@ -242,6 +242,7 @@ def disclose(release: Release, disclosure: Disclosure) -> Release:
                                   records_digest=digest(m.records_digest), acknowledgement=standing(m.acknowledgement))
                           for m in result.missing),
             coherence=tuple(replace(c, location="") for c in result.coherence) if disclosure.publish else result.coherence,
+            anomalies=tuple(replace(a, acknowledgement=standing(a.acknowledgement)) for a in result.anomalies),
         )
     since = disclose_changes(release.since, disclosure) if release.since is not None else None
     used = release.acknowledgements
@@ -296,3 +297,30 @@ def funnel_points_hidden(found: LaFunnel, disclosure: Disclosure) -> list[bool]:
             hidden = hidden or disclosure.hides_value(at._replace(source=pair[1]), Interval.exact(point.denominator))
         out.append(hidden)
     return out
+
+
+# --- a series' latest point against its band (model/anomalies.py): what every output may say of it -------------------
+
+
+def anomaly_cell(found: Anomaly) -> Cell:
+    return Cell(found.source, found.measure, found.period, found.geography)
+
+
+def hides_anomaly(found: Anomaly, disclosure: Disclosure) -> bool:
+    """Its figure is withheld (`--publish`): then so is which side of its band it falls (above or below a band the
+    past's shown figures give would narrow the `c`), in every output: its status, its rule, its evidence, its words."""
+    return disclosure.hides_value(anomaly_cell(found), found.value)
+
+
+def withheld_series(series: Iterable[SeriesPoint], disclosure: Disclosure) -> set[tuple[str, str]]:
+    """The (measure, source) pairs any of whose national figures a published output withholds."""
+    return {(p.measure, p.source) for p in series
+            if p.value is not None and disclosure.hides_value(Cell(p.source, p.measure, p.period, ENGLAND), p.value)}  # fmt: skip
+
+
+def hides_anomaly_band(found: Anomaly, disclosure: Disclosure, hidden_series: set[tuple[str, str]]) -> bool:
+    """A band is a prediction from the series' past figures: shown beside England's figure where none of that series
+    is withheld; elsewhere (an LA's few deaths) it could bound a withheld figure, so a published output withholds it."""
+    if not disclosure.publish:
+        return False
+    return hides_anomaly(found, disclosure) or found.geography != ENGLAND or (found.measure, found.source) in hidden_series

@@ -19,7 +19,19 @@ from ..domain.intervals import SUPPRESSED, Interval
 from ..model.checks import SourceResult
 from ..model.reconciliation import ReconcileResult
 from ..model.release import Release
-from .disclosure import Cell, Disclosure, funnel_points_hidden, is_small, left_cell, linkage_figure, right_cell, total_cell
+from .disclosure import (
+    Cell,
+    Disclosure,
+    funnel_points_hidden,
+    hides_anomaly,
+    hides_anomaly_band,
+    is_small,
+    left_cell,
+    linkage_figure,
+    right_cell,
+    total_cell,
+    withheld_series,
+)
 from .facts import comparison_explanation
 
 AS_RECORDED = Disclosure()
@@ -49,10 +61,10 @@ EVIDENCE_FIELDS = ("evidence", "evidence_now")
 
 def _without_evidence(document: dict[str, Any]) -> None:
     """Every finding's evidence taken out (`--publish`): checks (of a `check` run, or of each source), comparisons,
-    missing deaths and empty comparisons; their keys and acknowledgements' reason, owner and dates stay."""
+    missing deaths, empty comparisons and anomalies; their keys and acknowledgements' reason, owner and dates stay."""
     checks = [*document.get("checks", ()), *(c for s in document.get("sources", ()) for c in s.get("checks", ()))]
     for finding in [*checks, *document.get("comparisons", ()), *document.get("missing", ()),
-                    *document.get("empty_comparisons", ())]:
+                    *document.get("empty_comparisons", ()), *document.get("anomalies", ())]:
         finding.pop("evidence", None)
         for name in EVIDENCE_FIELDS:
             finding.get("acknowledgement", {}).pop(name, None)
@@ -110,11 +122,10 @@ def _published(document: dict[str, Any], release: Release, disclosure: Disclosur
     for shown in document["missing"]:
         shown["count"] = _count(shown["count"], disclosure)
     document["summary"]["missing_deaths"] = _count(document["summary"]["missing_deaths"], disclosure)
-    hidden_series: set[tuple[str, str]] = set()
+    hidden_series = withheld_series(result.series, disclosure)
     for shown, p in zip(document["series"], result.series, strict=True):
         if p.value is not None and disclosure.hides_value(Cell(p.source, p.measure, p.period, ENGLAND), p.value):
             shown["value"] = shown["per_12_months"] = list(HIDDEN)
-            hidden_series.add((p.measure, p.source))
     for shown, t in zip(document["trends"], result.trends, strict=True):
         # Per 12 months, first and last: withheld for a source any of whose national figures is withheld.
         shown["per_12_months"] = [list(HIDDEN) if (t.measure, source) in hidden_series else values
@@ -133,13 +144,10 @@ def _published(document: dict[str, Any], release: Release, disclosure: Disclosur
         if any(disclosure.hides_value(cell, counts.get(tuple(cell[:4]))) for cell in sides):  # type: ignore[arg-type]
             shown["rate_ratio"] = shown["rate_ratio_ci"] = list(HIDDEN)
     for shown, a in zip(document["anomalies"], result.anomalies, strict=True):
-        # A band is a prediction from the series' past figures: shown beside England's figure where none of that series
-        # is withheld; elsewhere (an LA's few deaths) it could bound a withheld figure, so it is withheld.
-        hidden = disclosure.hides_value(Cell(a.source, a.measure, a.period, a.geography), a.value)
-        if hidden:
+        if hides_anomaly(a, disclosure):  # its finding keeps its key and severity (`blocking` names it), not its side
             shown["value"] = list(HIDDEN)
-            shown["status"] = SUPPRESSED  # above or below a known band would narrow the `c`
-        if hidden or a.geography != ENGLAND or (a.measure, a.source) in hidden_series:
+            shown["status"] = SUPPRESSED
+        if hides_anomaly_band(a, disclosure, hidden_series):
             shown["expected"] = SUPPRESSED if a.expected is not None else None
             shown["band"] = list(HIDDEN) if a.band is not None else None
     shown_funnels = iter(document["funnels"])

@@ -1,11 +1,12 @@
-"""JUnit XML: one testcase per check and per comparison; a discrepancy, an empty comparison and each
-incoherent published whole is a failure; a check that could not run is skipped. What fails is the model's one rule
-(domain/status.py `blocks_release`, through CheckOutcome.blocks_release, Comparison.failed, MissingDeaths.gating and
-EmptyComparison.gating), never re-derived here.
+"""JUnit XML: one testcase per check, per comparison and per series unusual against its own past; a discrepancy, an
+empty comparison, each incoherent published whole and an unusual point under `anomaly: {gate: true}` is a failure
+(without the gate, an unusual point is a warning); a check that could not run is skipped. What fails is the model's
+one rule (domain/status.py `blocks_release`, through CheckOutcome.blocks_release, Comparison.failed,
+MissingDeaths.gating, EmptyComparison.gating and Anomaly.blocks), never re-derived here.
 
-Every testcase of a finding that can block a release (a check, a comparison, deaths missing, an empty comparison)
-carries its stable key (domain/identity.py) as `<properties><property name="key" value="..."/></properties>`,
-so CI history can follow a finding whatever its display name says.
+Every testcase of a finding that can block a release (a check, a comparison, deaths missing, an empty comparison, an
+unusual point) carries its stable key (domain/identity.py) as `<properties><property name="key" value="..."/>
+</properties>`, so CI history can follow a finding whatever its display name says.
 
 What passes the gate but is not clean is said, never silent: a warning is a passing testcase with
 `<properties><property name="warning" value="..."/></properties>` and the same words (and its first
@@ -30,9 +31,9 @@ from ..model.checks import CheckOutcome, SourceResult
 from ..model.reconciliation import Comparison, ReconcileResult
 from ..model.release import Release
 from .acknowledgements_view import STALE_WORDS, acknowledged_message, failure_message, in_use, settled
-from .console import counted, expectation, tally
+from .console import anomaly_text, counted, expectation, tally
 from .console import outcome as observed
-from .disclosure import Disclosure
+from .disclosure import Disclosure, withheld_series
 from .facts import comparison_explanation
 from .gaps import gap_sentence
 from .wording import one_per_line, printable_keeping_lines
@@ -197,7 +198,20 @@ def _reconcile_suite(suites: ET.Element, release: Release, disclosure: Disclosur
             failure.text = one_per_line(gap.record_ids[:_IDS_LISTED])
         else:
             _warn(case, f"missing: {gap_sentence(gap, disclosure)}", gap.record_ids[:_IDS_LISTED])
-    suite.set("tests", str(len(result.comparisons) + len(result.empty) + len(result.absent)))
+    flagged = [a for a in result.anomalies if a.unusual]
+    for found in flagged:
+        case = _testcase(suite, f"reconcile.{found.measure}",
+                         f"{found.measure} {found.period_label} {found.geography} in {found.source}: against its own past", found.identity)  # fmt: skip
+        failures += found.blocks
+        skipped += settled(found)
+        words = f"unusual: {anomaly_text(found, disclosure, withheld_series(result.series, disclosure))}"
+        if settled(found):
+            _skip_acknowledged(case, found.acknowledgement)
+        elif found.blocks:
+            ET.SubElement(case, "failure", message=_standing(found.acknowledgement, words, disclosure))
+        else:  # informs (no `gate: true`): a warning on a passing case
+            _warn(case, words)
+    suite.set("tests", str(len(result.comparisons) + len(result.empty) + len(result.absent) + len(flagged)))
     suite.set("failures", str(failures))  # the failing testcases, each decided by the model's rule
     if skipped:  # acknowledged, not comparable, allowed empty
         suite.set("skipped", str(skipped))

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from ..domain.intervals import SUPPRESSED
 from ..domain.status import Status
+from ..model.anomalies import Anomaly
 from ..model.checks import SourceResult
 from ..model.release import Release
 from .acknowledgements_view import acknowledgements_view, release_verdict, settled
 from .anomaly_words import SHOWN as SHOWN_UNUSUAL
-from .anomaly_words import anomaly_sentence, unusual
-from .console import agreeing, discrepancies, expectation, hides_rates, outcome, tally
-from .disclosure import Cell, Disclosure
+from .console import agreeing, anomaly_text, discrepancies, expectation, hides_rates, named_anomalies, outcome, tally
+from .disclosure import Cell, Disclosure, withheld_series
 from .facts import comparison_explanation
 from .gaps import gap_label, gap_sentence, missing_words, ordered_gaps
 from .verdict import verdict
@@ -72,12 +72,24 @@ def _acknowledgements(view: AcknowledgementsView) -> list[str]:
     return lines
 
 
+def _anomaly_mark(found: Anomaly) -> str:
+    """What a gated unusual point does to the release, before its words; nothing for one that informs."""
+    if found.blocks:
+        return "**Blocks the release** (`gate: true`): "
+    return "Acknowledged: " if settled(found) else ""
+
+
 def render_markdown(release: Release, disclosure: Disclosure = AS_RECORDED) -> str:
     """PASS/FAIL is the release's gate (for `reconcile`, the comparisons only, as its exit code)."""
     sources, result = release.sources, release.reconciliation
     ungated = [s for s in sources if s.blocks_release and s not in release.gating_sources]
     lines = [f"## Triangulate: {release_verdict(release)}", ""]
     failures, warnings = verdict(release, disclosure)
+    blocking = [a for a in (result.anomalies if result is not None else ()) if a.blocks]
+    if blocking:  # `anomaly: {gate: true}`: said where the verdict is, and each under Unusual against their own past
+        one = len(blocking) == 1
+        failures.append(f"{len(blocking):,} {'series is' if one else 'series are'} unusual against {'its' if one else 'their'} "
+                        "own past, and the measure's `anomaly: {gate: true}` makes that block (see Unusual against their own past).")  # fmt: skip
     if failures:
         lines += ["**What fails:**", "", *(f"- {table_cell(line)}" for line in failures), ""]
     if warnings:
@@ -132,10 +144,11 @@ def render_markdown(release: Release, disclosure: Disclosure = AS_RECORDED) -> s
             label = "Acknowledged empty" if settled(empty) else "EMPTY" if empty.gating else "Allowed empty"
             lines += ["", f"{label} comparison in `{empty.measure}`: "
                           f"{empty.left} and {empty.right}: {table_cell(empty.reason)}."]  # fmt: skip
-        flagged = unusual(result, disclosure)
-        if flagged:  # informs, never gates: a real change in practice looks the same
+        flagged = named_anomalies(result, disclosure)
+        if flagged:  # informs, and blocks only with `gate: true`: a real change in practice looks the same
             lines += ["", "### Unusual against their own past", "",
-                      *(f"- {table_cell(anomaly_sentence(a, disclosure))}." for a in flagged[:SHOWN_UNUSUAL])]  # fmt: skip
+                      *(f"- {_anomaly_mark(a)}{table_cell(anomaly_text(a, disclosure, withheld_series(result.series, disclosure)))}."
+                        for a in flagged[:SHOWN_UNUSUAL])]  # fmt: skip
             lines += [f"- and {len(flagged) - SHOWN_UNUSUAL:,} more (see the JSON `anomalies`)."] if len(flagged) > SHOWN_UNUSUAL else []
         if result.not_compared:  # a note, never a failure: checked, but compared with no other source
             lines += ["", "Not compared with any other source (a note; it does not fail the run):", "",

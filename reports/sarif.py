@@ -3,22 +3,25 @@
 What is a result: every failing finding of `Release.findings` (model/findings.py) that this command gates on: a
 failed or crashed check of `release.gating_sources` (every source for `check` and `run`; for `reconcile` its published
 tables only, as its JUnit and its exit code: a record source's checks are not a finding of `reconcile`), a
-discrepancy, deaths with no record at all in a source (`missing`, kind absent), and a comparison that compared
-nothing. A check that could not run, a comparison that agrees and deaths sorted elsewhere are not failures and are
-not results. An acknowledged finding stays a result, with an accepted external suppression; a changed or expired
-acknowledgement has none (the finding blocks) and its message says why.
+discrepancy, deaths with no record at all in a source (`missing`, kind absent), a comparison that compared nothing,
+and a series whose latest point is outside the band its own past predicts (level `warning`, or `error` with the
+measure's `anomaly: {gate: true}`). A check that could not run, a comparison that agrees and deaths sorted elsewhere
+are not failures and are not results. An acknowledged finding stays a result, with an accepted external suppression;
+a changed or expired acknowledgement has none (the finding blocks) and its message says why.
 
 Its `ruleId`, stable across runs: a check's id (`missing.sex`: one rule whichever source runs it); for the
 reconciliation, the kind of finding and its measure, the first two parts of the finding's key
-(`comparison/lac_deaths`, `missing/lac_deaths`, `empty/lac_deaths`). `partialFingerprints` carries the finding's
-key (`triangulateKey/v1`), so a code-scanning alert follows the finding whatever its message says.
+(`comparison/lac_deaths`, `missing/lac_deaths`, `empty/lac_deaths`); for an unusual point, its side of its band,
+`anomaly.above` or `anomaly.below` (`anomaly.unusual` where `--publish` withholds its figure). `partialFingerprints`
+carries the finding's key (`triangulateKey/v1`), so a code-scanning alert follows the finding whatever its message
+says.
 
 Where: a check at each failing record's `file:line` (the file's path as a relative URI where it can be one; an XML
 element path or a sheet as a logical location beside it) with the record's id as a logical location where each
-location is one record's; a record without a location by its id alone. A comparison, missing deaths or an empty
-comparison at the run config (no config, as `check` may have: the source files). With `--publish` no record is
-located at all: a check is located at its source's files. A file as a whole is its line 1 (code scanning needs a
-line). At most MAX_LOCATIONS locations a result; its message says how many more there are.
+location is one record's; a record without a location by its id alone. A comparison, missing deaths, an empty
+comparison and an unusual point at the run config (no config, as `check` may have: the source files). With
+`--publish` no record is located at all: a check is located at its source's files. A file as a whole is its line 1
+(code scanning needs a line). At most MAX_LOCATIONS locations a result; its message says how many more there are.
 
 The release arrives disclosed (reports/disclosure.py): record ids hashed under `--redact`, gone under `--publish`;
 figures and counts go through the one Disclosure, and `--publish` shows no evidence figures.
@@ -44,8 +47,8 @@ from ..model.missing import EmptyComparison, MissingDeaths
 from ..model.reconciliation import Comparison
 from ..model.release import Release
 from .acknowledgements_view import evidence_words
-from .console import expectation, outcome
-from .disclosure import Disclosure, plural
+from .console import anomaly_text, expectation, outcome
+from .disclosure import Disclosure, hides_anomaly, plural, withheld_series
 from .gaps import gap_sentence
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -61,6 +64,14 @@ RULE_WORDS = {  # a reconciliation's rule, after its measure's title
     "missing": "deaths one source has and another source has no record of",
     "empty": "two sources the measure compares share no period or place",
 }
+ANOMALY_WITHHELD = "anomaly.unusual"  # the rule of an unusual point whose figure a published output withholds
+ANOMALY_WORDS = {
+    "anomaly.above": "a series' latest figure is above the band its own past predicts",
+    "anomaly.below": "a series' latest figure is below the band its own past predicts",
+    ANOMALY_WITHHELD: "a series' latest figure is outside the band its own past predicts (which side is withheld)",
+}
+ANOMALY_WHY = ("Unusual, not wrong: a real change in practice looks the same. A warning, unless the measure's "
+               "`anomaly: {gate: true}` makes it block the release.")  # fmt: skip
 AS_RECORDED = Disclosure()
 
 
@@ -89,11 +100,15 @@ def _findings(release: Release) -> list[Finding]:
 
 
 def _result(finding: Finding, release: Release, disclosure: Disclosure, rules: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    rule_id = _rule(finding, release, rules)
+    rule_id = _rule(finding, release, rules, disclosure)
     if finding.kind == "check":
         source = next(s for s in release.sources if s.name == finding.source)
         text = _check_text(source, finding.subject, disclosure)
         shown, total = _check_locations(source, finding.subject, disclosure)
+    elif finding.kind == "anomaly":
+        series = release.reconciliation.series if release.reconciliation is not None else ()
+        text = f"unusual: {anomaly_text(finding.subject, disclosure, withheld_series(series, disclosure))}"
+        shown, total = _reconcile_locations(release, finding.subject)
     else:
         text = _reconcile_text(finding.subject, disclosure)
         shown, total = _reconcile_locations(release, finding.subject)
@@ -123,11 +138,15 @@ def _result(finding: Finding, release: Release, disclosure: Disclosure, rules: d
     return out
 
 
-def _rule(finding: Finding, release: Release, rules: dict[str, dict[str, Any]]) -> str:
+def _rule(finding: Finding, release: Release, rules: dict[str, dict[str, Any]], disclosure: Disclosure) -> str:
     """The finding's rule id, described once in `rules` the first time a result uses it."""
     if finding.kind == "check":
         rule_id = finding.subject.check_id
         short, full = _check_words(finding.subject), why_it_matters(rule_id)
+    elif finding.kind == "anomaly":
+        # Which side of its band a withheld figure falls would narrow its `c`: its rule then says neither.
+        rule_id = ANOMALY_WITHHELD if hides_anomaly(finding.subject, disclosure) else finding.subject.check_id
+        short, full = ANOMALY_WORDS[rule_id], ANOMALY_WHY
     else:
         measure = finding.subject.measure
         rule_id = f"{finding.kind}/{measure}"

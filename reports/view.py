@@ -32,6 +32,7 @@ from .gaps import gap_label, gap_sentence, ordered_gaps
 from .glossary import glossary, glossary_anchor
 from .grids import grid_side_file, measure_grids, measure_ids
 from .linkage_view import sample, unmatched_view
+from .series_view import unusual_view
 from .verdict import verdict
 from .view_model import (
     STATUS_LABELS,
@@ -339,4 +340,5 @@ def build_report_view(release: Release, disclosure: Disclosure) -> ReportView:
         # A published report leaves out a funnel with a withheld LA: its centre and limits come from every LA's count.
         funnels=tuple(_funnel(f, titles.get(f.measure, f.measure), disclosure) for f in (result or empty).funnels
                       if not any(funnel_points_hidden(f, disclosure))),
+        unusual=unusual_view(result, titles, disclosure),
     )

@@ -75,13 +75,23 @@ def test_a_rounded_point_whose_interval_straddles_the_band_is_not_flagged(tmp_pa
     assert england["value"][0] < england["band"][1] < england["value"][1] and england["status"] == "inside"
 
 
-def test_anomaly_off_gives_none_and_a_gate_is_refused_until_built(tmp_path: Path) -> None:
-    table = _rows(["50"] * 7, ["10"] * 7, [""] * 7)
-    _, document, _ = _run(tmp_path, table, "    anomaly: off\n")
-    assert document["anomalies"] == []
-    (tmp_path / "r.json").unlink()
-    code, _, output = _run(tmp_path, table, "    anomaly: {gate: true}\n")
-    assert code == 2 and "anomaly" in output
+def test_anomaly_off_gives_none_and_gate_true_blocks_where_false_warns(tmp_path: Path) -> None:
+    """Camden triples (10 a year, then 34): without the gate a warning finding and exit 0; with it, exit 1 and its key
+    among `blocking`; `anomaly: off`, no anomaly at all."""
+    table = _rows(["50"] * 7, ["10", "12", "9", "11", "10", "11", "34"], [""] * 7)
+    code, document, _ = _run(tmp_path, table, "    anomaly: off\n")
+    assert code == 0 and document["anomalies"] == [] and document["blocking"] == []
+    key = "anomaly/deaths/2023-24/E09000007/dfe"  # the reporting year 2024 is 2023-24
+    code, document, output = _run(tmp_path, table, "    anomaly: {gate: true}\n")
+    camden = _by_place(document)["E09000007"]
+    assert code == 1 and document["passed"] is False and document["blocking"] == [key]
+    assert camden["key"] == key and camden["status"] == "above" and camden["severity"] == "error"
+    assert "UNUSUAL, BLOCKS Camden (E09000007)" in output and "FAIL" in output
+    code, document, output = _run(tmp_path, table, "    anomaly: {gate: false}\n")
+    camden = _by_place(document)["E09000007"]
+    assert code == 0 and document["passed"] is True and document["blocking"] == []
+    assert camden["key"] == key and camden["severity"] == "warning" and camden["evidence"]["value"] == 34
+    assert _by_place(document)["England"]["severity"] == "warning" and "evidence" not in _by_place(document)["England"]
 
 
 @pytest.mark.parametrize("setting", ["{level: 1.5}", "{min_points: 1}", "{sensitivity: 3}", "sometimes"])
