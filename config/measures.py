@@ -86,8 +86,11 @@ def tolerance_of(node: Any, where: str) -> dict[str, float]:
     """The one tolerance rule: abs and rel, each a finite number of at least 0 (measures and `revisions`, which has
     no schema: hence its checks here)."""
     node = node or {}
-    if not isinstance(node, Mapping) or set(node) - {"abs", "rel"}:
-        raise ConfigError(f"{where}: tolerance takes abs and rel")
+    if not isinstance(node, Mapping):
+        raise ConfigError(f"{where}: a tolerance takes abs and rel, not {node!r:.40}")
+    unknown = sorted(map(str, set(node) - {"abs", "rel"}))
+    if unknown:
+        raise ConfigError(f"{where}: unknown key {unknown[0]!r}; a tolerance takes abs and rel")
     out = {}
     for key in ("abs", "rel"):
         value = node.get(key, 0)

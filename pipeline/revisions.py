@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from ..canonical.published import published_rows
-from ..config.revisions import RevisionsConfig
+from ..config.revisions import RevisionsConfig, check_tolerance_names
 from ..model.revisions import Revisions, Vintage
 from ..readers.published import read_published
-from ..reconcile.revisions import common_periods, compare_vintages
-from ..reconcile.vintages import line_up, refuse_reworded_values
+from ..reconcile.revisions import common_periods, revise
+from ..reconcile.vintages import line_up
 from .check import read_with_files
 
 
@@ -23,14 +25,13 @@ def run_revisions(old_path: Path, new_path: Path, config: RevisionsConfig) -> Re
     published_rows(old_raw), published_rows(new_raw)
     lineup = line_up(old_raw, new_raw, config.columns, config.values, config.keys, config.indicators, str(old_path), str(new_path))
     periods = common_periods(lineup)
-    filters = [k for k in lineup.keys if k not in ("time_period", "time_identifier", "geographic_level") and not k.endswith("_code")]
-    refuse_reworded_values(lineup, periods, filters, str(old_path))
-    cells, added, removed, stats = compare_vintages(lineup, periods, config.rounding, config.tolerance)
-    notes = []
+    check_tolerance_names(config, lineup.indicators)
+    tolerance = _configured(config.tolerance)
+    found = revise(lineup, periods, config.rounding, tolerance)
+    notes = list(lineup.notes)
     if not periods:
         notes.append("the two vintages share no period: nothing was compared")
-    if added or removed:
-        notes.append("rows added or removed in a common period include LA code changes (reorganisations), listed as both")
+    notes += found.notes
     notes += _renamed_places(lineup, periods)
     return Revisions(
         old=Vintage(old_file, len(old_raw)),
@@ -38,15 +39,26 @@ def run_revisions(old_path: Path, new_path: Path, config: RevisionsConfig) -> Re
         periods=tuple(periods),
         keys=lineup.keys,
         indicators=lineup.indicators,
-        cells=tuple(cells),
-        rows_added=tuple(added),
-        rows_removed=tuple(removed),
+        cells=tuple(found.cells),
+        rows_added=tuple(found.added),
+        rows_removed=tuple(found.removed),
         renamed_columns=dict(config.columns),
         renamed_values={k: dict(v) for k, v in config.values.items()},
-        stats=tuple(stats),
-        tolerance=dict(config.tolerance),
+        stats=tuple(found.stats),
+        tolerance=tolerance,
         notes=tuple(notes),
+        boundary=tuple(found.boundary),
+        column_kinds=found.column_kinds,
+        unreadable=tuple(lineup.unreadable),
     )
+
+
+def _configured(tolerance: Mapping[str, Any]) -> dict[str, Any]:
+    """The tolerance that applies, as configured: --tolerance-abs/--tolerance-rel (merged over the config's by the
+    command) set the flat tolerance for all, replacing any per-indicator entries."""
+    if "abs" in tolerance or "rel" in tolerance:
+        return {"abs": float(tolerance.get("abs", 0.0)), "rel": float(tolerance.get("rel", 0.0))}
+    return {name: dict(entry) for name, entry in tolerance.items()}
 
 
 def _renamed_places(lineup, periods) -> list[str]:  # type: ignore[no-untyped-def]

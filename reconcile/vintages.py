@@ -1,24 +1,30 @@
-"""Two vintages of one EES table lined up: renames applied, columns classified, and what cannot be lined up
-without the user's word (a column or a filter value in one vintage only) refused with the mapping to write.
+"""Two vintages of one EES table lined up: renames applied, columns classified, and nothing lost silently.
 
-Keys are `time_period`, `time_identifier`, `geographic_level`, the geography code columns and every
-filter column; indicators are the columns whose cells are all numbers or EES symbols; geography
-names (`la_name`, ...) are neither: a changed name is a note.
+Keys are `time_period`, `time_identifier`, `geographic_level`, the geography code columns and every filter column;
+indicators are the columns of figures (every cell a number, an EES symbol or blank, but for a few odd cells, which
+are cells that fail: `Lineup.unreadable`); geography names (`la_name`, ...) are neither: a changed name is a note.
+Given `indicators:`, the other columns of figures are left out; given `keys:`, so are the other columns that are
+not figures. What cannot be lined up without the user's word (a column or a filter value in one vintage only) is
+one refusal naming it all, with the whole mapping to write (reconcile/renames.py); so are keys that do not
+identify rows (two rows of one key with different figures, in either vintage).
 """
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
 
-from ..domain.cells import read_cells
+from ..domain.cells import readings
 from ..errors import InputError, UsageError
+from ..schemas.base import FILE_COLUMN, LINE_COLUMN
+from .renames import TIME, RenamesNeeded, Unpaired, counted, figure_cells, pair_columns, pair_values, profile, reads_as_figures
 
-TIME = ("time_period", "time_identifier", "geographic_level")
-_SAMPLE = 20_000
+_SHOWN = 3  # keys (and rows of each) named in a refusal
+
+Unreadable = tuple[str, int, str, str]  # file, line, column (as that file names it), the cell as written
+Roles = tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], list[str]]  # names, keys, indicators, columns left out
 
 
 @dataclass(frozen=True)
@@ -28,98 +34,178 @@ class Lineup:
     keys: tuple[str, ...]
     indicators: tuple[str, ...]
     names: tuple[str, ...]  # geography name columns: compared for notes only
+    unreadable: tuple[Unreadable, ...] = ()  # indicator cells of the common periods that are neither figure nor symbol
+    notes: tuple[str, ...] = ()  # columns left out, and why
 
 
 def _data_columns(frame: pd.DataFrame) -> list[str]:
     return [c for c in frame.columns if not str(c).startswith("_")]
 
 
-def _is_indicator(values: pd.Series) -> bool:
-    cells = read_cells(values, whole=False)
-    return not bool(cells.unreadable.any()) and bool(cells.number.notna().any())
+def _stripped(values: pd.Series) -> pd.Series:
+    return values.astype("string").str.strip()
+
+
+def _distinct(values: pd.Series) -> set[str]:
+    """A column's values as stripped text, each once (read distinct first: a column repeats a few values)."""
+    return {str(v).strip() for v in values.dropna().unique()} - {""}
+
+
+def common_periods(old: pd.DataFrame, new: pd.DataFrame) -> list[str]:
+    return sorted(_distinct(old["time_period"]) & _distinct(new["time_period"]))
 
 
 def line_up(old: pd.DataFrame, new: pd.DataFrame, columns: Mapping[str, str | None], values: Mapping[str, Mapping[str, str]],
             keys: Sequence[str] | None, indicators: Sequence[str] | None, old_name: str, new_name: str) -> Lineup:  # fmt: skip
     """`columns` maps an old vintage's column to its new name (None: dropped on purpose); `values` rewords old filter values."""
-    old = old.rename(columns={k: v for k, v in columns.items() if v is not None}).drop(
-        columns=[k for k, v in columns.items() if v is None and k in old], errors="ignore"
-    )
-    new = new.drop(columns=[v for k, v in columns.items() if v is None and k not in old and k in new], errors="ignore")
+    _check_mapped_names(old, new, columns, values)
+    old = _renamed(old, columns)
+    new = new.drop(columns=[k for k, v in columns.items() if v is None and k not in old and k in new], errors="ignore")
     for column, mapping in values.items():
         if column in old:
-            text = old[column].astype("string").str.strip()
+            text = _stripped(old[column])
             old[column] = text.map(mapping).fillna(text).astype(object).where(text.notna(), None)
-    _refuse_unpaired_columns(old, new, old_name, new_name)
-    shared = [c for c in _data_columns(new) if c in old.columns]
-    names = tuple(c for c in shared if c.endswith("_name"))
-    codes = [c for c in shared if c.endswith("_code")]
-    if indicators is None:
-        both = pd.concat([old[shared], new[shared]], ignore_index=True)
-        indicators = [c for c in shared if c not in TIME and c not in names and c not in codes and _is_indicator(both[c])]
-    if keys is None:
-        keys = [*[c for c in TIME if c in shared], *codes, *[c for c in shared if c not in (*TIME, *names, *codes, *indicators)]]
-    missing = [c for c in (*keys, *indicators) if c not in shared]
-    if missing:
-        raise UsageError(f"--config names column {missing[0]!r}, which is not in both vintages")
-    return Lineup(old, new, tuple(keys), tuple(indicators), names)
+    unpaired, (names, chosen_keys, chosen_indicators, left_out) = _unpaired(old, new, keys, indicators, values)
+    if unpaired.needs_mapping:
+        raise RenamesNeeded(unpaired, old_name, new_name)
+    notes = [f"column {c!r} is in the new vintage only: a new column, left out of the comparison" for c in unpaired.only_new]
+    if left_out:
+        notes.append(f"left out of the comparison (neither a key nor an indicator): {', '.join(left_out)}")
+    old = _unique_rows(old, chosen_keys, chosen_indicators, old_name)
+    new = _unique_rows(new, chosen_keys, chosen_indicators, new_name)
+    periods = common_periods(old, new)
+    renamed_back = {v: k for k, v in columns.items() if v is not None}
+    unreadable = [
+        *_unreadable(old, chosen_indicators, periods, old_name, renamed_back),
+        *_unreadable(new, chosen_indicators, periods, new_name, {}),
+    ]
+    return Lineup(old, new, chosen_keys, chosen_indicators, names, tuple(unreadable), tuple(notes))
 
 
-def _refuse_unpaired_columns(old: pd.DataFrame, new: pd.DataFrame, old_name: str, new_name: str) -> None:
+def _check_mapped_names(old: pd.DataFrame, new: pd.DataFrame, columns: Mapping[str, str | None],
+                        values: Mapping[str, Mapping[str, str]]) -> None:  # fmt: skip
+    """A mapping that names a column neither vintage has is a typo, not a rename (it would hide one)."""
+    for column in columns:
+        if column not in old and column not in new:
+            raise UsageError(f"--config columns: {column!r} is a column of neither vintage")
+    renamed = {v for v in columns.values() if v is not None}
+    for column in values:
+        if column not in old and column not in new and column not in renamed:
+            raise UsageError(f"--config values: {column!r} is a column of neither vintage")
+
+
+def _renamed(old: pd.DataFrame, columns: Mapping[str, str | None]) -> pd.DataFrame:
+    dropped = [k for k, v in columns.items() if v is None and k in old]
+    return old.rename(columns={k: v for k, v in columns.items() if v is not None}).drop(columns=dropped)
+
+
+def _unpaired(old: pd.DataFrame, new: pd.DataFrame, keys: Sequence[str] | None, indicators: Sequence[str] | None,
+              values: Mapping[str, Mapping[str, str]]) -> tuple[Unpaired, Roles]:  # fmt: skip
+    """Everything that does not line up, with the whole suggested mapping: the columns first, then, with them mapped,
+    the filter values of the common periods (a value mapped to itself in `values:` was not reworded). With every
+    column paired, the roles too (`_roles`); otherwise the refusal is certain and the roles only a trial's."""
     only_old = [c for c in _data_columns(old) if c not in new.columns and not c.endswith("_name")]
     only_new = [c for c in _data_columns(new) if c not in old.columns and not c.endswith("_name")]
-    if not only_old and not only_new:
-        return
-    if only_old:
-        column, frame, others, other_frame = only_old[0], old, only_new, new
-        pair = lambda best: f"{column}: {best}"  # noqa: E731 - old name on the left
-        where = old_name
-    else:
-        column, frame, others, other_frame = only_new[0], new, only_old, old
-        pair = lambda best: f"{best}: {column}"  # noqa: E731
-        where = new_name
-    best = _best_match(frame[column], {c: other_frame[c] for c in others})
-    suggestion = f"columns: {{{pair(best)}}}" if best else f"columns: {{{column}: null}}" if only_old else f"columns: {{OLD_NAME: {column}}}"
+    pairs = pair_columns({c: profile(c, old[c]) for c in only_old}, {c: profile(c, new[c]) for c in only_new})
+    mapping = {c: pairs.get(c) for c in only_old}
+    trial = _renamed(old, mapping)
+    shared = [c for c in _data_columns(new) if c in trial.columns]
+
+    def given(names: Sequence[str] | None) -> Sequence[str] | None:  # a trial's: checked strictly once every column pairs
+        return [c for c in names if c in shared] if names is not None and only_old else names
+
+    roles = _roles(trial, new, shared, given(keys), given(indicators))
+    periods = common_periods(trial, new)
+    before = trial.loc[_stripped(trial["time_period"]).isin(periods)]
+    after = new.loc[_stripped(new["time_period"]).isin(periods)]
+    reworded: dict[str, dict[str, str]] = {}
+    counts: dict[str, tuple[int, int]] = {}
+    for column in (k for k in roles[1] if k not in TIME and not k.endswith("_code")):
+        said = set(values.get(column, {}))
+        was, now = _distinct(before[column]), _distinct(after[column])
+        gone, came = sorted(was - now - said), sorted(now - was)
+        found = pair_values(gone, came) if gone and came else {}
+        if found:
+            reworded[column], counts[column] = found, (len(gone), len(came))
+    return Unpaired(tuple(only_old), tuple(only_new), mapping, reworded, counts), roles
+
+
+def _roles(old: pd.DataFrame, new: pd.DataFrame, shared: list[str], keys: Sequence[str] | None,
+           indicators: Sequence[str] | None) -> Roles:  # fmt: skip
+    """(names, keys, indicators, columns left out). Columns of figures are read on both vintages together."""
+    for key, given in (("keys", keys), ("indicators", indicators)):
+        missing = [c for c in given or () if c not in shared]
+        if missing:
+            raise UsageError(f"--config {key}: column {missing[0]!r} is not in both vintages")
+    names = tuple(c for c in shared if c.endswith("_name"))
+    codes = [c for c in shared if c.endswith("_code")]
+    both = pd.concat([old[shared], new[shared]], ignore_index=True)
+    free = [c for c in shared if c not in TIME and c not in names and c not in codes and c not in (keys or ())]
+    figures = [c for c in free if reads_as_figures(figure_cells(both[c]))]
+    for column in indicators or ():
+        cells = figure_cells(both[column])
+        if not reads_as_figures(cells):
+            odd = int(cells.unreadable.sum())
+            raise UsageError(f"--config indicators: column {column!r} is not a column of figures "
+                             f"({counted(odd, 'cell is', 'cells are')} neither a number nor an EES symbol)")  # fmt: skip
+    chosen = list(indicators) if indicators is not None else figures
+    if keys is None:
+        keys = [*[c for c in TIME if c in shared], *codes, *[c for c in free if c not in figures]]
+    left_out = [c for c in free if c not in chosen and c not in keys]
+    return names, tuple(keys), tuple(chosen), left_out
+
+
+def _line(frame: pd.DataFrame, name: str) -> tuple[pd.Series, pd.Series]:
+    files = frame[FILE_COLUMN].astype(str) if FILE_COLUMN in frame else pd.Series(name, index=frame.index)
+    lines = frame[LINE_COLUMN].astype("int64") if LINE_COLUMN in frame else pd.Series(frame.index + 2, index=frame.index)
+    return files, lines
+
+
+def _unique_rows(frame: pd.DataFrame, keys: Sequence[str], indicators: Sequence[str], name: str) -> pd.DataFrame:
+    """Rows of one key: exact copies (the same figures) are dropped; different figures are a refusal naming the rows."""
+    key = pd.DataFrame({k: _stripped(frame[k]).fillna("") for k in keys}, index=frame.index)
+    if not bool(key.duplicated().any()):
+        return frame
+    said = pd.DataFrame({c: readings(figure_cells(frame[c])) for c in indicators}, index=frame.index)
+    copies = pd.concat([key, said], axis=1).duplicated()
+    kept, key = frame.loc[~copies], key.loc[~copies]
+    clash = key.duplicated(keep=False)
+    if not bool(clash.any()):
+        return kept
+    files, lines = _line(kept, name)
+    shown = []
+    for _, rows in key.loc[clash].groupby(list(keys), sort=False, dropna=False):
+        if len(shown) == _SHOWN:
+            break
+        first = rows.iloc[0]
+        label = ", ".join(f"{k} {first[k]}" for k in keys if first[k]) or "every key blank"
+        places = ", ".join(f"{files[i]}:{lines[i]}" for i in rows.index[:_SHOWN])
+        more = f" and {len(rows) - _SHOWN:,} more" if len(rows) > _SHOWN else ""
+        shown.append(f"{places}{more} share ({label})")
+    first = key.loc[clash].index[0]
     raise InputError(
-        f"column {column!r} is in one vintage only"
-        + (f"; its values match {best!r} in the other best" if best else "")
-        + f": map it in --config with `{suggestion}`" + ("" if best else " (null drops it on purpose)"),
-        path=where,
-        where="line 1",
+        f"the keys ({', '.join(keys)}) do not identify rows: {counted(int(clash.sum()), 'row shares', 'rows share')} its key "
+        f"with another row of different figures: {'; '.join(shown)}; give `keys:` in --config that tell them apart",
+        path=str(files[first]),
+        where=f"line {int(lines[first])}",
     )
 
 
-def _best_match(values: pd.Series, candidates: Mapping[str, pd.Series]) -> str | None:
-    """The candidate column whose distinct values overlap these most (Jaccard), if any overlap at all."""
-    mine = set(values.astype("string").str.strip().dropna().head(_SAMPLE))
-    scored = []
-    for name, other in candidates.items():
-        theirs = set(other.astype("string").str.strip().dropna().head(_SAMPLE))
-        union = mine | theirs
-        scored.append((len(mine & theirs) / len(union) if union else 0.0, name))
-    scored.sort(reverse=True)
-    return scored[0][1] if scored and scored[0][0] > 0 else None
+def _unreadable(frame: pd.DataFrame, indicators: Sequence[str], periods: Sequence[str], name: str,
+                renamed_back: Mapping[str, str]) -> list[Unreadable]:  # fmt: skip
+    """Indicator cells of the periods compared that read as neither figure nor symbol, as (file, line, column, text)."""
+    rows = frame.loc[_stripped(frame["time_period"]).isin(periods)]
+    files, lines = _line(rows, name)
+    found = []
+    for column in indicators:
+        cells = figure_cells(rows[column])
+        for i in cells.unreadable.index[cells.unreadable.to_numpy(dtype=bool)]:
+            found.append((str(files[i]), int(lines[i]), renamed_back.get(column, column), str(cells.text[i])))
+    return sorted(found, key=lambda f: (f[0], f[1], f[2]))
 
 
 def refuse_reworded_values(lineup: Lineup, periods: Sequence[str], filters: Sequence[str], old_name: str) -> None:
-    """A filter value in one vintage only, for the common periods, is most likely reworded: ask for a `values:` mapping."""
-    old = lineup.old.loc[lineup.old["time_period"].astype("string").str.strip().isin(periods)]
-    new = lineup.new.loc[lineup.new["time_period"].astype("string").str.strip().isin(periods)]
-    for column in filters:
-        before = set(old[column].astype("string").str.strip().dropna())
-        after = set(new[column].astype("string").str.strip().dropna())
-        gone, came = sorted(before - after), sorted(after - before)
-        if gone and came:
-            pairs = {value: (difflib.get_close_matches(value, came, n=1, cutoff=0.0) or [came[0]])[0] for value in gone[:3]}
-            mapping = ", ".join(f"{_yaml(k)}: {_yaml(v)}" for k, v in pairs.items())
-            raise InputError(
-                f"filter {column!r} has {len(gone)} value(s) in the old vintage only and {len(came)} in the new only, "
-                f"for the same periods (e.g. {gone[0]!r}); if reworded, map them in --config with "
-                f"`values: {{{column}: {{{mapping}}}}}`",
-                path=old_name,
-                where="line 1",
-            )
+    """Kept for pipeline/revisions.py: `line_up` now refuses reworded filter values with the columns, in one line."""
 
 
-def _yaml(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+__all__ = ["TIME", "Lineup", "RenamesNeeded", "common_periods", "line_up", "refuse_reworded_values"]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import yaml
+
 from .conftest import run_cli
 
 HEAD = "time_period,time_identifier,geographic_level,country_code,region_code,new_la_code,la_name,cla_group,number,rate"
@@ -52,12 +54,13 @@ def test_every_kind_of_revision_a_rename_a_reworded_value_and_a_removed_row(tmp_
     assert document["indicators"] == ["children", "rate"]
     assert "la_name" not in document["keys"] and "cla_group" in document["keys"]
     found = {(c["key"].get("new_la_code") or "England", c["indicator"]): c for c in document["cells"]}
-    assert found[("England", "children")]["kind"] == "revised" and found[("England", "children")]["change"] == -80
+    assert found[("England", "children")]["kind"] == "substantive" and found[("England", "children")]["change"] == -80
+    assert found[("England", "children")]["transition"] == "revised" and found[("England", "children")]["column_kind"] == "count"
     assert found[("England", "children")]["old_interval"] == [83835, 83844]  # national rounded to 10
     assert found[("E06000001", "children")]["change"] == 1 and found[("E06000001", "children")]["old_interval"] == [300, 300]
-    assert found[("E06000002", "children")]["kind"] == "unsuppressed"
-    assert found[("E06000003", "children")]["kind"] == "suppressed"
-    assert found[("E06000004", "rate")]["kind"] == "symbol_changed"
+    assert (found[("E06000002", "children")]["kind"], found[("E06000002", "children")]["transition"]) == ("suppression", "unsuppressed")
+    assert (found[("E06000003", "children")]["kind"], found[("E06000003", "children")]["transition"]) == ("suppression", "suppressed")
+    assert (found[("E06000004", "rate")]["kind"], found[("E06000004", "rate")]["transition"]) == ("suppression", "symbol_changed")
     assert len(document["cells"]) == 6  # nothing that did not change is listed
     assert document["rows_removed"] == [{"time_period": "2023", "time_identifier": "Reporting year", "geographic_level": "Local authority",
                                          "country_code": "E92000001", "region_code": "E12000001", "new_la_code": "E06000005",
@@ -79,11 +82,11 @@ def test_tolerance_both_ways(tmp_path: Path) -> None:
     base = ["revisions", str(old), str(new), "--config", str(tmp_path / "rev.yaml"), "--json", str(tmp_path / "r.json")]
     run_cli(*base, "--tolerance-abs", "100", "--tolerance-rel", "0.01")
     cells = json.loads((tmp_path / "r.json").read_text())["cells"]
-    revised = {c["key"]["new_la_code"] or "England": c["beyond_tolerance"] for c in cells if c["kind"] == "revised"}
+    revised = {c["key"]["new_la_code"] or "England": c["beyond_tolerance"] for c in cells if c["transition"] == "revised"}
     assert revised == {"England": False, "E06000001": False}  # -80 is within 100; +1 is within 100
     run_cli(*base, "--tolerance-abs", "50", "--tolerance-rel", "0")
     cells = json.loads((tmp_path / "r.json").read_text())["cells"]
-    revised = {c["key"]["new_la_code"] or "England": c["beyond_tolerance"] for c in cells if c["kind"] == "revised"}
+    revised = {c["key"]["new_la_code"] or "England": c["beyond_tolerance"] for c in cells if c["transition"] == "revised"}
     assert revised == {"England": True, "E06000001": False}  # -80 exceeds both 50 and 0%; +1 does not exceed 50
     bad = run_cli(*base, "--tolerance-abs", "-1")
     assert bad.returncode == 2 and "--tolerance-abs" in bad.stderr
@@ -92,13 +95,16 @@ def test_tolerance_both_ways(tmp_path: Path) -> None:
 def test_a_column_in_one_vintage_only_is_refused_with_the_yaml_to_write(tmp_path: Path) -> None:
     old, new = _vintages(tmp_path)
     result = run_cli("revisions", str(old), str(new))
-    assert result.returncode == 2
-    assert "column 'number' is in one vintage only; its values match 'children'" in result.stderr
-    assert "`columns: {number: children}`" in result.stderr and len(result.stderr.strip().splitlines()) == 1
-    (tmp_path / "rev.yaml").write_text("columns: {number: children}\n")
+    assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
+    # One line names the column and the reworded filter value at once, and says how to have the mapping written.
+    assert "1 column in the old vintage only (number); 1 column in the new vintage only (children)" in result.stderr
+    assert "filter cla_group: 1 value reworded" in result.stderr and "pass `--suggest FILE`" in result.stderr
+    result = run_cli("revisions", str(old), str(new), "--suggest", str(tmp_path / "rev.yaml"))
+    assert result.returncode == 2 and f"written to {tmp_path / 'rev.yaml'}" in result.stderr
+    written = yaml.safe_load((tmp_path / "rev.yaml").read_text())
+    assert written == {"columns": {"number": "children"}, "values": {"cla_group": {"Looked after at 31 March": "Looked after on 31 March"}}}
     result = run_cli("revisions", str(old), str(new), "--config", str(tmp_path / "rev.yaml"))
-    assert result.returncode == 2
-    assert 'values: {cla_group: {"Looked after at 31 March": "Looked after on 31 March"}}' in result.stderr
+    assert result.returncode == 1, result.stderr  # lined up: it runs, and fails on its revisions
 
 
 def test_a_file_that_is_not_ees_and_unchanged_vintages(tmp_path: Path) -> None:
