@@ -19,8 +19,7 @@ if TYPE_CHECKING:
 
 
 @click.command()
-@click.argument("old_path", type=click.Path(path_type=Path))
-@click.argument("new_path", type=click.Path(path_type=Path))
+@click.argument("vintage_paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--config", "config_path", type=click.Path(path_type=Path),
               help="Revisions config: rounding, renamed columns and values, keys, indicators, tolerance.")
 @click.option("--json", "json_path", type=click.Path(path_type=Path), help="Write every changed cell as JSON.")
@@ -32,10 +31,11 @@ if TYPE_CHECKING:
 @click.option("--tolerance-abs", type=float, help="A revision within this many units is not beyond tolerance (with --tolerance-rel).")
 @click.option("--tolerance-rel", type=float, help="A revision within this share of the old value (0.01 is 1%) is not beyond tolerance.")
 @history_options
-def revisions(old_path: Path, new_path: Path, config_path: Path | None, json_path: Path | None, html_path: Path | None,
+def revisions(vintage_paths: tuple[Path, ...], config_path: Path | None, json_path: Path | None, html_path: Path | None,
               summary_md: Path | None, suggest_path: Path | None, tolerance_abs: float | None, tolerance_rel: float | None,
               history_url: str | None, release_label: str | None) -> None:  # fmt: skip
-    """What NEW revised in the figures OLD had already published: two vintages of one EES table."""
+    """What the newest of VINTAGES (oldest first: OLD NEW, or V1 V2 V3 ...) revised in the figures the one before it had
+    published; with three or more, the revisions triangle of every headline figure release by release."""
     from dataclasses import replace
 
     from .config.measures import tolerance_of
@@ -46,10 +46,13 @@ def revisions(old_path: Path, new_path: Path, config_path: Path | None, json_pat
     from .reconcile.renames import RenamesNeeded
     from .reports.revisions import render_revisions_html, render_revisions_json, render_revisions_markdown
 
+    if len(vintage_paths) < 2:
+        raise UsageError("revisions takes two or more vintages of one table, oldest first: OLD NEW, or V1 V2 V3 ...")
+    old_path, new_path = vintage_paths[-2], vintage_paths[-1]
     outputs = {"json": json_path, "html": html_path, "summary_md": summary_md}
     validate_targets(outputs)
     if suggest_path is not None:
-        _check_suggest_target(suggest_path, outputs, [old_path, new_path, config_path])
+        _check_suggest_target(suggest_path, outputs, [*vintage_paths, config_path])
     config = load_revisions_config(config_path)
     if tolerance_abs is not None or tolerance_rel is not None:
         given = {"abs": tolerance_abs, "rel": tolerance_rel}
@@ -63,7 +66,7 @@ def revisions(old_path: Path, new_path: Path, config_path: Path | None, json_pat
     started = dt.datetime.now(dt.UTC)
     with history_at(history_url) as history:
         try:
-            found = run_revisions(existing_file(old_path), existing_file(new_path), config)
+            found = run_revisions([existing_file(path) for path in vintage_paths], config)
         except RenamesNeeded as needed:
             if suggest_path is None:
                 raise

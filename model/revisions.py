@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .checks import InputFile
+from .triangle import Triangle
 
 # What a changed cell is, for the statistician who must explain it (issue 26): only `substantive` can fail the gate.
 # within_rounding: two numbers whose rounding intervals overlap; suppression: a symbol came or went (but 0 <-> c in a
@@ -121,6 +122,8 @@ class Revisions:
     boundary: tuple[BoundaryChange, ...] = ()
     column_kinds: Mapping[str, str] = field(default_factory=dict)  # indicator -> count, rate or denominator
     unreadable: tuple[tuple[str, int, str, str], ...] = ()  # (file, line, column, text): a cell of figures that is none
+    earlier: tuple[Vintage, ...] = ()  # the vintages before `old`, oldest first (three or more given)
+    triangle: Triangle | None = None  # with three or more vintages: each headline figure release by release
 
     @property
     def beyond_tolerance(self) -> tuple[CellRevision, ...]:
@@ -166,6 +169,9 @@ class Revisions:
             "tolerance": _plain(self.tolerance),
             "notes": list(self.notes),
             "unreadable": [{"file": f, "line": n, "column": c, "text": t} for f, n, c, t in self.unreadable],
+            **({"earlier": [v.to_dict() for v in self.earlier]} if self.earlier else {}),
+            **({"triangle": self.triangle.to_dict()["triangle"], "triangle_stats": self.triangle.to_dict()["stats"],
+                "triangle_notes": self.triangle.to_dict()["notes"]} if self.triangle is not None else {}),
             "passed": self.passed,
         }
 

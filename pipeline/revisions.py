@@ -1,8 +1,9 @@
-"""`triangulate revisions OLD NEW`: read two vintages of one EES table, line them up, list what the new one revised."""
+"""`triangulate revisions V1 V2 [V3...]`: read vintages of one EES table, line up the newest two, list what the newest
+revised; with three or more, the revisions triangle over all."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -11,18 +12,23 @@ import pandas as pd
 from ..canonical.published import published_rows
 from ..config.revisions import RevisionsConfig, check_tolerance_names
 from ..model.revisions import Revisions, Vintage
+from ..model.triangle import Triangle
 from ..readers.published import read_published
 from ..reconcile.revisions import common_periods, revise
+from ..reconcile.triangle import build_triangle
 from ..reconcile.vintages import line_up
 from .check import read_with_files
 
 
-def run_revisions(old_path: Path, new_path: Path, config: RevisionsConfig) -> Revisions:
+def run_revisions(paths: Sequence[Path], config: RevisionsConfig) -> Revisions:
+    """What the newest vintage revised in the one before it; with three or more vintages (oldest first), also the
+    revisions triangle over all of them (reconcile/triangle.py)."""
     # Each vintage read once: the bytes compared are the bytes hashed (pipeline/check.py read_with_files).
-    old_raw, (old_file,) = read_with_files(lambda: read_published([old_path]), [old_path])
-    new_raw, (new_file,) = read_with_files(lambda: read_published([new_path]), [new_path])
-    # Reading the rows as published rows checks every period and geography is one the tool understands.
-    published_rows(old_raw), published_rows(new_raw)
+    read = [read_with_files(lambda path=path: read_published([path]), [path]) for path in paths]
+    for raw, _ in read:
+        published_rows(raw)  # every period and geography is one the tool understands
+    (old_raw, (old_file,)), (new_raw, (new_file,)) = read[-2], read[-1]
+    old_path, new_path = paths[-2], paths[-1]
     lineup = line_up(old_raw, new_raw, config.columns, config.values, config.keys, config.indicators, str(old_path), str(new_path))
     periods = common_periods(lineup)
     check_tolerance_names(config, lineup.indicators)
@@ -50,7 +56,15 @@ def run_revisions(old_path: Path, new_path: Path, config: RevisionsConfig) -> Re
         boundary=tuple(found.boundary),
         column_kinds=found.column_kinds,
         unreadable=tuple(lineup.unreadable),
+        earlier=tuple(Vintage(file, len(raw)) for raw, (file,) in read[:-2]),
+        triangle=_triangle(paths, [raw for raw, _ in read], config) if len(paths) >= 3 else None,
     )
+
+
+def _triangle(paths: Sequence[Path], frames: Sequence[pd.DataFrame], config: RevisionsConfig) -> Triangle:
+    """Every vintage's headline figures (national and regional), under the newest vintage's names."""
+    return build_triangle([(str(path), frame) for path, frame in zip(paths, frames, strict=True)], config.keys,
+                          config.indicators, ("National", "Regional"), columns=config.columns, values=config.values)  # fmt: skip
 
 
 def _configured(tolerance: Mapping[str, Any]) -> dict[str, Any]:

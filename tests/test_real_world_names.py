@@ -300,7 +300,7 @@ def test_published_tables_denominators_and_both_vintages_are_certified_by_the_by
     old, new, table = tmp_path / "old.csv", tmp_path / "new.csv", tmp_path / "table.csv"
     for path in (old, new, table):
         path.write_text(EES + "\n" + "\n".join(EES_ROWS) + "\n")
-    revisions = run_revisions(old, new, RevisionsConfig())
+    revisions = run_revisions([old, new], RevisionsConfig())
     checked = check_published_source(SourceOptions("pub", "published", (table,)), PublishedSettings(), (), {})
     assert revisions.old.rows == revisions.new.rows == len(EES_ROWS)
     _as_parsed(revisions.old.file, appended_after_read)

@@ -55,7 +55,7 @@ def _run(tmp_path: Path, old: dict | None = None, new: dict | None = None, confi
     (tmp_path / "rev.yaml").write_text(config)
     old_path = _vintage(tmp_path / "old.csv", old, drop=new_options.get("drop", ()))  # type: ignore[arg-type]
     new_path = _vintage(tmp_path / "new.csv", new, **new_options)  # type: ignore[arg-type]
-    return run_revisions(old_path, new_path, load_revisions_config(tmp_path / "rev.yaml"))
+    return run_revisions([old_path, new_path], load_revisions_config(tmp_path / "rev.yaml"))
 
 
 def _cell(found: Revisions, place_code: str, indicator: str, period: str = "2023"):  # type: ignore[no-untyped-def]
@@ -167,7 +167,7 @@ def test_an_la_split_in_two_stays_removed_and_added_with_a_note(tmp_path: Path) 
     (tmp_path / "rev.yaml").write_text(ROUNDED)
     old = _vintage(tmp_path / "old.csv", places=old_places)
     new = _vintage(tmp_path / "new.csv", places=new_places)
-    found = run_revisions(old, new, load_revisions_config(tmp_path / "rev.yaml"))
+    found = run_revisions([old, new], load_revisions_config(tmp_path / "rev.yaml"))
     assert sorted(r["new_la_code"] for r in found.rows_removed) == ["E10000021"] * 2
     assert sorted(r["new_la_code"] for r in found.rows_added) == ["E06000061"] * 2 + ["E06000062"] * 2
     assert found.boundary == () and not found.passed  # a row removed still fails: the split is the release's to explain
@@ -178,7 +178,7 @@ def test_an_la_split_in_two_stays_removed_and_added_with_a_note(tmp_path: Path) 
 def test_rows_added_never_fail(tmp_path: Path) -> None:
     places = {**PLACES, "Stockton": ("Local authority", "E12000001", "North East", "808", "E06000004", "Stockton-on-Tees")}
     (tmp_path / "rev.yaml").write_text(ROUNDED)
-    found = run_revisions(_vintage(tmp_path / "old.csv"), _vintage(tmp_path / "new.csv", places=places),
+    found = run_revisions([_vintage(tmp_path / "old.csv"), _vintage(tmp_path / "new.csv", places=places)],
                           load_revisions_config(tmp_path / "rev.yaml"))  # fmt: skip
     assert len(found.rows_added) == 2 and found.rows_removed == () and found.passed
 
@@ -256,5 +256,5 @@ def test_the_json_carries_each_cells_kind_transition_column_kind_and_effects(tmp
 
 def test_a_default_config_compares_exactly(tmp_path: Path) -> None:
     assert RevisionsConfig().tolerance == {"abs": 0.0, "rel": 0.0}
-    found = run_revisions(_vintage(tmp_path / "old.csv"), _vintage(tmp_path / "new.csv", CHANGED), RevisionsConfig())
+    found = run_revisions([_vintage(tmp_path / "old.csv"), _vintage(tmp_path / "new.csv", CHANGED)], RevisionsConfig())
     assert {c.beyond_tolerance for c in found.cells} == {True} and found.to_dict()["tolerance"] == {"abs": 0.0, "rel": 0.0}
