@@ -155,7 +155,7 @@ def test_every_row_is_stored_as_given(url: str) -> None:
 def test_revisions_runs_are_recorded(url: str) -> None:
     old, new = Vintage(InputFile("old.csv", 10, "c" * 64), 7), Vintage(InputFile("new.csv", 11, "d" * 64), 6)
     cell = CellRevision({"new_la_code": "E06000001"}, "children", "300", "301", (300, 300), (301, 301), 1.0, 1 / 300,
-                        "revised", True)  # fmt: skip
+                        "substantive", True, transition="revised", column_kind="count")  # fmt: skip
     found = Revisions(old, new, ("2023",), ("new_la_code",), ("children",), (cell,), (), ())
     with open_history(url) as history:
         now = dt.datetime.now(dt.UTC)
@@ -169,7 +169,7 @@ def test_revisions_runs_are_recorded(url: str) -> None:
     finally:
         engine.dispose()
     assert (row.key, row.old, row.new, row.kind, row.change, row.beyond_tolerance) == ('{"new_la_code": "E06000001"}', "300",
-                                                                                       "301", "revised", 1.0, True)  # fmt: skip
+                                                                                       "301", "substantive", 1.0, True)  # fmt: skip
     assert rows == [("new", 6), ("old", 7)]
 
 
