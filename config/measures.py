@@ -198,8 +198,9 @@ def _selector(spec: Any, where: str) -> Selector:
 def _compare(spec: Mapping[str, Any], measure_tolerance: Any, where: str) -> CompareSpec:
     node = spec.get("tolerance", measure_tolerance)
     learned, declared = _learned(node)
-    if learned is not None and node == "learned" and "tolerance" in spec:
-        declared = _learned(measure_tolerance)[1]  # a compare's bare `learned` falls back to the measure's declared tolerance
+    if learned is not None and node == "learned" and "tolerance" in spec:  # a compare's bare `learned`: the measure's
+        inherited, declared = _learned(measure_tolerance)  # declared tolerance meanwhile, and its learning settings
+        learned = inherited or learned
     return CompareSpec(str(spec["left"]), str(spec["right"]), spec.get("relation", "=="), tolerances_of(declared, where),
                        spec.get("allow_empty", False), _words(spec.get("reason")), learned)  # fmt: skip
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
 from ..domain.acknowledgements import Acknowledgement, AckStatus, same_evidence
@@ -229,16 +230,25 @@ class Memory:
 
     def past(self, series: SeriesKey) -> tuple[PastComparison, ...]:
         """A series' comparisons in earlier releases, oldest first (one per release and period: its latest run's)."""
-        return tuple(p for p in self.comparisons if p.comparison.series == series)
+        return self._by_series.get(series, ())
+
+    @cached_property
+    def _by_series(self) -> dict[SeriesKey, tuple[PastComparison, ...]]:
+        """Every series' comparisons, indexed once: a national file's LAs ask for theirs one by one."""
+        found: dict[SeriesKey, list[PastComparison]] = {}
+        for p in self.comparisons:
+            found.setdefault(p.comparison.series, []).append(p)
+        return {series: tuple(points) for series, points in found.items()}
 
     def past_differences(self, series: SeriesKey) -> tuple[tuple[str, Interval], ...]:
         """(release, left - right) for each earlier release that compared the series: its latest period's difference,
-        oldest release first. A comparison without both values is no point."""
+        oldest release first. A comparison without both values is no point, nor one of two periods that differ (its
+        difference was taken per 12 months)."""
         latest: dict[str, tuple[str, int, Interval]] = {}
         for past in self.past(series):
             c = past.comparison
-            if c.left_value is None or c.right_value is None:
-                continue
+            if c.left_value is None or c.right_value is None or "~" in key_parts(c.key)[2]:
+                continue  # no value; or periods of different lengths, compared per 12 months, whose right period is not kept
             start = c.period.split("/")[0]
             if past.release not in latest or start >= latest[past.release][0]:
                 latest[past.release] = (start, past.run_id, c.left_value - c.right_value)

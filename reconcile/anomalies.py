@@ -33,8 +33,10 @@ def series_anomalies(measure: str, setting: AnomalySetting | None, values: Mappi
         for (period, geography), value in by_key.items():
             if _series_point(value):
                 series[geography].append(PastPoint(period.iso, period.label, value))  # type: ignore[arg-type]
+        own_latest = {geography: max(Period.from_iso(p.period).start for p in points) for geography, points in series.items()}
         for (period, geography), (release, value) in (earlier or {}).get(source, {}).items():
-            if (period, geography) not in by_key and geography in series and _series_point(value):
+            # Only before the source's own latest: the tested point is always this release's own figure.
+            if (period, geography) not in by_key and period.start < own_latest.get(geography, period.start) and _series_point(value):
                 series[geography].append(PastPoint(period.iso, period.label, value, release))
         for geography, points in series.items():
             points.sort(key=lambda point: Period.from_iso(point.period).start)

@@ -5,27 +5,26 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from ..domain.geography import ENGLAND, level_of
+from ..domain.geography import ENGLAND
 from ..domain.intervals import Interval
 from ..domain.periods import Period
 from ..domain.status import Status
 from ..model.reconciliation import Comparison, compared_pair, status_of
-from .learned import ToleranceAt, tolerance_used
+from .learned import ToleranceAt
 from .measures import CompareSpec, Measure, Values
 
 
 def compare_pair(
     measure: Measure, spec: CompareSpec, left: str, right: str, lv: Values, rv: Values, record_level: Iterable[str],
-    tolerance_at: ToleranceAt | None = None,
+    tolerance_at: ToleranceAt,
 ) -> list[Comparison]:
     """Every comparable period pair and every geography either source reports, each with the tolerance
-    `tolerance_at` gives its place (default: the spec's declared one for its level).
+    `tolerance_at` gives its place (reconcile/learned.py: declared, or learned from the history).
 
     A record-level source that reports a period but has no death in a geography has a true zero
     there; a published source that has no row for it has no value, so that geography is skipped.
     """
     complete = set(record_level)
-    tolerance_at = tolerance_at or (lambda geography: tolerance_used(spec.tolerances[level_of(geography)]))
     geographies = sorted({g for _, g in lv} | {g for _, g in rv}, key=lambda g: (g != ENGLAND, g))
     out = []
     for lp in sorted({p for p, _ in lv}):

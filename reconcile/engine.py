@@ -109,7 +109,8 @@ def reconcile(
                           pair_tolerances(measure, spec, source_ids or {}, memory))  # fmt: skip
         _note_uncompared(measure, kinds, values, found)
         found.series += national_series(measure.id, values)
-        found.anomalies += series_anomalies(measure.id, measure.anomaly, values, earlier_values(measure.id, values, source_ids or {}, memory))
+        if measure.anomaly is not None:
+            found.anomalies += series_anomalies(measure.id, measure.anomaly, values, earlier_values(measure.id, values, source_ids or {}, memory))
         if len(measure.trend) == 2:
             trend = trend_flag(measure, measure.trend, kinds, values)
             if trend is not None:

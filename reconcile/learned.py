@@ -6,8 +6,9 @@ release): |median| + z x sigma, where sigma is 1.4826 x the median absolute devi
 1.2533 x the mean absolute deviation where the MAD is 0 (Iglewicz and Hoaglin's fallback: most past differences
 equal, a few not), and z the normal quantile of the band's two-sided level (3.09 at 0.998). Its floor is the
 rounding: half the widest past difference's interval (two figures rounded to 10 differ by up to about 10 whatever
-the truth). The band is symmetric about 0, as every tolerance is (domain/tolerance.py): a series that always differs
-by 3 allows 3, and 4 only if the past has varied.
+the truth). For `==` the band is symmetric about 0, as every tolerance is (domain/tolerance.py): a series that always
+differs by 3 allows 3, and 4 only if the past has varied. For `>=` and `<=` it is the shortfall the past allows: a
+series always 10 above its partner allows no shortfall at all.
 
 While the history holds fewer than `min_points` earlier releases of the series, the declared tolerance applies (the
 compare's or measure's `{abs, rel}`, else exact), and the comparison says so.
@@ -34,8 +35,10 @@ DECLARED, LEARNED = "declared", "learned"  # where a comparison's tolerance came
 MAD_TO_SIGMA, MEAN_AD_TO_SIGMA = 1.4826, 1.2533  # consistency constants for a normal distribution
 
 
-def learned_abs(differences: Sequence[Interval], level: float) -> float:
-    """The allowed absolute difference learned from past differences (each an interval; finite ones only)."""
+def learned_abs(differences: Sequence[Interval], level: float, relation: str = "==") -> float:
+    """The allowed gap learned from past differences (left - right, each an interval; finite ones only): for `==`
+    |centre| + z x sigma; for a one-sided relation the shortfall the past allows (`>=`: how far left has fallen
+    below right, z x sigma - centre; `<=`: centre + z x sigma), never below 0. Then the rounding floor."""
     mids = np.array([d.midpoint for d in differences], dtype=float)
     half_widths = np.array([(d.high - d.low) / 2 for d in differences], dtype=float)
     centre = float(np.median(mids))
@@ -43,7 +46,9 @@ def learned_abs(differences: Sequence[Interval], level: float) -> float:
     mad = float(np.median(spread))
     sigma = MAD_TO_SIGMA * mad if mad > 0 else MEAN_AD_TO_SIGMA * float(np.mean(spread))
     z = float(norm.ppf(0.5 + level / 2))
-    return max(abs(centre) + z * sigma, float(half_widths.max(initial=0.0)))
+    spread_allowed = z * sigma
+    allowed = {">=": spread_allowed - centre, "<=": centre + spread_allowed}.get(relation, abs(centre) + spread_allowed)
+    return max(allowed, 0.0, float(half_widths.max(initial=0.0)))
 
 
 def tolerance_used(declared: Mapping[str, float], *, origin: str = DECLARED, points: int | None = None,
@@ -64,7 +69,7 @@ def tolerance_for(spec: CompareSpec, level: str, series: SeriesKey, memory: Memo
         note = (f"learned tolerance: the run history holds {len(past)} earlier release(s) of this series, fewer than "
                 f"{spec.learned.min_points}; the declared tolerance applies")  # fmt: skip
         return tolerance_used(declared, points=len(past), note=note)
-    return tolerance_used({"abs": round(learned_abs(past, spec.learned.level), 4)}, origin=LEARNED, points=len(past))
+    return tolerance_used({"abs": round(learned_abs(past, spec.learned.level, spec.relation), 2)}, origin=LEARNED, points=len(past))
 
 
 def _finite(difference: Interval) -> bool:

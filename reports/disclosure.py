@@ -242,6 +242,7 @@ def disclose(release: Release, disclosure: Disclosure) -> Release:
                                   records_digest=digest(m.records_digest), acknowledgement=standing(m.acknowledgement))
                           for m in result.missing),
             coherence=tuple(replace(c, location="") for c in result.coherence) if disclosure.publish else result.coherence,
+            comparisons=tuple(_learned_withheld(c) for c in result.comparisons) if disclosure.publish else result.comparisons,
             anomalies=tuple(replace(a, acknowledgement=standing(a.acknowledgement)) for a in result.anomalies),
         )
     since = disclose_changes(release.since, disclosure) if release.since is not None else None
@@ -249,6 +250,15 @@ def disclose(release: Release, disclosure: Disclosure) -> Release:
     if used is not None and disclosure.publish:
         used = replace(used, stale=tuple(replace(entry, reason=REASON_WITHHELD) for entry in used.stale))
     return replace(release, sources=sources, reconciliation=result, since=since, acknowledgements=used)
+
+
+def _learned_withheld(c: Comparison) -> Comparison:
+    """A learned tolerance is marked withheld for a published output: when every past difference was equal it is that
+    difference, which earlier published outputs showed as `c`. Its figure stays in the model for the inference
+    checks (reports/inference.py); renderers show `c` (wording.allowance, json_report)."""
+    if c.tolerance.get("origin") != "learned":
+        return c
+    return replace(c, tolerance={**c.tolerance, "withheld": True})
 
 
 def disclose_changes(found: Changes, disclosure: Disclosure) -> Changes:
@@ -318,9 +328,18 @@ def withheld_series(series: Iterable[SeriesPoint], disclosure: Disclosure) -> se
             if p.value is not None and disclosure.hides_value(Cell(p.source, p.measure, p.period, ENGLAND), p.value)}  # fmt: skip
 
 
+def holds_withheld(found: Anomaly, disclosure: Disclosure) -> bool:
+    """The tested figure or any past figure of the series (its own, or an earlier release's from the history) is one
+    a published output shows as `c`."""
+    if hides_anomaly(found, disclosure):
+        return True
+    return any(disclosure.hides_value(Cell(found.source, found.measure, p.period, found.geography), p.value) for p in found.past)
+
+
 def hides_anomaly_band(found: Anomaly, disclosure: Disclosure, hidden_series: set[tuple[str, str]]) -> bool:
     """A band is a prediction from the series' past figures: shown beside England's figure where none of that series
     is withheld; elsewhere (an LA's few deaths) it could bound a withheld figure, so a published output withholds it."""
     if not disclosure.publish:
         return False
-    return hides_anomaly(found, disclosure) or found.geography != ENGLAND or (found.measure, found.source) in hidden_series
+    return (found.geography != ENGLAND or (found.measure, found.source) in hidden_series
+            or holds_withheld(found, disclosure))  # fmt: skip

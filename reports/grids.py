@@ -220,12 +220,14 @@ def _expectations(note: MeasureNote | None, kinds: Mapping[str, str]) -> tuple[E
             # Published figures are not linked record by record, so no unmatched deaths are expected of them.
             linked = not any(kinds.get(name) == "published" for side in (e.left, e.right) for name in note.sources
                              if side in (name, kinds.get(name)))  # fmt: skip
-            compared = f"{expectation_text(left, e.relation, right)} ({tolerance_by_level(e.tolerances)})" if e.tolerances else \
-                expectation_text(left, e.relation, right)
             if e.learned_after is not None:
                 compared = (f"{expectation_text(left, e.relation, right)} (a tolerance learned for each place from the "
                             f"differences of earlier releases in the run history; until it holds {e.learned_after}: "
                             f"{tolerance_by_level(e.tolerances)})")  # fmt: skip
+            elif e.tolerances:
+                compared = f"{expectation_text(left, e.relation, right)} ({tolerance_by_level(e.tolerances)})"
+            else:
+                compared = expectation_text(left, e.relation, right)
             out.append(ExpectationLine(compared, e.reason,
                                        unmatched_rule(e.relation, left, right) if linked else ""))  # fmt: skip
     return tuple(out)

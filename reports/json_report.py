@@ -104,6 +104,8 @@ def _published(document: dict[str, Any], release: Release, disclosure: Disclosur
                 shown[f"{side}_value"] = shown[f"{side}_per_12_months"] = list(HIDDEN)
         if disclosure.hides_difference(c):
             shown["difference"] = list(HIDDEN)
+        if c.tolerance.get("withheld"):  # a learned tolerance (reports/disclosure.py _learned_withheld)
+            shown["tolerance"] = {**shown["tolerance"], "abs": SUPPRESSED}
     for shown, b in zip(document["bridges"], result.bridges, strict=True):
         at = Cell(b.source, b.measure, b.period, ENGLAND)
         shown["headline"] = _count(b.headline, disclosure, at._replace(figure="headline"))

@@ -85,11 +85,6 @@ def render_markdown(release: Release, disclosure: Disclosure = AS_RECORDED) -> s
     ungated = [s for s in sources if s.blocks_release and s not in release.gating_sources]
     lines = [f"## Triangulate: {release_verdict(release)}", ""]
     failures, warnings = verdict(release, disclosure)
-    blocking = [a for a in (result.anomalies if result is not None else ()) if a.blocks]
-    if blocking:  # `anomaly: {gate: true}`: said where the verdict is, and each under Unusual against their own past
-        one = len(blocking) == 1
-        failures.append(f"{len(blocking):,} {'series is' if one else 'series are'} unusual against {'its' if one else 'their'} "
-                        "own past, and the measure's `anomaly: {gate: true}` makes that block (see Unusual against their own past).")  # fmt: skip
     if failures:
         lines += ["**What fails:**", "", *(f"- {table_cell(line)}" for line in failures), ""]
     if warnings:

@@ -19,19 +19,12 @@ from ..domain.intervals import SUPPRESSED, Interval
 from ..model.anomalies import Anomaly, PastPoint
 from ..model.reconciliation import ReconcileResult
 from .anomaly_words import unusual
-from .disclosure import Cell, Disclosure, hides_anomaly, hides_anomaly_band, withheld_series
+from .disclosure import Cell, Disclosure, hides_anomaly_band, holds_withheld, withheld_series
 from .series_charts import PanelPoint, SeriesPanel, series_panels_svg
 from .view_model import UnusualRow, UnusualView
 from .wording import count_words, period_middle
 
 PANELS = 24  # at most, in the chart and its table; the JSON `anomalies` lists every one
-
-
-def holds_withheld(found: Anomaly, disclosure: Disclosure) -> bool:
-    """The tested figure or any past figure of the series is one a published output shows as `c`."""
-    if hides_anomaly(found, disclosure):
-        return True
-    return any(disclosure.hides_value(Cell(found.source, found.measure, p.period, found.geography), p.value) for p in found.past)
 
 
 def unusual_view(result: ReconcileResult | None, titles: Mapping[str, str], disclosure: Disclosure) -> UnusualView | None:

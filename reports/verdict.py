@@ -48,6 +48,11 @@ def verdict(release: Release, disclosure: Disclosure) -> tuple[list[str], list[s
         line = (f"{empty.left} and {empty.right} could not be compared on "
                 f"{release.titles.get(empty.measure, empty.measure).lower()}: {empty.reason}.")  # fmt: skip
         (disagreements if empty.gating else warnings).append(line + ("" if empty.gating else " (allow_empty)"))
+    blocking = [a for a in result.anomalies if a.blocks]
+    if blocking:  # `anomaly: {gate: true}`; never which side of its band (a published output may withhold that)
+        one = len(blocking) == 1
+        disagreements.append(f"{len(blocking):,} {'series is' if one else 'series are'} unusual against {'its' if one else 'their'} "
+                             "own past, and the measure's `anomaly: {gate: true}` makes that block (see Unusual against their own past).")  # fmt: skip
     for trend in result.trends:
         if trend.opposite:
             warnings.append(

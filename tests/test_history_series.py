@@ -54,3 +54,13 @@ def test_earlier_releases_extend_a_short_series(tmp_path: Path, backend: str, re
     # The 2024 table revises 2023 to 75: its own figure is the series' 2023, not the 2023 release's 60.
     revised = _release(tmp_path, url, 2024, {**ENGLAND, 2023: 75, 2024: 80})
     assert revised["band"] != found["band"] and revised["points"] == 6
+
+
+def test_a_history_point_later_than_the_tables_own_latest_is_never_the_tested_point(tmp_path: Path) -> None:
+    """A history backfilled out of order: release 2025 recorded first, then 2022's table. The tested point is 2022's
+    own figure; 2025's later years are not part of its past."""
+    url = f"sqlite:///{tmp_path / 'h.db'}"
+    figures = {**ENGLAND, 2024: 500, 2025: 510}
+    _release(tmp_path, url, 2025, figures)
+    found = _release(tmp_path, url, 2022, figures)
+    assert found["value"] == [40, 40] and found["points"] == 1  # 2022's own figure, with only 2021 (its table) before it
