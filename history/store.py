@@ -158,7 +158,11 @@ class History:
                 sa.select(sa.func.max(r.id), r.release).where(r.release != label, r.command.in_(("run", "reconcile")))
                 .group_by(r.release)).all()  # fmt: skip
             releases = {int(run_id): release for run_id, release in latest}
-            past = tuple(PastComparison(releases[c_run], c_run, c) for c_run, c in _comparisons_by_run(connection, tuple(releases)))
+            a = schema.acknowledgements.c
+            settled = set(connection.execute(sa.select(a.run_id, a.key).where(a.run_id.in_(tuple(releases)),
+                                                                              a.status == AckStatus.ACKNOWLEDGED)).tuples())  # fmt: skip
+            past = tuple(PastComparison(releases[c_run], c_run, c, (c_run, c.key) in settled)
+                         for c_run, c in _comparisons_by_run(connection, tuple(releases)))  # fmt: skip
             return Memory(load_run(connection, previous) if previous is not None else None, past,
                           across_releases(connection, exclude=label), _figures(connection, releases))  # fmt: skip
 

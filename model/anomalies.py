@@ -116,6 +116,11 @@ class Anomaly:
 # --- funnel limits for LAs (reconcile/funnels.py computes them) ---------------------------------------------
 
 
+def level_text(level: float) -> str:
+    """0.998 -> '99.8%', 0.99999 -> '99.999%': a band's or limit's level for people (never rounded to 100%)."""
+    return f"{level * 100:.6g}%"
+
+
 def level_key(level: float) -> str:
     """0.95 -> '0.95', 0.998 -> '0.998': the JSON's keys for the limits."""
     return f"{level:.6g}"

@@ -203,6 +203,13 @@ class PastComparison:
     release: str
     run_id: int
     comparison: RememberedComparison
+    acknowledged: bool = False  # a discrepancy its run's acknowledgements file settled: a known, accepted difference
+
+    @property
+    def accepted(self) -> bool:
+        """What a learned tolerance may learn from: a difference its release passed, or a discrepancy a steward
+        acknowledged. A discrepancy that blocked is no evidence of what is normal (a missing death taught as normal)."""
+        return self.comparison.status != Status.DISCREPANCY or self.acknowledged
 
 
 @dataclass(frozen=True)
@@ -243,12 +250,12 @@ class Memory:
     def past_differences(self, series: SeriesKey) -> tuple[tuple[str, Interval], ...]:
         """(release, left - right) for each earlier release that compared the series: its latest period's difference,
         oldest release first. A comparison without both values is no point, nor one of two periods that differ (its
-        difference was taken per 12 months)."""
+        difference was taken per 12 months), nor a discrepancy that blocked its release (`PastComparison.accepted`)."""
         latest: dict[str, tuple[str, int, Interval]] = {}
         for past in self.past(series):
             c = past.comparison
-            if c.left_value is None or c.right_value is None or "~" in key_parts(c.key)[2]:
-                continue  # no value; or periods of different lengths, compared per 12 months, whose right period is not kept
+            if c.left_value is None or c.right_value is None or "~" in key_parts(c.key)[2] or not past.accepted:
+                continue  # no value; periods of different lengths (compared per 12 months); or a blocked discrepancy
             start = c.period.split("/")[0]
             if past.release not in latest or start >= latest[past.release][0]:
                 latest[past.release] = (start, past.run_id, c.left_value - c.right_value)

@@ -34,11 +34,14 @@ def series_anomalies(measure: str, setting: AnomalySetting | None, values: Mappi
             if _series_point(value):
                 series[geography].append(PastPoint(period.iso, period.label, value))  # type: ignore[arg-type]
         own_latest = {geography: max(Period.from_iso(p.period).start for p in points) for geography, points in series.items()}
+        newest = max(own_latest.values(), default=None)
         for (period, geography), (release, value) in (earlier or {}).get(source, {}).items():
             # Only before the source's own latest: the tested point is always this release's own figure.
             if (period, geography) not in by_key and period.start < own_latest.get(geography, period.start) and _series_point(value):
                 series[geography].append(PastPoint(period.iso, period.label, value, release))
         for geography, points in series.items():
+            if own_latest[geography] != newest:
+                continue  # no figure (or an unreadable one) for the source's latest period here: nothing to test
             points.sort(key=lambda point: Period.from_iso(point.period).start)
             tested, before = points[-1], tuple(points[:-1])
             latest, value = Period.from_iso(tested.period), tested.value

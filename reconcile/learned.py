@@ -66,8 +66,9 @@ def tolerance_for(spec: CompareSpec, level: str, series: SeriesKey, memory: Memo
         return tolerance_used(declared)
     past = [d for _, d in (memory.past_differences(series) if memory is not None else ()) if _finite(d)]
     if len(past) < spec.learned.min_points:
-        note = (f"learned tolerance: the run history holds {len(past)} earlier release(s) of this series, fewer than "
-                f"{spec.learned.min_points}; the declared tolerance applies")  # fmt: skip
+        held = f"{len(past)} earlier release" + ("" if len(past) == 1 else "s")
+        note = (f"learned tolerance: the run history holds {held} of this series that passed or were acknowledged, "
+                f"fewer than {spec.learned.min_points}; the declared tolerance applies")  # fmt: skip
         return tolerance_used(declared, points=len(past), note=note)
     return tolerance_used({"abs": round(learned_abs(past, spec.learned.level, spec.relation), 2)}, origin=LEARNED, points=len(past))
 

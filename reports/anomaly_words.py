@@ -4,7 +4,7 @@ point is outside the band its own past predicts. "Unusual", never "wrong": a rea
 from __future__ import annotations
 
 from ..domain.geography import la_label
-from ..model.anomalies import Anomaly
+from ..model.anomalies import Anomaly, level_text
 from ..model.reconciliation import ReconcileResult
 from .disclosure import Cell, Disclosure, hides_anomaly_band
 
@@ -29,4 +29,4 @@ def anomaly_sentence(found: Anomaly, disclosure: Disclosure, hidden_series: froz
     else:
         band = f"{found.band[0]:,.0f} to {found.band[1]:,.0f} expected"
     return (f"{place}, {found.measure} {found.period_label} in {found.source}: {value}, {found.status} {band} from "
-            f"{found.points} past periods ({found.level:.1%} band)")
+            f"{found.points} past periods ({level_text(found.level)} band)")

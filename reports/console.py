@@ -13,7 +13,7 @@ from typing import Any
 from ..domain.geography import la_label
 from ..domain.intervals import SUPPRESSED
 from ..domain.status import Status
-from ..model.anomalies import Anomaly
+from ..model.anomalies import Anomaly, level_text
 from ..model.checks import CheckOutcome, SourceResult
 from ..model.findings import AcknowledgementsUsed
 from ..model.reconciliation import Comparison, NotCompared, ReconcileResult
@@ -65,7 +65,7 @@ def expectation(c: Comparison) -> str:
     """What the measure expects, as an expectation: `expected: csprp at least dfe_cla`."""
     allowed = allowance(c.tolerance)  # the one wording of a tolerance (a learned one says so)
     return f"expected: {c.left} {RELATIONS.get(c.relation, c.relation)} {c.right}" + (
-        "" if allowed == "exactly" else f", {allowed.replace('within ', 'within a tolerance of ', 1)}"
+        "" if allowed == "exactly" else f", {allowed if c.tolerance.get('withheld') else allowed.replace('within ', 'within a tolerance of ', 1)}"
     )
 
 
@@ -209,7 +209,7 @@ def anomaly_text(found: Anomaly, disclosure: Disclosure, hidden_series: set[tupl
     its side: `Camden (E09000007), deaths 2024 in dfe: c, outside the band its past predicts`."""
     if hides_anomaly(found, disclosure):
         return (f"{la_label(found.geography)}, {found.measure} {found.period_label} in {found.source}: {SUPPRESSED}, "
-                f"outside the band its past predicts ({found.level:.1%} band)")
+                f"outside the band its past predicts ({level_text(found.level)} band)")
     return anomaly_sentence(found, disclosure, hidden_series)
 
 

@@ -253,10 +253,11 @@ def disclose(release: Release, disclosure: Disclosure) -> Release:
 
 
 def _learned_withheld(c: Comparison) -> Comparison:
-    """A learned tolerance is marked withheld for a published output: when every past difference was equal it is that
-    difference, which earlier published outputs showed as `c`. Its figure stays in the model for the inference
-    checks (reports/inference.py); renderers show `c` (wording.allowance, json_report)."""
-    if c.tolerance.get("origin") != "learned":
+    """A learned tolerance below England's level is marked withheld for a published output: when every past difference
+    was equal it is that difference, which earlier published outputs showed as `c` (an LA's few deaths). Its figure
+    stays in the model for the inference checks (reports/inference.py); renderers say it is withheld
+    (wording.allowance, json_report). England's figures are hundreds: its learned tolerance is shown."""
+    if c.tolerance.get("origin") != "learned" or c.geography == ENGLAND:
         return c
     return replace(c, tolerance={**c.tolerance, "withheld": True})
 

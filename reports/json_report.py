@@ -36,6 +36,7 @@ from .facts import comparison_explanation
 
 AS_RECORDED = Disclosure()
 HIDDEN = [SUPPRESSED, SUPPRESSED]
+TOLERANCE_WITHHELD = "withheld"  # a learned tolerance below England's level, under --publish
 
 
 def render_json(release: Release, disclosure: Disclosure = AS_RECORDED) -> str:
@@ -105,7 +106,7 @@ def _published(document: dict[str, Any], release: Release, disclosure: Disclosur
         if disclosure.hides_difference(c):
             shown["difference"] = list(HIDDEN)
         if c.tolerance.get("withheld"):  # a learned tolerance (reports/disclosure.py _learned_withheld)
-            shown["tolerance"] = {**shown["tolerance"], "abs": SUPPRESSED}
+            shown["tolerance"] = {**shown["tolerance"], "abs": TOLERANCE_WITHHELD}
     for shown, b in zip(document["bridges"], result.bridges, strict=True):
         at = Cell(b.source, b.measure, b.period, ENGLAND)
         shown["headline"] = _count(b.headline, disclosure, at._replace(figure="headline"))

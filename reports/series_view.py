@@ -16,7 +16,7 @@ from markupsafe import Markup
 
 from ..domain.geography import la_label
 from ..domain.intervals import SUPPRESSED, Interval
-from ..model.anomalies import Anomaly, PastPoint
+from ..model.anomalies import Anomaly, PastPoint, level_text
 from ..model.reconciliation import ReconcileResult
 from .anomaly_words import unusual
 from .disclosure import Cell, Disclosure, hides_anomaly_band, holds_withheld, withheld_series
@@ -79,7 +79,7 @@ def _past(found: Anomaly, disclosure: Disclosure) -> str:
 
 
 def _level(level: float) -> str:
-    return f"{level * 100:g}%"
+    return level_text(level)
 
 
 def _band_label(drawn: Sequence[Anomaly]) -> str:

@@ -18,7 +18,7 @@ from ..domain.geography import ENGLAND, la_label
 from ..domain.intervals import SUPPRESSED, Interval
 from ..domain.periods import Period
 from ..domain.status import Status
-from ..model.anomalies import FunnelPoint, LaFunnel, level_key
+from ..model.anomalies import FunnelPoint, LaFunnel, level_key, level_text
 from ..model.checks import CheckOutcome, SourceResult
 from ..model.reconciliation import ReconcileResult, SeriesPoint
 from ..model.release import Release
@@ -194,7 +194,7 @@ def _funnel(found: LaFunnel, title: str, disclosure: Disclosure) -> FunnelView:
     funnel, ratio = found.funnel, " / " in found.source
     number = ratio_number if ratio else rate_number
     ordered_levels = sorted(funnel.levels) or [0.998]  # narrowest first: the last is the widest
-    levels = tuple(f"{level * 100:g}%" for level in ordered_levels)
+    levels = tuple(level_text(level) for level in ordered_levels)
     keys = [level_key(level) for level in ordered_levels]
     rows: list[tuple[int, str, FunnelRow]] = []
     marks: list[FunnelMark] = []

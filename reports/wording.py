@@ -9,7 +9,7 @@ from typing import Any
 
 from ..domain.geography import ENGLAND
 from ..domain.inputs import printable
-from ..domain.intervals import SUPPRESSED, Interval
+from ..domain.intervals import Interval
 from ..domain.periods import Period
 from ..model.rates import RATE_DECIMALS, RATIO_DECIMALS, shown
 from ..model.reconciliation import Comparison
@@ -199,7 +199,7 @@ def allowance(tolerance: Mapping[str, Any]) -> str:
     allowed = [a for a in allowed if a]
     learned = f" (learned from {tolerance['points']} earlier releases)" if tolerance.get("origin") == "learned" else ""
     if tolerance.get("withheld"):  # --publish: a learned figure can equal a past difference shown as c
-        return f"within {SUPPRESSED}{learned}"
+        return f"within a tolerance learned from {tolerance['points']} earlier releases (withheld: it could reveal a withheld difference)"
     return (f"within {' or '.join(allowed)}" if allowed else "exactly") + learned
 
 

@@ -64,15 +64,18 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return new_database(request.getfixturevalue("postgres_url"))
 
 
+DECLARED_5 = CONFIG.replace("tolerance: learned}", "tolerance: {learned: {}, abs: 5}}")  # nationally 5 meanwhile
+
+
 def test_six_releases_learn_each_series_own_tolerance(tmp_path: Path, url: str) -> None:
     for n, (year, gap) in enumerate(PAST_GAPS.items()):
-        code, places = _release(tmp_path, url, year, gap)
+        code, places = _release(tmp_path, url, year, gap, config=DECLARED_5)
         england = places["England"]
         assert england["tolerance"]["origin"] == "declared" and england["tolerance"]["points"] == n  # earlier releases only
-        assert "fewer than 5" in england["tolerance"]["note"] and england["tolerance"]["abs"] == 0
-        assert code == 1 and england["status"] == "discrepancy"  # exact until the history knows the series
+        assert "fewer than 5" in england["tolerance"]["note"] and england["tolerance"]["abs"] == 5
+        assert code == 0 and england["status"] == "within_tolerance"  # the declared 5 until the history knows the series
 
-    code, places = _release(tmp_path, url, 2024, 4)
+    code, places = _release(tmp_path, url, 2024, 4, config=DECLARED_5)
     england, camden = places["England"]["tolerance"], places["E09000007"]["tolerance"]
     assert england["origin"] == "learned" and england["points"] == 5 and "note" not in england
     assert england["abs"] == pytest.approx(_by_hand(list(PAST_GAPS.values())), abs=0.005)  # 3 + 3.09 x 1.2533 x 0.4: 4.55
@@ -81,17 +84,17 @@ def test_six_releases_learn_each_series_own_tolerance(tmp_path: Path, url: str) 
     assert camden == {"abs": 0.0, "rel": 0.0, "origin": "learned", "points": 5}  # Camden always agreed: it learns exact
 
     # The same release again with a gap its past never showed, and Camden one death short: both fail.
-    code, places = _release(tmp_path, url, 2024, 6, camden_gap=1)
+    code, places = _release(tmp_path, url, 2024, 6, camden_gap=1, config=DECLARED_5)
     assert code == 1 and places["England"]["status"] == "discrepancy" and places["E09000007"]["status"] == "discrepancy"
     assert places["England"]["tolerance"]["points"] == 5  # a re-run of 2024 does not learn from 2024
 
 
 def test_a_learned_tolerance_falls_back_to_the_declared_one_and_takes_its_own_settings(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'history.db'}"
-    declared = CONFIG.replace("tolerance: learned}", "tolerance: {learned: {min_points: 2, level: 0.95}, abs: 3}}")
+    declared = CONFIG.replace("tolerance: learned}", "tolerance: {learned: {min_points: 2, level: 0.95}, abs: 5}}")
     code, places = _release(tmp_path, url, 2019, 3, config=declared)
-    assert code == 0 and places["England"]["status"] == "within_tolerance"  # the declared abs 3 applies meanwhile
-    assert places["England"]["tolerance"] == {"abs": 3.0, "rel": 0.0, "origin": "declared", "points": 0,
+    assert code == 0 and places["England"]["status"] == "within_tolerance"  # the declared abs 5 applies meanwhile
+    assert places["England"]["tolerance"] == {"abs": 5.0, "rel": 0.0, "origin": "declared", "points": 0,
                                               "note": places["England"]["tolerance"]["note"]}  # fmt: skip
     assert places["E09000007"]["tolerance"]["abs"] == 0  # as every single tolerance: national and regional, LAs exact
     _release(tmp_path, url, 2020, 5, config=declared)
@@ -133,16 +136,45 @@ def test_a_one_sided_relation_learns_the_shortfall_its_past_allows(tmp_path: Pat
     assert code == 1 and places["England"]["status"] == "discrepancy"
 
 
-def test_publish_withholds_a_learned_tolerance_that_could_be_a_past_difference(tmp_path: Path) -> None:
-    """Camden's sources always differed by 2 (shown as `c` when published): its learned tolerance is exactly 2, so a
-    published output shows it as `c`, in the JSON and in words."""
+def test_publish_withholds_an_las_learned_tolerance_and_shows_englands(tmp_path: Path) -> None:
+    """Camden's sources always agreed: its learned tolerance is exactly 0, which says two figures a published output
+    shows as `c` were equal; so below England's level a published output withholds a learned tolerance, in the JSON
+    and in words. England's (learned from hundreds) is shown."""
     url = f"sqlite:///{tmp_path / 'history.db'}"
     for year in range(2019, 2024):
-        _release(tmp_path, url, year, 0, camden_gap=2)
+        _release(tmp_path, url, year, 3, config=DECLARED_5)
+    (tmp_path / "ncmd.csv").write_text(_table(2024, 53, 3))
+    (tmp_path / "dfe.csv").write_text(_table(2024, 50, 3))
     out = tmp_path / "published.json"
     done = run_cli("reconcile", "--config", str(tmp_path / "run.yaml"), "--history", url, "--release", "2024", "--publish",
                    "--json", str(out), "--summary-md", str(tmp_path / "p.md"))  # fmt: skip
-    assert done.returncode in (0, 1), done.stderr
-    camden = next(c for c in json.loads(out.read_text())["comparisons"] if c["geography"] == "E09000007")
-    assert camden["tolerance"]["abs"] == "c" and camden["tolerance"]["origin"] == "learned" and camden["tolerance"]["points"] == 5
-    assert "within 2 (learned" not in (tmp_path / "p.md").read_text() + done.stdout
+    assert done.returncode == 0, done.stdout + done.stderr
+    places = {c["geography"]: c for c in json.loads(out.read_text())["comparisons"]}
+    camden, england = places["E09000007"]["tolerance"], places["England"]["tolerance"]
+    assert camden["abs"] == "withheld" and camden["origin"] == "learned" and camden["points"] == 5
+    assert england["abs"] == 3.0 and england["origin"] == "learned"
+    words = (tmp_path / "p.md").read_text() + done.stdout
+    assert "exactly (learned" not in words and "within 0 (learned" not in words
+
+
+def test_a_discrepancy_that_blocked_is_not_learned_and_an_acknowledged_one_is(tmp_path: Path) -> None:
+    """Camden one death short in two releases that failed for it: a learned tolerance must not take that as normal (a
+    missing death would then pass). Acknowledged, the same difference is a known one, and is learned."""
+    url = f"sqlite:///{tmp_path / 'history.db'}"
+    settings = CONFIG.replace("tolerance: learned}", "tolerance: {learned: {min_points: 2}}}")
+    for year, short in ((2019, 1), (2020, 0), (2021, 1), (2022, 0)):
+        _release(tmp_path, url, year, 0, camden_gap=-short, config=settings)
+    code, places = _release(tmp_path, url, 2023, 0, camden_gap=-1, config=settings)
+    camden = places["E09000007"]
+    assert camden["tolerance"] == {"abs": 0.0, "rel": 0.0, "origin": "learned", "points": 2}  # 2020 and 2022 only
+    assert code == 1 and camden["status"] == "discrepancy"
+
+    done = run_cli("acknowledge", str(tmp_path / "2023.json"), "--reason", "NCMD notified late", "--owner", "steward",
+                   "--file", str(tmp_path / "acks.yaml"))  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    (tmp_path / "run.yaml").write_text(settings + f"acknowledgements: {tmp_path / 'acks.yaml'}\n")
+    rerun = run_cli("reconcile", "--config", str(tmp_path / "run.yaml"), "--history", url, "--release", "2023",
+                    "--json", str(tmp_path / "again.json"))  # fmt: skip
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    _, places = _release(tmp_path, url, 2024, 0, camden_gap=-1, config=settings)
+    assert places["E09000007"]["tolerance"]["points"] == 3  # 2023's acknowledged difference now counts
