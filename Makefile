@@ -65,6 +65,9 @@ bench: install
 	$(BIN)/python benchmarks/bench_national.py
 	$(BIN)/python benchmarks/bench_revisions.py
 	$(BIN)/python benchmarks/bench_history.py
+	$(BIN)/python benchmarks/bench_learned.py
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test,bench]'
+	$(BIN)/python benchmarks/bench_sources.py
 
 clean:
 	rm -rf $(VENV) $(OUT) test-output tests/browser/node_modules

@@ -21,6 +21,7 @@ import click
 
 from . import __version__
 from .cli_acknowledge import acknowledge
+from .cli_convert import convert
 from .cli_history import history
 from .cli_options import OutputsCommand, acknowledgements_option, disclosure_options, history_options, validating
 from .cli_revisions import revisions
@@ -130,10 +131,12 @@ def check(
 
         if not is_known_la(la_code):
             raise UsageError(f"--la-code {la_code!r} is not an LA code on the shipped list (3-digit DfE or ONS code)")
+    from .readers.parquet import expand_folders
+
     options = SourceOptions(
         name=kind,
         kind=kind,
-        paths=paths,
+        paths=expand_folders(paths),  # a folder: its Parquet files
         columns=columns,
         values=values,
         la_code=la_code,
@@ -286,6 +289,7 @@ def run(config_path: Path, out_dir: Path, acknowledgements_path: Path | None, re
 cli.add_command(history)
 cli.add_command(acknowledge)
 cli.add_command(revisions)
+cli.add_command(convert)
 
 
 def _shown(path: Path) -> str:

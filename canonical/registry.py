@@ -17,7 +17,8 @@ import pandas as pd
 from ..domain.geography import to_ons_code
 from ..domain.places import PlacesCovered
 from ..errors import UsageError
-from ..readers.cin import read_cin
+from ..readers.cin_flat import read_census
+from ..readers.database import DatabaseSource, TableWanted, read_tables
 from ..readers.extracts import read_extract
 from ..readers.ssda903 import read_ssda903
 from ..schemas import cin as cin_schema
@@ -47,6 +48,7 @@ class SourceOptions:
     severity: Mapping[str, str] = field(default_factory=dict)
     coverage: tuple[tuple[dt.date, dt.date], ...] = ()  # declared `coverage:` (domain/periods.py Span); () not declared
     source_id: str = ""  # its `id:` in the run config, what everything remembered keys on; empty: its name
+    database: DatabaseSource | None = None  # `url:` with `table:` or `query:` in place of `path:` (paths then empty)
 
 
 Frames = Mapping[str, pd.DataFrame]  # raw table name -> raw frame of strings with file and line
@@ -99,23 +101,38 @@ class SourceKind:
 
 
 def _read_cin(options: SourceOptions) -> Frames:
-    return {"census": read_cin(options.paths)}
+    return {"census": read_census(options.paths, options.columns)}  # XML files, or the census as a table (cin_flat.py)
 
 
 def _read_ssda903(options: SourceOptions) -> Frames:
+    if options.database is not None:
+        return _from_database(options)
     tables = read_ssda903(options.paths, options.columns)
     return {"header": tables.header, "episodes": tables.episodes}
 
 
 def _cin_reference_dates(frames: Frames) -> Mapping[str, str]:
-    census = frames["census"]
+    census = _by_census(frames["census"])
     dates = census.groupby(FILE_COLUMN, observed=True, sort=False)["ReferenceDate"].first().dropna()
     return {str(name): str(value) for name, value in dates.items()}
 
 
 def _cin_las(frames: Frames) -> Mapping[str, tuple[str, ...]]:
     """Each census file's LA: its header's LEA as an ONS code (the reader refuses an LEA not on the shipped list)."""
-    return _las_by_file(frames["census"], "LEA")
+    return _las_by_file(_by_census(frames["census"]), "LEA")
+
+
+def _by_census(census: pd.DataFrame) -> pd.DataFrame:
+    """The census with each file named per census it holds: an XML file is one census, as it is; a table holding
+    several years (the flat layout, readers/cin_flat.py) is named `file (reference date)` per year, so each year's
+    reference date and LAs count apart, as each year's XML files would."""
+    dates = census.groupby(FILE_COLUMN, observed=True, sort=False)["ReferenceDate"].nunique()
+    if not len(dates) or dates.max() <= 1:
+        return census
+    files, written = census[FILE_COLUMN].astype(object), census["ReferenceDate"].astype(object)
+    several = files.map(dates).gt(1) & written.notna()
+    named = files.where(~several, files.astype(str) + " (" + written.astype(str) + ")")
+    return census.assign(**{FILE_COLUMN: named})
 
 
 def _ssda903_las(frames: Frames) -> Mapping[str, tuple[str, ...]]:
@@ -154,8 +171,27 @@ def _cin_censuses(frames: Frames) -> frozenset[Hashable]:
     return frozenset(zip(census["LEA"].astype(object), census["ReferenceDate"].astype(object), strict=True))
 
 
+# The kinds whose readers read database tables (`url:` with `table:` or `query:`); the others read files only.
+DATABASE_KINDS = frozenset({"ssda903", "ncmd", "csprp"})
+# Columns a kind's death records read beyond its raw table's schema: a database source selects only what is read.
+_MAPPER_COLUMNS: dict[tuple[str, str], tuple[str, ...]] = {("ssda903", "header"): (ssda903_schema.LA_COLUMN,)}
+
+
+def _from_database(options: SourceOptions) -> Frames:
+    """A source read from database tables (readers/database.py): each raw table of its kind, only the columns its
+    schema and death records read, ordered by its record id."""
+    if options.database is None:
+        raise ValueError(f"source {options.name!r} names no database")
+    wanted = [TableWanted(table.name, (*table.spec.columns, *_MAPPER_COLUMNS.get((options.kind, table.name), ())),
+                          table.spec.required_columns, (table.id_column,))
+              for table in source_kind(options.kind).tables]  # fmt: skip
+    return read_tables(options.database, wanted, options.columns)
+
+
 def _extract_reader(table: str, spec: TableSpec) -> Reader:
     def read(options: SourceOptions) -> Frames:
+        if options.database is not None:
+            return _from_database(options)
         return {table: read_extract(options.paths, spec.columns, options.columns)}
 
     return read
@@ -178,7 +214,7 @@ def unregister(name: str) -> None:
 
 for _kind in (
     SourceKind(
-        "cin", "DfE children in need census (XML, one file per LA)", _read_cin,
+        "cin", "DfE children in need census (XML, one file per LA; or the census as a table)", _read_cin,
         (RawTable("census", cin_schema.SPEC, "LAchildID"),), cin_deaths,
         lambda frames: int(frames["census"][cin_schema.CHILD_ORDINAL].nunique()), _cin_reference_dates,
         files_independent=True, file_groups=_cin_censuses, file_las=_cin_las, display="CIN census",

@@ -15,12 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from ..canonical.published import DenominatorOptions, PublishedSettings, RateSpec
-from ..canonical.registry import DENOMINATOR, PUBLISHED, SourceOptions, config_kinds
+from ..canonical.registry import DATABASE_KINDS, DENOMINATOR, PUBLISHED, SourceOptions, config_kinds, source_kind
 from ..domain.catalogue import is_known_check
 from ..domain.dates import parse_one
 from ..domain.geography import GEOGRAPHY_LEVELS, PUBLISHED_LEVELS, is_known_la
 from ..domain.inputs import label_problem
 from ..errors import ConfigError
+from ..readers.database import DatabaseSource, database_source
+from ..readers.parquet import folder_files
 from ..reconcile.measures import Measure
 from .loader import load_yaml
 from .measures import measures_for
@@ -99,7 +101,7 @@ def _paths(value: Any, base: Path, name: str) -> tuple[Path, ...]:
                 raise ConfigError(f"sources.{name}.path: {item!r} matches no file")
             resolved.extend(matches)
         else:
-            resolved.append(candidate)
+            resolved.extend(folder_files(candidate) if candidate.is_dir() else [candidate])  # a folder: its Parquet files
     return tuple(resolved)
 
 
@@ -216,10 +218,11 @@ def _source(name: str, node: Mapping[str, Any], base: Path, reference_date: dt.d
     la_code = node.get("la_code")
     if la_code is not None and not is_known_la(str(la_code)):
         raise ConfigError(f"sources.{name}.la_code {la_code!r} is not an LA code on the shipped list (3-digit DfE or ONS code)")
+    database = _database(name, node)
     return SourceOptions(
         name=name,
         kind=str(node["kind"]),
-        paths=_paths(node["path"], base, name),
+        paths=_paths(node["path"], base, name) if database is None else (),
         columns=dict(node.get("columns") or {}),
         values={column: {str(k): str(v) for k, v in codes.items()} for column, codes in (node.get("values") or {}).items()},
         la_code=str(la_code) if la_code is not None else None,
@@ -227,7 +230,36 @@ def _source(name: str, node: Mapping[str, Any], base: Path, reference_date: dt.d
         severity={**global_severity, **_severity(node.get("severity"), f"sources.{name}.severity")},
         coverage=_coverage(node.get("coverage"), name),
         source_id=str(node.get("id", "")),  # empty: its name (SourceResult.id), as for `check --source`
+        database=database,
     )
+
+
+def _database(name: str, node: Mapping[str, Any]) -> DatabaseSource | None:
+    """A source read from a database: `url:` with `table:` or `query:` (one, or one for each of the kind's tables),
+    in place of `path:` (readers/database.py); None for a source of files. The URL is never quoted."""
+    if "url" not in node:
+        return None
+    where, kind = f"sources.{name}", str(node["kind"])
+    if "path" in node:
+        raise ConfigError(f"{where}: give path (files) or url (a database), not both")
+    given = [key for key in ("table", "query") if key in node]
+    if not given:
+        raise ConfigError(f"{where}: a url source says what to read, with table: or query:")
+    if len(given) > 1:
+        raise ConfigError(f"{where}: give table or query, not both")
+    if kind not in DATABASE_KINDS:
+        raise ConfigError(f"{where}: kind {kind} is read from files (path:), not from a database")
+    key = given[0]
+    names = [table.name for table in source_kind(kind).tables]
+    value = node[key]
+    form = "{" + ", ".join(f"{table}: {'NAME' if key == 'table' else 'SQL'}" for table in names) + "}"
+    if isinstance(value, str) and len(names) == 1:
+        named = {names[0]: value}
+    elif isinstance(value, Mapping) and sorted(value) == sorted(names):
+        named = {table: str(value[table]) for table in names}
+    else:
+        raise ConfigError(f"{where}.{key}: for kind {kind}, give {key} as {form if len(names) > 1 else 'text, or ' + form}")
+    return database_source(node["url"], f"{where}.url", named if key == "table" else {}, named if key == "query" else {})
 
 
 def _coverage(value: Any, name: str) -> tuple[tuple[dt.date, dt.date], ...]:

@@ -45,7 +45,7 @@ def run_row(release: Release, started_at: dt.datetime, finished_at: dt.datetime,
 
 def _input(source: str, file: InputFile, rows: Mapping[str, int] | None) -> Row:  # source: its id
     return {"source": source, "path": file.path, "size": file.size, "sha256": file.sha256,
-            "rows": (rows or {}).get(file.path)}  # fmt: skip
+            "rows": (rows or {}).get(file.path, getattr(file, "rows", None))}  # fmt: skip
 
 
 def input_rows(release: Release, rows: Mapping[str, int] | None) -> list[Row]:

@@ -210,4 +210,14 @@ def files_as_read(paths: Sequence[str | Path], read: Sequence[InputFile]) -> tup
             size, sha256 = file_digest(Path(path))
             found = InputFile(path=str(path), size=size, sha256=sha256)
         out.append(found)
+    # Inputs that are no file (a database table or query, readers/database.py TableRead): as read, after the files.
+    given = {str(Path(path)) for path in paths}
+    out.extend(f for f in read if getattr(f, "rows", None) is not None and f.path not in given)
     return tuple(out)
+
+
+def record_inputs(found: Sequence[InputFile]) -> None:
+    """Inputs read otherwise than through `opened_input` (database tables), recorded as a file read is."""
+    collected = _READ.get()
+    if collected is not None:
+        collected.extend(found)

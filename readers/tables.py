@@ -1,7 +1,8 @@
-"""Read a CSV or .xlsx extract into a frame of stripped strings, with each row's file and line.
+"""Read a CSV, .xlsx or Parquet extract into a frame of stripped strings, with each row's file and line.
 
 Blank cells become <NA>. Encodings: UTF-8 (with or without BOM), UTF-16 (with BOM) and
-Windows-1252 as saved by Excel. The delimiter is taken from the header line.
+Windows-1252 as saved by Excel. The delimiter is taken from the header line. A Parquet file (its `PAR1` mark, or
+its name) is read by readers/parquet.py into the same frame, rows numbered from 2 as if line 1 held a header.
 """
 
 from __future__ import annotations
@@ -49,7 +50,12 @@ def read_table(
     file_path = existing_file(path)
     expected = set(expected_columns)
     with opened_input(file_path) as source:
-        if is_zip(source.peek(4)):
+        head = source.peek(4)
+        from .parquet import is_parquet, read_parquet  # here: it imports this module (pyarrow: only once it reads)
+
+        if is_parquet(file_path, head):
+            return read_parquet(source, file_path, column_map or {})
+        if is_zip(head):
             source.within(MAX_WORKBOOK_BYTES, "workbook")
             data = source.read()
             workbook_within_limits(data, file_path)

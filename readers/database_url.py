@@ -1,0 +1,84 @@
+"""A database source's URL and what it reads (readers/database.py reads it): the URL as given, never shown and never
+in a repr; the URL as it may be shown (its password ***); what no message may hold (the URL and its password, as
+written and as a URL carries it); and a table or a query for each raw table of the kind."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import quote, quote_plus
+
+from ..errors import ConfigError
+
+HIDDEN = "***"
+DIALECT_HELP = "PostgreSQL: postgresql://, DuckDB: duckdb:///file.duckdb, Databricks: pip install databricks-sqlalchemy"
+
+
+@dataclass(frozen=True)
+class DatabaseSource:
+    """Where a source's tables are: its URL (never shown, never in a repr) and a table or a query per raw table."""
+
+    url: str = field(repr=False)  # as given, password and all: handed to the driver, nowhere else
+    shown: str  # the URL as it may be printed, its password ***
+    tables: Mapping[str, str] = field(default_factory=dict)  # raw table -> table name, `schema.table`
+    queries: Mapping[str, str] = field(default_factory=dict)  # raw table -> a SELECT
+    secrets: tuple[str, ...] = field(default=(), repr=False)  # what no message may hold: the URL and password forms
+
+    def label(self, raw_table: str) -> str:
+        """How rows of a raw table are located (`label:N`): the table's name, or `query-` and the query's digest."""
+        if raw_table in self.tables:
+            return self.tables[raw_table]
+        return f"query-{query_digest(self.queries[raw_table])[:12]}"
+
+    def scrub(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, HIDDEN)
+        return text
+
+
+def query_digest(query: str) -> str:
+    return hashlib.sha256(query.strip().encode("utf-8")).hexdigest()
+
+
+
+def database_source(url: object, where: str, tables: Mapping[str, str], queries: Mapping[str, str],
+                    environ: Mapping[str, str] | None = None) -> DatabaseSource:  # fmt: skip
+    """A source's `url:` (text, or `{env: NAME}`: the URL is that environment variable's) and its tables or queries;
+    ConfigError naming `where` (`sources.x.url`) and never quoting the URL."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    environ = os.environ if environ is None else environ
+    if isinstance(url, Mapping):
+        variable = str(url["env"])
+        text = environ.get(variable, "")
+        if not text.strip():
+            raise ConfigError(f"{where}: the environment variable {variable} is not set")
+        given = f"the environment variable {variable}"
+    else:
+        text, given = str(url), "it"
+    text = text.strip()
+    try:
+        parsed = make_url(text)
+    except (ArgumentError, ValueError):
+        raise ConfigError(f"{where}: {given} is not a SQLAlchemy URL (dialect+driver://user:password@host:port/database)") from None
+    if parsed.drivername == "postgresql":  # psycopg 3 is the driver the tool installs
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    secrets = _secrets(text, parsed.password)
+    try:
+        parsed.get_dialect()
+    except (NoSuchModuleError, ImportError, ArgumentError):
+        raise ConfigError(f"{where}: no SQLAlchemy dialect for {parsed.drivername!r} is installed ({DIALECT_HELP})") from None
+    return DatabaseSource(parsed.render_as_string(hide_password=False), parsed.render_as_string(hide_password=True),
+                          dict(tables), dict(queries), secrets)  # fmt: skip
+
+
+def _secrets(text: str, password: object) -> tuple[str, ...]:
+    """The URL as written and its password as written and as a URL would carry it, longest first."""
+    found = {text}
+    if password:
+        secret = str(password)
+        found |= {secret, quote(secret, safe=""), quote_plus(secret)}
+    return tuple(sorted((s for s in found if s), key=len, reverse=True))
