@@ -17,7 +17,7 @@ import pandas as pd
 from ..domain.geography import to_ons_code
 from ..domain.places import PlacesCovered
 from ..errors import UsageError
-from ..readers.cin_flat import read_census
+from ..readers.cin_flat import LAYOUT, REQUIRED, census_of_table, read_census
 from ..readers.database import DatabaseSource, TableWanted, read_tables
 from ..readers.extracts import read_extract
 from ..readers.ssda903 import read_ssda903
@@ -101,6 +101,10 @@ class SourceKind:
 
 
 def _read_cin(options: SourceOptions) -> Frames:
+    if options.database is not None:  # the census as a table (docs/formats.md), read from a database
+        read = read_tables(options.database, [TableWanted("census", LAYOUT, REQUIRED, ("LEA", "ReferenceDate", "LAchildID"))],
+                           options.columns)  # fmt: skip
+        return {"census": census_of_table(read["census"], options.database.label("census"))}
     return {"census": read_census(options.paths, options.columns)}  # XML files, or the census as a table (cin_flat.py)
 
 
@@ -172,7 +176,7 @@ def _cin_censuses(frames: Frames) -> frozenset[Hashable]:
 
 
 # The kinds whose readers read database tables (`url:` with `table:` or `query:`); the others read files only.
-DATABASE_KINDS = frozenset({"ssda903", "ncmd", "csprp"})
+DATABASE_KINDS = frozenset({"cin", "ssda903", "ncmd", "csprp"})
 # Columns a kind's death records read beyond its raw table's schema: a database source selects only what is read.
 _MAPPER_COLUMNS: dict[tuple[str, str], tuple[str, ...]] = {("ssda903", "header"): (ssda903_schema.LA_COLUMN,)}
 

@@ -91,7 +91,12 @@ def read_cin_flat(path: str | Path, column_map: Mapping[str, str] | None = None)
     """One flat table as readers/cin.py's raw frame: its columns, str or None, and `_file`, `_line` (the row: 2, 3,
     ... as a CSV's lines) and `_child` (which child each row is of, numbered 1, 2, ... in order of first row)."""
     path = existing_file(path)
-    table = read_table(path, expected_columns=LAYOUT, column_map=column_map)
+    return census_of_table(read_table(path, expected_columns=LAYOUT, column_map=column_map), path)
+
+
+def census_of_table(table: pd.DataFrame, path: Path | str) -> pd.DataFrame:
+    """A flat census already read as a frame of strings (a file, or a database table: readers/database.py) as
+    readers/cin.py's raw frame; `path` names it in messages."""
     absent = [name for name in REQUIRED if name not in table.columns]
     if not any(name in table.columns for name in SEX):
         absent.append(" or ".join(SEX))
