@@ -30,7 +30,7 @@ import pandas as pd
 from ..errors import InputError
 from ..schemas.base import FILE_COLUMN, LINE_COLUMN, SOURCE_FILE_ATTR
 from .files import MAX_TABLE_BYTES, HashedInput, refuse_size
-from .tables import _MAX_FIELD_BYTES, _UNNAMED, _drop_unnamed, _rename, _short
+from .headers import _MAX_FIELD_BYTES, _UNNAMED, _drop_unnamed, _rename, _short
 
 if TYPE_CHECKING:
     import pyarrow as pa

@@ -31,12 +31,11 @@ from .files import (
     opened_input,
     workbook_within_limits,
 )
+from .headers import _MAX_FIELD_BYTES, _drop_unnamed, _rename, _short
 from .text import clean_name, decode_bytes
 
 _DELIMITERS = (",", ";", "\t", "|")
 _LONE_CR = re.compile(r"\r(?!\n)")
-_UNNAMED = "_unnamed_"  # a header cell left blank, numbered by position
-_MAX_FIELD_BYTES = 1 << 20  # no legitimate cell in these extracts is anywhere near 1 MB
 
 
 def read_table(
@@ -51,7 +50,7 @@ def read_table(
     expected = set(expected_columns)
     with opened_input(file_path) as source:
         head = source.peek(4)
-        from .parquet import is_parquet, read_parquet  # here: it imports this module (pyarrow: only once it reads)
+        from .parquet import is_parquet, read_parquet  # here: pyarrow is imported only once a file is read
 
         if is_parquet(file_path, head):
             return read_parquet(source, file_path, column_map or {})
@@ -69,19 +68,6 @@ def read_table(
         del data  # the text holds it now: a national extract's bytes are not kept through the parse
         return _read_csv(text, file_path, column_map or {})
 
-
-def _rename(header: list[str], column_map: Mapping[str, str], path: Path) -> list[str]:
-    """Header names as the tool knows them: invisible characters removed, `columns:` applied, blanks numbered."""
-    cleaned = [clean_name(h) for h in header]
-    names = [column_map.get(name, name) if name else f"{_UNNAMED}{position}" for position, name in enumerate(cleaned, start=1)]
-    seen: set[str] = set()
-    for position, name in enumerate(names, start=1):
-        if name.startswith(_UNNAMED):
-            continue
-        if name in seen:
-            raise InputError(f"column {name!r} appears twice in the header", path=path, where=f"line 1, column {position}")
-        seen.add(name)
-    return names
 
 
 def _read_csv(text: str, path: Path, column_map: Mapping[str, str]) -> pd.DataFrame:
@@ -154,23 +140,6 @@ def _first_structural_error(text: str, delimiter: str, width: int) -> tuple[int 
             return start, "a quoted field is never closed (a \" opens here and no \" ends it)"
         return start, f"malformed CSV row ({error})"
     return "?", "malformed CSV"
-
-
-def _drop_unnamed(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
-    """Columns with no name (Excel saves trailing empty columns as `,,,`) are dropped if they hold nothing."""
-    for column in [c for c in frame.columns if str(c).startswith(_UNNAMED)]:
-        held = frame[column].astype("string").str.strip().fillna("") != ""
-        if held.any():
-            position = int(str(column)[len(_UNNAMED):])
-            line = int(frame.loc[held, LINE_COLUMN].iloc[0])
-            raise InputError(f"column {position} has no name in the header but holds values", path=path, where=f"line {line}")
-        frame = frame.drop(columns=column)
-    return frame
-
-
-def _short(error: Exception) -> str:
-    text = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
-    return text[:200]
 
 
 def _tidy(frame: pd.DataFrame, file_label: str) -> pd.DataFrame:
