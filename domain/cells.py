@@ -6,13 +6,13 @@ available". Vectorised: one regular expression pass per column.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from .columns import RATE_NAME
 from .intervals import ROUNDS_TO_ZERO, SUPPRESSED, SYMBOLS, Interval
 
 _DIGITS = r"(?:\d{1,3}(?:,\d{3})+|\d+)"
@@ -75,10 +75,15 @@ def _read_distinct(raw: pd.Series, whole: bool, signed: bool, symbols: frozenset
     digits = (
         parts["sign"].fillna("") + parts["whole"].str.replace(",", "", regex=False) + ("." + parts["fraction"]).fillna("")
     ).where(pd.Series(readable_number, index=raw.index))
+    # Through object, one float per distinct text: pd.to_numeric on pyarrow strings fails past 2**64 with a gap.
+    number = np.array([float(d) if isinstance(d, str) else np.nan for d in digits.astype(object)], dtype="float64")
+    infinite = np.isinf(number)  # a figure too large for a float (400 digits) is not a figure the tool can compare
+    number[infinite] = np.nan
+    readable_number = readable_number & ~infinite
     return pd.DataFrame(
         {
             "text": text.astype(object).where(text.notna(), None),
-            "number": pd.to_numeric(digits).to_numpy(dtype="float64", na_value=np.nan),
+            "number": number,
             "decimals": parts["fraction"].str.len().fillna(0).astype("int64").to_numpy(),
             "symbol": np.where(is_symbol, lowered.fillna("").to_numpy(dtype=object), None),
             "blank": blank,
@@ -119,15 +124,11 @@ def cell_bounds(
     return low, high
 
 
-# A column named so is a rate, ratio, percentage or average, never a count (EES: `rate_per_10000`, `pt_` percentages).
-_NOT_COUNTS = re.compile(r"rate|ratio|percent|pct|proportion|average|mean|median|(^|_)(pt|pc|per)(_|$|\d)", re.IGNORECASE)
-
-
 def may_be_counts(cells: Cells) -> bool:
     """Whether a column of figures of unknown kind may hold counts: every number written whole and a name (`cells.text.name`)
     that does not say rate, ratio, percent, average, ... Rounding intervals apply to counts only."""
     whole = not bool((cells.decimals.to_numpy() > 0).any())  # `70.0` is written as a measurement, not a count
-    return whole and not _NOT_COUNTS.search(str(cells.text.name or ""))
+    return whole and not RATE_NAME.search(str(cells.text.name or ""))
 
 
 def _symbol_bounds(cells: Cells, bases: pd.Series, count: bool) -> tuple[np.ndarray, np.ndarray]:

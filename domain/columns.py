@@ -10,13 +10,15 @@ import re
 
 import pandas as pd
 
-from .cells import read_cells
-
 COUNT, RATE, DENOMINATOR = "count", "rate", "denominator"
 COLUMN_KINDS = (COUNT, RATE, DENOMINATOR)
 CONFIG_NAMES = {"counts": COUNT, "rates": RATE, "denominators": DENOMINATOR}  # `tolerance: {counts: ..., rates: ...}`
 
-_RATE_NAME = re.compile(r"(?:^|_)(?:rate|rates|percent|percentage|pct|proportion|ratio|per_\d+|average|mean|median)(?:_|$)", re.I)
+# THE definition of a rate's name (domain/cells.py reads it too): a rate, ratio, percentage or average, as a word of
+# the name: `rate_per_10000`, `per10k`, DfE's `pt_` and `pc_` percentages, `average_age`.
+RATE_NAME = re.compile(
+    r"(?:^|[_\s-])(?:rates?|percent(?:age)?s?|pct|pt|pc|proportion|ratio|average|mean|median|per)(?=[_\s-]|\d|$)", re.I
+)
 _DENOMINATOR_NAME = re.compile(r"(?:^|_)(?:population|denominator|pop)(?:_|$)", re.I)
 
 
@@ -24,7 +26,7 @@ def kind_by_name(name: str) -> str | None:
     """A column's kind as its name says it (`rate_per_10000`, `population_estimate`), else None."""
     if _DENOMINATOR_NAME.search(name):
         return DENOMINATOR
-    if _RATE_NAME.search(name):
+    if RATE_NAME.search(name):
         return RATE
     return None
 
@@ -34,5 +36,7 @@ def column_kind(name: str, values: pd.Series) -> str:
     named = kind_by_name(name)
     if named is not None:
         return named
+    from .cells import read_cells  # here, not at the top: cells.py reads RATE_NAME from this module
+
     cells = read_cells(values, whole=False, signed=True)
     return RATE if bool((cells.decimals > 0).any()) else COUNT

@@ -137,8 +137,9 @@ class Revisions:
     @property
     def passed(self) -> bool:
         """The gate: no substantive revision beyond tolerance, and no row of a common period removed (an LA under a
-        new code is a boundary pair, not a removal), and no cell of figures unreadable. A row added never fails."""
-        return not self.failing and not self.rows_removed and not self.unreadable
+        new code is a boundary pair, not a removal), and no cell of figures unreadable. A row added never fails. Two
+        vintages that share no period compared nothing: that has not passed."""
+        return bool(self.periods) and not self.failing and not self.rows_removed and not self.unreadable
 
     def kind_counts(self) -> dict[str, int]:
         """Cells changed, per kind, every kind in REVISION_KINDS order (0 where none)."""

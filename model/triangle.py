@@ -10,7 +10,7 @@ from typing import Any
 
 SIGN_TEST = "sign test (exact binomial, two-sided)"
 T_TEST = "t test, n-1 degrees of freedom"
-NOT_RUN = "not run: fewer than 3 revisions"
+NOT_RUN = "not run: fewer than 3 revisions that are not 0"
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ class TriangleRow:
 
 @dataclass(frozen=True)
 class TriangleStats:
-    """Per indicator, over its headline revisions. `statistic`: the t statistic for the t test, the number of positive
+    """Per indicator and geography (England apart from each region), over its headline revisions. `statistic`: the t statistic for the t test, the number of positive
     revisions for the sign test, None when the test was not run."""
 
     indicator: str
@@ -61,10 +61,14 @@ class TriangleStats:
     negative: int
     zero: int
     biased: bool | None  # p < 0.05; None when the test was not run (never a pass)
+    geography: str = ""  # an ONS code, or "England"; "" for an indicator with no headline figure
+    geography_name: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "indicator": self.indicator,
+            "geography": self.geography,
+            "geography_name": self.geography_name,
             "n": self.n,
             "mean_revision": _rounded(self.mean_revision),
             "mean_absolute_revision": _rounded(self.mean_absolute_revision),

@@ -27,7 +27,6 @@ _SAMPLE = 20_000  # distinct values compared per text column
 _NAME_ALIKE = 0.6  # difflib ratio at which two names (or two filter values) are taken for one reworded
 _VALUES_ALIKE = 0.5  # profile likeness at which two columns' values are taken for one column's
 _WIDEN = 0.05  # log10 units (about 12%) each numeric range is widened by, either side
-_ODD_CELLS = (5, 0.01)  # a column of figures may hold this many cells that are not (or this share, if larger)
 
 
 def counted(number: int, one: str, many: str) -> str:
@@ -35,17 +34,12 @@ def counted(number: int, one: str, many: str) -> str:
     return f"{number:,} {one if number == 1 else many}"
 
 
-def odd_cells_allowed(cells: int) -> int:
-    least, share = _ODD_CELLS
-    return max(least, math.floor(share * cells))
-
-
 def reads_as_figures(cells: Cells) -> bool:
-    """A column of figures: some number, and every cell a number, an EES symbol or blank but for a few odd cells
-    (which are reported as cells that fail, never taken as a reason to read the column as a key)."""
+    """A column of figures: some number, and most (at least half) of its written cells numbers or EES symbols. Its
+    other cells are cells that fail (`Lineup.unreadable`), never a reason to read the column as a key or filter."""
     written = int((~cells.blank).sum())
     odd = int(cells.unreadable.sum())
-    return bool(cells.number.notna().any()) and odd <= odd_cells_allowed(written) and 2 * odd < written
+    return bool(cells.number.notna().any()) and 2 * odd <= written
 
 
 def figure_cells(values: pd.Series) -> Cells:
@@ -127,8 +121,11 @@ def pair_columns(old: Mapping[str, Profile], new: Mapping[str, Profile]) -> dict
 
 
 def pair_values(gone: Sequence[str], came: Sequence[str]) -> dict[str, str]:
-    """Filter values reworded: old -> new, the same but for case and spacing first, then the closest wording."""
+    """Filter values reworded: old -> new, the same but for case and spacing first, then the closest wording. Values
+    that all read as numbers are figures, never wording: they are not paired."""
     pairs: dict[str, str] = {}
+    if _all_numbers([*gone, *came]):
+        return pairs
     spaced = {value: " ".join(value.lower().split()) for value in (*gone, *came)}
     for value in gone:
         same = [v for v in came if v not in pairs.values() and spaced[v] == spaced[value]]
@@ -148,6 +145,11 @@ def pair_values(gone: Sequence[str], came: Sequence[str]) -> dict[str, str]:
         if value not in pairs and other not in pairs.values():
             pairs[value] = other
     return pairs
+
+
+def _all_numbers(values: Sequence[str]) -> bool:
+    cells = figure_cells(pd.Series(list(values), dtype=object))
+    return bool(len(values)) and bool(cells.number.notna().all())
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ import pandas as pd
 from ..domain.cells import Cells, cell_bounds, read_cells, readings
 from ..domain.columns import CONFIG_NAMES, COUNT, DENOMINATOR, RATE, column_kind
 from ..domain.geography import la_field
-from ..domain.intervals import SUPPRESSED
+from ..domain.intervals import ROUNDS_TO_ZERO, SUPPRESSED
 from ..domain.tolerance import Tolerance
 from ..model.revisions import BoundaryChange, CellRevision, RevisionStats
 from .vintages import Lineup
@@ -48,8 +48,8 @@ def common_periods(lineup: Lineup) -> list[str]:
 
 def _keyed(frame: pd.DataFrame, keys: Sequence[str], periods: Sequence[str]) -> pd.DataFrame:
     keyed = frame.loc[frame["time_period"].astype("string").str.strip().isin(periods)].copy()
-    for key in keys:
-        keyed[key] = keyed[key].astype("string").str.strip().fillna("")
+    for key in keys:  # object, not pyarrow strings: pandas 3 cannot merge on an empty pyarrow column
+        keyed[key] = keyed[key].astype("string").str.strip().fillna("").astype(object)
     return keyed.drop_duplicates(subset=list(keys), keep="first")
 
 
@@ -72,6 +72,9 @@ def compare_vintages(lineup: Lineup, periods: Sequence[str], rounding: Mapping[s
 
 def revise(lineup: Lineup, periods: Sequence[str], rounding: Mapping[str, int], tolerance: Mapping[str, Any]) -> Compared:
     keys = list(lineup.keys)
+    if not periods:  # nothing in common: nothing compared (the pipeline says so in a note)
+        kinds = {i: column_kind(i, pd.concat([lineup.old[i], lineup.new[i]], ignore_index=True)) for i in lineup.indicators}
+        return Compared([], [], [], [], [], kinds, [])
     extra = ["la_name"] if "la_name" in lineup.names and "la_name" not in keys else []
     old = _keyed(lineup.old, keys, periods)
     new = _keyed(lineup.new, keys, periods)
@@ -97,11 +100,13 @@ def revise(lineup: Lineup, periods: Sequence[str], rounding: Mapping[str, int], 
     kinds = {i: column_kind(i, pd.concat([lineup.old[i], lineup.new[i]], ignore_index=True)) for i in lineup.indicators}
     read = {i: (read_cells(both[i + _OLD], whole=False), read_cells(both[i + _NEW], whole=False)) for i in lineup.indicators}
     moved = {i: (readings(o) != readings(n)).to_numpy(dtype=bool) for i, (o, n) in read.items()}
+    # A count moved only within its rounding may not have moved at all: a rate of it then moved by its denominator.
+    moved_beyond = {i: m & ~_within_rounding(*read[i], bases, kinds[i]) if kinds[i] == COUNT else m for i, m in moved.items()}
     allowed = tolerances(tolerance, kinds)
     cells: list[CellRevision] = []
     stats: list[RevisionStats] = []
     for indicator in lineup.indicators:
-        context = _RateContext.of(indicator, kinds, read, moved, both) if kinds[indicator] == RATE else None
+        context = _RateContext.of(indicator, kinds, read, moved_beyond, both) if kinds[indicator] == RATE else None
         found, indicator_stats = _indicator(both, keys, indicator, kinds[indicator], read[indicator], bases, levels,
                                             allowed[indicator], context)  # fmt: skip
         cells += found
@@ -116,7 +121,7 @@ def revise(lineup: Lineup, periods: Sequence[str], rounding: Mapping[str, int], 
 class _RateContext:
     """What a rate's row says of its count and denominator: whether they moved, and the split of the rate's change."""
 
-    count_moved: np.ndarray  # bool per row: its count (or, not knowing which, any count) moved
+    count_moved: np.ndarray  # bool per row: its count (or, not knowing which, any count) moved beyond its rounding
     denominator_moved: np.ndarray  # bool per row: a denominator moved (False where the file has none)
     count: tuple[Cells, Cells] | None  # the rate's own count, old and new, where one can be told
     denominator: tuple[Cells, Cells] | None  # the denominator, where the file has exactly one
@@ -190,27 +195,25 @@ def _indicator(both: pd.DataFrame, keys: list[str], indicator: str, kind_of_colu
         relative = np.where(old_number != 0, change / old_number, np.nan)
     # The one tolerance formula: a revision's relative tolerance is measured against the old value (0: abs only).
     beyond = (transition != "") & ((transition != "revised") | tolerance.exceeded(change, old_number))
-    rate = kind_of_column == RATE
-    old_low, old_high = cell_bounds(old_cells, bases, rate=True if rate else None)
-    new_low, new_high = cell_bounds(new_cells, bases, rate=True if rate else None)
-    # A rounded count stands for every figure that rounds to it, ties either way (83,840 at base 10 is 83,835 to
-    # 83,845): two such intervals that touch overlap, so 83,840 -> 83,850 may be a revision of 1, within rounding.
-    old_half = np.where(old_high > old_low, 0.5, 0.0)
-    new_half = np.where(new_high > new_low, 0.5, 0.0)
-    with np.errstate(invalid="ignore"):
-        overlap = np.maximum(old_low - old_half, new_low - new_half) <= np.minimum(old_high + old_half, new_high + new_half)
-    # 0 <-> c in a count: a figure that was none is now some, or the reverse (c is at least 1), never mere suppression.
-    none_some = ((old_number == 0) & (new_cells.symbol == SUPPRESSED).to_numpy()) | (
-        (old_cells.symbol == SUPPRESSED).to_numpy() & (new_number == 0)
+    old_low, old_high = _bounds(old_cells, bases, kind_of_column)
+    new_low, new_high = _bounds(new_cells, bases, kind_of_column)
+    overlap = _overlap(old_low, old_high, new_low, new_high)
+    # 0 <-> c (or low) in a count: a figure that was none is now some, or the reverse (c and low are at least 1),
+    # never mere suppression.
+    some = list(_SOME)
+    none_some = ((old_number == 0) & new_cells.symbol.isin(some).to_numpy()) | (
+        old_cells.symbol.isin(some).to_numpy() & (new_number == 0)
     )
+    count = kind_of_column == COUNT
+    # Under a new code, a count that went from none to some or moved beyond its rounding keeps its own kind.
+    boundary = both[_BOUNDARY].to_numpy(dtype=bool) & ~(count & (none_some | (revised & ~overlap)))
     effects = None
     denominator_only = np.zeros(len(both), dtype=bool)
     if context is not None:
         effects = _effects(change, old_number, context)
         denominator_only = revised & ~context.count_moved & context.denominator_moved
     kind = np.select(
-        [transition == "", both[_BOUNDARY].to_numpy(dtype=bool), revised & overlap,
-         (transition != "revised") & ~(none_some & (kind_of_column == COUNT)), denominator_only],
+        [transition == "", boundary, revised & overlap, (transition != "revised") & ~(none_some & count), denominator_only],
         ["", "boundary", "within_rounding", "suppression", "denominator_only"], default="substantive",
     )  # fmt: skip
     changed = np.flatnonzero(transition != "")
@@ -236,6 +239,29 @@ def _indicator(both: pd.DataFrame, keys: list[str], indicator: str, kind_of_colu
         for i in changed
     ]  # fmt: skip
     return found, _stats(indicator, old_numeric & new_numeric, change, levels)
+
+
+_SOME = frozenset({SUPPRESSED, *ROUNDS_TO_ZERO})  # symbols that say a count is at least 1
+
+
+def _bounds(cells: Cells, bases: pd.Series, kind_of_column: str) -> tuple[np.ndarray, np.ndarray]:
+    """A cell's interval: a rounded count's at its base; a rate or a denominator (an ONS estimate) exactly as written."""
+    return cell_bounds(cells, bases, rate=True if kind_of_column in (RATE, DENOMINATOR) else None)
+
+
+def _overlap(old_low: np.ndarray, old_high: np.ndarray, new_low: np.ndarray, new_high: np.ndarray) -> np.ndarray:
+    """A rounded count stands for every figure that rounds to it, ties either way (83,840 at base 10 is 83,835 to
+    83,845): two such intervals that touch overlap, so 83,840 -> 83,850 may be a revision of 1, within rounding."""
+    old_half = np.where(old_high > old_low, 0.5, 0.0)
+    new_half = np.where(new_high > new_low, 0.5, 0.0)
+    with np.errstate(invalid="ignore"):
+        return np.maximum(old_low - old_half, new_low - new_half) <= np.minimum(old_high + old_half, new_high + new_half)
+
+
+def _within_rounding(old: Cells, new: Cells, bases: pd.Series, kind_of_column: str) -> np.ndarray:
+    """Both cells numbers whose intervals overlap: the figure may not have moved."""
+    numbers = (old.number.notna() & new.number.notna()).to_numpy(dtype=bool)
+    return numbers & _overlap(*_bounds(old, bases, kind_of_column), *_bounds(new, bases, kind_of_column))
 
 
 def _stats(indicator: str, compared: np.ndarray, change: np.ndarray, levels: pd.Series) -> list[RevisionStats]:

@@ -47,7 +47,7 @@ def build_triangle(vintages: Sequence[tuple[str, pd.DataFrame]], keys: Sequence[
         if needed not in keys:
             raise UsageError(f"a revisions triangle needs {needed!r} among the keys")
     filters = [k for k in keys if k not in TIME and not k.endswith("_code")]
-    wanted = {str(level).strip().lower() for level in headline_levels}
+    wanted = _headline_levels(frames, headline_levels, notes)
     headline = [_headline(frame, label, keys, indicators, wanted, notes) for label, frame in zip(labels, frames, strict=True)]
     notes += _values_apart(headline, labels, filters)
     long = pd.concat([_melt(frame, keys, indicators, number) for number, frame in enumerate(headline)], ignore_index=True)
@@ -62,11 +62,37 @@ def build_triangle(vintages: Sequence[tuple[str, pd.DataFrame]], keys: Sequence[
                      f"{first[_IND]}, {first['time_period']}: {first[_TEXT]!r}): shown as written, left out of the revisions")  # fmt: skip
     names = _names(headline)
     rows = _rows(long, keys, filters, indicators, labels, names)
-    stats = tuple(_stats(indicator, [r.revision for r in rows if r.indicator == indicator]) for indicator in indicators)
+    stats = _all_stats(rows, indicators)
     for indicator in indicators:
         if not any(r.indicator == indicator for r in rows):
             notes.append(f"{indicator!r} has no headline figure (levels: {', '.join(headline_levels)}) in any vintage")
     return Triangle(tuple(labels), tuple(rows), stats, tuple(notes))
+
+
+def _headline_levels(frames: list[pd.DataFrame], headline_levels: Sequence[str], notes: list[str]) -> set[str]:
+    """The levels asked for; where no vintage has any (an LA-only file), the highest geographic level present."""
+    wanted = {str(level).strip().lower() for level in headline_levels}
+    present = set().union(*(set(f["geographic_level"].astype("string").str.strip().str.lower().dropna()) for f in frames
+                            if "geographic_level" in f))  # fmt: skip
+    if not present or wanted & present:
+        return wanted
+    top = min(present, key=lambda level: (_LEVEL_ORDER.get(level, len(_LEVEL_ORDER)), level))
+    notes.append(f"no vintage has {' or '.join(headline_levels)} rows: the triangle shows the highest level present, {top}")
+    return {top}
+
+
+def _all_stats(rows: Sequence[TriangleRow], indicators: Sequence[str]) -> tuple[TriangleStats, ...]:
+    """Per indicator and geography (England apart from each region: their revisions are not one population), in
+    the rows' order; an indicator with no headline figure still has its (empty) entry."""
+    found: dict[tuple[str, str], list[float | None]] = {}
+    names: dict[str, str] = {}
+    for row in rows:
+        found.setdefault((row.indicator, row.geography), []).append(row.revision)
+        names[row.geography] = row.geography_name
+    stats = [_stats(indicator, revisions, geography, names[geography]) for (indicator, geography), revisions in found.items()]
+    stats += [_stats(indicator, []) for indicator in indicators if not any(r.indicator == indicator for r in rows)]
+    order = {name: i for i, name in enumerate(indicators)}
+    return tuple(sorted(stats, key=lambda s: order.get(s.indicator, len(order))))
 
 
 def _unique(labels: list[str]) -> list[str]:
@@ -234,7 +260,7 @@ def _rows(long: pd.DataFrame, keys: list[str], filters: list[str], indicators: l
     return [row for _, row in rows]
 
 
-def _stats(indicator: str, found: list[float | None]) -> TriangleStats:
+def _stats(indicator: str, found: list[float | None], geography: str = "", name: str = "") -> TriangleStats:
     """Mean revision, mean absolute revision and a bias test over an indicator's headline revisions. Under ten
     revisions the exact sign test (zeros dropped), which assumes nothing of their distribution; from ten, the t test
     with n-1 degrees of freedom. Fewer than three non-zero revisions: no test, and no pass either."""
@@ -245,15 +271,16 @@ def _stats(indicator: str, found: list[float | None]) -> TriangleStats:
     mean = float(revisions.mean()) if n else None
     absolute = float(np.abs(revisions).mean()) if n else None
     if positive + negative < _FEWEST:
-        return TriangleStats(indicator, n, mean, absolute, NOT_RUN, None, None, positive, negative, zero, None)
+        return TriangleStats(indicator, n, mean, absolute, NOT_RUN, None, None, positive, negative, zero, None, geography, name)
     # Identical revisions have no spread for a t statistic: the sign test still says how unlikely they are unbiased.
     if n < _SIGN_TEST_BELOW or float(revisions.std(ddof=1)) == 0.0:
         from scipy.stats import binomtest
 
         p = float(binomtest(positive, positive + negative, 0.5, alternative="two-sided").pvalue)
-        return TriangleStats(indicator, n, mean, absolute, SIGN_TEST, float(positive), p, positive, negative, zero, p < _BIAS_P)
+        return TriangleStats(indicator, n, mean, absolute, SIGN_TEST, float(positive), p, positive, negative, zero, p < _BIAS_P,
+                             geography, name)  # fmt: skip
     from scipy.stats import ttest_1samp
 
     result = ttest_1samp(revisions, 0.0)
     t, p = float(result.statistic), float(result.pvalue)
-    return TriangleStats(indicator, n, mean, absolute, T_TEST, t, p, positive, negative, zero, p < _BIAS_P)
+    return TriangleStats(indicator, n, mean, absolute, T_TEST, t, p, positive, negative, zero, p < _BIAS_P, geography, name)

@@ -58,6 +58,9 @@ def common_periods(old: pd.DataFrame, new: pd.DataFrame) -> list[str]:
 def line_up(old: pd.DataFrame, new: pd.DataFrame, columns: Mapping[str, str | None], values: Mapping[str, Mapping[str, str]],
             keys: Sequence[str] | None, indicators: Sequence[str] | None, old_name: str, new_name: str) -> Lineup:  # fmt: skip
     """`columns` maps an old vintage's column to its new name (None: dropped on purpose); `values` rewords old filter values."""
+    for frame, name in ((old, old_name), (new, new_name)):
+        if frame.empty:
+            raise InputError("no rows: the file holds a header only, nothing to compare", path=name, where="line 2")
     _check_mapped_names(old, new, columns, values)
     old = _renamed(old, columns)
     new = new.drop(columns=[k for k, v in columns.items() if v is None and k not in old and k in new], errors="ignore")
@@ -184,7 +187,7 @@ def _unique_rows(frame: pd.DataFrame, keys: Sequence[str], indicators: Sequence[
         shown.append(f"{places}{more} share ({label})")
     first = key.loc[clash].index[0]
     raise InputError(
-        f"the keys ({', '.join(keys)}) do not identify rows: {counted(int(clash.sum()), 'row shares', 'rows share')} its key "
+        f"the keys ({', '.join(keys)}) do not identify rows: {counted(int(clash.sum()), 'row shares its key', 'rows share their key')} "
         f"with another row of different figures: {'; '.join(shown)}; give `keys:` in --config that tell them apart",
         path=str(files[first]),
         where=f"line {int(lines[first])}",

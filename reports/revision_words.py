@@ -143,9 +143,7 @@ def figure_words(text: str) -> str:
 
 
 def percent_words(share: float) -> str:
-    if abs(share) < 0.0005:
-        return "under 0.1%"
-    return _signed(100 * share, 1) + "%"
+    return "under 0.1%" if abs(share) < 0.0005 else _signed(100 * share, 1) + "%"
 
 
 def change_words(cell: CellRevision) -> str:
@@ -179,13 +177,16 @@ def none_or_some(cell: CellRevision) -> bool:
 
 
 def _order(cell: CellRevision) -> tuple[Any, ...]:
-    return (_LEVELS.get(level_of(cell.key), len(_LEVELS)), not none_or_some(cell), -abs(cell.change or 0.0),
+    """A count from none to some (or back) first, national, regional then LA; then the rest, national first."""
+    return (not none_or_some(cell), _LEVELS.get(level_of(cell.key), len(_LEVELS)), -abs(cell.change or 0.0),
             place_words(cell.key), cell.indicator, filter_words(cell.key), period_words(cell.key))  # fmt: skip
 
 
 def _listed(cells: Sequence[CellRevision], order: Callable[[CellRevision], Any] = _order) -> tuple[tuple[Item, ...], int]:
+    """The first SHOWN, but every count from none to some (or back) however many: never in "and N more"."""
     ordered = sorted(cells, key=order)
-    return tuple(Item(cell_words(c), c.substantive and c.beyond_tolerance) for c in ordered[:SHOWN]), max(0, len(ordered) - SHOWN)
+    shown = max(SHOWN, sum(map(none_or_some, ordered)))
+    return tuple(Item(cell_words(c), c.substantive and c.beyond_tolerance) for c in ordered[:shown]), max(0, len(ordered) - shown)
 
 
 # --- rows added and removed ------------------------------------------------------------------------------------------
@@ -231,9 +232,8 @@ def _boundary_items(revisions: Revisions) -> list[Item]:
     for (name, old, new), pairs in grouped.items():
         dfe = next((str(p.key.get("old_la_code", "")).strip() for p in pairs if str(p.key.get("old_la_code", "")).strip()), "")
         matched = f"same DfE code {dfe}" if dfe else "matched by name"
-        changed = [
-            c for c in revisions.cells if c.kind == "boundary" and new in (c.key.get("new_la_code"), c.key.get("old_la_code"))
-        ]
+        keys = [dict(p.key) for p in pairs]
+        changed = [c for c in revisions.cells if dict(c.key) in keys]  # of any kind: a count's own kind is kept
         figures = f"{count_words(len(changed), 'cell', 'cells')} changed" if changed else "figures unchanged"
         periods = sorted({p.period for p in pairs} - {""})
         rows = count_words(len(pairs), "row", "rows") + (f" ({', '.join(periods)})" if periods else "")
@@ -272,9 +272,7 @@ def _counts_block(revisions: Revisions) -> Block:
     if not any(c.column_kind == COUNT for c in cells):
         rates = sum(c.kind == "denominator_only" for c in cells)
         denominators = sum(c.column_kind == DENOMINATOR for c in cells)
-        if (
-            rates and denominators and rates + denominators == len(cells)
-        ):  # the b1 case: a population revision and the rates it moved
+        if rates and denominators and rates + denominators == len(cells):  # b1: a population revision and its rates
             return Block("counts", title, f"No count changed: all {len(cells):,} revisions are a denominator revision "
                                           f"({count_words(denominators, 'cell', 'cells')}, listed below) and the "
                                           f"{count_words(rates, 'rate', 'rates')} it moved.")  # fmt: skip
@@ -314,9 +312,7 @@ def _rates_block(revisions: Revisions) -> Block | None:
         if not cell.beyond_tolerance:
             within.setdefault(cell.indicator, []).append(cell)
     summary = tuple(Item(_within_words(indicator, cells)) for indicator, cells in within.items())
-    return Block(
-        "rates", "Rates and denominators revised", "Substantive revisions to rates and denominators:", items + summary, more
-    )
+    return Block("rates", "Rates and denominators revised", "Substantive revisions to rates and denominators:", items + summary, more)
 
 
 # --- the verdict -----------------------------------------------------------------------------------------------------
@@ -335,18 +331,22 @@ def verdict_words(revisions: Revisions) -> str:
     cells that could not be read by file:line (the lists below give each in full)."""
     if revisions.passed:
         within = sum(c.substantive for c in revisions.cells)
-        tail = (
-            f"; {count_words(within, 'substantive revision is', 'substantive revisions are')} within tolerance" if within else ""
-        )
+        tail = f"; {count_words(within, 'substantive revision is', 'substantive revisions are')} within tolerance" * bool(within)
         return f"PASS: no substantive revision beyond tolerance, no row removed, no unreadable cell{tail}."
+    if not revisions.periods:
+        return "FAIL: the two vintages share no period, so nothing was compared (a comparison of nothing has not passed)."
     parts = []
     failing = sorted(revisions.failing, key=_order)
-    if failing:
-        by_kind: dict[str, list[str]] = {}
-        for cell in sorted(failing, key=lambda c: list(_KIND_WORDS).index(c.column_kind) if c.column_kind in _KIND_WORDS else 3):
+    some = [c for c in failing if none_or_some(c)]  # every place named: a death added to, or taken from, a year
+    named = [f"{count_words(len(some), 'count', 'counts')} from none to some or back "
+             f"(in {', '.join(dict.fromkeys(place_words(c.key) for c in some))})"] if some else []  # fmt: skip
+    by_kind: dict[str, list[str]] = {}
+    for cell in sorted(failing, key=lambda c: list(_KIND_WORDS).index(c.column_kind) if c.column_kind in _KIND_WORDS else 3):
+        if not none_or_some(cell):
             by_kind.setdefault(cell.column_kind, []).append(place_words(cell.key))
-        named = [f"{count_words(len(places), *_KIND_WORDS.get(kind, ('figure', 'figures')))} "
-                 f"(in {_named(list(dict.fromkeys(places)))})" for kind, places in by_kind.items()]  # fmt: skip
+    named += [f"{count_words(len(places), *_KIND_WORDS.get(kind, ('figure', 'figures')))} "
+              f"(in {_named(list(dict.fromkeys(places)))})" for kind, places in by_kind.items()]  # fmt: skip
+    if named:
         parts.append(f"{_joined(named)} revised beyond tolerance")
     if revisions.rows_removed:
         places = sorted({place_words(r) for r in revisions.rows_removed})
@@ -386,15 +386,8 @@ def explain(revisions: Revisions) -> Explained:
             else "No row added or removed"
         )
         text += "; an LA under a new code is one row, compared across its codes:" if revisions.boundary else ":"
-        blocks.append(
-            Block("rows", "Rows added, removed or under a new code", text, tuple(rows[:SHOWN]), max(0, len(rows) - SHOWN))
-        )
-    others = _others_block(revisions, counts)
-    if others is not None:
-        blocks.append(others)
-    rates = _rates_block(revisions)
-    if rates is not None:
-        blocks.append(rates)
+        blocks.append(Block("rows", "Rows added, removed or under a new code", text, tuple(rows[:SHOWN]), max(0, len(rows) - SHOWN)))
+    blocks += [b for b in (_others_block(revisions, counts), _rates_block(revisions)) if b is not None]
     if revisions.unreadable:
         items = tuple(Item(unreadable_words(u), True) for u in revisions.unreadable[:SHOWN])
         blocks.append(Block("unreadable", "Unreadable cells", "Cells of figures that read as neither a number nor a symbol "

@@ -100,6 +100,24 @@ def _indicators(triangle: Triangle) -> list[str]:
     return list(dict.fromkeys([*(s.indicator for s in triangle.stats), *(r.indicator for r in triangle.rows)]))
 
 
+def _place(stats: TriangleStats) -> str:
+    name = stats.geography_name or stats.geography
+    return name if name == stats.geography or not stats.geography else f"{name} ({stats.geography})"
+
+
+def _stats_of(triangle: Triangle, indicator: str, series: Sequence[Series]) -> list[TriangleStats]:
+    """An indicator's stats for each geography of the series shown (every geography's is in the JSON)."""
+    places = {one.geography for one in series if one.indicator == indicator}
+    return [s for s in triangle.stats if s.indicator == indicator and (s.geography in places or not s.geography)]
+
+
+def _stats_words(found: Sequence[TriangleStats]) -> str:
+    """`England: mean revision ...; North East: ...`; one geography's words alone (its tables name it)."""
+    if len(found) == 1:
+        return stats_words(found[0])
+    return "; ".join(f"{_place(s)}: {stats_words(s)}" for s in found)
+
+
 def _shown_notes(triangle: Triangle, series: Sequence[Series], limit: int) -> list[str]:
     notes = [f"{s.indicator}, {s.place}{f' ({s.filters_text})' if s.filters else ''}: the latest {PERIODS_SHOWN} of "
              f"{len(s.rows)} periods shown; every period is in the JSON" for s in series[:limit] if len(s.rows) > PERIODS_SHOWN]  # fmt: skip
@@ -114,11 +132,11 @@ def triangle_markdown(triangle: Triangle) -> list[str]:
     lines = ["### Revisions triangle", "",
              f"Each headline figure in every release that held it, oldest release first; {NOT_HELD}: the release did "
              "not hold the period. Revision: the latest release's figure minus the first's, where both are numbers."]  # fmt: skip
-    stats = {s.indicator: s for s in triangle.stats}
     shown = series[:MARKDOWN_SERIES]
     for indicator in _indicators(triangle):
         tables = [s for s in shown if s.indicator == indicator]
-        if not tables and indicator not in stats:
+        stats = _stats_of(triangle, indicator, shown)
+        if not tables and not stats:
             continue
         lines += ["", f"#### {free_text(indicator)}"]
         for one in tables:
@@ -128,8 +146,9 @@ def triangle_markdown(triangle: Triangle) -> list[str]:
                       "|---|" + "---:|" * (len(triangle.vintages) + 1)]  # fmt: skip
             lines += [f"| {free_text(row.period)} | " + " | ".join(free_text(_cell(text, number)) for _, text, number in row.releases)
                       + f" | {revision_text(row.revision)} |" for row in one.shown]  # fmt: skip
-        if indicator in stats:
-            lines += ["", f"**{free_text(indicator)}:** {stats_words(stats[indicator])}."]
+        for one in stats:
+            where = f", {free_text(_place(one))}" if len(stats) > 1 else ""  # one geography: the tables name it
+            lines += ["", f"**{free_text(indicator)}{where}:** {stats_words(one)}."]
     notes = _shown_notes(triangle, series, MARKDOWN_SERIES)
     if notes:
         lines += ["", *(f"- {free_text(note)}" for note in notes)]
@@ -152,7 +171,6 @@ def triangle_html_context(triangle: Triangle) -> dict[str, Any]:
     context holding `triangle_view=triangle_html_context(triangle)`)."""
     series = series_of(triangle)
     shown = series[:HTML_SERIES]
-    stats = {s.indicator: s for s in triangle.stats}
     indicators = []
     for indicator in _indicators(triangle):
         tables = [
@@ -163,10 +181,10 @@ def triangle_html_context(triangle: Triangle) -> dict[str, Any]:
              "chart": _chart(one)}
             for one in shown if one.indicator == indicator
         ]  # fmt: skip
-        found = stats.get(indicator)
+        found = _stats_of(triangle, indicator, shown)
         indicators.append({
-            "indicator": indicator, "tables": tables, "words": stats_words(found) if found else "",
-            "biased": None if found is None else found.biased, "test": "" if found is None else found.test,
+            "indicator": indicator, "tables": tables, "words": _stats_words(found) if found else "",
+            "biased": any(s.biased for s in found) if found else None, "test": "; ".join(dict.fromkeys(s.test for s in found)),
         })  # fmt: skip
     return {
         "vintages": [{"number": n, "label": label} for n, label in enumerate(triangle.vintages, start=1)],

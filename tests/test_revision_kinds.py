@@ -147,8 +147,10 @@ def test_an_la_under_a_new_code_is_one_row_compared_across_the_codes(tmp_path: P
     assert found.boundary[0].key["new_la_code"] == "E06000060" and found.boundary[0].key["old_la_code"] == "825"
     cells = {(c.indicator, c.key["time_period"]): c for c in found.cells}
     assert set(cells) == {("number", "2023"), ("rate_per_10000", "2023")}  # 2022's figures are the same across the codes
-    assert {c.kind for c in cells.values()} == {"boundary"} and cells[("number", "2023")].key["new_la_code"] == "E06000060"
-    assert found.passed  # neither a removal nor a substantive revision
+    # Issue 26 fix: a count moved beyond its rounding keeps its own kind under a new code; the rest of the pair is boundary.
+    assert {k: c.kind for k, c in cells.items()} == {("number", "2023"): "substantive", ("rate_per_10000", "2023"): "boundary"}
+    assert cells[("number", "2023")].key["new_la_code"] == "E06000060"
+    assert not found.passed  # no removal, but 500 -> 502 in an unrounded count is substantive
     assert found.to_dict()["boundary"][0] == {"old_code": "E10000002", "new_code": "E06000060", "la_name": "Buckinghamshire",
                                               "period": "2022", "key": dict(found.boundary[0].key)}  # fmt: skip
     assert not any("boundary change" in note for note in found.notes)

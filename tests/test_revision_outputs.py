@@ -147,8 +147,10 @@ def test_nothing_changed_and_a_suppression_alone_are_said_in_one_line(tmp_path: 
 def test_an_la_under_a_new_code_is_one_line_naming_it_and_a_split_gives_its_reason(tmp_path: Path) -> None:
     found = _run(tmp_path, new={("Buckinghamshire", "2023"): {"number": "502"}}, codes=BUCKS_NEW)
     items = _items(render_revisions_markdown(found))
+    # Issue 26 fix: 500 -> 502 in an unrounded count keeps its own kind (substantive) under the new code.
     assert [i for i in items if "Buckinghamshire" in i or "E10000002" in i] == [
-        "Buckinghamshire: E10000002 → E06000060 (same DfE code 825), 2 rows (2022, 2023), 1 cell changed"
+        "Buckinghamshire, number, 2023: 500 → 502 (+2, +0.4%)",
+        "Buckinghamshire: E10000002 → E06000060 (same DfE code 825), 2 rows (2022, 2023), 1 cell changed",
     ]
     assert "No row added or removed; an LA under a new code is one row" in render_revisions_markdown(found)
     assert "<td><code>E10000002</code></td><td><code>E06000060</code></td><td>825</td>" in render_revisions_html(found)
@@ -241,11 +243,13 @@ def test_the_html_parses_and_leads_with_what_must_be_explained(tmp_path: Path) -
     tree = lxml.html.fromstring(html)
     first = tree.xpath("//main/section")[0]
     assert first.xpath("string(h2)") == "What must be explained"
-    assert first.xpath("string(.//p[@class='big'])").startswith("FAIL: it rests on 2 counts (in England, Middlesbrough)")
+    # Issue 26 fix: a count from none to some leads the verdict and the list, at every level.
+    assert first.xpath("string(.//p[@class='big'])").startswith(
+        "FAIL: it rests on 1 count from none to some or back (in Middlesbrough) and 1 count (in England)")
     assert [h.text_content() for h in first.xpath("h3")] == ["Counts revised", "Rows added, removed or under a new code"]
     assert [li.text_content() for li in first.xpath(".//ul[1]/li")] == [
-        "England, number, 2023: 83,840 → 83,760 (−80, −0.1%) (fails the gate)",
-        "Middlesbrough, number, 2022: 0 → c (none became some: c stands for at least 1) (fails the gate)"]  # fmt: skip
+        "Middlesbrough, number, 2022: 0 → c (none became some: c stands for at least 1) (fails the gate)",
+        "England, number, 2023: 83,840 → 83,760 (−80, −0.1%) (fails the gate)"]  # fmt: skip
     headings = [h.text_content() for h in tree.xpath("//main/section/h2")]
     assert headings.index("What must be explained") < headings.index("Largest revisions") < headings.index(
         "Local authorities under a new code") < headings.index("Revision statistics")  # fmt: skip

@@ -174,7 +174,7 @@ def test_keys_that_do_not_identify_rows_are_refused_naming_the_rows(tmp_path: Pa
     with pytest.raises(InputError) as refused:
         _line_up(old, new)
     line = refused.value.one_line()
-    assert line.startswith("old.csv:line 3: ") and "2 rows share its key with another row of different figures" in line
+    assert line.startswith("old.csv:line 3: ") and "2 rows share their key with another row of different figures" in line
     assert "old.csv:3, old.csv:6 share (time_period 2023, " in line and "new_la_code E06000001, cla_group Looked after)" in line
     # The same key with the same figures is one row said twice: dropped, not refused.
     _write(old, [*_rows(["83840", "300", "40", "500"]), _rows(["83840", "300", "40", "500"])[1]])

@@ -123,19 +123,26 @@ def test_stats_by_hand_with_las_and_symbols_left_out(tmp_path: Path) -> None:
     assert suppressed.revision is None  # first published as c: no first number to revise
     assert _row(triangle, "number", "E06000002", "2023").revision is None  # 60 -> z
     assert [text for _, text, _ in _row(triangle, "rate_per_10000", "E06000002", "2021").releases] == ["x"] * 4
-    stats = {s.indicator: s for s in triangle.stats}
+    # Issue 26 fix: stats per indicator AND geography (England apart from each LA), each checked by hand.
+    stats = {(s.indicator, s.geography): s for s in triangle.stats}
     # number: England +20 +25 +40, Hartlepool +3 -2 0, Middlesbrough 2022 +5 (c -> 7 and 60 -> z left out)
-    number = stats["number"]
-    assert (number.n, number.positive, number.negative, number.zero) == (7, 5, 1, 1)
-    assert number.mean_revision == pytest.approx(91 / 7)
-    assert number.mean_absolute_revision == pytest.approx(95 / 7)
-    assert number.test == SIGN_TEST and number.p_value == pytest.approx(_binomial_two_sided(5, 6))
-    assert number.p_value == pytest.approx(2 * (6 + 1) / 64)  # zeros dropped: 5 of 6
-    # rate: England +0.5 +0.2 +0.1, Hartlepool +0.3 +0.4 0; Middlesbrough all x. Five up, none down: p = 2 x 0.5^5.
-    rate = stats["rate_per_10000"]
-    assert (rate.n, rate.positive, rate.negative, rate.zero) == (6, 5, 0, 1)
-    assert rate.mean_revision == pytest.approx(1.5 / 6) and rate.mean_absolute_revision == pytest.approx(1.5 / 6)
-    assert rate.p_value == pytest.approx(0.0625) and rate.biased is False  # 5 of 5 cannot reach p < 0.05
+    england = stats[("number", "England")]
+    assert (england.n, england.positive, england.negative, england.zero) == (3, 3, 0, 0)
+    assert england.mean_revision == pytest.approx(85 / 3) and england.mean_absolute_revision == pytest.approx(85 / 3)
+    assert england.test == SIGN_TEST and england.p_value == pytest.approx(_binomial_two_sided(3, 3)) == pytest.approx(0.25)
+    hartlepool = stats[("number", "E06000001")]
+    assert (hartlepool.n, hartlepool.positive, hartlepool.negative, hartlepool.zero) == (3, 1, 1, 1)
+    assert hartlepool.mean_revision == pytest.approx(1 / 3) and hartlepool.mean_absolute_revision == pytest.approx(5 / 3)
+    assert hartlepool.test == NOT_RUN and hartlepool.biased is None and hartlepool.geography_name == "Hartlepool"
+    middlesbrough = stats[("number", "E06000002")]
+    assert (middlesbrough.n, middlesbrough.mean_revision, middlesbrough.test) == (1, 5, NOT_RUN)
+    # rate: England +0.5 +0.2 +0.1 (3 up: p = 2 x 0.5^3), Hartlepool +0.3 +0.4 0; Middlesbrough all x.
+    rate = stats[("rate_per_10000", "England")]
+    assert (rate.n, rate.positive, rate.negative, rate.zero) == (3, 3, 0, 0)
+    assert rate.mean_revision == pytest.approx(0.8 / 3) and rate.p_value == pytest.approx(0.25) and rate.biased is False
+    assert (stats[("rate_per_10000", "E06000001")].n, stats[("rate_per_10000", "E06000001")].test) == (3, NOT_RUN)
+    assert stats[("rate_per_10000", "E06000002")].n == 0
+    assert triangle.to_dict()["stats"][0]["geography"] == "England"
 
 
 def _series(folder: Path, revisions: dict[str, list[int]], periods: int = 12) -> list[tuple[str, pd.DataFrame]]:
