@@ -149,7 +149,7 @@ def _anomaly(node: object) -> AnomalySetting | None:
 
 def _funnel(item: dict) -> FunnelSetting | None:  # type: ignore[type-arg]
     """`funnel: {}` (or `{levels: [...]}`): each LA's rate in a funnel; absent: none."""
-    if "funnel" not in item:
+    if "funnel" not in item or item["funnel"] in ("off", False):  # YAML's `off` is false
         return None
     given = item["funnel"] or {}
     levels = tuple(sorted(float(level) for level in given.get("levels", FunnelSetting.levels)))

@@ -8,7 +8,7 @@ their registries, LA codes on the shipped list, real dates, files, unique source
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
@@ -105,6 +105,19 @@ def _paths(value: Any, base: Path, name: str) -> tuple[Path, ...]:
     return tuple(resolved)
 
 
+def _without_passwords(written: dict[str, Any], sources: Sequence[SourceOptions]) -> dict[str, Any]:
+    """The config as written, with each database source's `url:` text as it is shown (no password, no query string):
+    the report echoes the config (an `{env: NAME}` url holds none to hide)."""
+    shown = {s.name: s.database.shown for s in sources if s.database is not None}
+    given = written.get("sources")
+    if not shown or not isinstance(given, Mapping):
+        return written
+    sources_written = {name: ({**node, "url": shown[str(name)]} if str(name) in shown and isinstance(node, Mapping)
+                              and isinstance(node.get("url"), str) else node)
+                       for name, node in given.items()}  # fmt: skip
+    return {**written, "sources": sources_written}
+
+
 def _shipped(name: str, source: str) -> Path:
     shipped = resources.files("triangulate").joinpath("data")
     candidate = shipped.joinpath(name)
@@ -129,7 +142,7 @@ def load_config(path: str | Path) -> RunConfig:
     linkage = document.get("linkage") or {}
     return replace(
         config,
-        raw=dict(written),  # the YAML as written, for the provenance
+        raw=_without_passwords(dict(written), config.sources),  # the YAML as written, for the provenance
         measures=measures,
         measures_are_defaults=document.get("measures", "default") in (None, "default"),
         link_days=int(linkage.get("death_date_days", DEFAULT_LINK_DAYS)),
@@ -218,7 +231,7 @@ def _source(name: str, node: Mapping[str, Any], base: Path, reference_date: dt.d
     la_code = node.get("la_code")
     if la_code is not None and not is_known_la(str(la_code)):
         raise ConfigError(f"sources.{name}.la_code {la_code!r} is not an LA code on the shipped list (3-digit DfE or ONS code)")
-    database = _database(name, node)
+    database = _database(name, node, base)
     return SourceOptions(
         name=name,
         kind=str(node["kind"]),
@@ -234,9 +247,10 @@ def _source(name: str, node: Mapping[str, Any], base: Path, reference_date: dt.d
     )
 
 
-def _database(name: str, node: Mapping[str, Any]) -> DatabaseSource | None:
+def _database(name: str, node: Mapping[str, Any], base: Path | None = None) -> DatabaseSource | None:
     """A source read from a database: `url:` with `table:` or `query:` (one, or one for each of the kind's tables),
-    in place of `path:` (readers/database.py); None for a source of files. The URL is never quoted."""
+    in place of `path:` (readers/database.py); None for a source of files. The URL is never quoted. A DuckDB or
+    SQLite file's relative path is from `base`, the config's folder."""
     if "url" not in node:
         return None
     where, kind = f"sources.{name}", str(node["kind"])
@@ -259,7 +273,7 @@ def _database(name: str, node: Mapping[str, Any]) -> DatabaseSource | None:
         named = {table: str(value[table]) for table in names}
     else:
         raise ConfigError(f"{where}.{key}: for kind {kind}, give {key} as {form if len(names) > 1 else 'text, or ' + form}")
-    return database_source(node["url"], f"{where}.url", named if key == "table" else {}, named if key == "query" else {})
+    return database_source(node["url"], f"{where}.url", named if key == "table" else {}, named if key == "query" else {}, base=base)
 
 
 def _coverage(value: Any, name: str) -> tuple[tuple[dt.date, dt.date], ...]:

@@ -159,8 +159,8 @@ class History:
                 .group_by(r.release)).all()  # fmt: skip
             releases = {int(run_id): release for run_id, release in latest}
             a = schema.acknowledgements.c
-            settled = set(connection.execute(sa.select(a.run_id, a.key).where(a.run_id.in_(tuple(releases)),
-                                                                              a.status == AckStatus.ACKNOWLEDGED)).tuples())  # fmt: skip
+            settled = {(row.run_id, row.key) for row in connection.execute(
+                sa.select(a.run_id, a.key).where(a.run_id.in_(tuple(releases)), a.status == AckStatus.ACKNOWLEDGED))}  # fmt: skip
             past = tuple(PastComparison(releases[c_run], c_run, c, (c_run, c.key) in settled)
                          for c_run, c in _comparisons_by_run(connection, tuple(releases)))  # fmt: skip
             return Memory(load_run(connection, previous) if previous is not None else None, past,

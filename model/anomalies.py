@@ -105,9 +105,9 @@ class Anomaly:
         out = {"key": self.identity, "measure": self.measure, "source": self.source, "geography": self.geography,
                "period": self.period, "period_label": self.period_label, "value": self.value.to_list(),
                "expected": self._expected(), "band": self._band(), "level": self.level, "points": self.points,
-               "method": self.method, "status": self.status, "severity": self.severity}  # fmt: skip
-        if self.unusual:
-            out["evidence"] = self.evidence
+               "method": self.method, "status": self.status}  # fmt: skip
+        if self.unusual:  # a finding: its severity (warning, or error with `gate: true`) and evidence
+            out["severity"], out["evidence"] = self.severity, self.evidence
         if self.acknowledgement is not None:
             out["acknowledgement"] = self.acknowledgement.to_dict()
         return out

@@ -15,7 +15,7 @@ What the database does (the pushdown):
 Provenance (`TableRead`): the URL without its password, the table (or the SHA-256 of the query), the rows read and
 a SHA-256 over their text, column by column, so unchanged data gives the same digest on every run.
 
-A password never leaves this module: a URL is shown as `render_as_string(hide_password=True)`, and every message
+A password never leaves this module: a URL is shown with its password *** and no query string, and every message
 taken from a driver's error has the URL and the password scrubbed out. Nothing is written to the database: files
 (DuckDB, SQLite) are opened read-only where the driver can, PostgreSQL transactions are READ ONLY.
 """
@@ -23,9 +23,12 @@ taken from a driver's error has the URL and the password scrubbed out. Nothing i
 from __future__ import annotations
 
 import hashlib
+import re
+import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -50,6 +53,7 @@ CHUNK_ROWS = 50_000  # rows fetched and turned into text at a time
 CONNECT_TIMEOUT_S = 10  # PostgreSQL: per address the host resolves to, unless the URL sets connect_timeout
 _ERROR_CHARS = 300  # of a driver's first line: later lines may quote the data
 _QUERY_ALIAS = "source_query"
+_QUOTED = re.compile(r'"[^"]*"|\'[^\']*\'|`[^`]*`')  # a literal a driver's message quotes (a cell's value)
 
 
 @dataclass(frozen=True)
@@ -124,9 +128,14 @@ def _engine(source: DatabaseSource) -> sa.Engine:
 
 
 @contextmanager
-def _faults(source: DatabaseSource, where: str, doing: str) -> Iterator[None]:
-    """A driver's error as one line naming `where`: `doing` and the driver's first line, the URL and password scrubbed."""
+def _faults(source: DatabaseSource, where: str, doing: str, *, literals: bool = False) -> Iterator[None]:
+    """A driver's error as one line naming `where`: `doing` and the driver's first line, the URL and password scrubbed;
+    with `literals` (an error while rows are read, which may quote a cell: a child's id) every quoted literal too."""
     import sqlalchemy as sa
+
+    def reason(error: BaseException) -> str:
+        text = source.scrub(_reason(error))
+        return _QUOTED.sub("\u2026", text) if literals else text
 
     try:
         yield
@@ -134,11 +143,11 @@ def _faults(source: DatabaseSource, where: str, doing: str) -> Iterator[None]:
         cause = getattr(error, "orig", None) or error
         if type(cause).__name__ == "ConnectionTimeout":  # psycopg's, not imported: other drivers need no psycopg
             raise InputError(f"{doing}: the server did not answer within {CONNECT_TIMEOUT_S} s", path=where) from None
-        raise InputError(f"{doing}: {source.scrub(_reason(error))}", path=where) from None
+        raise InputError(f"{doing}: {reason(error)}", path=where) from None
     except Exception as error:
         if not _driver_error(error):
             raise
-        raise InputError(f"{doing}: {source.scrub(_reason(error))}", path=where) from None
+        raise InputError(f"{doing}: {reason(error)}", path=where) from None
 
 
 def _driver_error(error: BaseException) -> bool:
@@ -168,7 +177,7 @@ def _read_one(connection: sa.Connection, source: DatabaseSource, want: TableWant
     digest = _RowDigest(ours)
     chunks: list[pd.DataFrame] = []
     rows = 0
-    with _faults(source, source.shown, f"{what} failed while it was read"):
+    with _faults(source, source.shown, f"{what} failed while it was read", literals=True):
         cursor = _streaming_cursor(connection)
         try:
             cursor.execute(sql)
@@ -224,9 +233,14 @@ def _columns(connection: sa.Connection, source: DatabaseSource, relation: str, w
         except (sa.exc.SQLAlchemyError, NotImplementedError):  # a dialect that cannot reflect (duckdb-engine on SQLAlchemy 2.1)
             connection.rollback()
     with _faults(source, source.shown, f"{what} cannot be read"):
-        probe = connection.exec_driver_sql(f"SELECT * FROM {relation} WHERE 1 = 0")  # noqa: S608 - quoted names; a query is the config's own
-        names = [str(name) for name in probe.keys()]
-        probe.close()
+        # On the driver's own cursor with no parameters, as the rows are read: a `%` in a query is then the query's
+        # (SQLAlchemy's exec_driver_sql passes `()`, and psycopg then takes `%` for a placeholder).
+        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(f"SELECT * FROM {relation} WHERE 1 = 0")  # noqa: S608 - quoted names; a query is the config's own
+            names = [str(column[0]) for column in cursor.description or ()]
+        finally:
+            cursor.close()
     return names
 
 
@@ -295,6 +309,9 @@ def _arrow(names: list[str], rows: Sequence[Sequence[object]]) -> pa.Table:
             continue
         except (pa.ArrowException, TypeError, ValueError, OverflowError):
             pass
+        if _as_text(values):
+            arrays.append(pa.array([None if value is None else _text(value) for value in values], type=pa.string()))
+            continue
         try:
             arrays.append(pa.array(values))
         except (pa.ArrowException, TypeError, ValueError, OverflowError):
@@ -302,9 +319,17 @@ def _arrow(names: list[str], rows: Sequence[Sequence[object]]) -> pa.Table:
     return pa.table(arrays, names=names)
 
 
+def _as_text(values: Sequence[object]) -> bool:
+    """Whether a column takes the text path: a UUID (Arrow would make its 16 raw bytes the value) or a Decimal (Arrow
+    gives the column one scale, so a stored `3` beside `1.5` would become `3.0`): each is written from its own value."""
+    return any(isinstance(value, uuid.UUID | Decimal) for value in values)
+
+
 def _text(value: object) -> str:
     if isinstance(value, bytes | bytearray | memoryview):
         return bytes(value).decode("utf-8", errors="backslashreplace")
+    if isinstance(value, Decimal):  # its own digits, as the database stored them, never in exponent form
+        return format(value, "f")
     return str(value)
 
 

@@ -9,8 +9,8 @@ reader presents a cell (readers/tables.py: stripped, blank is missing), whatever
   offset when it has a time zone);
 * a float as Python writes it (`12.5`, `12.0`: as pandas writes a float column to CSV). A whole float keeps its
   `.0`: only an integer column's values are whole numbers by type. Store counts, codes and ids as integers or text;
-* true/false as `true`/`false`; bytes as UTF-8 text (refused when they are not); a list, struct or map as JSON;
-  anything else as Arrow casts it to text.
+* a UUID as its 8-4-4-4-12 text; true/false as `true`/`false`; bytes as UTF-8 text (refused when they are not); a
+  list, struct or map as JSON; anything else as Arrow casts it to text.
 
 Rows are numbered from 2, as if line 1 held the header, so the same data gives the same locations from CSV and
 Parquet: `LINE_COLUMN` is the row number + 1. Limits: the file's bytes as a CSV's (`TRIANGULATE_MAX_TABLE_MB`), and
@@ -20,6 +20,7 @@ what its metadata says it unpacks to, eight times that.
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -55,7 +56,9 @@ def folder_files(folder: Path) -> tuple[Path, ...]:
     except OSError as error:
         raise InputError(f"the folder cannot be listed ({error.strerror or error})", path=folder) from None
     if not found:
-        raise InputError("folder holds no .parquet file", path=folder)
+        others = sorted({p.suffix.lower() or "(no suffix)" for p in Path(folder).iterdir() if p.is_file() and not p.name.startswith(".")})
+        held = f"; it holds {', '.join(others)} files: name them, e.g. {Path(folder) / ('*' + others[0])}" if others and others[0] != "(no suffix)" else ""
+        raise InputError(f"is a folder, not a regular file, and holds no .parquet file{held}", path=folder)
     return tuple(found)
 
 
@@ -182,6 +185,9 @@ def _strings(column: pa.ChunkedArray, name: str, where: object) -> pa.ChunkedArr
         return pa.chunked_array([pa.array(_floats(column), pa.string())])
     if pa.types.is_timestamp(kind):
         return pa.chunked_array([pa.array(_by_value(column, _timestamp_text), pa.string())])
+    if getattr(kind, "extension_name", None) == "arrow.uuid":  # 16 raw bytes: as 8-4-4-4-12 text
+        storage = pa.chunked_array([chunk.storage for chunk in column.chunks], kind.storage_type)
+        return pa.chunked_array([pa.array(_by_value(storage, lambda value: str(uuid.UUID(bytes=value))), pa.string())])  # type: ignore[arg-type]
     if pa.types.is_nested(kind):  # rare in an extract, and not hashable for pc.unique: a call per row
         return pa.chunked_array([pa.array([None if value is None else json.dumps(value, default=str, ensure_ascii=False)
                                            for value in column.to_pylist()], pa.string())])  # fmt: skip

@@ -91,7 +91,7 @@ def test_anomaly_off_gives_none_and_gate_true_blocks_where_false_warns(tmp_path:
     camden = _by_place(document)["E09000007"]
     assert code == 0 and document["passed"] is True and document["blocking"] == []
     assert camden["key"] == key and camden["severity"] == "warning" and camden["evidence"]["value"] == 34
-    assert _by_place(document)["England"]["severity"] == "warning" and "evidence" not in _by_place(document)["England"]
+    assert "severity" not in _by_place(document)["England"] and "evidence" not in _by_place(document)["England"]  # inside: no finding
 
 
 @pytest.mark.parametrize("setting", ["{level: 1.5}", "{min_points: 1}", "{sensitivity: 3}", "sometimes"])
@@ -240,3 +240,8 @@ def test_publish_never_says_a_withheld_figure_is_above_its_band(tmp_path: Path) 
 def test_funnel_levels_that_name_one_level_twice_are_refused(tmp_path: Path) -> None:
     code, document = _funnel_run(tmp_path, "    funnel: {levels: [0.95, 0.9500001]}\n")
     assert code == 2 and document == {}
+
+
+def test_funnel_off_is_no_funnel_as_anomaly_off_is_no_band(tmp_path: Path) -> None:
+    code, document, output = _run(tmp_path, _rows(["50"] * 7, ["10"] * 7, [""] * 7), "    funnel: off\n")
+    assert code == 0 and document["funnels"] == [], output

@@ -153,7 +153,7 @@ def test_a_folder_of_two_parquet_files_is_each_file_in_name_order(tmp_path: Path
         ("A1", "part-0.parquet", 2), ("B1", "part-1.parquet", 2), ("B2", "part-1.parquet", 3)]  # fmt: skip
     empty = tmp_path / "empty"
     empty.mkdir()
-    with pytest.raises(InputError, match=r"folder holds no \.parquet file"):
+    with pytest.raises(InputError, match=r"is a folder, not a regular file, and holds no \.parquet file"):
         folder_files(empty)
 
 
