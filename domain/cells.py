@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .columns import RATE_NAME
+from .columns import COUNT, RATE, RATE_NAME, kind_by_name
 from .intervals import ROUNDS_TO_ZERO, SUPPRESSED, SYMBOLS, Interval
 
 _DIGITS = r"(?:\d{1,3}(?:,\d{3})+|\d+)"
@@ -184,3 +184,13 @@ def in_words(number: int) -> str:
 
 def tally(number: int, one: str, many: str) -> str:
     return f"{in_words(number)} {one if number == 1 else many}"
+
+
+def column_kind(name: str, values: pd.Series) -> str:
+    """The kind of an indicator column (domain/columns.py): by its name, else a rate where any cell has decimals, else a
+    count."""
+    named = kind_by_name(name)
+    if named is not None:
+        return named
+    cells = read_cells(values, whole=False, signed=True)
+    return RATE if bool((cells.decimals > 0).any()) else COUNT

@@ -1,14 +1,13 @@
 """What kind of figure an EES indicator column holds: a count, a rate (or percentage), or a denominator.
 
 One definition, read by the revisions (which revision matters, which tolerance applies) and by the rename suggestions
-(a rate is never mapped to a count). By name first, then by the cells: a column with decimals is a rate.
+(a rate is never mapped to a count). By name here; by the cells too in domain/cells.py `column_kind` (a column with
+decimals is a rate).
 """
 
 from __future__ import annotations
 
 import re
-
-import pandas as pd
 
 COUNT, RATE, DENOMINATOR = "count", "rate", "denominator"
 COLUMN_KINDS = (COUNT, RATE, DENOMINATOR)
@@ -29,14 +28,3 @@ def kind_by_name(name: str) -> str | None:
     if RATE_NAME.search(name):
         return RATE
     return None
-
-
-def column_kind(name: str, values: pd.Series) -> str:
-    """The kind of an indicator column: by its name, else a rate where any cell has decimals, else a count."""
-    named = kind_by_name(name)
-    if named is not None:
-        return named
-    from .cells import read_cells  # here, not at the top: cells.py reads RATE_NAME from this module
-
-    cells = read_cells(values, whole=False, signed=True)
-    return RATE if bool((cells.decimals > 0).any()) else COUNT

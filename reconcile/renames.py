@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ..domain.cells import Cells, read_cells
-from ..domain.columns import RATE, column_kind
+from ..domain.cells import Cells, column_kind, read_cells
+from ..domain.columns import RATE
 from ..errors import InputError
 
 TIME = ("time_period", "time_identifier", "geographic_level")

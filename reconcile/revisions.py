@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..domain.cells import Cells, cell_bounds, read_cells, readings
-from ..domain.columns import CONFIG_NAMES, COUNT, DENOMINATOR, RATE, column_kind
+from ..domain.cells import Cells, cell_bounds, column_kind, read_cells, readings
+from ..domain.columns import CONFIG_NAMES, COUNT, DENOMINATOR, RATE
 from ..domain.geography import la_field
 from ..domain.intervals import ROUNDS_TO_ZERO, SUPPRESSED
 from ..domain.tolerance import Tolerance
