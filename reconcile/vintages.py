@@ -207,8 +207,4 @@ def _unreadable(frame: pd.DataFrame, indicators: Sequence[str], periods: Sequenc
     return sorted(found, key=lambda f: (f[0], f[1], f[2]))
 
 
-def refuse_reworded_values(lineup: Lineup, periods: Sequence[str], filters: Sequence[str], old_name: str) -> None:
-    """Kept for pipeline/revisions.py: `line_up` now refuses reworded filter values with the columns, in one line."""
-
-
-__all__ = ["TIME", "Lineup", "RenamesNeeded", "common_periods", "line_up", "refuse_reworded_values"]
+__all__ = ["TIME", "Lineup", "RenamesNeeded", "common_periods", "line_up"]

@@ -21,7 +21,7 @@ from ..model.reconciliation import ReconcileResult
 from .anomaly_words import unusual
 from .disclosure import Cell, Disclosure, hides_anomaly_band, holds_withheld, withheld_series
 from .series_charts import PanelPoint, SeriesPanel, series_panels_svg
-from .view_model import UnusualRow, UnusualView
+from .series_model import UnusualRow, UnusualView
 from .wording import count_words, period_middle
 
 PANELS = 24  # at most, in the chart and its table; the JSON `anomalies` lists every one
