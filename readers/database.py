@@ -22,35 +22,32 @@ taken from a driver's error has the URL and the password scrubbed out. Nothing i
 
 from __future__ import annotations
 
-import hashlib
 import re
-import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 
 from ..domain.inputs import InputFile
 from ..errors import InputError
 from ..schemas.base import SOURCE_FILE_ATTR
 from . import files
+from .database_rows import RowDigest, arrow_table
 from .database_url import DatabaseSource, database_source, query_digest
 from .parquet import frame_of_strings
 from .text import clean_name
 
 if TYPE_CHECKING:
-    import pyarrow as pa
     import sqlalchemy as sa
 
 __all__ = ["CHUNK_ROWS", "DatabaseSource", "TableRead", "TableWanted", "database_source", "query_digest", "read_tables"]
 
 CHUNK_ROWS = 50_000  # rows fetched and turned into text at a time
 CONNECT_TIMEOUT_S = 10  # PostgreSQL: per address the host resolves to, unless the URL sets connect_timeout
+LOCK_TIMEOUT_S = 10  # PostgreSQL: the longest wait for a table another session holds locked
 _ERROR_CHARS = 300  # of a driver's first line: later lines may quote the data
 _QUERY_ALIAS = "source_query"
 _QUOTED = re.compile(r'"[^"]*"|\'[^\']*\'|`[^`]*`')  # a literal a driver's message quotes (a cell's value)
@@ -95,6 +92,8 @@ def read_tables(source: DatabaseSource, wanted: Sequence[TableWanted], column_ma
             connection = engine.connect()
             if engine.dialect.name == "postgresql":  # the tables as of one moment, and nothing written
                 connection = connection.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+                # A table another session has locked (an ALTER, a TRUNCATE) fails in seconds instead of waiting forever.
+                connection.exec_driver_sql(f"SET lock_timeout = '{LOCK_TIMEOUT_S}s'")
         with connection:
             for want in wanted:
                 frames[want.name], read = _read_one(connection, source, want, column_map or {})
@@ -166,15 +165,15 @@ def _read_one(connection: sa.Connection, source: DatabaseSource, want: TableWant
               column_map: Mapping[str, str]) -> tuple[pd.DataFrame, TableRead]:  # fmt: skip
     label = source.label(want.name)
     relation, what, parts = _relation(connection, source, want.name)
-    names = _columns(connection, source, relation, what, parts)
-    picked = _pick(names, want, column_map, source.shown, what)
+    types = _columns(connection, source, relation, what, parts)
+    picked = _readable(connection, _pick(list(types), want, column_map, source.shown, what), want, relation, parts, source, what)
     quoted = connection.dialect.identifier_preparer.quote_identifier
     ours = [name for _, name in picked]
     by_ours = {name: theirs for theirs, name in picked}
     ordered = list(dict.fromkeys([*(by_ours[name] for name in want.order if name in by_ours), *(theirs for theirs, _ in picked)]))
     sql = (f"SELECT {', '.join(quoted(theirs) for theirs, _ in picked)} FROM {relation} "  # noqa: S608 - names quoted by the dialect; a query is the config's own
-           f"ORDER BY {', '.join(quoted(theirs) for theirs in ordered)}")  # fmt: skip
-    digest = _RowDigest(ours)
+           f"ORDER BY {', '.join(_orderable(quoted(theirs), types[theirs]) for theirs in ordered)}")  # fmt: skip
+    digest = RowDigest(ours)
     chunks: list[pd.DataFrame] = []
     rows = 0
     with _faults(source, source.shown, f"{what} failed while it was read", literals=True):
@@ -182,14 +181,14 @@ def _read_one(connection: sa.Connection, source: DatabaseSource, want: TableWant
         try:
             cursor.execute(sql)
             while part := cursor.fetchmany(CHUNK_ROWS):
-                frame = frame_of_strings(_arrow(ours, part), label, path=label, first_line=rows + 1)
+                frame = frame_of_strings(arrow_table(ours, part), label, path=label, first_line=rows + 1)
                 rows += len(part)
                 digest.update(frame)
                 chunks.append(frame)
         finally:
             cursor.close()
     if not chunks:
-        chunks.append(frame_of_strings(_arrow(ours, []), label, path=label, first_line=1))
+        chunks.append(frame_of_strings(arrow_table(ours, []), label, path=label, first_line=1))
     frame = chunks[0] if len(chunks) == 1 else pd.concat(chunks, ignore_index=True)
     frame.attrs[SOURCE_FILE_ATTR] = label
     table = source.tables.get(want.name, "")
@@ -221,15 +220,42 @@ def _relation(connection: sa.Connection, source: DatabaseSource, raw_table: str)
     return ".".join(quoted(part) for part in parts), f"table {table!r}", parts
 
 
-def _columns(connection: sa.Connection, source: DatabaseSource, relation: str, what: str, parts: list[str]) -> list[str]:
-    """The column names of a table (from the database's catalogue, which needs no right to read any column: a user
-    granted only the columns the tool reads can run it), or of a query's result (its first row is never fetched)."""
+def _orderable(column: str, kind: object) -> str:
+    """A column as it can be ordered by: JSON and arrays (no ordering in PostgreSQL's json) by their text."""
+    import sqlalchemy as sa
+
+    return f"CAST({column} AS TEXT)" if isinstance(kind, sa.types.JSON | sa.types.ARRAY) else column
+
+
+def _readable(connection: sa.Connection, picked: list[tuple[str, str]], want: TableWanted, relation: str,
+              parts: list[str], source: DatabaseSource, what: str) -> list[tuple[str, str]]:  # fmt: skip
+    """`picked` without the optional columns this user may not read (PostgreSQL's column privileges: a role granted
+    only some columns is refused the whole SELECT otherwise); a required one it may not read is named."""
+    import sqlalchemy as sa
+
+    if connection.dialect.name != "postgresql" or not parts:
+        return picked
+    with _faults(source, source.shown, f"{what} cannot be looked up"):
+        denied = set(connection.execute(
+            sa.text("SELECT c FROM unnest(CAST(:columns AS text[])) AS c WHERE NOT has_column_privilege(:relation, c, 'SELECT')"),
+            {"columns": [theirs for theirs, _ in picked], "relation": relation}).scalars())  # fmt: skip
+    refused = [theirs for theirs, ours in picked if theirs in denied and ours in want.required]
+    if refused:
+        raise InputError(f"{what}: this user may not read column {refused[0]!r} (GRANT SELECT on it, "
+                         "or on the table, to the user the URL names)", path=source.shown)  # fmt: skip
+    return [(theirs, ours) for theirs, ours in picked if theirs not in denied]
+
+
+def _columns(connection: sa.Connection, source: DatabaseSource, relation: str, what: str, parts: list[str]) -> dict[str, object]:
+    """The column names of a table and their SQLAlchemy types (from the database's catalogue, which needs no right to
+    read any column: a user granted only the columns the tool reads can run it), or of a query's result (its first
+    row is never fetched; types unknown, None)."""
     import sqlalchemy as sa
 
     if len(parts) in (1, 2):
         try:
             schema = parts[0] if len(parts) == 2 else None
-            return [str(column["name"]) for column in sa.inspect(connection).get_columns(parts[-1], schema=schema)]
+            return {str(column["name"]): column["type"] for column in sa.inspect(connection).get_columns(parts[-1], schema=schema)}
         except (sa.exc.SQLAlchemyError, NotImplementedError):  # a dialect that cannot reflect (duckdb-engine on SQLAlchemy 2.1)
             connection.rollback()
     with _faults(source, source.shown, f"{what} cannot be read"):
@@ -241,7 +267,7 @@ def _columns(connection: sa.Connection, source: DatabaseSource, relation: str, w
             names = [str(column[0]) for column in cursor.description or ()]
         finally:
             cursor.close()
-    return names
+    return dict.fromkeys(names)
 
 
 def _table_parts(connection: sa.Connection, source: DatabaseSource, table: str) -> list[str]:
@@ -289,85 +315,3 @@ def _pick(names: list[str], want: TableWanted, column_map: Mapping[str, str], sh
         raise InputError(f"{what} has no {named} (its columns: {has or 'none'}); "
                          "map differently named columns with `columns:` in the run config", path=shown)  # fmt: skip
     return picked
-
-
-def _arrow(names: list[str], rows: Sequence[Sequence[object]]) -> pa.Table:
-    """A chunk of driver rows as an Arrow table: each column as Arrow types its values (so each type's text is the
-    Parquet reader's), or as text where they have no one Arrow type (a mixed column, a UUID, an int beyond 64 bits)."""
-    import pyarrow as pa
-
-    grid = np.array(rows, dtype=object) if rows else np.empty((0, len(names)), dtype=object)
-    columns: list[Any]
-    if grid.shape == (len(rows), len(names)):
-        columns = [grid[:, position] for position in range(len(names))]  # faster than zip(*rows) at 50,000 rows
-    else:  # a value that is itself a sequence (an array column) made numpy go deeper: column by column
-        columns = [list(values) for values in zip(*rows, strict=True)]
-    arrays = []
-    for values in columns:
-        try:  # text first: most columns are, and it is the fastest to take (a column of other values fails at once)
-            arrays.append(pa.array(values, type=pa.string()))
-            continue
-        except (pa.ArrowException, TypeError, ValueError, OverflowError):
-            pass
-        if _as_text(values):
-            arrays.append(pa.array([None if value is None else _text(value) for value in values], type=pa.string()))
-            continue
-        try:
-            arrays.append(pa.array(values))
-        except (pa.ArrowException, TypeError, ValueError, OverflowError):
-            arrays.append(pa.array([None if value is None else _text(value) for value in values], type=pa.string()))
-    return pa.table(arrays, names=names)
-
-
-def _as_text(values: Sequence[object]) -> bool:
-    """Whether a column takes the text path: a UUID (Arrow would make its 16 raw bytes the value) or a Decimal (Arrow
-    gives the column one scale, so a stored `3` beside `1.5` would become `3.0`): each is written from its own value."""
-    return any(isinstance(value, uuid.UUID | Decimal) for value in values)
-
-
-def _text(value: object) -> str:
-    if isinstance(value, bytes | bytearray | memoryview):
-        return bytes(value).decode("utf-8", errors="backslashreplace")
-    if isinstance(value, Decimal):  # its own digits, as the database stored them, never in exponent form
-        return format(value, "f")
-    return str(value)
-
-
-class _RowDigest:
-    """SHA-256 over the rows' text, the same whatever the chunks the rows came in: for each column, one digest of its
-    values' UTF-8 bytes end to end, one of their lengths (8 bytes each, little-endian) and one of which are missing
-    (a byte each); then every column's name and three digests, in order, hashed together."""
-
-    def __init__(self, names: list[str]) -> None:
-        self.names = names
-        self.columns = [(hashlib.sha256(), hashlib.sha256(), hashlib.sha256()) for _ in names]
-        self.size = 0
-
-    def update(self, frame: pd.DataFrame) -> None:
-        import pyarrow as pa
-
-        if not len(frame):
-            return
-        for name, (data, lengths, missing) in zip(self.names, self.columns, strict=True):
-            values = frame[name].to_numpy(dtype=object)
-            try:
-                array = pa.array(values, type=pa.large_string(), from_pandas=True)
-                offsets = np.frombuffer(array.buffers()[1], dtype=np.int64, count=len(array) + 1)
-                text = array.buffers()[2]
-                body = b"" if text is None else text.to_pybytes()[: int(offsets[-1])]
-                sizes, absent = np.diff(offsets), array.is_null().to_numpy(zero_copy_only=False)
-            except (pa.ArrowException, UnicodeError):  # a lone surrogate, which Arrow cannot hold: value by value
-                encoded = [None if value is None or value is pd.NA else str(value).encode("utf-8", "surrogatepass") for value in values]
-                body = b"".join(value or b"" for value in encoded)
-                sizes = np.array([len(value or b"") for value in encoded], dtype=np.int64)
-                absent = np.array([value is None for value in encoded], dtype=bool)
-            data.update(body)
-            lengths.update(sizes.astype("<i8").tobytes())
-            missing.update(absent.astype(np.uint8).tobytes())
-            self.size += len(body)
-
-    def hexdigest(self) -> str:
-        whole = hashlib.sha256()
-        for name, digests in zip(self.names, self.columns, strict=True):
-            whole.update(name.encode("utf-8") + b"\x1d" + b"".join(digest.digest() for digest in digests))
-        return whole.hexdigest()

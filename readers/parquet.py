@@ -5,8 +5,9 @@ its magic bytes (`PAR1` at its start and end), or by its `.parquet` name. Each c
 reader presents a cell (readers/tables.py: stripped, blank is missing), whatever its Arrow type:
 
 * text as it is; an integer or a decimal as its digits (`12`, `12.50`; an integer column with nulls stays whole);
-* a date as `YYYY-MM-DD`; a timestamp at midnight as its date, else ISO 8601 (`2024-03-31T10:15:00`, with its
-  offset when it has a time zone);
+* a date as `YYYY-MM-DD`; a timestamp at midnight as its date, else ISO 8601 (`2024-03-31T10:15:00`); a timestamp
+  with a time zone (an instant) first in England's time (Europe/London), whatever zone it was stored or served in,
+  so midnight in England is that date and a time keeps its offset (`2024-06-01T10:15:00+01:00`);
 * a float as Python writes it (`12.5`, `12.0`: as pandas writes a float column to CSV). A whole float keeps its
   `.0`: only an integer column's values are whole numbers by type. Store counts, codes and ids as integers or text;
 * a UUID as its 8-4-4-4-12 text; true/false as `true`/`false`; bytes as UTF-8 text (refused when they are not); a
@@ -24,6 +25,7 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
@@ -36,6 +38,7 @@ from .headers import _MAX_FIELD_BYTES, _UNNAMED, _drop_unnamed, _rename, _short
 if TYPE_CHECKING:
     import pyarrow as pa
 
+ENGLAND = ZoneInfo("Europe/London")
 MAGIC = b"PAR1"
 SUFFIX = ".parquet"
 MAX_UNPACKED_BYTES = 8 * MAX_TABLE_BYTES  # a Parquet file's columns once decompressed, as its metadata declares
@@ -240,6 +243,8 @@ class _Written(str):
 def _timestamp_text(value: object) -> str:
     if isinstance(value, _Written):
         return str(value)
+    if getattr(value, "tzinfo", None) is not None:  # an instant: its date is England's (a death at 00:30 BST is that day)
+        value = value.astimezone(ENGLAND)  # type: ignore[attr-defined]
     midnight = not (value.hour or value.minute or value.second or value.microsecond or getattr(value, "nanosecond", 0))  # type: ignore[attr-defined]
     return value.date().isoformat() if midnight else value.isoformat()  # type: ignore[attr-defined]
 

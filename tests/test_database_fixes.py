@@ -18,7 +18,8 @@ from triangulate.canonical.registry import SourceOptions, source_kind
 from triangulate.config.run import _database
 from triangulate.errors import InputError
 from triangulate.readers.cin_flat import LAYOUT
-from triangulate.readers.database import _arrow, database_source
+from triangulate.readers.database import database_source
+from triangulate.readers.database_rows import arrow_table
 from triangulate.readers.files import inputs_recorded
 from triangulate.readers.parquet import frame_of_strings, parquet_table
 
@@ -59,7 +60,7 @@ def test_decimals_keep_their_own_digits(tmp_path: Path) -> None:
     options = SourceOptions("ncmd", "ncmd", (), columns={"age": "ethnicity"}, database=database_source(f"duckdb:///{path}", "x", {"deaths": "deaths"}, {}))
     frame, _ = read(options)
     assert frame["ethnicity"].tolist() == ["1.50"]  # DECIMAL(9, 2): its stored scale
-    mixed = frame_of_strings(_arrow(["v"], [(Decimal("3"),), (Decimal("1.5"),), (Decimal("1E+2"),)]), "t")
+    mixed = frame_of_strings(arrow_table(["v"], [(Decimal("3"),), (Decimal("1.5"),), (Decimal("1E+2"),)]), "t")
     assert mixed["v"].tolist() == ["3", "1.5", "100"]  # not 3.0: each value its own digits
 
 

@@ -1,0 +1,106 @@
+"""Issue 27 trial fixes, on the suite's PostgreSQL server: an instant's date is England's whatever the server's time
+zone, a locked table fails in seconds, a role granted only some columns reads what it may, and a JSON column can be
+ordered by."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime
+
+import pyarrow as pa
+import pytest
+from triangulate.errors import InputError
+from triangulate.readers import database
+from triangulate.readers.parquet import frame_of_strings
+
+from .postgres import new_database, postgres_url  # noqa: F401  (postgres_url: the fixture)
+from .test_database_sources import NCMD, NCMD_ROWS, ncmd_source, ncmd_table, plain, read
+
+REQUIRED_NCMD = ("ncmd_case_id", "la_code", "sex", "date_of_birth", "date_of_death", "social_care_status")
+
+
+def test_a_timestamptz_death_at_midnight_in_england_is_that_date_whatever_the_servers_zone(postgres_url: str) -> None:  # noqa: F811
+    import psycopg
+
+    url = new_database(postgres_url)
+    with psycopg.connect(plain(url), autocommit=True) as connection:
+        connection.execute(f"ALTER DATABASE {url.rsplit('/', 1)[1]} SET timezone TO 'America/New_York'")
+        columns = ", ".join(f"{c} timestamptz" if c == "date_of_death" else f"{c} text" for c in NCMD)
+        connection.execute(f"CREATE TABLE deaths ({columns})")
+        connection.execute("INSERT INTO deaths VALUES ('N1', 'P1', 'E06000001', 'F', '2011-02-02', '2024-06-01 00:00:00+01', 'CIN'),"
+                           " ('N2', 'P2', 'E06000001', 'M', '2011-02-02', '2024-01-15 00:00:00+00', 'CIN'),"
+                           " ('N3', 'P3', 'E06000001', 'M', '2011-02-02', '2024-06-01 10:15:00+01', 'CIN')")
+    frame, _ = read(ncmd_source(url))
+    assert frame.set_index("ncmd_case_id")["date_of_death"].to_dict() == {
+        "N1": "2024-06-01", "N2": "2024-01-15", "N3": "2024-06-01T10:15:00+01:00"}  # fmt: skip
+
+
+def test_a_parquet_timestamp_in_utc_is_dated_in_england() -> None:
+    instants = pa.array([datetime(2024, 5, 31, 23, 0, tzinfo=UTC), datetime(2024, 12, 31, 0, 0, tzinfo=UTC)], pa.timestamp("us", tz="UTC"))
+    frame = frame_of_strings(pa.table({"date_of_death": instants}), "t.parquet")
+    assert frame["date_of_death"].tolist() == ["2024-06-01", "2024-12-31"]
+
+
+def test_a_table_locked_by_another_session_fails_in_seconds(postgres_url: str, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    import psycopg
+
+    url = new_database(postgres_url)
+    ncmd_table(url, NCMD_ROWS)
+    monkeypatch.setattr(database, "LOCK_TIMEOUT_S", 1)
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_the_lock() -> None:
+        with psycopg.connect(plain(url)) as other:
+            other.execute("LOCK TABLE deaths IN ACCESS EXCLUSIVE MODE")
+            locked.set()
+            release.wait(30)
+
+    holder = threading.Thread(target=hold_the_lock)
+    holder.start()
+    try:
+        assert locked.wait(10)
+        started = time.monotonic()
+        with pytest.raises(InputError, match="lock timeout"):
+            read(ncmd_source(url))
+        assert time.monotonic() - started < 8
+    finally:
+        release.set()
+        holder.join(30)
+
+
+def _role_granted(url: str, role: str, columns: tuple[str, ...]) -> str:
+    import psycopg
+
+    with psycopg.connect(plain(url), autocommit=True) as connection:
+        connection.execute(f"CREATE ROLE {role} LOGIN")
+        connection.execute(f"GRANT SELECT ({', '.join(columns)}) ON deaths TO {role}")
+    return url.replace("//postgres@", f"//{role}@")
+
+
+def test_a_role_granted_only_the_required_columns_reads_them(postgres_url: str) -> None:  # noqa: F811
+    url = new_database(postgres_url)
+    ncmd_table(url, NCMD_ROWS)
+    frame, _ = read(ncmd_source(_role_granted(url, "required_only", REQUIRED_NCMD)))
+    assert sorted(frame["ncmd_case_id"].dropna()) == ["N1", "N2", "N3"] and "child_id" not in frame
+
+
+def test_a_role_refused_a_required_column_is_told_which(postgres_url: str) -> None:  # noqa: F811
+    url = new_database(postgres_url)
+    ncmd_table(url, NCMD_ROWS)
+    reader = _role_granted(url, "no_dates", tuple(c for c in REQUIRED_NCMD if c != "date_of_death"))
+    with pytest.raises(InputError, match="may not read column 'date_of_death'"):
+        read(ncmd_source(reader))
+
+
+def test_a_json_column_is_ordered_by_its_text(postgres_url: str) -> None:  # noqa: F811
+    import psycopg
+
+    url = new_database(postgres_url)
+    with psycopg.connect(plain(url), autocommit=True) as connection:
+        columns = ", ".join(f"{c} json" if c == "child_id" else f"{c} text" for c in NCMD)
+        connection.execute(f"CREATE TABLE deaths ({columns})")
+        connection.execute("""INSERT INTO deaths VALUES ('N1', '{"nhs": 1}', 'E06000001', 'F', '2011-02-02', '2024-06-01', 'CIN'),
+                              ('N1', '{"nhs": 2}', 'E06000001', 'F', '2011-02-02', '2024-06-01', 'CIN')""")
+    frame, _ = read(ncmd_source(url))
+    assert frame["child_id"].tolist() == ['{"nhs": 1}', '{"nhs": 2}']
