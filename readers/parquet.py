@@ -10,7 +10,8 @@ reader presents a cell (readers/tables.py: stripped, blank is missing), whatever
   so midnight in England is that date and a time keeps its offset (`2024-06-01T10:15:00+01:00`);
 * a float as Python writes it (`12.5`, `12.0`: as pandas writes a float column to CSV). A whole float keeps its
   `.0`: only an integer column's values are whole numbers by type. Store counts, codes and ids as integers or text;
-* a UUID as its 8-4-4-4-12 text; true/false as `true`/`false`; bytes as UTF-8 text (refused when they are not); a
+* a UUID as its 8-4-4-4-12 text; true/false as `true`/`false`; bytes as UTF-8 text (bytes that are not UTF-8 with
+  `\xff` escapes, as the database reader writes them; a string column that is not UTF-8 is refused); a
   list, struct or map as JSON; anything else as Arrow casts it to text.
 
 Rows are numbered from 2, as if line 1 held the header, so the same data gives the same locations from CSV and
@@ -197,9 +198,17 @@ def _strings(column: pa.ChunkedArray, name: str, where: object) -> pa.ChunkedArr
     try:
         return pc.cast(column, pa.string())
     except pa.ArrowInvalid:
+        if pa.types.is_binary(kind) or pa.types.is_large_binary(kind) or pa.types.is_fixed_size_binary(kind):
+            # Bytes, not text (a digest, a scanned form): as the database reader writes bytes, so a column no check
+            # reads never refuses the file.
+            return pa.chunked_array([pa.array(_by_value(column, _bytes_text), pa.string())])
         raise InputError(f"column {name!r} holds bytes that are not UTF-8 text", path=where) from None
     except pa.ArrowNotImplementedError:
         raise InputError(f"column {name!r} is of type {kind}, which has no text form", path=where) from None
+
+
+def _bytes_text(value: object) -> str:
+    return bytes(value).decode("utf-8", errors="backslashreplace")  # type: ignore[call-overload]
 
 
 def _floats(column: pa.ChunkedArray) -> np.ndarray:

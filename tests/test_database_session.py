@@ -1,19 +1,22 @@
 """Issue 27 trial fixes, on the suite's PostgreSQL server: an instant's date is England's whatever the server's time
-zone, a locked table fails in seconds, a role granted only some columns reads what it may, and a JSON column can be
-ordered by."""
+zone, a locked table fails in seconds, a role granted only some columns reads what it may, a JSON column can be
+ordered by, and a Parquet column of bytes no check reads never refuses the file."""
 
 from __future__ import annotations
 
 import threading
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from triangulate.errors import InputError
 from triangulate.readers import database
 from triangulate.readers.parquet import frame_of_strings
 
+from .conftest import run_cli
 from .postgres import new_database, postgres_url  # noqa: F401  (postgres_url: the fixture)
 from .test_database_sources import NCMD, NCMD_ROWS, ncmd_source, ncmd_table, plain, read
 
@@ -104,3 +107,12 @@ def test_a_json_column_is_ordered_by_its_text(postgres_url: str) -> None:  # noq
                               ('N1', '{"nhs": 2}', 'E06000001', 'F', '2011-02-02', '2024-06-01', 'CIN')""")
     frame, _ = read(ncmd_source(url))
     assert frame["child_id"].tolist() == ['{"nhs": 1}', '{"nhs": 2}']
+
+
+def test_a_parquet_binary_column_that_is_not_text_never_refuses_the_file(tmp_path: Path) -> None:
+    rows = {c: [value] for c, value in zip(NCMD, NCMD_ROWS[0], strict=True)}
+    pq.write_table(pa.table({**rows, "scan": pa.array([b"\xff\xd8\xff"], pa.binary())}), tmp_path / "ncmd.parquet")
+    frame = frame_of_strings(pq.read_table(tmp_path / "ncmd.parquet"), "ncmd.parquet")
+    assert frame["scan"].tolist() == ["\\xff\\xd8\\xff"]
+    result = run_cli("check", "--source", "ncmd", str(tmp_path / "ncmd.parquet"))
+    assert result.returncode in (0, 1) and "Traceback" not in result.stderr, result.stderr
