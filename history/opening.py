@@ -33,6 +33,20 @@ def open_engine(text: str, shown: str, waiter: Waiter, *, write: bool) -> sa.Eng
     return _server(server_engine(url, shown, waiter), shown, waiter, write)
 
 
+def sqlite_file_to_make(text: str, shown: str) -> Path | None:
+    """The SQLite file a history URL names when it is not there yet (None: a server, memory, or a file that is),
+    once it is known it could be made (its folder is there and writable): a run then makes it only to record, so a
+    run that fails leaves no empty history behind."""
+    url = database_url(text)
+    if url.get_backend_name() != "sqlite":
+        return None
+    path = sqlite_path(url, shown)
+    if path is None or path.exists() or path.is_symlink():
+        return None
+    _require_writable(path, shown)
+    return path
+
+
 def _sqlite(path: Path | None, shown: str, waiter: Waiter, write: bool) -> sa.Engine:
     found = recognise.sqlite_file(path, waiter) if path else recognise.Found("absent")
     recognise.refuse(found, shown, reading=not write)

@@ -31,13 +31,47 @@ def history_at(url: str | None) -> Iterator[object | None]:
     if not url:
         yield None
         return
-    from ..history import open_history
+    from ..history import open_history, sqlite_file_to_make
+    from ..history.errors import safe_url
 
-    history = open_history(url)
+    history: Any = _MadeToRecord(url) if sqlite_file_to_make(url, safe_url(url)) else open_history(url)
     try:
         yield history
     finally:
         history.close()
+
+
+class _MadeToRecord:
+    """A SQLite history that is not there yet, made only when the run records (its folder was found writable): a
+    new history holds no past, and a run that fails before it records leaves no empty file behind."""
+
+    def __init__(self, url: str) -> None:
+        self._url = url
+        self._opened: Any = None
+
+    def _history(self) -> Any:
+        if self._opened is None:
+            from ..history import open_history
+
+            self._opened = open_history(self._url)
+        return self._opened
+
+    def memory(self, label: str, command: str) -> Memory:
+        return Memory() if self._opened is None else self._opened.memory(label, command)
+
+    @property
+    def secret(self) -> bytes:
+        return self._history().secret  # type: ignore[no-any-return]
+
+    def recording(self, *args: Any, **kwargs: Any) -> Any:
+        return self._history().recording(*args, **kwargs)
+
+    def recording_revisions(self, *args: Any, **kwargs: Any) -> Any:
+        return self._history().recording_revisions(*args, **kwargs)
+
+    def close(self) -> None:
+        if self._opened is not None:
+            self._opened.close()
 
 
 def write_and_remember_revisions(history: object | None, revisions: Revisions, files: Mapping[Path, str],
