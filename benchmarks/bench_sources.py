@@ -12,9 +12,14 @@ tests/postgres.py starts one; skipped with a message where there are none) and w
   connectorx, whichever is faster here, for PostgreSQL; pyarrow.parquet.read_table for Parquet;
 * bare+order (PostgreSQL): the bare read with the tool's ORDER BY, which makes `TABLE:N` reproducible.
 
+And a national CIN census in the flat layout (docs/formats.md): CENSUS_CHILDREN children (700,000 by default, as
+a national year has), made by tiling the synthetic census's flat table (`triangulate convert`'s own `flat_census`)
+with a new LAchildID per copy, a death kept only in the first copy, and an earlier closed episode for one child in
+EARLIER_CIN (so a child has one or two rows); dates as dates. Best of CENSUS_REPEATS (a read takes seconds).
+
 The ratio is tool over bare; the issue's target is 1.3. The readers: `pip install -e '.[bench]'`.
 
-    python benchmarks/bench_sources.py [LOOKED_AFTER_CHILDREN]    (default 80000)
+    python benchmarks/bench_sources.py [LOOKED_AFTER_CHILDREN [CENSUS_CHILDREN]]    (default 80000 700000)
 """
 
 from __future__ import annotations
@@ -40,7 +45,11 @@ EARLIER_EPISODES = 7 / 8  # of the children, who get an episode before their las
 DATES = {"header": ("DOB", "MC_DOB"), "episodes": ("DECOM", "DEC"),
          "deaths": ("date_of_birth", "date_of_death", "death_notified_date", "review_completed_date")}  # fmt: skip
 DAY_FIRST = {"header": True, "episodes": True, "deaths": False}  # SSDA903 CSVs write dd/mm/yyyy
-TABLES = {"header": "ssda903_header", "episodes": "ssda903_episodes", "deaths": "ncmd_deaths"}
+TABLES = {"header": "ssda903_header", "episodes": "ssda903_episodes", "deaths": "ncmd_deaths", "census": "cin_census"}
+CENSUS_REPEATS = 3
+EARLIER_CIN = 6  # one child in this many has an earlier, closed episode in the year
+CENSUS_DATES = ("ReferenceDate", "PersonBirthDate", "ExpectedPersonBirthDate", "PersonDeathDate", "CINreferralDate",
+                "CINclosureDate", "DateOfInitialCPC")  # fmt: skip
 
 
 def synthesise(folder: Path, children: int) -> dict[str, pd.DataFrame]:
@@ -65,6 +74,30 @@ def synthesise(folder: Path, children: int) -> dict[str, pd.DataFrame]:
             parsed = pd.to_datetime(frame[column], dayfirst=DAY_FIRST[name], format="mixed")
             frame[column] = parsed.dt.date.astype(object).where(parsed.notna(), None)
     return tables
+
+
+def synthesise_census(folder: Path, children: int) -> pd.DataFrame:
+    """A national census in the flat layout: the synthetic census's flat table tiled to `children` children."""
+    import numpy as np
+    from triangulate.readers.cin_flat import flat_census
+
+    base = flat_census(sorted((folder / "cin").rglob("*.xml")))
+    copies = -(-children // len(base))
+    tiled = pd.concat([base] * copies, ignore_index=True).iloc[:children].copy()
+    copy = np.arange(len(tiled)) // len(base)
+    tiled["LAchildID"] = tiled["LAchildID"] + "-" + pd.Series(copy).astype(str)
+    tiled.loc[copy > 0, "PersonDeathDate"] = None  # deaths are rare: the synthetic census is mostly deaths
+    tiled["ChildNumber"] = np.arange(1, len(tiled) + 1)
+    earlier = tiled.iloc[::EARLIER_CIN].copy()
+    referred = pd.to_datetime(earlier["CINreferralDate"], format="%Y-%m-%d")
+    earlier["CINclosureDate"] = (referred - pd.Timedelta(days=1)).dt.strftime("%Y-%m-%d")
+    earlier["CINreferralDate"] = (referred - pd.Timedelta(days=200)).dt.strftime("%Y-%m-%d")
+    earlier["ReasonForClosure"], earlier["CPPstartDate"], earlier["CPPendDate"] = "RC1", None, None
+    census = pd.concat([tiled, earlier], ignore_index=True).sort_values("ChildNumber", kind="stable", ignore_index=True)
+    for column in CENSUS_DATES:
+        parsed = pd.to_datetime(census[column], format="%Y-%m-%d")
+        census[column] = parsed.dt.date.astype(object).where(parsed.notna(), None)
+    return census
 
 
 @contextmanager
@@ -114,12 +147,12 @@ def load_postgres(url: str, tables: dict[str, pd.DataFrame]) -> None:
     with psycopg.connect(url, autocommit=True) as connection:
         for name, frame in tables.items():
             table = TABLES[name]
-            types = ", ".join(f'"{c}" {"date" if c in DATES[name] else "text"}' for c in frame.columns)
+            dates = CENSUS_DATES if name == "census" else DATES[name]
+            types = ", ".join(f'"{c}" {"date" if c in dates else "bigint" if c == "ChildNumber" else "text"}' for c in frame.columns)
             connection.execute(f'DROP TABLE IF EXISTS "{table}"')
             connection.execute(f'CREATE TABLE "{table}" ({types})')
-            with connection.cursor().copy(f'COPY "{table}" FROM STDIN') as copy:
-                for row in frame.itertuples(index=False):
-                    copy.write_row(row)
+            with connection.cursor().copy(f'COPY "{table}" FROM STDIN (FORMAT csv)') as copy:  # as CSV: a million rows
+                copy.write(frame.to_csv(header=False, index=False, date_format="%Y-%m-%d").encode("utf-8"))
             connection.execute(f'ANALYZE "{table}"')
 
 
@@ -131,16 +164,16 @@ def write_parquet(folder: Path, tables: dict[str, pd.DataFrame]) -> dict[str, Pa
     return paths
 
 
-def best(read: Callable[[], object]) -> float:
+def best(read: Callable[[], object], repeats: int = REPEATS) -> float:
     times = []
-    for _ in range(REPEATS):
+    for _ in range(repeats):
         started = time.perf_counter()
         read()
         times.append(time.perf_counter() - started)
     return min(times)
 
 
-def bare_postgres(url: str, queries: list[str]) -> tuple[str, Callable[[], object]] | None:
+def bare_postgres(url: str, queries: list[str], repeats: int = REPEATS) -> tuple[str, Callable[[], object]] | None:
     """The fastest of the Arrow readers installed, as (name, read every query)."""
     readers: list[tuple[str, Callable[[], object]]] = []
     try:
@@ -165,48 +198,55 @@ def bare_postgres(url: str, queries: list[str]) -> tuple[str, Callable[[], objec
         pass
     if not readers:
         return None
-    timed = [(best(read), name, read) for name, read in readers]
+    timed = [(best(read, repeats), name, read) for name, read in readers]
     _, name, read = min(timed, key=lambda item: item[0])
     return name, read
 
 
-def measure(children: int) -> None:
+def measure(children: int, census_children: int) -> None:
     from triangulate.canonical.registry import SourceOptions, source_kind
+    from triangulate.readers.cin_flat import READ as CENSUS_READ
     from triangulate.readers.database import database_source
 
-    sources = {"ssda903": ("header", "episodes"), "ncmd": ("deaths",)}
+    sources = {"ssda903": ("header", "episodes"), "ncmd": ("deaths",), "cin": ("census",)}
     with tempfile.TemporaryDirectory() as tmp, postgres() as url:
         folder = Path(tmp)
         tables = synthesise(folder / "synth", children)
+        tables["census"] = synthesise_census(folder / "synth", census_children)
         parquet = write_parquet(folder, tables)
         print(f"SSDA903: {len(tables['header']):,} children, {len(tables['episodes']):,} episodes; "
-              f"NCMD: {len(tables['deaths']):,} deaths; best of {REPEATS}")  # fmt: skip
+              f"NCMD: {len(tables['deaths']):,} deaths; best of {REPEATS}. CIN census: {census_children:,} children, "
+              f"{len(tables['census']):,} rows; best of {CENSUS_REPEATS}")  # fmt: skip
         print(f"{'source':<14} {'read by':<11} {'tool s':>7} {'bare s':>7} {'ratio':>6} {'bare+order s':>12}")
         if url is not None:
             load_postgres(url, tables)
         for kind, names in sources.items():
-            wanted = {t.name: [c for c in t.spec.columns if c in tables[t.name].columns] for t in source_kind(kind).tables}
+            repeats = CENSUS_REPEATS if kind == "cin" else REPEATS
+            if kind == "cin":  # what the tool reads of a census table (readers/cin_flat.py READ)
+                wanted = {"census": list(CENSUS_READ)}
+            else:
+                wanted = {t.name: [c for c in t.spec.columns if c in tables[t.name].columns] for t in source_kind(kind).tables}
             if "header" in wanted and "LA" in tables["header"].columns:
                 wanted["header"].append("LA")  # the death records read it (canonical/registry.py _MAPPER_COLUMNS)
             options = SourceOptions(kind, kind, tuple(parquet[name] for name in names))
-            tool = best(lambda options=options, kind=kind: source_kind(kind).read(options))
-            bare = best(lambda names=names, wanted=wanted: [pq.read_table(parquet[n], columns=wanted[n]) for n in names])
+            tool = best(lambda options=options, kind=kind: source_kind(kind).read(options), repeats)
+            bare = best(lambda names=names, wanted=wanted: [pq.read_table(parquet[n], columns=wanted[n]) for n in names], repeats)
             print(f"{kind + ' Parquet':<14} {'pyarrow':<11} {tool:>7.3f} {bare:>7.3f} {tool / bare:>6.2f}")
             if url is None:
                 continue
             database = database_source(url, "bench", {name: TABLES[name] for name in names}, {})
             options = SourceOptions(kind, kind, (), database=database)
-            tool = best(lambda options=options, kind=kind: source_kind(kind).read(options))
+            tool = best(lambda options=options, kind=kind: source_kind(kind).read(options), repeats)
             quoted = {n: ", ".join(f'"{c}"' for c in wanted[n]) for n in names}
-            plain = bare_postgres(url, [f'SELECT {quoted[n]} FROM "{TABLES[n]}"' for n in names])
+            plain = bare_postgres(url, [f'SELECT {quoted[n]} FROM "{TABLES[n]}"' for n in names], repeats)
             if plain is None:
                 print(f"{kind + ' Postgres':<14} {'(none)':<11} {tool:>7.3f}   (no bare reader: pip install -e '.[bench]')")
                 continue
             reader, read = plain
-            ordered = bare_postgres(url, [f'SELECT {quoted[n]} FROM "{TABLES[n]}" ORDER BY {quoted[n]}' for n in names])
-            bare, bare_ordered = best(read), best(ordered[1]) if ordered else float("nan")
+            ordered = bare_postgres(url, [f'SELECT {quoted[n]} FROM "{TABLES[n]}" ORDER BY {quoted[n]}' for n in names], repeats)
+            bare, bare_ordered = best(read, repeats), best(ordered[1], repeats) if ordered else float("nan")
             print(f"{kind + ' Postgres':<14} {reader:<11} {tool:>7.3f} {bare:>7.3f} {tool / bare:>6.2f} {bare_ordered:>12.3f}")
 
 
 if __name__ == "__main__":
-    measure(int(sys.argv[1]) if len(sys.argv) > 1 else 80_000)
+    measure(int(sys.argv[1]) if len(sys.argv) > 1 else 80_000, int(sys.argv[2]) if len(sys.argv) > 2 else 700_000)

@@ -17,8 +17,8 @@ import pandas as pd
 from ..domain.geography import to_ons_code
 from ..domain.places import PlacesCovered
 from ..errors import UsageError
-from ..readers.cin import RAW_COLUMNS as CIN_RAW_COLUMNS
-from ..readers.cin_flat import CHILD_NUMBER, LAYOUT, REQUIRED, census_of_table, read_census
+from ..readers.cin_flat import READ as CENSUS_READ
+from ..readers.cin_flat import REQUIRED, census_of_table, read_census
 from ..readers.database import DatabaseSource, TableWanted, read_tables
 from ..readers.extracts import read_extract
 from ..readers.ssda903 import read_ssda903
@@ -101,14 +101,11 @@ class SourceKind:
     display: str = ""
 
 
-# What readers/cin_flat.py `census_of_table` reads of a census table, in the layout's order: never the identifiers
-# (UPN, FormerUPN) nor anything else the checks do not read, so a role granted only these columns can run it.
-_CIN_READ = tuple(name for name in LAYOUT if name in (*CIN_RAW_COLUMNS, CHILD_NUMBER))
 
 
 def _read_cin(options: SourceOptions) -> Frames:
     if options.database is not None:  # the census as a table (docs/formats.md), read from a database
-        read = read_tables(options.database, [TableWanted("census", _CIN_READ, REQUIRED, ("LEA", "ReferenceDate", "LAchildID"))],
+        read = read_tables(options.database, [TableWanted("census", CENSUS_READ, REQUIRED, ("LEA", "ReferenceDate", "LAchildID"))],
                            options.columns)  # fmt: skip
         return {"census": census_of_table(read["census"], options.database.label("census"))}
     return {"census": read_census(options.paths, options.columns)}  # XML files, or the census as a table (cin_flat.py)

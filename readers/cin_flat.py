@@ -45,6 +45,9 @@ LAYOUT = (
 REQUIRED = ("LEA", "ReferenceDate", "LAchildID", "PersonBirthDate", "PersonDeathDate", "CINreferralDate",
             "CINclosureDate", "ReasonForClosure", *PLANS)  # fmt: skip
 SEX = ("GenderCurrent", "Sex")
+# What `census_of_table` reads of the layout, in its order: never the identifiers (UPN, FormerUPN) nor anything else
+# no check reads. A database source selects only these, and a Parquet file is read only for these.
+READ = tuple(name for name in LAYOUT if name in (*RAW_COLUMNS, CHILD_NUMBER))
 _TABLE_SUFFIXES = (".parquet", ".csv", ".xlsx")
 
 
@@ -91,7 +94,7 @@ def read_cin_flat(path: str | Path, column_map: Mapping[str, str] | None = None)
     """One flat table as readers/cin.py's raw frame: its columns, str or None, and `_file`, `_line` (the row: 2, 3,
     ... as a CSV's lines) and `_child` (which child each row is of, numbered 1, 2, ... in order of first row)."""
     path = existing_file(path)
-    return census_of_table(read_table(path, expected_columns=LAYOUT, column_map=column_map), path)
+    return census_of_table(read_table(path, expected_columns=LAYOUT, column_map=column_map, parquet_columns=READ), path)
 
 
 def census_of_table(table: pd.DataFrame, path: Path | str) -> pd.DataFrame:
@@ -143,6 +146,9 @@ def _children(table: pd.DataFrame) -> np.ndarray:
     def text(name: str) -> pd.Series:
         return table[name].astype("string").fillna("")
 
+    if CHILD_NUMBER in table.columns and table[CHILD_NUMBER].notna().all():  # the usual table: numbered throughout
+        codes, _ = pd.factorize(table[CHILD_NUMBER].to_numpy(dtype=object))
+        return codes.astype(np.int64) + 1
     row = "r" + pd.Series(np.arange(len(table)), index=table.index).astype("string")
     key = row.where(table["LAchildID"].isna(), "i" + text("LEA") + "\x1f" + text("ReferenceDate") + "\x1f" + text("LAchildID"))
     if CHILD_NUMBER in table.columns:

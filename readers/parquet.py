@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -74,15 +74,25 @@ def expand_folders(paths: Iterable[Path]) -> tuple[Path, ...]:
     return tuple(out)
 
 
-def read_parquet(source: HashedInput, path: Path, column_map: Mapping[str, str]) -> pd.DataFrame:
-    """One Parquet file, read once through `source` (its bytes are the ones hashed), as readers/tables.py reads a CSV."""
+def read_parquet(source: HashedInput, path: Path, column_map: Mapping[str, str], only: Collection[str] | None = None) -> pd.DataFrame:
+    """One Parquet file, read once through `source` (its bytes are the ones hashed), as readers/tables.py reads a CSV;
+    with `only`, just the columns named so (after `columns:`) and any without a name: a columnar file need not
+    unpack what no check reads (a census's UPNs), as a database source selects only those."""
     source.within(MAX_TABLE_BYTES, "file", "TRIANGULATE_MAX_TABLE_MB")
-    table = parquet_table(source.read(), path)
+
+    def wanted(names: list[str]) -> list[str] | None:
+        if only is None:
+            return None
+        ours = _rename(names, column_map, path)
+        return [name for name, mapped in zip(names, ours, strict=True) if mapped in only or mapped.startswith(_UNNAMED)]
+
+    table = parquet_table(source.read(), path, wanted)
     return frame_of_strings(table, path.name, column_map=column_map, path=path)
 
 
-def parquet_table(data: bytes, path: Path) -> pa.Table:
-    """The Arrow table in a Parquet file's bytes; a file that is not one, or is corrupt, is one line naming it."""
+def parquet_table(data: bytes, path: Path, wanted: Callable[[list[str]], list[str] | None] = lambda _: None) -> pa.Table:
+    """The Arrow table in a Parquet file's bytes (the columns `wanted` picks from the file's names, None: all); a file
+    that is not one, or is corrupt, is one line naming it."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -95,7 +105,7 @@ def parquet_table(data: bytes, path: Path) -> pa.Table:
         # building a corrupt chunk's, where reading the same file raises an error.
         unpacked = sum(metadata.row_group(group).total_byte_size for group in range(metadata.num_row_groups))
         refuse_size(unpacked, MAX_UNPACKED_BYTES, "the unpacked table", path, "TRIANGULATE_MAX_TABLE_MB")
-        return parquet.read(use_threads=True)
+        return parquet.read(columns=wanted(list(parquet.schema_arrow.names)), use_threads=True)
     except InputError:
         raise
     except (pa.ArrowException, OSError, ValueError, TypeError, KeyError, IndexError, NotImplementedError, EOFError) as error:

@@ -12,7 +12,7 @@ import datetime as dt
 import io
 import re
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,9 +43,11 @@ def read_table(
     *,
     expected_columns: Iterable[str],
     column_map: Mapping[str, str] | None = None,
+    parquet_columns: Collection[str] | None = None,
 ) -> pd.DataFrame:
-    """Read one extract; `expected_columns` picks the right sheet of a workbook. The file is read once, and those
-    bytes are both parsed and hashed (readers/files.py `opened_input`)."""
+    """Read one extract; `expected_columns` picks the right sheet of a workbook; `parquet_columns`, if given, are
+    the only columns read of a Parquet file (readers/parquet.py). The file is read once, and those bytes are both
+    parsed and hashed (readers/files.py `opened_input`)."""
     file_path = existing_file(path)
     expected = set(expected_columns)
     with opened_input(file_path) as source:
@@ -53,7 +55,7 @@ def read_table(
         from .parquet import is_parquet, read_parquet  # here: pyarrow is imported only once a file is read
 
         if is_parquet(file_path, head):
-            return read_parquet(source, file_path, column_map or {})
+            return read_parquet(source, file_path, column_map or {}, parquet_columns)
         if is_zip(head):
             source.within(MAX_WORKBOOK_BYTES, "workbook")
             data = source.read()

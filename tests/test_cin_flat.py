@@ -279,3 +279,18 @@ def _unordered(found: dict) -> dict:
     sources = [{**{k: v for k, v in s.items() if k != "reference_dates"},
                 "checks": [{**c, "record_ids": sorted(c["record_ids"])} for c in s["checks"]]} for s in found["sources"]]  # fmt: skip
     return {**found, "sources": sources, "anomalies": sorted(found["anomalies"], key=lambda a: a["key"])}
+
+
+def test_a_census_in_parquet_is_read_only_for_the_columns_its_checks_read(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    files = edge_cases(tmp_path)[2]
+    assert convert(files, tmp_path / "flat.parquet").returncode == 0
+    table = pq.read_table(tmp_path / "flat.parquet")
+    # A text column that is not UTF-8 where UPN is: read, it would refuse the file (as it refuses an NCMD extract).
+    odd = pa.array([b"\xff"] * table.num_rows, pa.binary()).view(pa.string())
+    pq.write_table(table.set_column(table.column_names.index("UPN"), "UPN", odd), tmp_path / "odd.parquet")
+    pd.testing.assert_frame_equal(without_locations(read_census([tmp_path / "odd.parquet"])), without_locations(read_cin(files)))
+    pq.write_table(pa.table({"ncmd_case_id": ["N1"], "odd": odd.slice(0, 1)}), tmp_path / "ncmd.parquet")
+    assert "not UTF-8" in one_error_line(run_cli("check", "--source", "ncmd", str(tmp_path / "ncmd.parquet")))
