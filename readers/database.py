@@ -141,12 +141,19 @@ def _faults(source: DatabaseSource, where: str, doing: str, *, literals: bool = 
     except (sa.exc.SQLAlchemyError, OSError) as error:
         cause = getattr(error, "orig", None) or error
         if type(cause).__name__ == "ConnectionTimeout":  # psycopg's, not imported: other drivers need no psycopg
-            raise InputError(f"{doing}: the server did not answer within {CONNECT_TIMEOUT_S} s", path=where) from None
+            raise InputError(f"{doing}: the server did not answer within {_connect_timeout(source)} s", path=where) from None
         raise InputError(f"{doing}: {reason(error)}", path=where) from None
     except Exception as error:
         if not _driver_error(error):
             raise
         raise InputError(f"{doing}: {reason(error)}", path=where) from None
+
+
+def _connect_timeout(source: DatabaseSource) -> object:
+    """The seconds a PostgreSQL connection waits: the URL's own `connect_timeout`, else ours."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(source.url).query.get("connect_timeout", CONNECT_TIMEOUT_S)
 
 
 def _driver_error(error: BaseException) -> bool:

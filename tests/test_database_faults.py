@@ -5,6 +5,7 @@ a table or a column that is not there is named; a query that fails while it is r
 from __future__ import annotations
 
 import shutil
+import socket
 import subprocess
 import tempfile
 import time
@@ -110,6 +111,16 @@ def test_an_unknown_host_is_one_line_at_once(tmp_path: Path) -> None:
     url = f"postgresql://reader:{quote(RIGHT, safe='')}@no-such-host.invalid/release"
     line = refused(tmp_path, f'{{kind: ncmd, url: "{url}", table: deaths}}', RIGHT)
     assert "cannot connect" in line and "no-such-host.invalid" in line
+
+
+def test_a_server_that_never_answers_gives_up_at_the_urls_own_timeout(tmp_path: Path) -> None:
+    with socket.socket() as silent:  # the kernel completes the handshake; nothing ever speaks PostgreSQL
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        url = f"postgresql://reader:{quote(RIGHT, safe='')}@127.0.0.1:{silent.getsockname()[1]}/release?connect_timeout=2"
+        started = time.monotonic()
+        line = refused(tmp_path, f'{{kind: ncmd, url: "{url}", table: deaths}}', RIGHT)
+    assert "did not answer within 2 s" in line and time.monotonic() - started < 10
 
 
 def test_a_table_or_column_that_is_not_there_is_named(tmp_path: Path, postgres_url: str) -> None:  # noqa: F811
