@@ -46,8 +46,10 @@ def arrow_table(names: list[str], rows: Sequence[Sequence[object]]) -> pa.Table:
 
 def _as_text(values: Sequence[object]) -> bool:
     """Whether a column takes the text path: a UUID (Arrow would make its 16 raw bytes the value) or a Decimal (Arrow
-    gives the column one scale, so a stored `3` beside `1.5` would become `3.0`): each is written from its own value."""
-    return any(isinstance(value, uuid.UUID | Decimal) for value in values)
+    gives the column one scale, so a stored `3` beside `1.5` would become `3.0`): each is written from its own value.
+    A database column has one type, so its first value tells (a mix Arrow cannot type falls to the text path anyway)."""
+    first = next((value for value in values if value is not None), None)
+    return isinstance(first, uuid.UUID | Decimal)
 
 
 def _text(value: object) -> str:
