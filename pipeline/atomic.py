@@ -135,9 +135,11 @@ def _stage(target: Path, staged: list[Staged]) -> int:
         os.close(handle)
 
 
-def _write_through(handle: int, text: str) -> None:
-    with open(handle, "w", encoding="utf-8", errors=text_errors(), newline="", closefd=False) as stream:
-        stream.write(text)
+def _write_through(handle: int, content: str | bytes) -> None:
+    """Text as UTF-8 (a name the locale could not decode as TEXT_ERRORS says), bytes (a Parquet file) as they are."""
+    with open(handle, "wb" if isinstance(content, bytes) else "w", closefd=False,
+              **({} if isinstance(content, bytes) else {"encoding": "utf-8", "errors": text_errors(), "newline": ""})) as stream:  # fmt: skip
+        stream.write(content)
         stream.flush()
         os.fsync(handle)
 
@@ -210,7 +212,7 @@ class Placed:
 
 
 def write_all_atomic(
-    files: dict[Path, str], remove: list[Path] | None = None, *, named: Collection[Path] | None = None
+    files: dict[Path, str | bytes], remove: list[Path] | None = None, *, named: Collection[Path] | None = None
 ) -> list[Path]:
     """Every regular file to an unnamed file beside its target first, every stream output in place, and only
     then is each file named and put into place, and only then are `remove` (stale outputs of an earlier run)
@@ -227,7 +229,7 @@ def write_all_atomic(
 
 
 def place_all_atomic(
-    files: dict[Path, str], remove: list[Path] | None = None, *, named: Collection[Path] | None = None
+    files: dict[Path, str | bytes], remove: list[Path] | None = None, *, named: Collection[Path] | None = None
 ) -> Placed:
     """As `write_all_atomic`, but what the set replaces is kept: the caller then settles the set, or restores it.
     A signal that came during the renames puts the previous set back (the run it belongs to is not recorded)."""
@@ -242,7 +244,7 @@ def place_all_atomic(
     return placed
 
 
-def _place(files: dict[Path, str], remove: list[Path] | None, named: Collection[Path] | None,
+def _place(files: dict[Path, str | bytes], remove: list[Path] | None, named: Collection[Path] | None,
            signals: DeferredSignals) -> Placed:  # fmt: skip
     chosen = {Path(path) for path in (files if named is None else named)}
     plans = [(Path(path), where(Path(path), named=Path(path) in chosen), text) for path, text in files.items()]
@@ -267,7 +269,7 @@ def _place(files: dict[Path, str], remove: list[Path] | None, named: Collection[
             with _naming(target):
                 _write_through(_stage(target, staged), text)
         for stream, text in streams:
-            write_stream(stream, encode_text(text), signals)
+            write_stream(stream, text if isinstance(text, bytes) else encode_text(text), signals)
         signals.check()
         # From here a signal waits: the set is never half old and half new. Each output is swapped in with what it
         # replaces kept, and each stale output moved aside, so a set that cannot be placed whole is put back.

@@ -120,12 +120,7 @@ def validate_targets(targets: Mapping[str, Path | None]) -> None:
         if path is None:
             continue
         flag = OUTPUT_FORMATS[key].flag
-        if Path(path).is_dir():
-            raise UsageError(f"{flag} {path}: is a folder; give a file name")
-        try:
-            place = where(Path(path), named=_is_named(path))
-        except UsageError as error:
-            raise UsageError(f"{flag} {path}: {error.message}") from None
+        place = checked_place(Path(path), flag, named=_is_named(path))
         # A path the user named is followed to where it leads; a name the tool chose (a side file, a default name in
         # --out) is never followed, so a link planted there neither stops the run nor counts as another output.
         paths = [(Path(path), _is_named(path))]
@@ -138,8 +133,20 @@ def validate_targets(targets: Mapping[str, Path | None]) -> None:
             if resolved in claimed:
                 raise UsageError(f"{flag} {path} and {claimed[resolved]} would write the same file {candidate}")
             claimed[resolved] = f"{flag} {path}"
-        if not isinstance(place, Stream):
-            _writable(place, flag)
+
+
+def checked_place(path: Path, flag: str, *, named: bool = True) -> Path | Stream:
+    """Where one output goes (pipeline/streams.py `where`), refused before any work: a folder, a block device or a
+    socket, a folder it cannot write in, a read-only file."""
+    if path.is_dir():
+        raise UsageError(f"{flag} {path}: is a folder; give a file name")
+    try:
+        place = where(path, named=named)
+    except UsageError as error:
+        raise UsageError(f"{flag} {path}: {error.message}") from None
+    if not isinstance(place, Stream):
+        _writable(place, flag)
+    return place
 
 
 def _writable(path: Path, flag: str) -> None:
