@@ -15,6 +15,7 @@ import pandas as pd
 _ISO = r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ]00:00(?::00(?:\.0+)?)?)?$"
 _UK = r"^(\d{1,2})/(\d{1,2})/(\d{4})(?: 00:00(?::00)?)?$"
 DATE_DTYPE = "datetime64[s]"
+ENGLAND_TIME_ZONE = "Europe/London"  # the date of an instant (a timestamp with a time zone) is England's
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from .text import bytes_text
+
 if TYPE_CHECKING:
     import pyarrow as pa
 
@@ -54,7 +56,7 @@ def _as_text(values: Sequence[object]) -> bool:
 
 def _text(value: object) -> str:
     if isinstance(value, bytes | bytearray | memoryview):
-        return bytes(value).decode("utf-8", errors="backslashreplace")
+        return bytes_text(value)
     if isinstance(value, Decimal):  # its own digits, as the database stored them, never in exponent form
         return format(value, "f")
     return str(value)

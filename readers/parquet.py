@@ -6,8 +6,9 @@ reader presents a cell (readers/tables.py: stripped, blank is missing), whatever
 
 * text as it is; an integer or a decimal as its digits (`12`, `12.50`; an integer column with nulls stays whole);
 * a date as `YYYY-MM-DD`; a timestamp at midnight as its date, else ISO 8601 (`2024-03-31T10:15:00`); a timestamp
-  with a time zone (an instant) first in England's time (Europe/London), whatever zone it was stored or served in,
-  so midnight in England is that date and a time keeps its offset (`2024-06-01T10:15:00+01:00`);
+  with a time zone (an instant) is a date where it is midnight in England (Europe/London) or in its own zone (a
+  date kept as UTC midnight, as pandas and Spark keep one, whatever zone a server shows it in), else England's time with its offset
+  (`2024-06-01T10:15:00+01:00`), whatever zone it was stored or served in;
 * a float as Python writes it (`12.5`, `12.0`: as pandas writes a float column to CSV). A whole float keeps its
   `.0`: only an integer column's values are whole numbers by type. Store counts, codes and ids as integers or text;
 * a UUID as its 8-4-4-4-12 text; true/false as `true`/`false`; bytes as UTF-8 text (bytes that are not UTF-8 with
@@ -24,22 +25,24 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable, Collection, Iterable, Mapping
+from datetime import UTC
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 
+from ..domain.dates import ENGLAND_TIME_ZONE
 from ..errors import InputError
 from ..schemas.base import FILE_COLUMN, LINE_COLUMN, SOURCE_FILE_ATTR
 from .files import MAX_TABLE_BYTES, HashedInput, refuse_size
 from .headers import _MAX_FIELD_BYTES, _UNNAMED, _drop_unnamed, _rename, _short
+from .text import bytes_text
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
-ENGLAND = ZoneInfo("Europe/London")
 MAGIC = b"PAR1"
 SUFFIX = ".parquet"
 MAX_UNPACKED_BYTES = 8 * MAX_TABLE_BYTES  # a Parquet file's columns once decompressed, as its metadata declares
@@ -76,23 +79,14 @@ def expand_folders(paths: Iterable[Path]) -> tuple[Path, ...]:
 
 def read_parquet(source: HashedInput, path: Path, column_map: Mapping[str, str], only: Collection[str] | None = None) -> pd.DataFrame:
     """One Parquet file, read once through `source` (its bytes are the ones hashed), as readers/tables.py reads a CSV;
-    with `only`, just the columns named so (after `columns:`) and any without a name: a columnar file need not
-    unpack what no check reads (a census's UPNs), as a database source selects only those."""
+    with `only`, just the columns named so (after `columns:`) become text (see `frame_of_strings`)."""
     source.within(MAX_TABLE_BYTES, "file", "TRIANGULATE_MAX_TABLE_MB")
-
-    def wanted(names: list[str]) -> list[str] | None:
-        if only is None:
-            return None
-        ours = _rename(names, column_map, path)
-        return [name for name, mapped in zip(names, ours, strict=True) if mapped in only or mapped.startswith(_UNNAMED)]
-
-    table = parquet_table(source.read(), path, wanted)
-    return frame_of_strings(table, path.name, column_map=column_map, path=path)
+    table = parquet_table(source.read(), path)
+    return frame_of_strings(table, path.name, column_map=column_map, path=path, only=only)
 
 
-def parquet_table(data: bytes, path: Path, wanted: Callable[[list[str]], list[str] | None] = lambda _: None) -> pa.Table:
-    """The Arrow table in a Parquet file's bytes (the columns `wanted` picks from the file's names, None: all); a file
-    that is not one, or is corrupt, is one line naming it."""
+def parquet_table(data: bytes, path: Path) -> pa.Table:
+    """The Arrow table in a Parquet file's bytes; a file that is not one, or is corrupt, is one line naming it."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -105,7 +99,7 @@ def parquet_table(data: bytes, path: Path, wanted: Callable[[list[str]], list[st
         # building a corrupt chunk's, where reading the same file raises an error.
         unpacked = sum(metadata.row_group(group).total_byte_size for group in range(metadata.num_row_groups))
         refuse_size(unpacked, MAX_UNPACKED_BYTES, "the unpacked table", path, "TRIANGULATE_MAX_TABLE_MB")
-        return parquet.read(columns=wanted(list(parquet.schema_arrow.names)), use_threads=True)
+        return parquet.read(use_threads=True)
     except InputError:
         raise
     except (pa.ArrowException, OSError, ValueError, TypeError, KeyError, IndexError, NotImplementedError, EOFError) as error:
@@ -120,11 +114,15 @@ def frame_of_strings(
     column_map: Mapping[str, str] | None = None,
     path: Path | str | None = None,
     first_line: int = 2,
+    only: Collection[str] | None = None,
 ) -> pd.DataFrame:
     """Any Arrow table as the frame of stripped strings readers/tables.py gives: columns named as the tool knows them
     (`columns:` applied, invisible characters removed, a name given twice refused), blanks <NA>, rows with nothing in
     them dropped, `FILE_COLUMN` = `location_label` and `LINE_COLUMN` = `first_line`, `first_line` + 1, ... (a later
     chunk of one table passes the line its first row has). `path` names the input in errors (default: the label).
+    With `only`, the other named columns are left out of the frame and never made text (a census's UPNs: no check
+    reads them, and one of a type with no text form cannot refuse the file), but a row holding something only there
+    is still a row, as it is in a CSV.
 
     The cells are tidied as readers/tables.py `_tidy` tidies a CSV's (pandas' strip of a pyarrow string is Arrow's
     whitespace trim, used here), but in Arrow and once per distinct value where values repeat: a national table is
@@ -138,6 +136,9 @@ def frame_of_strings(
     named = [name for name in names if not name.startswith(_UNNAMED)]
     nothing = np.full(table.num_rows, bool(named))  # rows with nothing in any named column (none: every row stays)
     for position, name in enumerate(names):
+        if only is not None and name in named and name not in only:
+            nothing &= _blank(table.column(position))
+            continue
         try:
             columns[name], blank = _cells(_strings(table.column(position), name, where), name, location_label, lines)
         except (pa.ArrowInvalid, UnicodeDecodeError):  # a string column's bytes are checked only when it is used
@@ -151,6 +152,21 @@ def frame_of_strings(
     frame[FILE_COLUMN] = location_label
     frame.attrs[SOURCE_FILE_ATTR] = location_label
     return frame
+
+
+def _blank(column: pa.ChunkedArray) -> np.ndarray:
+    """Where a column left out of the frame holds nothing, judged in Arrow: null, or text that is only whitespace."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if pa.types.is_dictionary(column.type):
+        column = column.cast(column.type.value_type)
+    if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+        try:
+            return pc.fill_null(pc.equal(pc.utf8_trim_whitespace(column), ""), True).to_numpy(zero_copy_only=False)
+        except pa.ArrowInvalid:  # not UTF-8: something is there
+            pass
+    return pc.is_null(column).to_numpy(zero_copy_only=False)
 
 
 def _cells(strings: pa.ChunkedArray, name: str, label: str, lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -211,14 +227,10 @@ def _strings(column: pa.ChunkedArray, name: str, where: object) -> pa.ChunkedArr
         if pa.types.is_binary(kind) or pa.types.is_large_binary(kind) or pa.types.is_fixed_size_binary(kind):
             # Bytes, not text (a digest, a scanned form): as the database reader writes bytes, so a column no check
             # reads never refuses the file.
-            return pa.chunked_array([pa.array(_by_value(column, _bytes_text), pa.string())])
+            return pa.chunked_array([pa.array(_by_value(column, bytes_text), pa.string())])
         raise InputError(f"column {name!r} holds bytes that are not UTF-8 text", path=where) from None
     except pa.ArrowNotImplementedError:
         raise InputError(f"column {name!r} is of type {kind}, which has no text form", path=where) from None
-
-
-def _bytes_text(value: object) -> str:
-    return bytes(value).decode("utf-8", errors="backslashreplace")  # type: ignore[call-overload]
 
 
 def _floats(column: pa.ChunkedArray) -> np.ndarray:
@@ -262,8 +274,17 @@ class _Written(str):
 def _timestamp_text(value: object) -> str:
     if isinstance(value, _Written):
         return str(value)
-    if getattr(value, "tzinfo", None) is not None:  # an instant: its date is England's (a death at 00:30 BST is that day)
-        value = value.astimezone(ENGLAND)  # type: ignore[attr-defined]
-    midnight = not (value.hour or value.minute or value.second or value.microsecond or getattr(value, "nanosecond", 0))  # type: ignore[attr-defined]
-    return value.date().isoformat() if midnight else value.isoformat()  # type: ignore[attr-defined]
+    if getattr(value, "tzinfo", None) is not None:  # an instant
+        local = value.astimezone(ZoneInfo(ENGLAND_TIME_ZONE))  # type: ignore[attr-defined]
+        if _midnight(local):  # a date kept as England's midnight (23:00 UTC in summer): that date
+            return str(local.date().isoformat())
+        for zoned in (value.astimezone(UTC), value):  # type: ignore[attr-defined]
+            if _midnight(zoned):  # a date kept as midnight in UTC (pandas, Spark) or its own zone: that date
+                return str(zoned.date().isoformat())
+        value = local  # a time of day: England's, with its offset
+    return value.date().isoformat() if _midnight(value) else value.isoformat()  # type: ignore[attr-defined]
+
+
+def _midnight(value: Any) -> bool:
+    return not (value.hour or value.minute or value.second or value.microsecond or getattr(value, "nanosecond", 0))
 

@@ -58,3 +58,8 @@ def clean_name(name: str) -> str:
     """A header name without invisible characters (zero-width spaces, BOMs, non-breaking spaces at its ends)."""
     visible = "".join(char for char in name if unicodedata.category(char) != "Cf")
     return visible.replace("\u00a0", " ").strip()
+
+
+def bytes_text(value: bytes | bytearray | memoryview) -> str:
+    """Bytes read as a cell (a database's bytea, a Parquet binary column): UTF-8, bytes that are not as `\\xff`."""
+    return bytes(value).decode("utf-8", errors="backslashreplace")

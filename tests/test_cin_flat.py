@@ -294,3 +294,29 @@ def test_a_census_in_parquet_is_read_only_for_the_columns_its_checks_read(tmp_pa
     pd.testing.assert_frame_equal(without_locations(read_census([tmp_path / "odd.parquet"])), without_locations(read_cin(files)))
     pq.write_table(pa.table({"ncmd_case_id": ["N1"], "odd": odd.slice(0, 1)}), tmp_path / "ncmd.parquet")
     assert "not UTF-8" in one_error_line(run_cli("check", "--source", "ncmd", str(tmp_path / "ncmd.parquet")))
+
+
+def test_a_row_holding_only_columns_no_check_reads_is_a_row_in_parquet_as_in_csv(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    files = edge_cases(tmp_path)[2]
+    assert convert(files, tmp_path / "flat.csv").returncode == 0
+    table = pd.read_csv(tmp_path / "flat.csv", dtype=str, keep_default_na=False)
+    table.loc[len(table)] = {**dict.fromkeys(table.columns, ""), "UPN": "A123456789012", "Ethnicity": "WBRI"}
+    table["Unnamed"] = ""  # a column with no name, at the file's last position
+    table = table.rename(columns={"Unnamed": ""})
+    table.to_csv(tmp_path / "odd.csv", index=False)
+    pq.write_table(pa.Table.from_pandas(table, preserve_index=False), tmp_path / "odd.parquet")
+    from_csv, from_parquet = read_census([tmp_path / "odd.csv"]), read_census([tmp_path / "odd.parquet"])
+    assert len(from_csv) == len(table) and from_csv["_line"].tolist() == from_parquet["_line"].tolist()
+    pd.testing.assert_frame_equal(without_locations(from_parquet), without_locations(from_csv))
+    table.iloc[0, -1] = "x"  # the unnamed column now holds a value: both name its place in the file
+    table.to_csv(tmp_path / "odd.csv", index=False)
+    pq.write_table(pa.Table.from_pandas(table, preserve_index=False), tmp_path / "odd.parquet")
+    messages = set()
+    for name in ("odd.csv", "odd.parquet"):
+        with pytest.raises(InputError) as raised:
+            read_census([tmp_path / name])
+        messages.add(str(raised.value).split(": ", 1)[1])
+    assert messages == {f"column {len(table.columns)} has no name in the header but holds values"}, messages

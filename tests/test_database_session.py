@@ -116,3 +116,12 @@ def test_a_parquet_binary_column_that_is_not_text_never_refuses_the_file(tmp_pat
     assert frame["scan"].tolist() == ["\\xff\\xd8\\xff"]
     result = run_cli("check", "--source", "ncmd", str(tmp_path / "ncmd.parquet"))
     assert result.returncode in (0, 1) and "Traceback" not in result.stderr, result.stderr
+
+
+def test_a_date_kept_as_utc_midnight_in_summer_is_that_date() -> None:
+    """pandas' `to_datetime(utc=True)` and Spark keep a date as midnight UTC: 01:00 in England in summer."""
+    instants = pa.array([datetime(2024, 6, 1, tzinfo=UTC), datetime(2024, 6, 1, 9, 30, tzinfo=UTC)], pa.timestamp("us", tz="UTC"))
+    frame = frame_of_strings(pa.table({"date_of_death": instants}), "t.parquet")
+    assert frame["date_of_death"].tolist() == ["2024-06-01", "2024-06-01T10:30:00+01:00"]
+    shown_elsewhere = pa.array([datetime(2024, 6, 1, tzinfo=UTC)], pa.timestamp("us", tz="America/New_York"))
+    assert frame_of_strings(pa.table({"d": shown_elsewhere}), "t.parquet")["d"].tolist() == ["2024-06-01"]
