@@ -101,8 +101,6 @@ class SourceKind:
     display: str = ""
 
 
-
-
 def _read_cin(options: SourceOptions) -> Frames:
     if options.database is not None:  # the census as a table (docs/formats.md), read from a database
         read = read_tables(options.database, [TableWanted("census", CENSUS_READ, REQUIRED, ("LEA", "ReferenceDate", "LAchildID"))],

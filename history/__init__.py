@@ -6,7 +6,7 @@ Nothing else in the project imports this package; the CLI wires it in.
 from __future__ import annotations
 
 from .errors import HistoryError
-from .opening import sqlite_file_to_make
+from .for_run import HistoryToMake, open_for_run
 from .store import History, RunSummary, open_history
 
-__all__ = ["History", "HistoryError", "RunSummary", "open_history", "sqlite_file_to_make"]
+__all__ = ["History", "HistoryError", "HistoryToMake", "RunSummary", "open_for_run", "open_history"]

@@ -65,7 +65,8 @@ def open_history(url: str, *, create: bool = True) -> History:
     (history/recognise.py): what is not a triangulate history is refused and left exactly as it was.
 
     `create=True` is for a run that records: the history is made (in an absent or empty file or database) or
-    upgraded in place, and proven writable, before the run does any work. `create=False` is for the commands that
+    upgraded in place, and proven writable (a run opens it through history/for_run.py `open_for_run`: before any
+    work, but a SQLite file not there yet only when it records). `create=False` is for the commands that
     only read (`history list`, `history diff`): nothing is created, upgraded or written, and a history that is
     not there is `no history at URL`.
     """

@@ -1,5 +1,5 @@
 """The run history, seen from the spine: opened before any work (a history that cannot be opened stops the run
-before an output is written), and recorded with the outputs as one unit: the run is inserted in a transaction,
+before an output is written; a new SQLite one is checked then and made when the run records), and recorded with the outputs as one unit: the run is inserted in a transaction,
 the outputs are placed with the previous set kept, then the transaction commits. A commit that fails (a full disk,
 a server gone) puts the previous outputs back, so exit 2 leaves no new output; a commit that succeeds settles
 the new set."""
@@ -27,51 +27,18 @@ T = TypeVar("T")
 
 @contextmanager
 def history_at(url: str | None) -> Iterator[object | None]:
-    """The opened history (None when no `--history`); closed afterwards whatever happens."""
+    """The history the run records in (None when no `--history`), opened before any work, or a new SQLite one
+    checked now and made when the run records (history/for_run.py); closed afterwards whatever happens."""
     if not url:
         yield None
         return
-    from ..history import open_history, sqlite_file_to_make
-    from ..history.errors import safe_url
+    from ..history import open_for_run
 
-    history: Any = _MadeToRecord(url) if sqlite_file_to_make(url, safe_url(url)) else open_history(url)
+    history = open_for_run(url)
     try:
         yield history
     finally:
         history.close()
-
-
-class _MadeToRecord:
-    """A SQLite history that is not there yet, made only when the run records (its folder was found writable): a
-    new history holds no past, and a run that fails before it records leaves no empty file behind."""
-
-    def __init__(self, url: str) -> None:
-        self._url = url
-        self._opened: Any = None
-
-    def _history(self) -> Any:
-        if self._opened is None:
-            from ..history import open_history
-
-            self._opened = open_history(self._url)
-        return self._opened
-
-    def memory(self, label: str, command: str) -> Memory:
-        return Memory() if self._opened is None else self._opened.memory(label, command)
-
-    @property
-    def secret(self) -> bytes:
-        return self._history().secret  # type: ignore[no-any-return]
-
-    def recording(self, *args: Any, **kwargs: Any) -> Any:
-        return self._history().recording(*args, **kwargs)
-
-    def recording_revisions(self, *args: Any, **kwargs: Any) -> Any:
-        return self._history().recording_revisions(*args, **kwargs)
-
-    def close(self) -> None:
-        if self._opened is not None:
-            self._opened.close()
 
 
 def write_and_remember_revisions(history: object | None, revisions: Revisions, files: Mapping[Path, str],

@@ -23,6 +23,7 @@ taken from a driver's error has the URL and the password scrubbed out. Nothing i
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -71,10 +72,12 @@ class TableRead(InputFile):
     rows: int = 0
     table: str = ""
     query_sha256: str = ""
+    not_readable: tuple[str, ...] = ()  # optional columns this user may not read: left out, as if not there
 
     def to_dict(self) -> dict[str, Any]:
         what = {"table": self.table} if self.table else {"query_sha256": self.query_sha256}
-        return {**super().to_dict(), "rows": self.rows, **what}
+        unread = {"columns_not_readable": list(self.not_readable)} if self.not_readable else {}
+        return {**super().to_dict(), "rows": self.rows, **what, **unread}
 
 
 # --- Reading ---------------------------------------------------------------------------------------------------------
@@ -92,6 +95,8 @@ def read_tables(source: DatabaseSource, wanted: Sequence[TableWanted], column_ma
             connection = engine.connect()
             if engine.dialect.name == "postgresql":  # the tables as of one moment, and nothing written
                 connection = connection.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+        if engine.dialect.name == "postgresql":
+            with _faults(source, source.shown, "the session cannot be set up"):
                 # A table another session has locked (an ALTER, a TRUNCATE) fails in seconds instead of waiting forever.
                 connection.exec_driver_sql(f"SET lock_timeout = '{LOCK_TIMEOUT_S}s'")
         with connection:
@@ -173,13 +178,13 @@ def _read_one(connection: sa.Connection, source: DatabaseSource, want: TableWant
     label = source.label(want.name)
     relation, what, parts = _relation(connection, source, want.name)
     types = _columns(connection, source, relation, what, parts)
-    picked = _readable(connection, _pick(list(types), want, column_map, source.shown, what), want, relation, parts, source, what)
+    picked, not_readable = _readable(connection, _pick(list(types), want, column_map, source.shown, what), want, relation, parts, source, what)
     quoted = connection.dialect.identifier_preparer.quote_identifier
     ours = [name for _, name in picked]
     by_ours = {name: theirs for theirs, name in picked}
     ordered = list(dict.fromkeys([*(by_ours[name] for name in want.order if name in by_ours), *(theirs for theirs, _ in picked)]))
     sql = (f"SELECT {', '.join(quoted(theirs) for theirs, _ in picked)} FROM {relation} "  # noqa: S608 - names quoted by the dialect; a query is the config's own
-           f"ORDER BY {', '.join(_orderable(quoted(theirs), types[theirs]) for theirs in ordered)}")  # fmt: skip
+           f"ORDER BY {', '.join(_orderable(quoted(theirs), types[theirs], connection.dialect) for theirs in ordered)}")  # fmt: skip
     digest = RowDigest(ours)
     chunks: list[pd.DataFrame] = []
     rows = 0
@@ -200,7 +205,7 @@ def _read_one(connection: sa.Connection, source: DatabaseSource, want: TableWant
     frame.attrs[SOURCE_FILE_ATTR] = label
     table = source.tables.get(want.name, "")
     read = TableRead(path=f"{source.shown}/{label}", size=digest.size, sha256=digest.hexdigest(), rows=rows, table=table,
-                     query_sha256="" if table else query_digest(source.queries[want.name]))  # fmt: skip
+                     query_sha256="" if table else query_digest(source.queries[want.name]), not_readable=not_readable)  # fmt: skip
     return frame, read
 
 
@@ -227,21 +232,26 @@ def _relation(connection: sa.Connection, source: DatabaseSource, raw_table: str)
     return ".".join(quoted(part) for part in parts), f"table {table!r}", parts
 
 
-def _orderable(column: str, kind: object) -> str:
-    """A column as it can be ordered by: JSON and arrays (no ordering in PostgreSQL's json) by their text."""
+def _orderable(column: str, kind: object, dialect: sa.Dialect) -> str:
+    """A column as it can be ordered by: JSON, arrays and types SQLAlchemy does not know (PostgreSQL's json, xml,
+    point have no ordering) by their text; on PostgreSQL so is a query's column, whose type is not looked up."""
     import sqlalchemy as sa
 
-    return f"CAST({column} AS TEXT)" if isinstance(kind, sa.types.JSON | sa.types.ARRAY) else column
+    unknown = kind is None and dialect.name == "postgresql"
+    if unknown or isinstance(kind, sa.types.JSON | sa.types.ARRAY | sa.types.NullType):
+        return f"CAST({column} AS {sa.types.String().compile(dialect=dialect)})"
+    return column
 
 
 def _readable(connection: sa.Connection, picked: list[tuple[str, str]], want: TableWanted, relation: str,
-              parts: list[str], source: DatabaseSource, what: str) -> list[tuple[str, str]]:  # fmt: skip
+              parts: list[str], source: DatabaseSource, what: str) -> tuple[list[tuple[str, str]], tuple[str, ...]]:  # fmt: skip
     """`picked` without the optional columns this user may not read (PostgreSQL's column privileges: a role granted
-    only some columns is refused the whole SELECT otherwise); a required one it may not read is named."""
+    only some columns is refused the whole SELECT otherwise), and those left out (provenance names them); a
+    required one it may not read is named."""
     import sqlalchemy as sa
 
     if connection.dialect.name != "postgresql" or not parts:
-        return picked
+        return picked, ()
     with _faults(source, source.shown, f"{what} cannot be looked up"):
         denied = set(connection.execute(
             sa.text("SELECT c FROM unnest(CAST(:columns AS text[])) AS c WHERE NOT has_column_privilege(:relation, c, 'SELECT')"),
@@ -250,7 +260,7 @@ def _readable(connection: sa.Connection, picked: list[tuple[str, str]], want: Ta
     if refused:
         raise InputError(f"{what}: this user may not read column {refused[0]!r} (GRANT SELECT on it, "
                          "or on the table, to the user the URL names)", path=source.shown)  # fmt: skip
-    return [(theirs, ours) for theirs, ours in picked if theirs not in denied]
+    return [(theirs, ours) for theirs, ours in picked if theirs not in denied], tuple(ours for theirs, ours in picked if theirs in denied)
 
 
 def _columns(connection: sa.Connection, source: DatabaseSource, relation: str, what: str, parts: list[str]) -> dict[str, object]:
@@ -262,7 +272,10 @@ def _columns(connection: sa.Connection, source: DatabaseSource, relation: str, w
     if len(parts) in (1, 2):
         try:
             schema = parts[0] if len(parts) == 2 else None
-            return {str(column["name"]): column["type"] for column in sa.inspect(connection).get_columns(parts[-1], schema=schema)}
+            with warnings.catch_warnings():  # a type SQLAlchemy does not know (xml) is NullType, and said so on stderr
+                warnings.simplefilter("ignore", sa.exc.SAWarning)
+                found = sa.inspect(connection).get_columns(parts[-1], schema=schema)
+            return {str(column["name"]): column["type"] for column in found}
         except (sa.exc.SQLAlchemyError, NotImplementedError):  # a dialect that cannot reflect (duckdb-engine on SQLAlchemy 2.1)
             connection.rollback()
     with _faults(source, source.shown, f"{what} cannot be read"):

@@ -15,12 +15,13 @@ import pytest
 from triangulate.errors import InputError
 from triangulate.readers import database
 from triangulate.readers.parquet import frame_of_strings
+from triangulate.schemas.ncmd import SPEC as NCMD_SPEC
 
 from .conftest import run_cli
 from .postgres import new_database, postgres_url  # noqa: F401  (postgres_url: the fixture)
 from .test_database_sources import NCMD, NCMD_ROWS, ncmd_source, ncmd_table, plain, read
 
-REQUIRED_NCMD = ("ncmd_case_id", "la_code", "sex", "date_of_birth", "date_of_death", "social_care_status")
+REQUIRED_NCMD = NCMD_SPEC.required_columns
 
 
 def test_a_timestamptz_death_at_midnight_in_england_is_that_date_whatever_the_servers_zone(postgres_url: str) -> None:  # noqa: F811
@@ -84,8 +85,9 @@ def _role_granted(url: str, role: str, columns: tuple[str, ...]) -> str:
 def test_a_role_granted_only_the_required_columns_reads_them(postgres_url: str) -> None:  # noqa: F811
     url = new_database(postgres_url)
     ncmd_table(url, NCMD_ROWS)
-    frame, _ = read(ncmd_source(_role_granted(url, "required_only", REQUIRED_NCMD)))
+    frame, (provenance,) = read(ncmd_source(_role_granted(url, "required_only", REQUIRED_NCMD)))
     assert sorted(frame["ncmd_case_id"].dropna()) == ["N1", "N2", "N3"] and "child_id" not in frame
+    assert provenance.to_dict()["columns_not_readable"] == ["child_id"]  # left out, and said so
 
 
 def test_a_role_refused_a_required_column_is_told_which(postgres_url: str) -> None:  # noqa: F811
@@ -96,17 +98,21 @@ def test_a_role_refused_a_required_column_is_told_which(postgres_url: str) -> No
         read(ncmd_source(reader))
 
 
-def test_a_json_column_is_ordered_by_its_text(postgres_url: str) -> None:  # noqa: F811
+@pytest.mark.parametrize("kind", ["json", "xml"])
+def test_a_column_of_a_type_with_no_ordering_is_ordered_by_its_text(postgres_url: str, kind: str) -> None:  # noqa: F811
     import psycopg
 
     url = new_database(postgres_url)
+    value = {"json": ('{"nhs": 2}', '{"nhs": 10}'), "xml": ("<nhs>2</nhs>", "<nhs>10</nhs>")}[kind]
     with psycopg.connect(plain(url), autocommit=True) as connection:
-        columns = ", ".join(f"{c} json" if c == "child_id" else f"{c} text" for c in NCMD)
+        columns = ", ".join(f"{c} {kind}" if c == "child_id" else f"{c} text" for c in NCMD)
         connection.execute(f"CREATE TABLE deaths ({columns})")
-        connection.execute("""INSERT INTO deaths VALUES ('N1', '{"nhs": 1}', 'E06000001', 'F', '2011-02-02', '2024-06-01', 'CIN'),
-                              ('N1', '{"nhs": 2}', 'E06000001', 'F', '2011-02-02', '2024-06-01', 'CIN')""")
-    frame, _ = read(ncmd_source(url))
-    assert frame["child_id"].tolist() == ['{"nhs": 1}', '{"nhs": 2}']
+        connection.execute("INSERT INTO deaths VALUES ('N1', %s, 'E06000001', 'F', '2011-02-02', '2024-06-01', 'CIN'),"
+                           " ('N1', %s, 'E06000001', 'F', '2011-02-02', '2024-06-01', 'CIN')", value)
+    by_text = sorted(value)  # "10" before "2": the text's order, not the order they were inserted in
+    for source in (ncmd_source(url), ncmd_source(url, tables={}, queries={"deaths": "SELECT * FROM deaths"})):
+        frame, _ = read(source)
+        assert frame["child_id"].tolist() == by_text
 
 
 def test_a_parquet_binary_column_that_is_not_text_never_refuses_the_file(tmp_path: Path) -> None:

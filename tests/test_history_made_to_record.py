@@ -4,6 +4,7 @@ one is refused before any work, as before."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from .conftest import one_error_line, run_cli
@@ -25,11 +26,14 @@ def test_a_run_that_fails_on_its_input_leaves_no_history_file(tmp_path: Path) ->
 def test_a_run_that_records_makes_the_history_and_the_next_one_reads_it(tmp_path: Path) -> None:
     (tmp_path / "ncmd.csv").write_text(NCMD, encoding="utf-8")
     config = _config(tmp_path, "ncmd.csv")
-    for _ in range(2):
-        result = run_cli("run", str(config), "--history", str(tmp_path / "h.sqlite"), "--out", str(tmp_path / "out"))
+    for label in ("r1", "r2"):
+        config.write_text(config.read_text(encoding="utf-8").replace("release: r1", f"release: {label}"), encoding="utf-8")
+        result = run_cli("run", str(config), "--history", str(tmp_path / "h.sqlite"), "--out", str(tmp_path / label))
         assert result.returncode in (0, 1), result.stderr
-    listed = run_cli("history", "list", str(tmp_path / "h.sqlite"))
-    assert listed.returncode == 0 and listed.stdout.count("r1") == 2, listed.stdout
+    first = json.loads((tmp_path / "r1" / "results.json").read_text(encoding="utf-8"))
+    second = json.loads((tmp_path / "r2" / "results.json").read_text(encoding="utf-8"))
+    assert "since_last_release" not in first  # the new history held no past
+    assert second["since_last_release"]["from"]["release"] == "r1"  # the made history is read by the next run
 
 
 def test_a_new_history_in_a_missing_folder_is_refused_before_any_work(tmp_path: Path) -> None:
