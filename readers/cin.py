@@ -236,16 +236,24 @@ def _latest_plans(
     first_any = _first(slot, plans * 2, np.arange(len(keys)))
     first_plain = _first(slot, plans * 2, np.flatnonzero(code < _PLAN_NS))
     pairs = values[np.where(given[first_any], first_any, first_plain)].reshape(plans, 2)
+    return latest_by_start(plan_episodes - 1, pairs, episodes) if plans else chosen
+
+
+def latest_by_start(groups: np.ndarray, pairs: np.ndarray, count: int) -> np.ndarray:
+    """For each of `count` groups (an episode), the (start, end) pair of `pairs` (in document order, `groups` saying
+    whose each is) with the latest start by domain/dates.py `order_key`, the first on a tie; a pair without a start
+    is skipped; (None, None) for a group with none. The one rule for an episode's plan, from XML or a flat table."""
+    chosen = np.full((count, 2), None, dtype=object)
     with_start = np.flatnonzero(pd.notna(pairs[:, 0]))
     if not len(with_start):
         return chosen
     # order_key for each distinct start, (year, month, day) or (0, 0, 0) when unreadable, as one integer.
     start_codes, starts = pd.factorize(pairs[with_start, 0])
     rank = np.array([year * 10_000 + month * 100 + day for year, month, day in map(order_key, starts)], dtype=np.int64)
-    episode = plan_episodes[with_start] - 1
-    order = np.lexsort((with_start, -rank[start_codes], episode))  # by episode, latest start first, then plan order
-    best = order[np.r_[True, episode[order][1:] != episode[order][:-1]]]
-    chosen[episode[best]] = pairs[with_start[best]]
+    group = np.asarray(groups)[with_start]
+    order = np.lexsort((with_start, -rank[start_codes], group))  # by group, latest start first, then document order
+    best = order[np.r_[True, group[order][1:] != group[order][:-1]]]
+    chosen[group[best]] = pairs[with_start[best]]
     return chosen
 
 

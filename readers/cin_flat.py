@@ -16,12 +16,11 @@ import numpy as np
 import pandas as pd
 from lxml import etree
 
-from ..domain.dates import order_key
 from ..domain.geography import is_known_la_code
 from ..errors import InputError
 from ..schemas.base import FILE_COLUMN, LINE_COLUMN
 from ..schemas.cin import CHILD_ORDINAL
-from .cin import HEADER_FIELDS, RAW_COLUMNS, read_cin
+from .cin import HEADER_FIELDS, RAW_COLUMNS, latest_by_start, read_cin
 from .files import existing_file, is_zip, leading_bytes, open_regular
 from .parquet import is_parquet
 from .ssda903_xml import looks_like_xml
@@ -158,29 +157,29 @@ def _children(table: pd.DataFrame) -> np.ndarray:
 
 
 def latest_plans(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each row's plan as readers/cin.py picks an episode's: of its plans (`;`-separated, paired by position; a
-    missing end is blank), the latest by start date, the first on a tie; a plan without a start is skipped."""
+    """Each row's plan as readers/cin.py picks an episode's (`latest_by_start`): of its plans (`;`-separated, paired
+    by position; a missing end is blank, an end past the last start belongs to no plan), the latest by start date,
+    the first on a tie; a plan without a start is skipped."""
     start, end = starts.copy(), ends.copy()
     end[pd.isna(start)] = None
     listed = pd.Series(starts, dtype="string").str.contains(SEPARATOR, regex=False).fillna(False).to_numpy(dtype=bool)
     listed |= pd.Series(ends, dtype="string").str.contains(SEPARATOR, regex=False).fillna(False).to_numpy(dtype=bool)
-    for row in np.flatnonzero(listed):  # few rows: most episodes have one plan or none
-        start[row], end[row] = _latest(_items(starts[row]), _items(ends[row]))
+    rows = np.flatnonzero(listed)  # few rows: most episodes have one plan or none
+    if not len(rows):
+        return start, end
+    groups: list[int] = []
+    pairs: list[tuple[str | None, str | None]] = []
+    for group, row in enumerate(rows):
+        these = _items(starts[row])
+        pairs.extend(itertools.zip_longest(these, _items(ends[row])[: len(these)]))
+        groups.extend([group] * len(these))
+    chosen = latest_by_start(np.array(groups, dtype=np.int64), np.array(pairs, dtype=object).reshape(-1, 2), len(rows))
+    start[rows], end[rows] = chosen[:, 0], chosen[:, 1]
     return start, end
 
 
 def _items(text: object) -> list[str | None]:
     return [] if text is None or pd.isna(text) else [item.strip() or None for item in str(text).split(SEPARATOR)]
-
-
-def _latest(starts: list[str | None], ends: list[str | None]) -> tuple[str | None, str | None]:
-    ends = ends + [None] * (len(starts) - len(ends))
-    best: tuple[str | None, str | None] = (None, None)
-    rank: tuple[int, int, int] | None = None
-    for start, end in zip(starts, ends, strict=False):  # an end past the last start has no plan to belong to
-        if start is not None and (rank is None or order_key(start) > rank):
-            best, rank = (start, end), order_key(start)
-    return best
 
 
 # --- The census XML in the flat layout (`triangulate convert cin`) ---------------------------------------------------
