@@ -22,12 +22,12 @@ SHORTEST_ID_LOOKED_FOR = 4  # a reason may say "2 deaths"; an id as short as tha
 def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.date | None:
     if value is None:
         return None
-    try:
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-            raise ValueError(value)
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise UsageError(f"--expires {value!r} is not a date (YYYY-MM-DD)") from None
+    from .domain.dates import iso_day
+
+    day = iso_day(value)
+    if day is None:
+        raise UsageError(f"--expires {value!r} is not a date (YYYY-MM-DD)")
+    return day
 
 
 @click.command()

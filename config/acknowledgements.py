@@ -14,7 +14,6 @@ such as `expiry:` must not leave an entry that never expires), and so is a key g
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from typing import Any
 import yaml
 
 from ..domain.acknowledgements import Acknowledgement
+from ..domain.dates import iso_day
 from ..domain.identity import FINDING_KINDS, is_finding_key
 from ..errors import ConfigError
 from .loader import load_yaml_node
@@ -31,7 +31,6 @@ REQUIRED = ("key", "evidence", "reason", "owner", "acknowledged_on")
 MAX_TEXT = 2_000  # characters of a reason, an owner or a key
 MAX_FILE_BYTES = 64 << 20  # thousands of LA-level entries are a few megabytes
 MAX_FILE_NODES = 5_000_000
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 HEADER = ("# Acknowledged findings: each entry lets one finding of triangulate pass while its evidence is the same and\n"
           "# it has not expired. Written by `triangulate acknowledge`; review every entry in a pull request.\n")  # fmt: skip
 
@@ -107,11 +106,9 @@ def _date(value: dict[str, Any], name: str, at: dict[str, yaml.Node]) -> dt.date
         raise ConfigError(f"{name} {given!s:.40} is not a date (YYYY-MM-DD)", where=_line(at[name]))
     if isinstance(given, dt.date):
         return given
-    if isinstance(given, str) and _ISO_DATE.fullmatch(given.strip()):
-        try:
-            return dt.date.fromisoformat(given.strip())
-        except ValueError:
-            pass
+    day = iso_day(given) if isinstance(given, str) else None
+    if day is not None:
+        return day
     raise ConfigError(f"{name} {given!r:.40} is not a date (YYYY-MM-DD)", where=_line(at[name]))
 
 

@@ -6,6 +6,7 @@ can raise `date.unparseable` instead of treating it as missing.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 
@@ -81,6 +82,7 @@ def _parse_distinct(raw: pd.Series) -> ParsedDates:
 
 
 _ISO_RE = re.compile(_ISO)
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _UK_RE = re.compile(_UK)
 
 
@@ -100,6 +102,17 @@ def order_key(text: str) -> tuple[int, int, int]:
 
 def unreadable_mask(raw: pd.Series) -> pd.Series:
     return parse_dates(raw).unreadable
+
+
+def iso_day(text: str) -> dt.date | None:
+    """A day written exactly YYYY-MM-DD (an expiry, a sign-off date), or None: no other form, no time of day."""
+    text = text.strip()
+    if not _ISO_DAY.fullmatch(text):
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:  # 2027-02-30
+        return None
 
 
 def parse_one(text: str) -> np.datetime64 | None:
