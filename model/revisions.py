@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .checks import InputFile
-from .triangle import Triangle
+from .triangle import Triangle, json_number
 
 # What a changed cell is, for the statistician who must explain it (issue 26): only `substantive` can fail the gate.
 # within_rounding: two numbers whose rounding intervals overlap; suppression: a symbol came or went (but 0 <-> c in a
@@ -56,12 +56,12 @@ class CellRevision:
             "new": self.new,
             "old_interval": _interval(self.old_interval),
             "new_interval": _interval(self.new_interval),
-            "change": _number(self.change),
+            "change": json_number(self.change),
             "rel_change": None if self.rel_change is None else round(self.rel_change, 6),
             "kind": self.kind,
             "transition": self.transition,
             "column_kind": self.column_kind,
-            "effects": None if self.effects is None else {k: _number(v) for k, v in self.effects.items()},
+            "effects": None if self.effects is None else {k: json_number(v) for k, v in self.effects.items()},
             "beyond_tolerance": self.beyond_tolerance,
         }
 
@@ -177,17 +177,11 @@ class Revisions:
         }
 
 
-def _number(value: float | None) -> float | int | None:
-    if value is None:
-        return None
-    return int(value) if float(value).is_integer() else round(value, 6)
-
-
 def _interval(value: tuple[float, float] | None) -> list[float | int | None] | None:
     if value is None:
         return None
     low, high = value
-    return [_number(low), None if high == float("inf") else _number(high)]
+    return [json_number(low), None if high == float("inf") else json_number(high)]
 
 
 def _plain(node: Any) -> Any:

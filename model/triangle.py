@@ -41,7 +41,7 @@ class TriangleRow:
             "period": self.period,
             "filters": dict(self.filters),
             "releases": [{"vintage": label, "value": _value(text, number)} for label, text, number in self.releases],
-            "revision": _number(self.revision),
+            "revision": json_number(self.revision),
         }
 
 
@@ -98,7 +98,8 @@ class Triangle:
         }
 
 
-def _number(value: float | None) -> float | int | None:
+def json_number(value: float | None) -> float | int | None:
+    """A figure as JSON carries it: a whole number as an integer, else to six places."""
     if value is None:
         return None
     return int(value) if float(value).is_integer() else round(value, 6)
@@ -111,5 +112,5 @@ def _rounded(value: float | None, places: int = 4) -> float | None:
 def _value(text: str, number: float | None) -> float | int | str | None:
     """A release's figure in JSON: its number, else its symbol as written (`c`, `z`), else null (not held)."""
     if number is not None:
-        return _number(number)
+        return json_number(number)
     return text or None

@@ -14,9 +14,9 @@ from ..config.revisions import RevisionsConfig, check_tolerance_names
 from ..model.revisions import Revisions, Vintage
 from ..model.triangle import Triangle
 from ..readers.published import read_published
-from ..reconcile.revisions import common_periods, revise
+from ..reconcile.revisions import revise
 from ..reconcile.triangle import build_triangle
-from ..reconcile.vintages import line_up
+from ..reconcile.vintages import common_periods, line_up
 from .check import read_with_files
 
 
@@ -30,7 +30,7 @@ def run_revisions(paths: Sequence[Path], config: RevisionsConfig) -> Revisions:
     (old_raw, (old_file,)), (new_raw, (new_file,)) = read[-2], read[-1]
     old_path, new_path = paths[-2], paths[-1]
     lineup = line_up(old_raw, new_raw, config.columns, config.values, config.keys, config.indicators, str(old_path), str(new_path))
-    periods = common_periods(lineup)
+    periods = common_periods(lineup.old, lineup.new)
     check_tolerance_names(config, lineup.indicators)
     tolerance = _configured(config.tolerance)
     found = revise(lineup, periods, config.rounding, tolerance)

@@ -40,12 +40,6 @@ class Compared:
     notes: list[str]
 
 
-def common_periods(lineup: Lineup) -> list[str]:
-    old = set(lineup.old["time_period"].astype("string").str.strip().dropna())
-    new = set(lineup.new["time_period"].astype("string").str.strip().dropna())
-    return sorted(old & new)
-
-
 def _keyed(frame: pd.DataFrame, keys: Sequence[str], periods: Sequence[str]) -> pd.DataFrame:
     keyed = frame.loc[frame["time_period"].astype("string").str.strip().isin(periods)].copy()
     for key in keys:  # object, not pyarrow strings: pandas 3 cannot merge on an empty pyarrow column

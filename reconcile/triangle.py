@@ -20,7 +20,7 @@ from ..domain.geography import ENGLAND, la_name, place_of, to_ons_code
 from ..errors import InputError, UsageError
 from ..model.triangle import NOT_RUN, SIGN_TEST, T_TEST, Triangle, TriangleRow, TriangleStats
 from ..schemas.base import LINE_COLUMN
-from .vintages import TIME, line_up
+from .vintages import TIME, data_columns, line_up
 
 _SIGN_TEST_BELOW = 10  # revisions: fewer use the exact sign test, the t test's normality cannot be trusted on them
 _FEWEST = 3  # non-zero revisions below which no test is run
@@ -132,17 +132,13 @@ def _values_apart(headline: list[pd.DataFrame], labels: list[str], filters: list
     return notes
 
 
-def _data_columns(frame: pd.DataFrame) -> list[str]:
-    return [str(c) for c in frame.columns if not str(c).startswith("_")]
-
-
 def _columns(frames: list[pd.DataFrame], labels: list[str], keys: Sequence[str] | None, indicators: Sequence[str] | None,
              notes: list[str]) -> tuple[list[str], list[str]]:  # fmt: skip
     """Keys and indicators as `line_up` decides them for the newest two vintages: the older one padded with what it
     lacks and stripped of what the newest lacks, so that a column not in both is a note here, not a refusal."""
-    newest = _data_columns(frames[-1])
+    newest = data_columns(frames[-1])
     for label, frame in zip(labels[:-1], frames[:-1], strict=True):
-        extra = [c for c in _data_columns(frame) if c not in newest and not c.endswith("_name")]
+        extra = [c for c in data_columns(frame) if c not in newest and not c.endswith("_name")]
         if extra:
             notes.append(f"{label} has column(s) {', '.join(map(repr, extra))} that the newest vintage does not: left out")
     previous = frames[-2].loc[:, [c for c in frames[-2].columns if str(c) in newest or str(c).startswith("_")]]

@@ -38,8 +38,9 @@ class Lineup:
     notes: tuple[str, ...] = ()  # columns left out, and why
 
 
-def _data_columns(frame: pd.DataFrame) -> list[str]:
-    return [c for c in frame.columns if not str(c).startswith("_")]
+def data_columns(frame: pd.DataFrame) -> list[str]:
+    """A table's own columns, not the reader's (`_file`, `_line`)."""
+    return [str(c) for c in frame.columns if not str(c).startswith("_")]
 
 
 def _stripped(values: pd.Series) -> pd.Series:
@@ -107,12 +108,12 @@ def _unpaired(old: pd.DataFrame, new: pd.DataFrame, keys: Sequence[str] | None, 
     """Everything that does not line up, with the whole suggested mapping: the columns first, then, with them mapped,
     the filter values of the common periods (a value mapped to itself in `values:` was not reworded). With every
     column paired, the roles too (`_roles`); otherwise the refusal is certain and the roles only a trial's."""
-    only_old = [c for c in _data_columns(old) if c not in new.columns and not c.endswith("_name")]
-    only_new = [c for c in _data_columns(new) if c not in old.columns and not c.endswith("_name")]
+    only_old = [c for c in data_columns(old) if c not in new.columns and not c.endswith("_name")]
+    only_new = [c for c in data_columns(new) if c not in old.columns and not c.endswith("_name")]
     pairs = pair_columns({c: profile(c, old[c]) for c in only_old}, {c: profile(c, new[c]) for c in only_new})
     mapping = {c: pairs.get(c) for c in only_old}
     trial = _renamed(old, mapping)
-    shared = [c for c in _data_columns(new) if c in trial.columns]
+    shared = [c for c in data_columns(new) if c in trial.columns]
 
     def given(names: Sequence[str] | None) -> Sequence[str] | None:  # a trial's: checked strictly once every column pairs
         return [c for c in names if c in shared] if names is not None and only_old else names
@@ -207,4 +208,4 @@ def _unreadable(frame: pd.DataFrame, indicators: Sequence[str], periods: Sequenc
     return sorted(found, key=lambda f: (f[0], f[1], f[2]))
 
 
-__all__ = ["TIME", "Lineup", "RenamesNeeded", "common_periods", "line_up"]
+__all__ = ["TIME", "Lineup", "RenamesNeeded", "common_periods", "data_columns", "line_up"]
