@@ -5,10 +5,8 @@ its magic bytes (`PAR1` at its start and end), or by its `.parquet` name. Each c
 reader presents a cell (readers/tables.py: stripped, blank is missing), whatever its Arrow type:
 
 * text as it is; an integer or a decimal as its digits (`12`, `12.50`; an integer column with nulls stays whole);
-* a date as `YYYY-MM-DD`; a timestamp at midnight as its date, else ISO 8601 (`2024-03-31T10:15:00`); a timestamp
-  with a time zone (an instant) is a date where it is midnight in England (Europe/London) or in its own zone (a
-  date kept as UTC midnight, as pandas and Spark keep one, whatever zone a server shows it in), else England's time with its offset
-  (`2024-06-01T10:15:00+01:00`), whatever zone it was stored or served in;
+* a date as `YYYY-MM-DD`, and so a timestamp, as the day it falls on (every date the tool reads is a day); one with
+  a time zone (an instant) on its day in England (Europe/London), whatever zone it was stored or is served in;
 * a float as Python writes it (`12.5`, `12.0`: as pandas writes a float column to CSV). A whole float keeps its
   `.0`: only an integer column's values are whole numbers by type. Store counts, codes and ids as integers or text;
 * a UUID as its 8-4-4-4-12 text; true/false as `true`/`false`; bytes as UTF-8 text (bytes that are not UTF-8 with
@@ -25,9 +23,8 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable, Collection, Iterable, Mapping
-from datetime import UTC
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -272,19 +269,11 @@ class _Written(str):
 
 
 def _timestamp_text(value: object) -> str:
+    """A timestamp as the day it falls on: every date the tool reads is a day, and a typed timestamp is one whatever
+    its time of day. An instant (with a time zone) falls on its day in England, whatever zone it was stored or is
+    served in: 23:00 UTC on 31 May in summer is 1 June, midnight UTC (as pandas and Spark keep a date) is that day."""
     if isinstance(value, _Written):
         return str(value)
-    if getattr(value, "tzinfo", None) is not None:  # an instant
-        local = value.astimezone(ZoneInfo(ENGLAND_TIME_ZONE))  # type: ignore[attr-defined]
-        if _midnight(local):  # a date kept as England's midnight (23:00 UTC in summer): that date
-            return str(local.date().isoformat())
-        for zoned in (value.astimezone(UTC), value):  # type: ignore[attr-defined]
-            if _midnight(zoned):  # a date kept as midnight in UTC (pandas, Spark) or its own zone: that date
-                return str(zoned.date().isoformat())
-        value = local  # a time of day: England's, with its offset
-    return value.date().isoformat() if _midnight(value) else value.isoformat()  # type: ignore[attr-defined]
-
-
-def _midnight(value: Any) -> bool:
-    return not (value.hour or value.minute or value.second or value.microsecond or getattr(value, "nanosecond", 0))
-
+    if getattr(value, "tzinfo", None) is not None:
+        value = value.astimezone(ZoneInfo(ENGLAND_TIME_ZONE))  # type: ignore[attr-defined]
+    return str(value.date().isoformat())  # type: ignore[attr-defined]

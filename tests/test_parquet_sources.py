@@ -98,7 +98,7 @@ def test_typed_columns_read_as_their_csv_text(tmp_path: Path) -> None:
         "ncmd_case_id": ["N1", "N2", "N3", None],
         "primary_category": ["1", None, "10", "3"],  # an integer column with nulls: never 12.0
         "date_of_death": ["2023-01-31", None, "2022-12-01", "2020-02-29"],
-        "death_notified_date": ["2023-02-01", "2023-02-01T09:30:00", None, None],  # midnight: the date; else ISO
+        "death_notified_date": ["2023-02-01", "2023-02-01", None, None],  # a timestamp: the day it falls on
         "weight": ["12.0", "12.5", None, None],  # a float column as Python writes it; NaN is blank
         "flag": ["true", "false", None, "true"],
         "la_code": ["E09000032", "E09000032", None, None],
