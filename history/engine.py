@@ -123,6 +123,8 @@ def database_url(text: str) -> URL:
         url = make_url(text)
     except (ArgumentError, ValueError) as error:
         raise HistoryError(f"history {safe_url(text)} is not a database URL ({error})") from None
+    if "@" in (url.host or ""):
+        raise HistoryError(f"history {safe_url(text)}: the password holds an @: write it as %40 in the URL")
     if url.drivername == "postgresql":
         url = url.set(drivername="postgresql+psycopg")
     return url

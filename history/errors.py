@@ -17,11 +17,15 @@ class HistoryError(TriangulateError):
 
 
 def safe_url(url: str) -> str:
-    """The URL as it may be printed: never with its password."""
+    """The URL as it may be printed: never with its password, nor its query string (`?password=` carries one), nor
+    anything of a host that holds an `@` (a password with an unescaped `@` spills into the host)."""
     try:
-        return make_url(url).render_as_string(hide_password=True)
+        parsed = make_url(url)
     except (ArgumentError, ValueError):
-        return _PASSWORD.sub(r"\1***@", url)
+        return _PASSWORD.sub(r"\1***@", url).split("?", 1)[0]
+    if "@" in (parsed.host or ""):
+        return f"{parsed.drivername}://***"
+    return parsed.set(query={}).render_as_string(hide_password=True)
 
 
 def reason(error: BaseException) -> str:

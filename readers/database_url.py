@@ -69,6 +69,8 @@ def database_source(url: object, where: str, tables: Mapping[str, str], queries:
         parsed = make_url(text)
     except (ArgumentError, ValueError):
         raise ConfigError(f"{where}: {given} is not a SQLAlchemy URL (dialect+driver://user:password@host:port/database)") from None
+    if "@" in (parsed.host or ""):  # the rest of the password would be the host: shown, and sent to the resolver
+        raise ConfigError(f"{where}: {given} has a password holding an @: write it as %40")
     if parsed.drivername == "postgresql":  # psycopg 3 is the driver the tool installs
         parsed = parsed.set(drivername="postgresql+psycopg")
     database = parsed.database or ""
