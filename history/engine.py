@@ -24,22 +24,17 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
+from .. import connections
+from ..connections import postgres_connect_args
 from .errors import HistoryError, reason, safe_url
 
 TIMEOUT_VARIABLE = "TRIANGULATE_HISTORY_TIMEOUT"
 DEFAULT_TIMEOUT_S = 30.0  # how long a run waits for another run's transaction on the same history
 MAX_TIMEOUT_S = 86_400.0  # SQLite and PostgreSQL take milliseconds as a 32-bit integer: a day is well inside
-CONNECT_TIMEOUT_S = 10  # per address the server's name resolves to (psycopg's rule); libpq's minimum is 2
 WAITING = "triangulate: waiting for the history, locked by another run…"
 SQLITE_BUSY = 5
 LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE when lock_timeout expires
 BUSY_SLICE_S = 0.1  # the longest SQLite waits for a lock in C before Python, and so a signal's handler, runs again
-# A server that stops answering once connected (a host that froze, a network that dropped the connection) would hold
-# a run for ever in a read: keepalives probe an idle connection (10 s, then 3 probes 5 s apart) and tcp_user_timeout
-# bounds data the server never acknowledges, so such a connection fails within about 30 s. libpq's parameters; one
-# the URL gives is the user's choice.
-KEEPALIVES = {"keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5, "keepalives_count": 3,
-              "tcp_user_timeout": 30_000}  # fmt: skip
 
 T = TypeVar("T")
 
@@ -111,7 +106,7 @@ def failure(doing: str, shown: str, error: BaseException, waiter: Waiter) -> His
         return waiter.locked(waiter.timeout)
     if type(cause).__name__ == "ConnectionTimeout":  # psycopg's, not imported: SQLite needs no psycopg
         return HistoryError(f"cannot {doing} history {shown}: the server did not answer within the connect timeout "
-                            f"({CONNECT_TIMEOUT_S} s unless the URL sets connect_timeout)")  # fmt: skip
+                            f"({connections.CONNECT_TIMEOUT_S} s unless the URL sets connect_timeout)")  # fmt: skip
     return HistoryError(f"cannot {doing} history {shown}: {reason(error)}")
 
 
@@ -291,8 +286,7 @@ def server_engine(url: URL, shown: str, waiter: Waiter) -> sa.Engine:
     options: dict[str, Any] = {}
     postgres = url.get_backend_name() == "postgresql"
     if postgres:  # a parameter the URL gives is the user's choice
-        wanted = {"connect_timeout": CONNECT_TIMEOUT_S, **KEEPALIVES}
-        options["connect_args"] = {key: value for key, value in wanted.items() if key not in url.query}
+        options["connect_args"] = postgres_connect_args(url.query)
     try:
         engine = sa.create_engine(url, **options)
     except (ArgumentError, ImportError, sa.exc.NoSuchModuleError) as error:

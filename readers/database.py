@@ -32,6 +32,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from .. import connections
+from ..connections import postgres_connect_args
 from ..domain.inputs import InputFile
 from ..errors import InputError
 from ..schemas.base import SOURCE_FILE_ATTR
@@ -47,7 +49,6 @@ if TYPE_CHECKING:
 __all__ = ["CHUNK_ROWS", "DatabaseSource", "TableRead", "TableWanted", "database_source", "query_digest", "read_tables"]
 
 CHUNK_ROWS = 50_000  # rows fetched and turned into text at a time
-CONNECT_TIMEOUT_S = 10  # PostgreSQL: per address the host resolves to, unless the URL sets connect_timeout
 LOCK_TIMEOUT_S = 10  # PostgreSQL: the longest wait for a table another session holds locked
 _ERROR_CHARS = 300  # of a driver's first line: later lines may quote the data
 _QUERY_ALIAS = "source_query"
@@ -99,14 +100,30 @@ def read_tables(source: DatabaseSource, wanted: Sequence[TableWanted], column_ma
             with _faults(source, source.shown, "the session cannot be set up"):
                 # A table another session has locked (an ALTER, a TRUNCATE) fails in seconds instead of waiting forever.
                 connection.exec_driver_sql(f"SET lock_timeout = '{LOCK_TIMEOUT_S}s'")
-        with connection:
+        try:
             for want in wanted:
                 frames[want.name], read = _read_one(connection, source, want, column_map or {})
                 reads.append(read)
+        finally:
+            _close(connection)
     finally:
         engine.dispose()
     files.record_inputs(reads)  # provenance, as readers/files.py `opened_input` records a file
     return frames
+
+
+def _close(connection: sa.Connection) -> None:
+    """End the read-only transaction and the connection. A server already gone (it ended the session mid-read) makes
+    the rollback fail too: nothing was written, so that failure must not hide the error that says what happened."""
+    import sqlalchemy as sa
+
+    try:
+        connection.close()
+    except (sa.exc.SQLAlchemyError, OSError):
+        pass
+    except Exception as error:
+        if not _driver_error(error):
+            raise
 
 
 def _engine(source: DatabaseSource) -> sa.Engine:
@@ -117,8 +134,8 @@ def _engine(source: DatabaseSource) -> sa.Engine:
     url = make_url(source.url)
     options: dict[str, Any] = {"poolclass": NullPool}
     backend = url.get_backend_name()
-    if backend == "postgresql" and url.get_driver_name() in ("psycopg", "psycopg2") and "connect_timeout" not in url.query:
-        options["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_S}  # never a hang on an unreachable server
+    if backend == "postgresql" and url.get_driver_name() in ("psycopg", "psycopg2"):
+        options["connect_args"] = postgres_connect_args(url.query)  # never a hang on a server unreachable or gone
     if backend in ("duckdb", "sqlite") and url.database not in (None, "", ":memory:"):
         path = Path(url.database or "")
         if not path.is_file():  # the driver would create an empty database there and read nothing from it
@@ -158,7 +175,7 @@ def _connect_timeout(source: DatabaseSource) -> object:
     """The seconds a PostgreSQL connection waits: the URL's own `connect_timeout`, else ours."""
     from sqlalchemy.engine import make_url
 
-    return make_url(source.url).query.get("connect_timeout", CONNECT_TIMEOUT_S)
+    return make_url(source.url).query.get("connect_timeout", connections.CONNECT_TIMEOUT_S)
 
 
 def _driver_error(error: BaseException) -> bool:

@@ -156,6 +156,15 @@ def test_a_query_that_fails_in_a_late_row_leaves_no_output(tmp_path: Path, postg
     assert (tmp_path / "out" / "results.json").read_text(encoding="utf-8") == "{}"
 
 
+def test_a_server_that_ends_the_session_mid_read_is_one_line_not_an_internal_error(tmp_path: Path, postgres_url: str) -> None:  # noqa: F811
+    url = new_database(postgres_url)
+    ncmd_table(url, count=2_000)
+    ending = ("SELECT ncmd_case_id, child_id, la_code, sex, date_of_birth, date_of_death, CASE WHEN ncmd_case_id = 'N01990' "
+              "THEN CAST(pg_terminate_backend(pg_backend_pid()) AS text) ELSE social_care_status END AS social_care_status FROM deaths")  # fmt: skip
+    line = refused(tmp_path, f'{{kind: ncmd, url: "{url}", query: "{ending}"}}')
+    assert "the deaths query failed while it was read" in line and "terminat" in line.lower()
+
+
 def test_a_read_that_fails_after_some_chunks_keeps_nothing_of_them(postgres_url: str, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
     """The driver fails on the third fetch, after two chunks were turned into text: the error, and nothing recorded."""
     import psycopg

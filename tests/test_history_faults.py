@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from triangulate import connections
 from triangulate.history import HistoryError, open_history
 from triangulate.history import engine as engines
 from triangulate.history.engine import WAITING
@@ -375,8 +376,8 @@ def test_a_postgresql_role_that_may_only_read_can_list_but_not_record(request: p
 
 
 def test_an_unreachable_server_fails_within_the_connect_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert engines.CONNECT_TIMEOUT_S == 10  # the default; a test waits 2 s (libpq's least) of it
-    monkeypatch.setattr(engines, "CONNECT_TIMEOUT_S", 2)
+    assert connections.CONNECT_TIMEOUT_S == 10  # the default; a test waits 2 s (libpq's least) of it
+    monkeypatch.setattr(connections, "CONNECT_TIMEOUT_S", 2)
     with socket.socket() as silent:
         silent.bind(("127.0.0.1", 0))
         silent.listen(8)  # the kernel completes the handshake; nothing ever answers
