@@ -31,6 +31,9 @@ class CheckOutcome:
     # The digest of the failing records (domain/acknowledgements.py records_digest): set before any disclosure.
     records_digest: str = ""
     acknowledgement: Acknowledged | None = None  # the acknowledgements file's entry for its key, as it stands
+    # The end of `message` that names the codes an `invalid.<field>` check met: a field's values, so --redact and
+    # --publish withhold it (reports/disclosure.py) as they do record ids.
+    codes_note: str = ""
 
     @property
     def status(self) -> Status:

@@ -340,10 +340,12 @@ def _recoded(frames: Frames, values: Mapping[str, Mapping[str, str]]) -> Frames:
 def _outcome(check_id: str, failures: Failures, options: SourceOptions) -> CheckOutcome:
     bucket = failures.by_check.get(check_id, {})
     record_ids = tuple(dict.fromkeys(record_id for _, record_id in bucket))
+    codes = _codes_seen(failures.seen_codes.get(check_id))
     return CheckOutcome(
         check_id=check_id,
         severity=severity_for(check_id, options.kind, options.severity),
-        message=_message(check_id, failures) + _codes_seen(failures.seen_codes.get(check_id)),
+        message=_message(check_id, failures) + codes,
+        codes_note=codes,
         failed=len(record_ids),  # failing records, each once by its id (a record without one is named by its location)
         record_ids=record_ids,
         locations=tuple(dict.fromkeys(location for location, _ in bucket)),

@@ -33,6 +33,8 @@ SMALLEST_SHOWN = 6
 # A steward's reason is free text: it may name a figure a published output withholds ("one death notified late" beside
 # a `c`), so a published output says where to read it instead.
 REASON_WITHHELD = "(reason withheld from a published output: see the acknowledgements file)"
+# The codes an `invalid.<field>` check met are a field's values, which may be anything typed there (a name).
+CODES_WITHHELD = " (the codes seen are withheld from a redacted or published output)"
 
 
 class Cell(NamedTuple):
@@ -226,7 +228,9 @@ def disclose(release: Release, disclosure: Disclosure) -> Release:
         replace(
             source,
             outcomes=tuple(replace(o, record_ids=ids(o.record_ids), locations=where(o.locations), records_digest=digest(o.records_digest),
-                                   acknowledgement=standing(o.acknowledgement)) for o in source.outcomes),
+                                   acknowledgement=standing(o.acknowledgement), codes_note="",
+                                   message=o.message.removesuffix(o.codes_note) + CODES_WITHHELD if o.codes_note else o.message)
+                           for o in source.outcomes),
         )
         for source in release.sources
     )  # fmt: skip
