@@ -197,7 +197,7 @@ def _extract_reader(table: str, spec: TableSpec) -> Reader:
     def read(options: SourceOptions) -> Frames:
         if options.database is not None:
             return _from_database(options)
-        return {table: read_extract(options.paths, spec.columns, options.columns)}
+        return {table: read_extract(options.paths, spec, options.columns)}
 
     return read
 

@@ -129,7 +129,8 @@ def add_absent_optional_columns(frame: pd.DataFrame, spec: TableSpec) -> pd.Data
     return frame
 
 
-def run_schema(frame: pd.DataFrame, spec: TableSpec) -> SchemaFindings:
+def refuse_absent_columns(frame: pd.DataFrame, spec: TableSpec) -> None:
+    """A table without one of the spec's required columns is not this table: one line naming its file."""
     absent = [name for name in spec.required_columns if name not in frame.columns]
     if absent:
         label = frame.attrs.get(SOURCE_FILE_ATTR) or (str(frame[FILE_COLUMN].iloc[0]) if len(frame) and FILE_COLUMN in frame else spec.name)
@@ -140,6 +141,10 @@ def run_schema(frame: pd.DataFrame, spec: TableSpec) -> SchemaFindings:
             path=label,
             where="line 1",
         )
+
+
+def run_schema(frame: pd.DataFrame, spec: TableSpec) -> SchemaFindings:
+    refuse_absent_columns(frame, spec)
     frame = add_absent_optional_columns(frame, spec)
     schema = build_schema(spec)
     try:

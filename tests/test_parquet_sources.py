@@ -20,6 +20,7 @@ from triangulate.errors import InputError
 from triangulate.readers.extracts import read_extract
 from triangulate.readers.parquet import expand_folders, folder_files, frame_of_strings
 from triangulate.readers.tables import read_table
+from triangulate.schemas.base import FieldSpec, RuleRegistry, TableSpec
 
 from .conftest import one_error_line, run_cli
 
@@ -148,7 +149,7 @@ def test_a_folder_of_two_parquet_files_is_each_file_in_name_order(tmp_path: Path
     pq.write_table(pa.table({"ncmd_case_id": ["hidden"]}), folder / ".part-2.parquet")
     files = expand_folders([folder, tmp_path / "other.csv"])
     assert files == (folder / "part-0.parquet", folder / "part-1.parquet", tmp_path / "other.csv")
-    frame = read_extract(files[:2], ["ncmd_case_id"])
+    frame = read_extract(files[:2], TableSpec("ids", (FieldSpec("ncmd_case_id", must_exist=True),), RuleRegistry("ids")))
     assert list(zip(frame["ncmd_case_id"], frame["_file"], frame["_line"], strict=True)) == [
         ("A1", "part-0.parquet", 2), ("B1", "part-1.parquet", 2), ("B2", "part-1.parquet", 3)]  # fmt: skip
     empty = tmp_path / "empty"
@@ -210,3 +211,19 @@ def test_a_corrupt_column_chunk_never_aborts_the_process(tmp_path: Path) -> None
     assert result.returncode in (0, 1, 2) and "Traceback" not in result.stderr, result.stderr
     if result.returncode == 2:
         assert "bent.parquet: not a readable Parquet file" in one_error_line(result)
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".csv"])
+def test_a_part_without_a_required_column_is_refused_naming_it(tmp_path: Path, suffix: str) -> None:
+    """Joined, the other part's column would hide it: its rows read as deaths with no date, not refused."""
+    columns = ["ncmd_case_id", "child_id", "la_code", "sex", "date_of_birth", "date_of_death", "social_care_status"]
+    whole = pd.DataFrame([["N1", "C1", "E06000001", "M", "2010-01-01", "2020-06-01", "LAC"]], columns=columns)
+    part = whole.drop(columns=["date_of_death"]).assign(ncmd_case_id="N2")
+    for name, frame in (("a", whole), ("b", part)):
+        if suffix == ".csv":
+            frame.to_csv(tmp_path / f"{name}.csv", index=False)
+        else:
+            pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), tmp_path / f"{name}.parquet")
+    result = run_cli("check", "--source", "ncmd", str(tmp_path / f"a{suffix}"), str(tmp_path / f"b{suffix}"))
+    line = one_error_line(result)
+    assert line.startswith(f"triangulate: error: b{suffix}:line 1: required column(s) date_of_death not found")

@@ -58,7 +58,7 @@ def toy_kind():
         SourceKind(
             "toy",
             "a source kind that exists only in this test",
-            lambda options: {"rows": read_extract(options.paths, TOY_SPEC.columns, options.columns)},
+            lambda options: {"rows": read_extract(options.paths, TOY_SPEC, options.columns)},
             (RawTable("rows", TOY_SPEC, "toy_id"),),
             _toy_deaths,
             lambda frames: len(frames["rows"]),
