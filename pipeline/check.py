@@ -97,10 +97,19 @@ class Failures:
         for check_id, detail in findings.crashed.items():
             self.ran(check_id)
             self.crashed[check_id] = detail
+        for name in findings.absent:  # an all-blank stand-in column proves nothing: its checks did not run
+            for check_id in (f"missing.{name}", f"invalid.{name}"):
+                if check_id in table.spec.check_ids:
+                    self.not_run[check_id] = f"the {table.name} table has no {name} column (or it could not be read)"
 
     def merge(self, other: Failures) -> None:
-        """Another file's failures after these, as if both files had been checked together."""
+        """Another file's failures after these, as if both files had been checked together: a check that ran on
+        either file ran; one neither could run did not."""
         for check_id in other.checks_run:
+            if check_id not in other.not_run:
+                self.not_run.pop(check_id, None)
+            elif check_id not in self.checks_run:
+                self.not_run[check_id] = other.not_run[check_id]
             self.ran(check_id)
         for check_id, bucket in other.by_check.items():
             mine = self.by_check.setdefault(check_id, {})
@@ -204,7 +213,7 @@ def _check_frames(kind: SourceKind, frames: Frames, parts: Mapping[str, np.ndarr
         findings = run_schema(frame, table.spec)
         failing = {check_id: split(table.name, rows) for check_id, rows in findings.failing_rows.items()}
         for part, failures in enumerate(out):
-            mine = SchemaFindings({check_id: rows[part] for check_id, rows in failing.items()}, findings.crashed)
+            mine = SchemaFindings({check_id: rows[part] for check_id, rows in failing.items()}, findings.crashed, findings.absent)
             failures.add_schema(mine, table, frame)
     ids = {table.name: table.id_column for table in kind.tables}
     for rule in kind.joint_rules:

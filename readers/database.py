@@ -52,6 +52,7 @@ CHUNK_ROWS = 50_000  # rows fetched and turned into text at a time
 LOCK_TIMEOUT_S = 10  # PostgreSQL: the longest wait for a table another session holds locked
 _ERROR_CHARS = 300  # of a driver's first line: later lines may quote the data
 _QUERY_ALIAS = "source_query"
+_NAME_PART = re.compile(r'"((?:[^"]|"")*)"(?:\.|$)|([^.]+)(?:\.|$)')  # a part of `schema.table`, quoted or not
 _QUOTED = re.compile(r'"[^"]*"|\'[^\']*\'|`[^`]*`')  # a literal a driver's message quotes (a cell's value)
 
 
@@ -312,7 +313,7 @@ def _table_parts(connection: sa.Connection, source: DatabaseSource, table: str) 
     (PostgreSQL folds unquoted names to lower case, Snowflake to upper) is that table, if it is the only one."""
     import sqlalchemy as sa
 
-    parts = table.split(".")
+    parts = _name_parts(table)
     if len(parts) > 2:  # catalog.schema.table (Databricks): as given, the database says if it is not there
         return parts
     schema, name = (parts[0], parts[1]) if len(parts) == 2 else (None, parts[0])
@@ -330,6 +331,12 @@ def _table_parts(connection: sa.Connection, source: DatabaseSource, table: str) 
         raise InputError(f"table {table!r} does not exist" + (" (or is not visible to this user)" if schema is None else ""),
                          path=source.shown)  # fmt: skip
     return [*parts[:-1], same[0]]
+
+
+def _name_parts(table: str) -> list[str]:
+    """`schema.table` as its parts; a part in double quotes as SQL writes one (`"Mixed Schema"."my table"`), its
+    quotes off and a `.` inside it kept."""
+    return [quoted.replace('""', '"') if quoted or not plain else plain for quoted, plain in _NAME_PART.findall(table)]
 
 
 def _pick(names: list[str], want: TableWanted, column_map: Mapping[str, str], shown: str, what: str) -> list[tuple[str, str]]:

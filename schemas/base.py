@@ -8,7 +8,7 @@ check names *are* check ids, and `run_schema` validates lazily, collecting every
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 import pandera.pandas as pa
@@ -120,6 +120,7 @@ def build_schema(spec: TableSpec) -> pa.DataFrameSchema:
 class SchemaFindings:
     failing_rows: dict[str, pd.Index]  # check id -> index labels of failing rows
     crashed: dict[str, str]  # check id -> what went wrong
+    absent: tuple[str, ...] = ()  # optional columns the table does not have: their checks could not run
 
 
 def add_absent_optional_columns(frame: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
@@ -145,15 +146,16 @@ def refuse_absent_columns(frame: pd.DataFrame, spec: TableSpec) -> None:
 
 def run_schema(frame: pd.DataFrame, spec: TableSpec) -> SchemaFindings:
     refuse_absent_columns(frame, spec)
+    absent = tuple(f.name for f in spec.fields if f.name not in frame.columns)
     frame = add_absent_optional_columns(frame, spec)
     schema = build_schema(spec)
     try:
         schema.validate(frame, lazy=True, inplace=True)
     except SchemaErrors as errors:
-        return _findings(errors.failure_cases, spec)
+        return replace(_findings(errors.failure_cases, spec), absent=absent)
     except SchemaError as error:  # pragma: no cover - lazy=True collects instead
-        return SchemaFindings({}, {"schema": str(error)[:200]})
-    return SchemaFindings({}, {})
+        return SchemaFindings({}, {"schema": str(error)[:200]}, absent)
+    return SchemaFindings({}, {}, absent)
 
 
 def _findings(cases: pd.DataFrame, spec: TableSpec) -> SchemaFindings:

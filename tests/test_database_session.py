@@ -135,3 +135,16 @@ def test_an_instant_falls_on_its_day_in_england_whatever_its_zone() -> None:
         instant = datetime(2024, 6, 1, tzinfo=UTC) if zone == "America/New_York" else datetime(2022, 3, 31, 22, 0, tzinfo=UTC)
         shown = pa.array([instant], pa.timestamp("us", tz=zone))
         assert frame_of_strings(pa.table({"d": shown}), "t.parquet")["d"].tolist() == [expected], zone
+
+
+def test_a_table_named_in_double_quotes_as_sql_writes_it(postgres_url: str) -> None:  # noqa: F811
+    import psycopg
+
+    url = new_database(postgres_url)
+    with psycopg.connect(plain(url), autocommit=True) as connection:
+        connection.execute('CREATE SCHEMA "Mixed Schema"')
+        connection.execute(f'CREATE TABLE "Mixed Schema"."my table" ({", ".join(f"{c} text" for c in NCMD)})')
+        connection.execute('''INSERT INTO "Mixed Schema"."my table" VALUES ('N1', 'P1', 'E06000001', 'F', '2011-02-02', '2024-06-01', 'CIN')''')
+    for name in ('"Mixed Schema"."my table"', "Mixed Schema.my table"):
+        frame, _ = read(ncmd_source(url, tables={"deaths": name}))
+        assert frame["ncmd_case_id"].tolist() == ["N1"], name
