@@ -109,8 +109,12 @@ def diff_runs(connection: sa.Connection, from_ref: int | str | None, to_ref: int
 
 
 def run_ref(row: sa.Row[Any]) -> RunRef:
-    started = row.started_at if row.started_at.tzinfo else row.started_at.replace(tzinfo=dt.UTC)
-    return RunRef(row.id, row.release, started, row.command, bool(row.passed) if row.passed is not None else None)
+    return RunRef(row.id, row.release, utc(row.started_at), row.command, bool(row.passed) if row.passed is not None else None)
+
+
+def utc(moment: dt.datetime) -> dt.datetime:
+    """A stored moment in UTC: SQLite's come without a zone (written in UTC), PostgreSQL's in the session's zone."""
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
 
 
 def load_run(connection: sa.Connection, run: int) -> RememberedRun:

@@ -35,7 +35,7 @@ from ..model.memory import (
 from ..model.release import Release
 from ..model.revisions import Revisions
 from . import rows, schema
-from .diff import diff_runs, load_comparisons, load_run
+from .diff import diff_runs, load_comparisons, load_run, utc
 from .engine import Waiter, failure, lock_timeout
 from .errors import HistoryError, safe_url
 from .opening import open_engine
@@ -214,7 +214,7 @@ class History:
         )  # fmt: skip
         with self._reading() as connection:
             found = connection.execute(query).all()
-        return [RunSummary(row[0], row[1], row[2], _utc(row[3]), _utc(row[4]), bool(row[5]), int(row[6]), int(row[7]), int(row[8]))
+        return [RunSummary(row[0], row[1], row[2], utc(row[3]), utc(row[4]), bool(row[5]), int(row[6]), int(row[7]), int(row[8]))
                 for row in found]  # fmt: skip
 
     def diff(self, from_ref: int | str | None = None, to_ref: int | str | None = None, *,
@@ -285,5 +285,3 @@ def _run_children(release: Release, remembered: RememberedRun,
     }
 
 
-def _utc(moment: dt.datetime) -> dt.datetime:
-    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
