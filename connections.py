@@ -1,5 +1,6 @@
-"""How the tool connects to a PostgreSQL server, for the run history (history/engine.py) and for database sources
-(readers/database.py) alike: libpq's parameters, each one the URL gives being the user's choice."""
+"""How the tool connects to a database server, for the run history (history/engine.py) and for database sources
+(readers/database.py) alike: a URL it refuses, and PostgreSQL's libpq parameters (each one the URL gives being the
+user's choice)."""
 
 from __future__ import annotations
 
@@ -15,3 +16,9 @@ def postgres_connect_args(query: object) -> dict[str, int]:
     """The connect timeout and keepalives, but for those the URL's query string sets itself."""
     wanted = {"connect_timeout": CONNECT_TIMEOUT_S, **KEEPALIVES}
     return {key: value for key, value in wanted.items() if key not in query}  # type: ignore[operator]
+
+
+def at_in_password(url: str) -> bool:
+    """Whether a URL holds a second `@` before its query string: a password's unescaped `@`, which puts the rest of
+    the password into the host or the database name (and so into messages, and to the resolver)."""
+    return url.split("://", 1)[-1].split("?", 1)[0].count("@") > 1

@@ -34,7 +34,7 @@ if step == "parse":
     config = load_config(folder / "release.yaml")
     paths = {s.name: s.paths for s in config.sources}
     read_cin(paths["dfe_cin"]); read_ssda903(paths["dfe_cla"], {})
-    read_extract(paths["ncmd"], ncmd.SPEC.columns, {}); read_extract(paths["csprp"], csprp.SPEC.columns, {})
+    read_extract(paths["ncmd"], ncmd.SPEC, {}); read_extract(paths["csprp"], csprp.SPEC, {})
     code = 0
 elif step == "check":
     from triangulate.config import load_config

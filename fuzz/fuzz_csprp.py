@@ -1,4 +1,4 @@
-"""CSPRP notifications as CSV: readers/extracts.py `read_extract(paths, schemas.csprp.SPEC.columns)`
+"""CSPRP notifications as CSV: readers/extracts.py `read_extract(paths, schemas.csprp.SPEC)`
 (the registry's reader for kind csprp), then the check stage (see fuzzlib for the depth)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""NCMD extract as CSV: readers/extracts.py `read_extract(paths, schemas.ncmd.SPEC.columns)` (the
+"""NCMD extract as CSV: readers/extracts.py `read_extract(paths, schemas.ncmd.SPEC)` (the
 registry's reader for kind ncmd), then the check stage (see fuzzlib for the depth)."""
 
 from __future__ import annotations

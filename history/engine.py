@@ -25,7 +25,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 from .. import connections
-from ..connections import postgres_connect_args
+from ..connections import at_in_password, postgres_connect_args
 from .errors import HistoryError, reason, safe_url
 
 TIMEOUT_VARIABLE = "TRIANGULATE_HISTORY_TIMEOUT"
@@ -114,12 +114,12 @@ def database_url(text: str) -> URL:
     """A SQLAlchemy URL; a bare path means a SQLite file there, and plain `postgresql://` means psycopg 3."""
     if "://" not in text:
         return URL.create("sqlite+pysqlite", database=str(Path(text).expanduser().absolute()))
+    if at_in_password(text):
+        raise HistoryError(f"history {safe_url(text)}: the password holds an @: write it as %40 in the URL")
     try:
         url = make_url(text)
-    except (ArgumentError, ValueError) as error:
-        raise HistoryError(f"history {safe_url(text)} is not a database URL ({error})") from None
-    if "@" in (url.host or ""):
-        raise HistoryError(f"history {safe_url(text)}: the password holds an @: write it as %40 in the URL")
+    except (ArgumentError, ValueError):  # the parser's words may quote the password
+        raise HistoryError(f"history {safe_url(text)} is not a database URL (dialect+driver://user:password@host:port/database)") from None
     if url.drivername == "postgresql":
         url = url.set(drivername="postgresql+psycopg")
     return url

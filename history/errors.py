@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import re
-
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from ..connections import at_in_password
 from ..errors import TriangulateError
-
-_PASSWORD = re.compile(r"(://[^:/@]*:)[^@]*@")
 
 
 class HistoryError(TriangulateError):
@@ -19,12 +16,14 @@ class HistoryError(TriangulateError):
 def safe_url(url: str) -> str:
     """The URL as it may be printed: never with its password, nor its query string (`?password=` carries one), nor
     anything of a host that holds an `@` (a password with an unescaped `@` spills into the host)."""
+    if "://" not in url:
+        return url  # a path: no password
+    if at_in_password(url):
+        return url.split("://", 1)[0] + "://***"
     try:
         parsed = make_url(url)
-    except (ArgumentError, ValueError):
-        return _PASSWORD.sub(r"\1***@", url).split("?", 1)[0]
-    if "@" in (parsed.host or ""):
-        return f"{parsed.drivername}://***"
+    except (ArgumentError, ValueError):  # nothing of it, nor the parser's words: they may quote the password
+        return url.split("://", 1)[0] + "://***"
     return parsed.set(query={}).render_as_string(hide_password=True)
 
 

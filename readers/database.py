@@ -53,6 +53,8 @@ LOCK_TIMEOUT_S = 10  # PostgreSQL: the longest wait for a table another session 
 _ERROR_CHARS = 300  # of a driver's first line: later lines may quote the data
 _QUERY_ALIAS = "source_query"
 _NAME_PART = re.compile(r'"((?:[^"]|"")*)"(?:\.|$)|([^.]+)(?:\.|$)')  # a part of `schema.table`, quoted or not
+_ONE_PART = r'(?:"(?:[^"]|"")+"|[^."]+)'
+_TABLE_NAME = re.compile(rf"{_ONE_PART}(?:\.{_ONE_PART})*")  # no empty part: `.`, `main..deaths` are no names
 _QUOTED = re.compile(r'"[^"]*"|\'[^\']*\'|`[^`]*`')  # a literal a driver's message quotes (a cell's value)
 
 
@@ -313,6 +315,9 @@ def _table_parts(connection: sa.Connection, source: DatabaseSource, table: str) 
     (PostgreSQL folds unquoted names to lower case, Snowflake to upper) is that table, if it is the only one."""
     import sqlalchemy as sa
 
+    if not _TABLE_NAME.fullmatch(table):
+        raise InputError(f"table {table!r} is not a table's name (schema.table, a part in double quotes as SQL writes one)",
+                         path=source.shown)  # fmt: skip
     parts = _name_parts(table)
     if len(parts) > 2:  # catalog.schema.table (Databricks): as given, the database says if it is not there
         return parts

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, quote_plus
 
+from ..connections import at_in_password
 from ..errors import ConfigError
 
 HIDDEN = "***"
@@ -65,12 +66,12 @@ def database_source(url: object, where: str, tables: Mapping[str, str], queries:
     else:
         text, given = str(url), "it"
     text = text.strip()
+    if at_in_password(text):
+        raise ConfigError(f"{where}: {given} has a password holding an @: write it as %40")
     try:
         parsed = make_url(text)
     except (ArgumentError, ValueError):
         raise ConfigError(f"{where}: {given} is not a SQLAlchemy URL (dialect+driver://user:password@host:port/database)") from None
-    if "@" in (parsed.host or ""):  # the rest of the password would be the host: shown, and sent to the resolver
-        raise ConfigError(f"{where}: {given} has a password holding an @: write it as %40")
     if parsed.drivername == "postgresql":  # psycopg 3 is the driver the tool installs
         parsed = parsed.set(drivername="postgresql+psycopg")
     database = parsed.database or ""

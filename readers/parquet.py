@@ -275,5 +275,8 @@ def _timestamp_text(value: object) -> str:
     if isinstance(value, _Written):
         return str(value)
     if getattr(value, "tzinfo", None) is not None:
-        value = value.astimezone(ZoneInfo(ENGLAND_TIME_ZONE))  # type: ignore[attr-defined]
+        try:
+            value = value.astimezone(ZoneInfo(ENGLAND_TIME_ZONE))  # type: ignore[attr-defined]
+        except (OverflowError, ValueError):  # year 1 or 9999 at the edge of what Python holds: its own day
+            pass
     return str(value.date().isoformat())  # type: ignore[attr-defined]

@@ -14,6 +14,8 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import InputError
+from ..schemas.base import TableSpec, refuse_absent_columns
+from ..schemas.ssda903 import EPISODES, HEADER
 from .files import existing_file
 from .ssda903_xml import looks_like_xml, read_ssda903_xml
 from .tables import read_table
@@ -83,8 +85,14 @@ def read_ssda903(paths: Iterable[str | Path], column_map: Mapping[str, str] | No
         raise InputError(
             f"SSDA903 needs both a header and an episodes table; no {missing} table was given", path=", ".join(map(str, paths))
         )
-    return Ssda903Tables(_stack(headers), _stack(episodes), tuple(skipped))
+    return Ssda903Tables(_stack(headers, HEADER), _stack(episodes, EPISODES), tuple(skipped))
 
 
-def _stack(tables: list[pd.DataFrame]) -> pd.DataFrame:
-    return pd.concat(tables, ignore_index=True) if len(tables) > 1 else tables[0]
+def _stack(tables: list[pd.DataFrame], spec: TableSpec) -> pd.DataFrame:
+    """The files of one table as one. Each must hold the required columns itself: joined, one file's column would
+    hide another's lack of it (an episodes file without DEC read as episodes that never ended)."""
+    if len(tables) == 1:
+        return tables[0]
+    for table in tables:
+        refuse_absent_columns(table, spec)
+    return pd.concat(tables, ignore_index=True)

@@ -36,3 +36,38 @@ def test_over_several_files_a_check_ran_if_any_file_has_its_column(tmp_path: Pat
         result = run_cli("check", "--source", "ncmd", *(str(tmp_path / name) for name in order), "--json", str(tmp_path / "r.json"))
         assert result.returncode == 1, result.stderr
         assert _checks(tmp_path / "r.json")["invalid.primary_category"]["status"] == "failed"  # 99 is no category
+
+
+def test_a_tables_own_rule_on_an_absent_column_still_says_what_it_found(tmp_path: Path) -> None:
+    """CSPRP's missing.date_of_birth reads age_years too: without a date_of_birth column it runs, and fails a
+    notification with neither (the review found it reported not run, and the run passing)."""
+    header = "sin_id,child_id,la_code,incident_date,notification_date,age_years,sex,nature,looked_after,cpp,cin,abuse_neglect,likely_cause"
+    row = "S1,,E06000001,2020-06-01,2020-06-03,,M,death,current,never,never,known,"
+    (tmp_path / "sins.csv").write_text(f"{header}\n{row}\n", encoding="utf-8")
+    result = run_cli("check", "--source", "csprp", str(tmp_path / "sins.csv"), "--reference-date", "2024-03-31",
+                     "--json", str(tmp_path / "r.json"))  # fmt: skip
+    assert result.returncode == 1, result.stdout
+    assert _checks(tmp_path / "r.json")["missing.date_of_birth"]["status"] == "failed"
+
+
+def test_merging_pieces_a_check_ran_if_it_ran_on_any_piece_in_either_order() -> None:
+    from triangulate.pipeline.check import Failures
+
+    def piece(*, not_run: bool = False, crashed: bool = False) -> Failures:
+        failures = Failures()
+        failures.ran("invalid.sex")
+        if not_run:
+            failures.not_run["invalid.sex"] = "no sex column"
+        if crashed:
+            failures.crashed["invalid.sex"] = "boom"
+        return failures
+
+    for first, second, expected in ((True, True, True), (True, False, False), (False, True, False), (False, False, False)):
+        merged = Failures()
+        merged.merge(piece(not_run=first))
+        merged.merge(piece(not_run=second))
+        assert ("invalid.sex" in merged.not_run) is expected, (first, second)
+    crashed = Failures()
+    for part in (piece(not_run=True), piece(crashed=True)):
+        crashed.merge(part)
+    assert "invalid.sex" in crashed.crashed  # a crash wins: the outcome's status reads crashed first

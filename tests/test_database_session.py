@@ -148,3 +148,6 @@ def test_a_table_named_in_double_quotes_as_sql_writes_it(postgres_url: str) -> N
     for name in ('"Mixed Schema"."my table"', "Mixed Schema.my table"):
         frame, _ = read(ncmd_source(url, tables={"deaths": name}))
         assert frame["ncmd_case_id"].tolist() == ["N1"], name
+    for name in (".", "public..deaths", "deaths."):
+        with pytest.raises(InputError, match="is not a table's name"):
+            read(ncmd_source(url, tables={"deaths": name}))

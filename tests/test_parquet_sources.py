@@ -227,3 +227,11 @@ def test_a_part_without_a_required_column_is_refused_naming_it(tmp_path: Path, s
     result = run_cli("check", "--source", "ncmd", str(tmp_path / f"a{suffix}"), str(tmp_path / f"b{suffix}"))
     line = one_error_line(result)
     assert line.startswith(f"triangulate: error: b{suffix}:line 1: required column(s) date_of_death not found")
+
+
+def test_an_ssda903_episodes_file_without_dec_beside_one_with_it_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "header.csv").write_text("CHILD,SEX,DOB\nC1,1,01/01/2010\nC2,2,01/01/2011\n", encoding="utf-8")
+    (tmp_path / "ep1.csv").write_text("CHILD,DECOM,DEC,REC\nC1,01/04/2020,01/06/2020,E2\n", encoding="utf-8")
+    (tmp_path / "ep2.csv").write_text("CHILD,DECOM,REC\nC2,01/04/2020,E2\n", encoding="utf-8")
+    result = run_cli("check", "--source", "ssda903", *(str(tmp_path / n) for n in ("header.csv", "ep1.csv", "ep2.csv")))
+    assert one_error_line(result).startswith("triangulate: error: ep2.csv:line 1: required column(s) DEC not found")
